@@ -1,0 +1,195 @@
+#include "cli/app.hpp"
+
+#include "cli/output.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace homeboy::cli {
+
+namespace {
+
+constexpr std::string_view version_text = "homeboy 0.1.0 (storage contract 1, plugin ABI 1)";
+
+std::vector<Group> all_groups() { return {storage_group(), module_group()}; }
+
+po::options_description global_options() {
+  po::options_description desc("Global options");
+  desc.add_options()
+      ("config-dir", po::value<std::string>()->value_name("DIR"),
+       "homeboy's config folder (default: $HOMEBOY_CONFIG_DIR, $XDG_CONFIG_HOME/homeboy, ~/.config/homeboy)")
+      ("help,h", "show this help")
+      ("version", "print the version");
+  return desc;
+}
+
+void print_top_help(std::ostream& out) {
+  out << "Usage: homeboy [--config-dir DIR] <group> <command> [args]\n\n"
+         "Every command prints a JSON envelope: {\"success\": true, \"data\": ...} or\n"
+         "{\"success\": false, \"error\": ...}. Exit codes: 0 success, 1 provider or internal\n"
+         "failure, 2 invalid input or config, 4 not found.\n\nGroups:\n";
+  for (const auto& g : all_groups()) out << "  " << g.name << std::string(12 - g.name.size(), ' ') << g.summary << '\n';
+  out << '\n' << global_options() << "\nRun `homeboy <group> --help` for a group's commands.\n";
+}
+
+void print_group_help(std::ostream& out, const Group& group) {
+  out << "Usage: homeboy " << group.name << " <command> [args]\n\n" << group.summary << "\n\nCommands:\n";
+  for (const auto& c : group.commands)
+    out << "  " << c.name << std::string(c.name.size() < 12 ? 12 - c.name.size() : 1, ' ') << c.summary << '\n';
+  out << "\nRun `homeboy " << group.name << " <command> --help` for a command's options.\n";
+}
+
+Error unknown(const std::string& what, const std::string& name, const std::vector<std::string>& known) {
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  return Error("cli.unknown_command", "unknown " + what + " '" + name + "'", ExitCode::invalid,
+               {{"name", name}}, {"Known: " + list + ". Run `homeboy --help`."});
+}
+
+struct SplitArgs {
+  std::vector<std::string> global;
+  std::optional<std::string> group, command;
+  std::vector<std::string> rest;
+};
+
+SplitArgs split(int argc, char** argv) {
+  SplitArgs s;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--config-dir") {
+      s.global.emplace_back(a);
+      if (i + 1 < argc) s.global.emplace_back(argv[++i]);
+      continue;
+    }
+    if (a.size() > 1 && a.front() == '-') {
+      s.global.emplace_back(a);
+      continue;
+    }
+    break;
+  }
+  if (i < argc) s.group = argv[i++];
+  if (i < argc && std::string_view(argv[i]) != "--help" && std::string_view(argv[i]) != "-h") s.command = argv[i++];
+  for (; i < argc; ++i) s.rest.emplace_back(argv[i]);
+  return s;
+}
+
+}  // namespace
+
+Context::Context(fs::path config_dir, std::ostream& out, bool raw_output)
+    : config_dir_(std::move(config_dir)), out_(out), raw_output_(raw_output) {}
+
+const Catalog& Context::catalog() {
+  if (!registry_) {
+    registry_.emplace(discover(module_search_path(config_dir_)), config_dir_);
+    for (const auto& w : registry_->catalog().warnings) std::cerr << "homeboy: warning: " << w << '\n';
+  }
+  return registry_->catalog();
+}
+
+Storage& Context::storage() {
+  catalog();
+  if (auto* active = registry_->active()) return *active;
+  return registry_->activate(transport_preference_from_env());
+}
+
+std::string absolute_path(const std::string& path) {
+  if (path.empty()) return path;  // the facade names the problem
+  return fs::absolute(fs::path(path)).lexically_normal().string();
+}
+
+std::string read_input(const std::string& name) {
+  if (name == "-") {
+    std::cin.sync_with_stdio(false);
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  std::ifstream in(name, std::ios::binary);
+  if (!in) throw errors::invalid_argument("cannot read file '" + name + "'", {{"file", name}});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  bool raw = false;
+  try {
+    SplitArgs args = split(argc, argv);
+    po::variables_map globals;
+    try {
+      po::store(po::command_line_parser(args.global).options(global_options()).run(), globals);
+    } catch (const po::error& e) {
+      throw errors::invalid_argument(std::string(e.what()));
+    }
+    if (globals.count("version")) {
+      out << version_text << '\n';
+      return 0;
+    }
+    if (!args.group) {
+      if (globals.count("help")) {
+        print_top_help(out);
+        return 0;
+      }
+      throw Error("cli.missing_command", "no command given", ExitCode::invalid, {},
+                  {"Run `homeboy --help` to see the groups and commands."});
+    }
+    auto groups = all_groups();
+    const Group* group = nullptr;
+    std::vector<std::string> names;
+    for (const auto& g : groups) {
+      names.push_back(g.name);
+      if (g.name == *args.group) group = &g;
+    }
+    if (!group) throw unknown("group", *args.group, names);
+    if (!args.command) {
+      print_group_help(out, *group);
+      return 0;
+    }
+    const Command* command = nullptr;
+    names.clear();
+    for (const auto& c : group->commands) {
+      names.push_back(c.name);
+      if (c.name == *args.command) command = &c;
+    }
+    if (!command) throw unknown(group->name + " command", *args.command, names);
+
+    po::options_description desc("Options");
+    po::positional_options_description positional;
+    desc.add_options()("help,h", "show this help");
+    if (command->declare) command->declare(desc, positional);
+    po::variables_map vm;
+    try {
+      po::store(po::command_line_parser(args.rest).options(desc).positional(positional).run(), vm);
+      if (vm.count("help")) {
+        out << "Usage: homeboy " << group->name << ' ' << command->name << ' ' << command->usage << "\n\n"
+            << command->summary << "\n\n" << desc;
+        return 0;
+      }
+      po::notify(vm);
+      raw = vm.count("raw") && vm["raw"].as<bool>();
+    } catch (const po::error& e) {
+      throw Error("cli.invalid_argument", "homeboy " + group->name + " " + command->name + ": " + e.what(),
+                  ExitCode::invalid, {{"command", group->name + "." + command->name}},
+                  {"Usage: homeboy " + group->name + " " + command->name + " " + command->usage});
+    }
+
+    std::optional<fs::path> config_flag;
+    if (globals.count("config-dir")) config_flag = globals["config-dir"].as<std::string>();
+    Context ctx(resolve_config_dir(config_flag), out, raw);
+    auto data = command->run(ctx, vm);
+    if (!raw) print(out, success_envelope(std::move(data)));
+    out.flush();
+    return 0;
+  } catch (const Error& e) {
+    print(raw ? err : out, error_envelope(e));
+    return static_cast<int>(e.exit_code());
+  } catch (const std::exception& e) {
+    print(raw ? err : out, error_envelope(errors::internal(e.what())));
+    return static_cast<int>(ExitCode::failure);
+  }
+}
+
+}  // namespace homeboy::cli

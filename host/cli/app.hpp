@@ -1,0 +1,66 @@
+#pragma once
+// The `homeboy` command line: global options, groups, commands, and the run loop that
+// turns every outcome into the JSON envelope and a documented exit code.
+
+#include "homeboy/registry.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace homeboy::cli {
+
+namespace po = boost::program_options;
+
+// What a command needs from the run: the config dir, the modules, the one provider.
+class Context {
+ public:
+  Context(std::filesystem::path config_dir, std::ostream& out, bool raw_output);
+
+  const std::filesystem::path& config_dir() const noexcept { return config_dir_; }
+  const Catalog& catalog();         // discovers on first use, warnings to stderr
+  Storage& storage();               // activates the provider on first use
+
+  // `--raw`: the command writes bytes to out() and no envelope is printed.
+  bool raw_output() const noexcept { return raw_output_; }
+  std::ostream& out() noexcept { return out_; }
+
+ private:
+  std::filesystem::path config_dir_;
+  std::optional<Registry> registry_;
+  std::ostream& out_;
+  bool raw_output_;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::string usage;                                   // e.g. "<path> [--raw]"
+  std::function<void(po::options_description&, po::positional_options_description&)> declare;
+  std::function<boost::json::object(Context&, const po::variables_map&)> run;
+};
+
+struct Group {
+  std::string name;
+  std::string summary;
+  std::vector<Command> commands;
+};
+
+Group storage_group();
+Group module_group();
+
+// A path from the command line, made absolute against the working directory.
+std::string absolute_path(const std::string& path);
+
+// Reads a whole file, or stdin when `name` is "-". Throws cli.invalid_argument naming it.
+std::string read_input(const std::string& name);
+
+int run(int argc, char** argv, std::ostream& out, std::ostream& err);
+
+}  // namespace homeboy::cli

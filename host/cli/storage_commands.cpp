@@ -1,0 +1,185 @@
+// `homeboy storage ...`: the storage contract from the command line.
+
+#include "cli/app.hpp"
+
+#include <boost/json.hpp>
+
+#include <ostream>
+
+namespace json = boost::json;
+
+namespace homeboy::cli {
+
+namespace {
+
+using contract::Event;
+
+void path_argument(po::options_description& desc, po::positional_options_description& pos) {
+  desc.add_options()("path", po::value<std::string>()->required()->value_name("PATH"),
+                     "the file or folder (relative paths are taken from the working directory)");
+  pos.add("path", 1);
+}
+
+std::string path_of(const po::variables_map& vm) { return absolute_path(vm["path"].as<std::string>()); }
+
+json::array entries_json(const std::vector<contract::Entry>& entries) {
+  json::array out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.emplace_back(json::object{{"path", e.path}, {"is_directory", e.is_directory}});
+  return out;
+}
+
+json::object status(Context& ctx, const po::variables_map&) {
+  Storage& storage = ctx.storage();
+  const auto& p = storage.provider();
+  json::object provider{{"module_id", p.module_id},
+                        {"storage_type", p.storage_type},
+                        {"transport", storage.transport_kind()},
+                        {"fallback_reason", p.fallback_reason ? json::value(*p.fallback_reason) : json::value(nullptr)},
+                        {"selected_by", p.selected_by},
+                        {"manifest_path", p.manifest_path.string()}};
+  return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
+}
+
+json::object read(Context& ctx, const po::variables_map& vm) {
+  std::string path = path_of(vm);
+  std::string content = ctx.storage().read(path);
+  if (ctx.raw_output()) {
+    ctx.out().write(content.data(), static_cast<std::streamsize>(content.size()));
+    return {};
+  }
+  return {{"command", "storage.read"}, {"path", path}, {"content", std::move(content)}};
+}
+
+json::object write(Context& ctx, const po::variables_map& vm) {
+  std::string path = path_of(vm);
+  int sources = static_cast<int>(vm.count("content")) + static_cast<int>(vm.count("file")) +
+                static_cast<int>(vm.count("source"));
+  if (sources != 1)
+    throw errors::invalid_argument("storage write needs exactly one of --content TEXT, --file F or - (stdin)");
+  std::string content;
+  if (vm.count("content")) {
+    content = vm["content"].as<std::string>();
+  } else if (vm.count("file")) {
+    content = read_input(vm["file"].as<std::string>());
+  } else {
+    if (vm["source"].as<std::string>() != "-")
+      throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
+                                     "' (use --content TEXT, --file F or - for stdin)");
+    content = read_input("-");
+  }
+  ctx.storage().write(path, content);
+  return {{"command", "storage.write"}, {"path", path}, {"bytes", content.size()}};
+}
+
+json::object list(Context& ctx, const po::variables_map& vm) {
+  std::string path = path_of(vm);
+  auto entries = ctx.storage().list(path);
+  return {{"command", "storage.list"}, {"path", path}, {"entries", entries_json(entries)}};
+}
+
+json::object remove(Context& ctx, const po::variables_map& vm) {
+  std::string path = path_of(vm);
+  bool recursive = vm["recursive"].as<bool>();
+  ctx.storage().remove(path, recursive);
+  return {{"command", "storage.delete"}, {"path", path}, {"recursive", recursive}};
+}
+
+json::object ensure_dir(Context& ctx, const po::variables_map& vm) {
+  std::string path = path_of(vm);
+  ctx.storage().ensure_dir(path);
+  return {{"command", "storage.ensure-dir"}, {"path", path}};
+}
+
+std::vector<Event> parse_batch(const std::string& text, const std::string& source) {
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) throw errors::invalid_argument("batch input from " + source + " is not valid JSON (" + ec.message() + ")");
+  if (!value.is_array())
+    throw errors::invalid_argument("batch input from " + source + " must be a JSON array of events");
+  std::vector<Event> events;
+  events.reserve(value.get_array().size());
+  std::size_t index = 0;
+  for (const auto& item : value.get_array()) {
+    Event e = contract::parse_event(item, "batch event #" + std::to_string(index++));
+    e.path = absolute_path(e.path);
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+json::object batch(Context& ctx, const po::variables_map& vm) {
+  std::string source = vm.count("file") ? vm["file"].as<std::string>() : "-";
+  if (vm.count("file") && vm.count("source"))
+    throw errors::invalid_argument("storage batch takes --file F or - (stdin), not both");
+  if (vm.count("source") && vm["source"].as<std::string>() != "-")
+    throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
+                                   "' (use --file F, or - for stdin)");
+  auto events = parse_batch(read_input(source), source == "-" ? "stdin" : source);
+  auto responses = ctx.storage().batch(events);
+  json::array results;
+  std::size_t failed = 0;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    json::object r{{"operation", contract::to_string(events[i].operation)}, {"path", events[i].path}};
+    for (auto& kv : contract::to_json(responses[i])) r[kv.key()] = std::move(kv.value());
+    if (!responses[i].success) ++failed;
+    results.emplace_back(std::move(r));
+  }
+  json::object summary{{"command", "storage.batch"},
+                       {"overall_success", failed == 0},
+                       {"succeeded", responses.size() - failed},
+                       {"failed", failed},
+                       {"results", std::move(results)}};
+  if (failed) {
+    throw Error("storage.batch_failed",
+                std::to_string(failed) + " of " + std::to_string(responses.size()) + " batch operations failed",
+                ExitCode::failure, std::move(summary));
+  }
+  return summary;
+}
+
+void source_argument(po::options_description& desc, po::positional_options_description& pos, const char* what) {
+  desc.add_options()("source", po::value<std::string>()->value_name("-"), what);
+  pos.add("source", 1);
+}
+
+}  // namespace
+
+Group storage_group() {
+  return Group{
+      "storage",
+      "Read and write through the active storage provider.",
+      {
+          {"status", "Show the active provider, its transport and why it was chosen.", "", nullptr, status},
+          {"read", "Print a file's content.", "<path> [--raw]",
+           [](auto& desc, auto& pos) {
+             path_argument(desc, pos);
+             desc.add_options()("raw", po::bool_switch(), "print only the content bytes, no envelope");
+           },
+           read},
+          {"write", "Write a file atomically (its folder must exist).", "<path> (--content TEXT | --file F | -)",
+           [](auto& desc, auto& pos) {
+             path_argument(desc, pos);
+             desc.add_options()("content", po::value<std::string>()->value_name("TEXT"), "the content")(
+                 "file", po::value<std::string>()->value_name("F"), "take the content from file F");
+             source_argument(desc, pos, "- to take the content from stdin");
+           },
+           write},
+          {"list", "List a folder's immediate children, sorted.", "<path>", path_argument, list},
+          {"delete", "Delete a file (or a folder with --recursive).", "<path> [--recursive]",
+           [](auto& desc, auto& pos) {
+             path_argument(desc, pos);
+             desc.add_options()("recursive,r", po::bool_switch(), "the path is a folder: delete it and its contents");
+           },
+           remove},
+          {"ensure-dir", "Create a folder and its parents; fine if it exists.", "<path>", path_argument, ensure_dir},
+          {"batch", "Run a JSON array of events in one go.", "[--file F | -]",
+           [](auto& desc, auto& pos) {
+             desc.add_options()("file", po::value<std::string>()->value_name("F"), "read the events from file F");
+             source_argument(desc, pos, "- to read the events from stdin (the default)");
+           },
+           batch},
+      }};
+}
+
+}  // namespace homeboy::cli

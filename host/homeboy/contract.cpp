@@ -1,0 +1,276 @@
+#include "homeboy/contract.hpp"
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <utility>
+
+namespace json = boost::json;
+
+namespace homeboy::contract {
+
+namespace {
+
+constexpr std::array<std::pair<Operation, std::string_view>, 6> operation_names{{
+    {Operation::read, "read"},
+    {Operation::write, "write"},
+    {Operation::list, "list"},
+    {Operation::remove, "delete"},
+    {Operation::ensure_dir, "ensure_dir"},
+    {Operation::batch, "batch"},
+}};
+
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 6> error_code_names{{
+    {ErrorCode::not_found, "not_found"},
+    {ErrorCode::permission_denied, "permission_denied"},
+    {ErrorCode::invalid_argument, "invalid_argument"},
+    {ErrorCode::unsupported, "unsupported"},
+    {ErrorCode::conflict, "conflict"},
+    {ErrorCode::io_error, "io_error"},
+}};
+
+json::object event_object(const Event& event) {
+  json::object out;
+  out.reserve(5);
+  out["operation"] = to_string(event.operation);
+  if (event.operation == Operation::batch) {
+    json::array ops;
+    ops.reserve(event.operations.size());
+    for (const auto& op : event.operations) ops.emplace_back(event_object(op));
+    out["operations"] = std::move(ops);
+    return out;
+  }
+  out["path"] = event.path;
+  if (event.operation == Operation::write) out["content"] = event.content;
+  if (event.is_directory) out["is_directory"] = true;
+  return out;
+}
+
+// Field readers for provider answers: a present field of the wrong type is a violation.
+class ResponseReader {
+ public:
+  ResponseReader(const Event& event, Origin origin, std::string_view raw)
+      : event_(event), origin_(origin), raw_(raw) {}
+
+  Response read(const json::value& value) const {
+    const auto* obj = value.if_object();
+    if (!obj) fail(rule::response_not_object, "the response must be one JSON object");
+    Response r;
+    const auto* success = obj->if_contains("success");
+    if (!success || !success->is_bool()) fail(rule::field_type, "\"success\" must be present and a boolean");
+    r.success = success->get_bool();
+    r.data = optional_string(*obj, "data");
+    r.error = optional_string(*obj, "error");
+    if (auto code = optional_string(*obj, "error_code")) {
+      // Unknown codes from newer providers degrade to io_error rather than failing the call.
+      r.error_code = parse_error_code(*code).value_or(ErrorCode::io_error);
+    }
+    if (const auto* entries = present(*obj, "entries")) {
+      if (!entries->is_array()) fail(rule::field_type, "\"entries\" must be an array");
+      r.entries.emplace();
+      r.entries->reserve(entries->get_array().size());
+      for (const auto& e : entries->get_array()) r.entries->push_back(entry(e));
+    }
+    if (const auto* overall = present(*obj, "overall_success")) {
+      if (!overall->is_bool()) fail(rule::field_type, "\"overall_success\" must be a boolean");
+      r.overall_success = overall->get_bool();
+    }
+    if (const auto* id = present(*obj, "id")) {
+      if (!id->is_uint64() && !(id->is_int64() && id->get_int64() >= 0))
+        fail(rule::id_mismatch, "\"id\" must be the non-negative integer sent with the request");
+      r.id = id->is_uint64() ? id->get_uint64() : static_cast<std::uint64_t>(id->get_int64());
+    }
+    if (const auto* results = present(*obj, "results")) {
+      if (!results->is_array()) fail(rule::field_type, "\"results\" must be an array");
+      const auto& arr = results->get_array();
+      r.results.emplace();
+      r.results->reserve(arr.size());
+      for (std::size_t i = 0; i < arr.size(); ++i) {
+        // Results beyond the operations' count are caught by batch_result_count later.
+        const Event& sub = i < event_.operations.size() ? event_.operations[i] : event_;
+        r.results->push_back(ResponseReader(sub, origin_, raw_).read(arr[i]));
+      }
+    }
+    return r;
+  }
+
+ private:
+  [[noreturn]] void fail(std::string_view rule_id, std::string_view what) const {
+    throw violation(origin_, event_, rule_id, what, raw_);
+  }
+
+  static const json::value* present(const json::object& obj, std::string_view key) {
+    const auto* v = obj.if_contains(key);
+    return (v && !v->is_null()) ? v : nullptr;
+  }
+
+  std::optional<std::string> optional_string(const json::object& obj, std::string_view key) const {
+    const auto* v = present(obj, key);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) fail(rule::field_type, "\"" + std::string(key) + "\" must be a string");
+    return std::string(v->get_string());
+  }
+
+  Entry entry(const json::value& value) const {
+    const auto* obj = value.if_object();
+    const json::value* path = obj ? obj->if_contains("path") : nullptr;
+    const json::value* dir = obj ? obj->if_contains("is_directory") : nullptr;
+    if (!path || !path->is_string() || !dir || !dir->is_bool())
+      fail(rule::entry_shape, "every entry needs a string \"path\" and a boolean \"is_directory\"");
+    return Entry{std::string(path->get_string()), dir->get_bool()};
+  }
+
+  const Event& event_;
+  Origin origin_;
+  std::string_view raw_;
+};
+
+}  // namespace
+
+std::string_view to_string(Operation op) noexcept {
+  for (const auto& [value, name] : operation_names)
+    if (value == op) return name;
+  return "unknown";
+}
+
+std::optional<Operation> parse_operation(std::string_view name) noexcept {
+  for (const auto& [value, n] : operation_names)
+    if (n == name) return value;
+  return std::nullopt;
+}
+
+std::string_view to_string(ErrorCode code) noexcept {
+  for (const auto& [value, name] : error_code_names)
+    if (value == code) return name;
+  return "io_error";
+}
+
+std::optional<ErrorCode> parse_error_code(std::string_view name) noexcept {
+  for (const auto& [value, n] : error_code_names)
+    if (n == name) return value;
+  return std::nullopt;
+}
+
+std::string serialize(const Event& event, std::optional<std::uint64_t> id) {
+  json::object obj = event_object(event);
+  obj["contract_version"] = version;
+  if (id) obj["id"] = *id;
+  return json::serialize(obj);
+}
+
+Event parse_event(const json::value& value, std::string_view where) {
+  auto bad = [&](const std::string& why) {
+    return errors::invalid_argument(std::string(where) + ": " + why, {{"event", std::string(where)}});
+  };
+  const auto* obj = value.if_object();
+  if (!obj) throw bad("an event must be a JSON object");
+  const auto* op = obj->if_contains("operation");
+  if (!op || !op->is_string()) throw bad("\"operation\" must be a string");
+  auto operation = parse_operation(op->get_string());
+  if (!operation)
+    throw bad("unknown operation \"" + std::string(op->get_string()) +
+              "\" (expected read, write, list, delete, ensure_dir or batch)");
+  if (*operation == Operation::batch) throw bad("a batch cannot contain another batch");
+  Event event;
+  event.operation = *operation;
+  const auto* path = obj->if_contains("path");
+  if (!path || !path->is_string()) throw bad("\"path\" must be a string");
+  event.path = std::string(path->get_string());
+  if (event.operation == Operation::write) {
+    const auto* content = obj->if_contains("content");
+    if (!content || !content->is_string()) throw bad("a write needs a string \"content\"");
+    event.content = std::string(content->get_string());
+  }
+  if (const auto* dir = obj->if_contains("is_directory")) {
+    if (!dir->is_bool()) throw bad("\"is_directory\" must be a boolean");
+    event.is_directory = dir->get_bool();
+  }
+  return event;
+}
+
+json::object to_json(const Response& r) {
+  json::object out;
+  out["success"] = r.success;
+  if (r.data) out["data"] = *r.data;
+  if (r.entries) {
+    json::array entries;
+    entries.reserve(r.entries->size());
+    for (const auto& e : *r.entries) entries.emplace_back(json::object{{"path", e.path}, {"is_directory", e.is_directory}});
+    out["entries"] = std::move(entries);
+  }
+  if (!r.success) {
+    out["error"] = r.error.value_or("");
+    out["error_code"] = to_string(r.effective_error_code());
+  }
+  if (r.results) {
+    json::array results;
+    results.reserve(r.results->size());
+    for (const auto& sub : *r.results) results.emplace_back(to_json(sub));
+    out["results"] = std::move(results);
+  }
+  if (r.overall_success) out["overall_success"] = *r.overall_success;
+  return out;
+}
+
+Response parse_response(std::string_view text, const Event& event, Origin origin) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    throw violation(origin, event, rule::response_empty, "the module wrote no response", text);
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec)
+    throw violation(origin, event, rule::response_not_json,
+                    "the response must be one JSON object (" + ec.message() + ")", text);
+  return ResponseReader(event, origin, text).read(value);
+}
+
+void validate_response(const Response& r, const Event& event, Origin origin) {
+  auto fail = [&](std::string_view rule_id, std::string_view what) {
+    throw violation(origin, event, rule_id, what, json::serialize(to_json(r)));
+  };
+  if (r.success && r.error)
+    fail(rule::success_with_error, "a successful response must not carry an \"error\"");
+  if (!r.success && (!r.error || r.error->empty()))
+    fail(rule::failure_without_error, "a failed response must say why in \"error\"");
+  if (!r.success) return;
+  switch (event.operation) {
+    case Operation::read:
+      if (!r.data) fail(rule::read_without_data, "a successful read must return its content in \"data\"");
+      break;
+    case Operation::list:
+      if (!r.entries) fail(rule::list_without_entries, "a successful list must return an \"entries\" array");
+      break;
+    case Operation::batch: {
+      if (!r.results) fail(rule::batch_without_results, "a successful batch must return a \"results\" array");
+      if (r.results->size() != event.operations.size())
+        fail(rule::batch_result_count, "a batch must return one result per operation (sent " +
+                                           std::to_string(event.operations.size()) + ", got " +
+                                           std::to_string(r.results->size()) + ")");
+      bool all_ok = true;
+      for (std::size_t i = 0; i < r.results->size(); ++i) {
+        validate_response((*r.results)[i], event.operations[i], origin);
+        all_ok = all_ok && (*r.results)[i].success;
+      }
+      if (r.overall_success && *r.overall_success != all_ok)
+        fail(rule::overall_success_mismatch,
+             "\"overall_success\" must be true exactly when every operation succeeded");
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+Error violation(Origin origin, const Event& event, std::string_view rule_id, std::string_view what,
+                std::string_view received) {
+  std::string op(to_string(event.operation));
+  std::string message = "module '" + std::string(origin.module_id) + "' broke the storage contract on '" + op +
+                        "': " + std::string(what) + " [rule " + std::string(rule_id) + "]";
+  std::string seen = excerpt(received);
+  message += received.empty() ? "; it answered nothing" : "; it answered: " + seen;
+  return Error("storage.contract_violation", std::move(message), ExitCode::failure,
+               {{"module", origin.module_id}, {"operation", op}, {"rule", rule_id}, {"response_excerpt", seen}},
+               {"Run `homeboy module test " + std::string(origin.module_id) +
+                "` to check the module against the storage contract."});
+}
+
+}  // namespace homeboy::contract

@@ -1,0 +1,49 @@
+#include "homeboy/error.hpp"
+
+namespace homeboy {
+
+Error::Error(std::string code, std::string message, ExitCode exit_code,
+             boost::json::object details, std::vector<std::string> hints)
+    : std::runtime_error(message),
+      code_(std::move(code)),
+      exit_code_(exit_code),
+      details_(std::move(details)),
+      hints_(std::move(hints)) {}
+
+Error& Error::with_hint(std::string hint) & {
+  hints_.push_back(std::move(hint));
+  return *this;
+}
+
+Error&& Error::with_hint(std::string hint) && {
+  hints_.push_back(std::move(hint));
+  return std::move(*this);
+}
+
+namespace errors {
+
+Error invalid_argument(std::string message, boost::json::object details) {
+  return Error("cli.invalid_argument", std::move(message), ExitCode::invalid, std::move(details));
+}
+
+Error config(std::string code, std::string message, boost::json::object details) {
+  return Error(std::move(code), std::move(message), ExitCode::invalid, std::move(details));
+}
+
+Error internal(std::string message) {
+  return Error("internal.error", std::move(message), ExitCode::failure);
+}
+
+}  // namespace errors
+
+std::string excerpt(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  std::string cut(text.substr(0, limit));
+  // Do not split a UTF-8 sequence: drop trailing continuation bytes and their lead byte.
+  while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80) cut.pop_back();
+  if (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0x80)) cut.pop_back();
+  cut += "... (" + std::to_string(text.size()) + " bytes in all)";
+  return cut;
+}
+
+}  // namespace homeboy

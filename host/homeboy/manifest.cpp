@@ -1,0 +1,160 @@
+#include "homeboy/manifest.hpp"
+
+#include "homeboy/error.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace json = boost::json;
+
+namespace homeboy {
+
+namespace {
+
+class ManifestReader {
+ public:
+  explicit ManifestReader(const std::filesystem::path& file) : file_(file) {}
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw errors::config("config.invalid_manifest", "manifest " + file_.string() + ": " + problem,
+                         {{"manifest_path", file_.string()}, {"problem", problem}});
+  }
+
+  const json::value* field(const json::object& obj, std::string_view key) const {
+    const auto* v = obj.if_contains(key);
+    return (v && !v->is_null()) ? v : nullptr;
+  }
+
+  std::string required_string(const json::object& obj, std::string_view key, std::string_view where) const {
+    const auto* v = field(obj, key);
+    if (!v) fail("missing \"" + std::string(where) + "\"");
+    if (!v->is_string() || v->get_string().empty())
+      fail("\"" + std::string(where) + "\" must be a non-empty string");
+    return std::string(v->get_string());
+  }
+
+  std::optional<std::string> optional_string(const json::object& obj, std::string_view key,
+                                             std::string_view where) const {
+    const auto* v = field(obj, key);
+    if (!v) return std::nullopt;
+    if (!v->is_string() || v->get_string().empty())
+      fail("\"" + std::string(where) + "\" must be a non-empty string");
+    return std::string(v->get_string());
+  }
+
+  bool optional_bool(const json::object& obj, std::string_view key, std::string_view where) const {
+    const auto* v = field(obj, key);
+    if (!v) return false;
+    if (!v->is_bool()) fail("\"" + std::string(where) + "\" must be true or false");
+    return v->get_bool();
+  }
+
+  const json::object* optional_object(const json::object& obj, std::string_view key, std::string_view where) const {
+    const auto* v = field(obj, key);
+    if (!v) return nullptr;
+    if (!v->is_object()) fail("\"" + std::string(where) + "\" must be an object");
+    return &v->get_object();
+  }
+
+  Manifest read(const json::value& root) const {
+    const auto* obj = root.if_object();
+    if (!obj) fail("the manifest must be a JSON object");
+    Manifest m;
+    m.name = required_string(*obj, "name", "name");
+    m.version = required_string(*obj, "version", "version");
+    if (const auto* rt = optional_object(*obj, "runtime", "runtime")) {
+      m.runtime.library = optional_string(*rt, "library", "runtime.library");
+      m.runtime.executable = optional_string(*rt, "executable", "runtime.executable");
+      m.runtime.supports_batch = optional_bool(*rt, "supports_batch", "runtime.supports_batch");
+      m.runtime.persistent = optional_bool(*rt, "persistent", "runtime.persistent");
+      if (const auto* t = field(*rt, "timeout_secs")) {
+        double secs = t->is_number() ? t->to_number<double>() : -1;
+        if (!(secs > 0) || !std::isfinite(secs) || secs > 24 * 3600)
+          fail("\"runtime.timeout_secs\" must be a number of seconds above 0 and at most 86400");
+        m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+      }
+      if (m.runtime.executable) {
+        try {
+          split_command(*m.runtime.executable);
+        } catch (const std::invalid_argument& e) {
+          fail("\"runtime.executable\": " + std::string(e.what()));
+        }
+      }
+    }
+    if (const auto* sp = optional_object(*obj, "storage_provider", "storage_provider")) {
+      StorageProvider provider;
+      provider.storage_type = required_string(*sp, "storage_type", "storage_provider.storage_type");
+      if (const auto* config = optional_object(*sp, "config", "storage_provider.config")) provider.config = *config;
+      if (!m.runtime.library && !m.runtime.executable)
+        fail("a storage provider needs \"runtime.library\" or \"runtime.executable\" (it has neither)");
+      m.storage_provider = std::move(provider);
+    }
+    return m;
+  }
+
+ private:
+  const std::filesystem::path& file_;
+};
+
+}  // namespace
+
+Manifest parse_manifest(std::string_view text, const std::filesystem::path& file) {
+  ManifestReader reader(file);
+  json::error_code ec;
+  json::value root = json::parse(text, ec);
+  if (ec) reader.fail("not valid JSON (" + ec.message() + ")");
+  return reader.read(root);
+}
+
+Manifest load_manifest(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw errors::config("config.invalid_manifest", "manifest " + file.string() + ": cannot be read",
+                         {{"manifest_path", file.string()}, {"problem", "cannot be read"}});
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_manifest(text.str(), file);
+}
+
+std::vector<std::string> split_command(std::string_view command) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < command.size(); ++i) {
+    char c = command[i];
+    if (quote) {
+      if (c == quote) {
+        quote = 0;
+      } else if (c == '\\' && quote == '"' && i + 1 < command.size()) {
+        word += command[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < command.size()) {
+      word += command[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote) throw std::invalid_argument(std::string("unterminated ") + quote + " quote");
+  if (in_word) words.push_back(std::move(word));
+  if (words.empty()) throw std::invalid_argument("the command is empty");
+  return words;
+}
+
+}  // namespace homeboy

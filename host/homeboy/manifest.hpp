@@ -1,0 +1,44 @@
+#pragma once
+// A module's manifest, `<id>/<id>.json`: what it is and how the host runs it.
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace homeboy {
+
+struct Runtime {
+  std::optional<std::string> library;     // relative to the module folder
+  std::optional<std::string> executable;  // split into argv, never given to a shell
+  bool supports_batch = false;
+  bool persistent = false;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+struct StorageProvider {
+  std::string storage_type;
+  boost::json::object config;
+};
+
+struct Manifest {
+  std::string name;
+  std::string version;
+  Runtime runtime;
+  std::optional<StorageProvider> storage_provider;
+};
+
+// Throws config.invalid_manifest naming `file` and the problem.
+Manifest parse_manifest(std::string_view text, const std::filesystem::path& file);
+Manifest load_manifest(const std::filesystem::path& file);
+
+// Splits a manifest's `executable` into argv: whitespace separates words, single and
+// double quotes group, a backslash escapes the next character. No expansion of any kind.
+// Throws std::invalid_argument on an unterminated quote or an empty command.
+std::vector<std::string> split_command(std::string_view command);
+
+}  // namespace homeboy

@@ -1,0 +1,439 @@
+#include "homeboy/process.hpp"
+
+// Process v2 is used header-only, in this translation unit only.
+#define BOOST_PROCESS_V2_HEADER_ONLY 1
+#define BOOST_PROCESS_USE_STD_FS 1
+// Boost 1.81's process v2 config uses boost::optional and std traits without including them
+// when BOOST_PROCESS_USE_STD_FS is set.
+#include <boost/optional.hpp>
+#include <type_traits>
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+extern char** environ;
+
+namespace homeboy {
+
+namespace {
+
+namespace bp = boost::process::v2;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds drain_grace{1000};  // after exit, for stdout/stderr to reach EOF
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+struct PipePair {
+  Fd read, write;
+};
+
+PipePair make_pipe() {
+  int fds[2];
+  // O_CLOEXEC: a child started concurrently from another thread must not inherit our ends.
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+void set_nonblocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+void ignore_sigpipe_once() {
+  // Writing to a module that exited early must be an EPIPE error, not the host's death.
+  static std::once_flag once;
+  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+}
+
+std::vector<std::string> build_environment(const Command& command) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    std::string_view key = entry.substr(0, eq);
+    bool overridden = std::any_of(command.env.begin(), command.env.end(),
+                                  [&](const auto& kv) { return kv.first == key; });
+    if (!overridden) env.emplace_back(entry);
+  }
+  for (const auto& [k, v] : command.env) env.push_back(k + "=" + v);
+  return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// posix_spawn in a new process group with default signal handling and an empty mask.
+pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd) {
+  if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
+  std::vector<std::string> argv_storage = command.argv;
+  std::vector<std::string> env_storage = build_environment(command);
+  auto argv = pointers(argv_storage);
+  auto envp = pointers(env_storage);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  if (!command.working_dir.empty())
+    posix_spawn_file_actions_addchdir_np(&actions, command.working_dir.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, empty;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2})
+    sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0)
+    throw std::system_error(rc, std::generic_category(), "cannot start " + command.argv[0]);
+  return pid;
+}
+
+std::string signal_name(int sig) {
+  const char* d = ::strsignal(sig);
+  return d ? d : "unknown";
+}
+
+// One started child: its pipes, its Boost.Process handle, and an I/O pump over poll(2)
+// that writes stdin, reads stdout and stderr and watches the pidfd together, so no
+// stream can block another.
+class Child {
+ public:
+  explicit Child(const Command& command) {
+    ignore_sigpipe_once();
+    PipePair in = make_pipe(), out = make_pipe(), err = make_pipe();
+    pid_ = spawn(command, in.read.get(), out.write.get(), err.write.get());
+    // Our copies of the child's ends are closed at once, or EOF would never come.
+    in.read.reset();
+    out.write.reset();
+    err.write.reset();
+    in_ = std::move(in.write);
+    out_ = std::move(out.read);
+    err_ = std::move(err.read);
+    set_nonblocking(in_.get());
+    set_nonblocking(out_.get());
+    set_nonblocking(err_.get());
+    // The pidfd is ours to poll; Boost.Process owns it (and the reaping) from here on.
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd_ < 0) {
+      int error = errno;
+      ::killpg(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      throw std::system_error(error, std::generic_category(), "pidfd_open");
+    }
+    process_.emplace(context_.get_executor(), pid_, pidfd_);
+  }
+
+  ~Child() { kill(); }
+
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  int pid() const noexcept { return pid_; }
+  bool exited() const noexcept { return exited_; }
+  bool out_open() const noexcept { return static_cast<bool>(out_); }
+  bool streams_open() const noexcept { return out_ || err_; }
+  int status() const noexcept { return status_; }
+  const std::string& err_tail() const noexcept { return err_tail_; }
+  std::string& out_buffer() noexcept { return out_buf_; }
+  bool overflow() const noexcept { return overflow_; }
+
+  void queue_input(std::string_view data, bool close_after) {
+    pending_ = data;
+    close_after_input_ = close_after;
+    if (pending_.empty() && close_after) in_.reset();
+  }
+
+  // Pumps I/O until `done()` holds, the streams are all closed, or the deadline passes
+  // (returns false then).
+  template <class Done>
+  bool pump(Clock::time_point deadline, Done done) {
+    while (!done()) {
+      pollfd fds[4];
+      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+      if (in_ && !pending_.empty()) fds[i_in = n++] = {in_.get(), POLLOUT, 0};
+      if (out_) fds[i_out = n++] = {out_.get(), POLLIN, 0};
+      if (err_) fds[i_err = n++] = {err_.get(), POLLIN, 0};
+      if (!exited_) fds[i_pid = n++] = {pidfd_, POLLIN, 0};
+      if (n == 0) return true;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      if (ready == 0) continue;  // deadline re-checked at the top
+      if (i_in >= 0 && fds[i_in].revents) write_input();
+      if (i_out >= 0 && fds[i_out].revents) read_into(out_, out_buf_, false);
+      if (i_err >= 0 && fds[i_err].revents) read_into(err_, err_tail_, true);
+      if (i_pid >= 0 && fds[i_pid].revents) on_exit();
+    }
+    return true;
+  }
+
+  void kill() noexcept {
+    if (exited_ || pid_ <= 0) return;
+    ::killpg(pid_, SIGKILL);
+    boost::system::error_code ec;
+    process_->wait(ec);
+    status_ = process_->native_exit_code();
+    exited_ = true;
+  }
+
+  void close_input() noexcept {
+    pending_ = {};
+    in_.reset();
+  }
+
+  void close_streams() noexcept {
+    out_.reset();
+    err_.reset();
+  }
+
+ private:
+  void write_input() {
+    ssize_t n = ::write(in_.get(), pending_.data(), pending_.size());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      close_input();  // EPIPE: the child stopped reading; its answer (or exit) tells the rest
+      return;
+    }
+    pending_.remove_prefix(static_cast<std::size_t>(n));
+    if (pending_.empty() && close_after_input_) in_.reset();
+  }
+
+  void read_into(Fd& fd, std::string& sink, bool keep_tail) {
+    char buf[65536];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      fd.reset();
+      return;
+    }
+    if (n == 0) {
+      fd.reset();
+      return;
+    }
+    if (keep_tail) {
+      sink.append(buf, static_cast<std::size_t>(n));
+      if (sink.size() > 2 * stderr_tail_bytes) sink.erase(0, sink.size() - stderr_tail_bytes);
+    } else if (sink.size() + static_cast<std::size_t>(n) > max_output_bytes) {
+      overflow_ = true;
+      ::killpg(pid_, SIGKILL);
+      fd.reset();
+    } else {
+      sink.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  void on_exit() {
+    // The pidfd is readable: the child is a zombie, not yet reaped, so its process group
+    // id cannot have been reused. Kill whatever it left behind, then reap.
+    ::killpg(pid_, SIGKILL);
+    boost::system::error_code ec;
+    process_->wait(ec);
+    status_ = process_->native_exit_code();
+    exited_ = true;
+  }
+
+  boost::asio::io_context context_{1};
+  std::optional<bp::process> process_;
+  pid_t pid_ = -1;
+  int pidfd_ = -1;  // owned by process_
+  Fd in_, out_, err_;
+  std::string_view pending_;
+  bool close_after_input_ = false;
+  std::string out_buf_, err_tail_;
+  bool exited_ = false, overflow_ = false;
+  int status_ = 0;
+};
+
+void fill_end(ProcessOutcome& outcome, int status) {
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) outcome.term_signal = WTERMSIG(status);
+}
+
+std::string trimmed_tail(const std::string& tail) {
+  std::string t = tail.size() > stderr_tail_bytes ? tail.substr(tail.size() - stderr_tail_bytes) : tail;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+std::string describe_status(bool timed_out, int exit_code, int term_signal) {
+  if (timed_out) return "timed out and was killed";
+  if (term_signal) return "was killed by signal " + std::to_string(term_signal) + " (" + signal_name(term_signal) + ")";
+  return "exited with status " + std::to_string(exit_code);
+}
+
+}  // namespace
+
+std::string ProcessOutcome::describe_end() const { return describe_status(timed_out, exit_code, term_signal); }
+
+ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout) {
+  Child child(command);
+  child.queue_input(input, true);
+  ProcessOutcome outcome;
+  auto deadline = Clock::now() + timeout;
+  bool in_time = child.pump(deadline, [&] { return child.exited(); });
+  if (!in_time) {
+    outcome.timed_out = true;
+    child.kill();
+  }
+  // Exited (and its group killed): what is left in the pipes arrives promptly.
+  child.pump(Clock::now() + drain_grace, [&] { return !child.streams_open(); });
+  child.close_streams();
+  fill_end(outcome, child.status());
+  outcome.output_overflow = child.overflow();
+  outcome.out = std::move(child.out_buffer());
+  outcome.err_tail = trimmed_tail(child.err_tail());
+  return outcome;
+}
+
+struct PersistentProcess::Impl {
+  explicit Impl(const Command& command) : child(command) {}
+  Child child;
+  bool timed_out = false;
+};
+
+PersistentProcess::PersistentProcess(const Command& command) : impl_(std::make_unique<Impl>(command)) {}
+
+PersistentProcess::~PersistentProcess() {
+  auto& child = impl_->child;
+  child.close_input();  // EOF: a well-behaved module exits now
+  child.pump(Clock::now() + grace, [&] { return child.exited(); });
+  child.kill();
+}
+
+PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout) {
+  auto& child = impl_->child;
+  Reply reply;
+  if (child.exited()) {
+    reply.exited = true;
+    return reply;
+  }
+  std::string framed;
+  framed.reserve(line.size() + 1);
+  framed.append(line).push_back('\n');
+  child.queue_input(framed, false);
+  auto& buf = child.out_buffer();
+  std::size_t scanned = 0;
+  auto has_line = [&] {
+    auto pos = buf.find('\n', scanned);
+    scanned = pos == std::string::npos ? buf.size() : pos;
+    return pos != std::string::npos || !child.out_open();
+  };
+  bool in_time = child.pump(Clock::now() + timeout, has_line);
+  child.queue_input({}, false);  // never leave a pointer into `framed` behind
+  auto pos = buf.find('\n');
+  if (pos != std::string::npos) {
+    reply.line = buf.substr(0, pos);
+    buf.erase(0, pos + 1);
+    return reply;
+  }
+  if (!in_time) {
+    reply.timed_out = true;
+    impl_->timed_out = true;
+    child.kill();
+    return reply;
+  }
+  // stdout closed without a full line: the process is gone or going.
+  child.pump(Clock::now() + grace, [&] { return child.exited(); });
+  child.kill();
+  reply.exited = true;
+  return reply;
+}
+
+void PersistentProcess::kill() noexcept { impl_->child.kill(); }
+
+std::string PersistentProcess::stderr_tail() const { return trimmed_tail(impl_->child.err_tail()); }
+
+std::string PersistentProcess::describe_end() {
+  int status = impl_->child.status();
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  return describe_status(impl_->timed_out, code, sig);
+}
+
+int PersistentProcess::pid() const noexcept { return impl_->child.pid(); }
+
+std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base) {
+  namespace fs = std::filesystem;
+  auto runnable = [](const fs::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string_view::npos) {
+    fs::path p = fs::path(name).is_absolute() ? fs::path(name) : base / name;
+    return runnable(p) ? std::optional(p) : std::nullopt;
+  }
+  if (fs::path local = base / name; runnable(local)) return local;
+  const char* path_env = ::getenv("PATH");
+  std::string_view dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    std::string_view dir = dirs.substr(0, colon);
+    if (!dir.empty()) {
+      fs::path candidate = fs::path(dir) / name;
+      if (runnable(candidate)) return candidate;
+    }
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace homeboy

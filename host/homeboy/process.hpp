@@ -1,0 +1,79 @@
+#pragma once
+// Child processes for subprocess modules: launched with posix_spawn (a vfork-class
+// launcher, in its own process group), then handed to Boost.Process v2 and Asio for
+// waiting and concurrent I/O. This is the only place that includes Asio.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace homeboy {
+
+struct Command {
+  std::vector<std::string> argv;  // argv[0] is an absolute or relative-to-cwd path, not looked up on PATH
+  std::filesystem::path working_dir;
+  std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the host's environment
+};
+
+struct ProcessOutcome {
+  int exit_code = -1;         // when the child exited normally
+  int term_signal = 0;        // when a signal ended it
+  bool timed_out = false;     // the deadline passed and the process group was killed
+  bool output_overflow = false;
+  std::string out;            // everything written to stdout (up to the cap)
+  std::string err_tail;       // the last bytes written to stderr
+
+  bool exited_cleanly() const noexcept { return !timed_out && term_signal == 0 && exit_code == 0; }
+  std::string describe_end() const;  // "exited with status 3", "was killed by signal 9 (Killed)"
+};
+
+inline constexpr std::size_t max_output_bytes = std::size_t{512} << 20;
+inline constexpr std::size_t stderr_tail_bytes = 4096;
+
+// Runs the command once: writes `input` to its stdin and closes it, drains stdout and
+// stderr concurrently, enforces `timeout` by killing the whole process group, and reaps.
+// When the child exits, whatever is left of its process group is killed too, so a
+// grandchild holding the pipes cannot hang the host. Throws std::system_error when the
+// process cannot be started.
+ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout);
+
+// A long-lived child speaking newline-delimited messages on stdin/stdout.
+class PersistentProcess {
+ public:
+  explicit PersistentProcess(const Command& command);
+  ~PersistentProcess();  // closes stdin, waits `grace`, then kills the process group
+  PersistentProcess(const PersistentProcess&) = delete;
+  PersistentProcess& operator=(const PersistentProcess&) = delete;
+
+  struct Reply {
+    std::optional<std::string> line;  // without the newline; empty optional when none came
+    bool timed_out = false;
+    bool exited = false;              // the child closed stdout or died
+  };
+
+  // Sends one line (a newline is appended) and waits for one line back.
+  Reply exchange(std::string_view line, std::chrono::milliseconds timeout);
+
+  void kill() noexcept;                 // kills the process group and reaps
+  std::string stderr_tail() const;      // what it last wrote to stderr
+  std::string describe_end();           // how it ended, once it has
+  int pid() const noexcept;
+
+  static constexpr std::chrono::milliseconds grace{500};
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Finds an executable: a name with a slash is taken relative to `base`; a bare name is
+// looked for in `base`, then on PATH. Returns nothing when it is not found.
+std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base);
+
+}  // namespace homeboy

@@ -1,0 +1,140 @@
+#include "homeboy/registry.hpp"
+
+#include "homeboy/native_transport.hpp"
+#include "homeboy/subprocess_transport.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace homeboy {
+
+TransportPreference transport_preference_from_env() {
+  const char* v = std::getenv("HOMEBOY_STORAGE_TRANSPORT");
+  std::string_view value = v ? v : "";
+  if (value.empty() || value == "auto") return TransportPreference::automatic;
+  if (value == "native") return TransportPreference::native;
+  if (value == "subprocess") return TransportPreference::subprocess;
+  throw errors::config("config.invalid_environment",
+                       "HOMEBOY_STORAGE_TRANSPORT must be native, subprocess or auto, not '" + std::string(value) + "'",
+                       {{"variable", "HOMEBOY_STORAGE_TRANSPORT"}, {"value", value}});
+}
+
+std::optional<std::string> configured_provider(const fs::path& config_dir) {
+  fs::path file = config_dir / "homeboy.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  boost::json::error_code ec;
+  auto value = boost::json::parse(text.str(), ec);
+  auto bad = [&](const std::string& why) {
+    return errors::config("config.invalid_config", file.string() + ": " + why, {{"config_path", file.string()}});
+  };
+  if (ec) throw bad("not valid JSON (" + ec.message() + ")");
+  if (!value.is_object()) throw bad("must be a JSON object");
+  const auto* storage = value.get_object().if_contains("storage");
+  if (!storage || storage->is_null()) return std::nullopt;
+  if (!storage->is_string() || storage->get_string().empty())
+    throw bad("\"storage\" must be the id of an installed storage module");
+  return std::string(storage->get_string());
+}
+
+Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
+  auto providers = catalog.storage_providers();
+  auto ids = [&] {
+    boost::json::array list;
+    for (const auto* m : providers) list.emplace_back(m->id);
+    return list;
+  };
+  if (auto picked = configured_provider(config_dir)) {
+    const Module* module = catalog.find(*picked);
+    if (!module || !module->is_storage_provider()) {
+      std::string what = module ? "is not a storage provider" : "is not installed";
+      throw errors::config("config.unknown_provider",
+                           (config_dir / "homeboy.json").string() + " picks storage module '" + *picked + "', which " +
+                               what,
+                           {{"storage", *picked}, {"providers", ids()}})
+          .with_hint("Run `homeboy module list` to see the installed providers.");
+    }
+    return {module, "config"};
+  }
+  std::vector<const Module*> others;
+  for (const auto* m : providers)
+    if (m->id != default_provider_id) others.push_back(m);
+  if (others.size() == 1) return {others.front(), "only_provider"};
+  if (others.size() > 1) {
+    std::string listed;
+    boost::json::array list;
+    for (const auto* m : others) {
+      listed += (listed.empty() ? "" : ", ") + m->id;
+      list.emplace_back(m->id);
+    }
+    Error error("config.multiple_providers",
+                "more than one storage provider is installed (" + listed + "); homeboy uses exactly one",
+                ExitCode::invalid, {{"providers", list}});
+    error.with_hint("Pick one: set \"storage\": \"<module-id>\" in " + (config_dir / "homeboy.json").string() + ".");
+    for (const auto* m : others) error.with_hint("Or remove one: homeboy module uninstall " + m->id + " --force");
+    throw error;
+  }
+  if (const Module* builtin = catalog.find(default_provider_id); builtin && builtin->is_storage_provider())
+    return {builtin, "default"};
+  throw errors::config("config.no_provider", "no storage provider is installed, not even builtin-filesystem")
+      .with_hint("Reinstall homeboy, or set HOMEBOY_MODULE_PATH to a folder holding builtin-filesystem.");
+}
+
+std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& config_dir,
+                                       TransportPreference preference, std::string selected_by) {
+  ProviderInfo info{module.id, module.manifest.storage_provider ? module.manifest.storage_provider->storage_type : "",
+                    std::move(selected_by), std::nullopt, module.manifest_path};
+  const auto& runtime = module.manifest.runtime;
+  auto subprocess = [&]() -> std::unique_ptr<Transport> {
+    if (runtime.persistent) return std::make_unique<PersistentTransport>(module, config_dir);
+    return std::make_unique<OneShotTransport>(module, config_dir);
+  };
+
+  if (preference == TransportPreference::subprocess || (!runtime.library && preference == TransportPreference::automatic)) {
+    if (!runtime.executable)
+      throw errors::config("config.transport_unavailable",
+                           "module '" + module.id + "' has no runtime.executable, so it cannot run as a subprocess",
+                           {{"module", module.id}})
+          .with_hint("Unset HOMEBOY_STORAGE_TRANSPORT to use its native library.");
+    if (runtime.library) info.fallback_reason = "HOMEBOY_STORAGE_TRANSPORT=subprocess";
+    return std::make_unique<Storage>(std::move(info), subprocess());
+  }
+
+  if (!runtime.library)
+    throw errors::config("config.transport_unavailable",
+                         "module '" + module.id + "' has no runtime.library, so it cannot run natively",
+                         {{"module", module.id}})
+        .with_hint("Unset HOMEBOY_STORAGE_TRANSPORT to use its executable.");
+  try {
+    return std::make_unique<Storage>(std::move(info), open_native(module, config_dir));
+  } catch (const NativeLoadError& e) {
+    if (preference == TransportPreference::native || !runtime.executable) {
+      throw Error("storage.provider_unavailable",
+                  "module '" + module.id + "': its native library cannot be used (" + e.kind() + "): " + e.what(),
+                  ExitCode::failure, {{"module", module.id}, {"reason", e.kind()}, {"detail", e.what()}});
+    }
+    info.fallback_reason = e.kind() + ": " + e.what();
+    return std::make_unique<Storage>(std::move(info), subprocess());
+  }
+}
+
+Registry::Registry(Catalog catalog, fs::path config_dir)
+    : catalog_(std::move(catalog)), config_dir_(std::move(config_dir)) {}
+
+Storage& Registry::activate(TransportPreference preference) {
+  if (storage_)
+    throw errors::internal("a storage provider ('" + storage_->provider().module_id +
+                           "') is already active; homeboy runs exactly one per run");
+  Selection selection = select_provider(catalog_, config_dir_);
+  storage_ = open_provider(*selection.module, config_dir_, preference, selection.selected_by);
+  return *storage_;
+}
+
+}  // namespace homeboy

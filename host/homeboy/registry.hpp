@@ -1,0 +1,54 @@
+#pragma once
+// Chooses the one active storage provider and opens it on the right transport.
+
+#include "homeboy/discovery.hpp"
+#include "homeboy/storage.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace homeboy {
+
+enum class TransportPreference { automatic, native, subprocess };
+
+// HOMEBOY_STORAGE_TRANSPORT=native|subprocess|auto; throws config.invalid_environment.
+TransportPreference transport_preference_from_env();
+
+struct Selection {
+  const Module* module = nullptr;
+  std::string selected_by;  // "config" (homeboy.json), "only_provider", "default"
+};
+
+// DESIGN.md section 4: `storage` in <config>/homeboy.json picks; otherwise the providers
+// other than builtin-filesystem are counted (0 -> default, 1 -> it, 2+ -> config.multiple_providers).
+Selection select_provider(const Catalog& catalog, const std::filesystem::path& config_dir);
+
+// The `storage` key of <config>/homeboy.json, read with plain file I/O (it bootstraps storage).
+std::optional<std::string> configured_provider(const std::filesystem::path& config_dir);
+
+// Holds the one active provider of a host run.
+class Registry {
+ public:
+  Registry(Catalog catalog, std::filesystem::path config_dir);
+
+  const Catalog& catalog() const noexcept { return catalog_; }
+  const std::filesystem::path& config_dir() const noexcept { return config_dir_; }
+
+  // Selects and opens the provider. A second call is refused: one provider per run.
+  Storage& activate(TransportPreference preference);
+  Storage* active() noexcept { return storage_.get(); }
+
+ private:
+  Catalog catalog_;
+  std::filesystem::path config_dir_;
+  std::unique_ptr<Storage> storage_;
+};
+
+// Opens `module` on the transport `preference` allows: native first when it has a library,
+// falling back to its executable with the reason recorded. Throws homeboy::Error.
+std::unique_ptr<Storage> open_provider(const Module& module, const std::filesystem::path& config_dir,
+                                       TransportPreference preference, std::string selected_by);
+
+}  // namespace homeboy

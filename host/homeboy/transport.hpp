@@ -1,0 +1,27 @@
+#pragma once
+// How the host reaches the active provider. Every transport hands back the same
+// response model; the storage facade validates it, whatever the transport.
+
+#include "homeboy/contract.hpp"
+
+#include <string_view>
+
+namespace homeboy {
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Delivers one event and returns the provider's answer, parsed but not yet validated
+  // against the semantic rules. Throws homeboy::Error for failures of the transport itself
+  // (timeout, crash, unreadable answer).
+  virtual contract::Response send(const contract::Event& event) = 0;
+
+  // Whether one `batch` event may be sent; otherwise the facade sends operations one by one.
+  virtual bool supports_batch() const noexcept = 0;
+
+  // "native", "subprocess" or "persistent", as `storage status` reports it.
+  virtual std::string_view kind() const noexcept = 0;
+};
+
+}  // namespace homeboy

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# builtin-filesystem: homeboy's default storage module as a script (bash + jq).
+# Reads one JSON event on stdin and writes one JSON response on stdout
+# (docs/storage-contract.md). Content travels byte for byte: jq decodes it straight into
+# the file and encodes the file straight into the answer, never through a shell variable.
+set -uo pipefail
+export LC_ALL=C  # byte-order sorting for `list`
+
+respond_error() {  # respond_error CODE MESSAGE
+  jq -cn --arg code "$1" --arg msg "$2" '{success:false, error:$msg, error_code:$code}'
+}
+
+ok() { printf '{"success":true}\n'; }
+
+normalize() {  # strips trailing slashes, keeps "/"
+  local p=$1
+  while [[ ${#p} -gt 1 && $p == */ ]]; do p=${p%/}; done
+  printf '%s' "$p"
+}
+
+op_read() {  # op_read PATH
+  local path=$1
+  if [[ ! -e $path ]]; then respond_error not_found "no such file: $path"; return; fi
+  if [[ -d $path ]]; then respond_error invalid_argument "is a folder, not a file: $path"; return; fi
+  if [[ ! -r $path ]]; then respond_error permission_denied "cannot read $path: permission denied"; return; fi
+  jq -cRs '{success:true, data:.}' <"$path" || respond_error io_error "cannot read $path"
+}
+
+op_write() {  # op_write PATH JQ_FILTER_FOR_CONTENT  (content is read from $event)
+  local path=$1 filter=$2 dir name tmp mode
+  dir=${path%/*}
+  [[ -z $dir ]] && dir=/
+  name=${path##*/}
+  if [[ -z $name ]]; then respond_error invalid_argument "not a file path: $path"; return; fi
+  if [[ ! -d $dir ]]; then respond_error not_found "folder does not exist: $dir"; return; fi
+  if [[ -d $path ]]; then respond_error invalid_argument "is a folder, not a file: $path"; return; fi
+  # A unique temp name in the same folder: concurrent writers never collide, and the
+  # final rename is atomic, so readers see the old or the new content.
+  if ! tmp=$(mktemp "$dir/.$name.tmp.XXXXXX" 2>/dev/null); then
+    if [[ -w $dir ]]; then respond_error io_error "cannot create a temp file in $dir"
+    else respond_error permission_denied "cannot write in $dir: permission denied"; fi
+    return
+  fi
+  if ! jq -j "$filter" <<<"$event" >"$tmp"; then
+    rm -f "$tmp"
+    respond_error io_error "cannot write $path"
+    return
+  fi
+  mode=$(( 0666 & ~$(umask) ))
+  if [[ -e $path ]]; then chmod --reference="$path" "$tmp" 2>/dev/null; else chmod "$(printf '%o' "$mode")" "$tmp"; fi
+  if ! mv -f "$tmp" "$path"; then
+    rm -f "$tmp"
+    respond_error io_error "cannot replace $path"
+    return
+  fi
+  ok
+}
+
+op_list() {  # op_list PATH
+  local path=$1 entry
+  if [[ ! -e $path ]]; then printf '{"success":true,"entries":[]}\n'; return; fi
+  if [[ ! -d $path ]]; then respond_error invalid_argument "is a file, not a folder: $path"; return; fi
+  local -a args=()
+  shopt -s nullglob dotglob
+  for entry in "${path%/}"/*; do
+    if [[ -d $entry ]]; then args+=("$entry" d); else args+=("$entry" f); fi
+  done
+  shopt -u nullglob dotglob
+  jq -cn '{success:true, entries:[$ARGS.positional as $a | range(0; $a|length; 2) | {path:$a[.], is_directory:($a[.+1]=="d")}]}' \
+    --args "${args[@]}"
+}
+
+op_delete() {  # op_delete PATH IS_DIRECTORY
+  local path=$1 is_dir=$2
+  if [[ ! -e $path && ! -L $path ]]; then respond_error not_found "no such file or folder: $path"; return; fi
+  if [[ -d $path && ! -L $path ]]; then
+    if [[ $is_dir != true ]]; then
+      respond_error invalid_argument "is a folder: $path (set is_directory to delete it with its contents)"
+      return
+    fi
+    rm -rf -- "$path" || { respond_error io_error "cannot delete $path"; return; }
+  else
+    rm -f -- "$path" || { respond_error io_error "cannot delete $path"; return; }
+  fi
+  ok
+}
+
+op_ensure_dir() {  # op_ensure_dir PATH
+  local path=$1
+  if [[ -d $path ]]; then ok; return; fi
+  if [[ -e $path ]]; then respond_error conflict "a file is in the way: $path"; return; fi
+  mkdir -p -- "$path" 2>/dev/null || { respond_error io_error "cannot create folder $path"; return; }
+  ok
+}
+
+# dispatch OP PATH IS_DIRECTORY CONTENT_FILTER
+dispatch() {
+  local path
+  path=$(normalize "$2")
+  if [[ $path != /* ]]; then respond_error invalid_argument "path must be absolute: $path"; return; fi
+  case $1 in
+    read) op_read "$path" ;;
+    write) op_write "$path" "$4" ;;
+    list) op_list "$path" ;;
+    delete) op_delete "$path" "$3" ;;
+    ensure_dir) op_ensure_dir "$path" ;;
+    *) respond_error unsupported "unknown operation: $1" ;;
+  esac
+}
+
+event=$(cat)
+if [[ -z $event ]]; then echo "builtin-filesystem: no event on stdin" >&2; exit 2; fi
+
+eval "$(jq -r '@sh "op=\(.operation // "") path=\(.path // "") is_dir=\(.is_directory // false) count=\(.operations // [] | length)"' <<<"$event")" \
+  || { echo "builtin-filesystem: the event is not valid JSON" >&2; exit 2; }
+
+if [[ $op != batch ]]; then
+  dispatch "$op" "$path" "$is_dir" '.content'
+  exit 0
+fi
+
+# batch: one process for all operations; one jq call lists them, results are joined in order.
+mapfile -t ops < <(jq -r '.operations[] | @sh "\(.operation // "") \(.path // "") \(.is_directory // false)"' <<<"$event")
+printf '{"success":true,"results":['
+all_ok=true
+for ((i = 0; i < count; i++)); do
+  eval "set -- ${ops[i]}"
+  result=$(dispatch "$1" "$2" "$3" ".operations[$i].content")
+  [[ $result == '{"success":true'* ]] || all_ok=false
+  ((i > 0)) && printf ','
+  printf '%s' "$result"
+done
+printf '],"overall_success":%s}\n' "$all_ok"
