@@ -198,10 +198,8 @@ json::object to_json(const Response& r) {
     for (const auto& e : *r.entries) entries.emplace_back(json::object{{"path", e.path}, {"is_directory", e.is_directory}});
     out["entries"] = std::move(entries);
   }
-  if (!r.success) {
-    out["error"] = r.error.value_or("");
-    out["error_code"] = to_string(r.effective_error_code());
-  }
+  if (r.error) out["error"] = *r.error;
+  if (!r.success) out["error_code"] = to_string(r.effective_error_code());
   if (r.results) {
     json::array results;
     results.reserve(r.results->size());

@@ -1,0 +1,155 @@
+#include "support.hpp"
+
+#include "homeboy/process.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace json = boost::json;
+
+namespace homeboy::test {
+
+ScratchDir::ScratchDir() {
+  std::string pattern = (fs::temp_directory_path() / "homeboy-test-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = fs::canonical(pattern);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(path_, ec);
+}
+
+ModuleBuilder::ModuleBuilder(fs::path root, std::string id) : root_(std::move(root)), id_(std::move(id)) {
+  provider_["storage_type"] = "test";
+}
+
+ModuleBuilder& ModuleBuilder::executable(std::string command) {
+  runtime_["executable"] = std::move(command);
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::library(std::string path) {
+  runtime_["library"] = std::move(path);
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::supports_batch(bool on) {
+  runtime_["supports_batch"] = on;
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::persistent(bool on) {
+  runtime_["persistent"] = on;
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::timeout_secs(double secs) {
+  runtime_["timeout_secs"] = secs;
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::storage_type(std::string type) {
+  provider_["storage_type"] = std::move(type);
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::not_a_provider() {
+  provider_on_ = false;
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::config(json::object config) {
+  provider_["config"] = std::move(config);
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::manifest_text(std::string text) {
+  text_ = std::move(text);
+  return *this;
+}
+
+fs::path ModuleBuilder::write() const {
+  fs::path dir = root_ / id_;
+  fs::create_directories(dir);
+  std::string text = text_;
+  if (text.empty()) {
+    json::object manifest{{"name", "Test module " + id_}, {"version", "1.0.0"}};
+    if (!runtime_.empty()) manifest["runtime"] = runtime_;
+    if (provider_on_) manifest["storage_provider"] = provider_;
+    text = json::serialize(manifest);
+  }
+  write_file(dir / (id_ + ".json"), text);
+  return dir;
+}
+
+Module ModuleBuilder::load() const { return load_module(write()); }
+
+fs::path homeboy_cli() { return HOMEBOY_TEST_CLI; }
+fs::path bundled_module_dir(const std::string& id) { return fs::path(HOMEBOY_TEST_MODULES_DIR) / id; }
+fs::path misbehave_script() { return fs::path(HOMEBOY_TEST_FIXTURES_DIR) / "modules" / "misbehave.sh"; }
+fs::path fixture_plugin(const std::string& name) {
+  return fs::path(HOMEBOY_TEST_PLUGIN_DIR) / ("libfixture_" + name + ".so");
+}
+fs::path example_c_plugin() { return HOMEBOY_TEST_EXAMPLE_C_PLUGIN; }
+
+Module misbehaving_module(const fs::path& root, const std::string& mode, double timeout_secs) {
+  return ModuleBuilder(root, "misbehave-" + mode)
+      .executable("bash " + misbehave_script().string() + " " + mode)
+      .supports_batch()
+      .timeout_secs(timeout_secs)
+      .load();
+}
+
+json::value CliResult::json() const {
+  json::error_code ec;
+  auto value = json::parse(out, ec);
+  BOOST_TEST_REQUIRE(!ec, "stdout is not JSON: " << out << "\nstderr: " << err);
+  return value;
+}
+
+CliResult run_cli(const std::vector<std::string>& args, const Env& env, const std::string& input) {
+  Command command;
+  command.argv.push_back(homeboy_cli().string());
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
+  command.env = {{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_CONFIG_DIR", ""}, {"HOMEBOY_STORAGE_TRANSPORT", ""},
+                 {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}};
+  for (const auto& kv : env) {
+    bool replaced = false;
+    for (auto& existing : command.env)
+      if (existing.first == kv.first) existing.second = kv.second, replaced = true;
+    if (!replaced) command.env.push_back(kv);
+  }
+  auto outcome = run_once(command, input, std::chrono::seconds(120));
+  BOOST_TEST_REQUIRE(!outcome.timed_out, "homeboy did not finish in 120 s");
+  return CliResult{outcome.exit_code, std::move(outcome.out), std::move(outcome.err_tail)};
+}
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& file, const std::string& content) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+bool process_alive(int pid) {
+  if (pid <= 0) return false;
+  // A zombie still answers kill(0); only count it alive when it is not one.
+  if (::kill(pid, 0) != 0) return false;
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+int read_pid(const fs::path& file) {
+  std::string text = read_file(file);
+  return text.empty() ? -1 : std::stoi(text);
+}
+
+}  // namespace homeboy::test

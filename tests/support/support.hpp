@@ -1,0 +1,83 @@
+#pragma once
+// Test helpers: scratch folders, manifest builders, the fixtures' paths, and running the
+// built `homeboy` binary.
+
+#include "homeboy/discovery.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace homeboy::test {
+
+namespace fs = std::filesystem;
+
+// A fresh folder under the temp dir, removed with its contents at the end of the test.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const noexcept { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// Writes a module folder `<root>/<id>/` with its manifest, in as few lines as a test needs.
+class ModuleBuilder {
+ public:
+  ModuleBuilder(fs::path root, std::string id);
+  ModuleBuilder& executable(std::string command);
+  ModuleBuilder& library(std::string path);
+  ModuleBuilder& supports_batch(bool on = true);
+  ModuleBuilder& persistent(bool on = true);
+  ModuleBuilder& timeout_secs(double secs);
+  ModuleBuilder& storage_type(std::string type);
+  ModuleBuilder& not_a_provider();
+  ModuleBuilder& config(boost::json::object config);
+  ModuleBuilder& manifest_text(std::string text);  // replaces the generated manifest verbatim
+  fs::path write() const;                            // returns the module folder
+  Module load() const;                               // write(), then load it as the host would
+
+ private:
+  fs::path root_;
+  std::string id_;
+  boost::json::object runtime_;
+  boost::json::object provider_;
+  bool provider_on_ = true;
+  std::string text_;
+};
+
+fs::path homeboy_cli();
+fs::path bundled_module_dir(const std::string& id);   // the build tree's staged module
+fs::path misbehave_script();
+fs::path fixture_plugin(const std::string& name);      // e.g. "missing_symbol"
+fs::path example_c_plugin();
+
+// A module running tests/fixtures/modules/misbehave.sh in `mode`.
+Module misbehaving_module(const fs::path& root, const std::string& mode, double timeout_secs = 30);
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  boost::json::value json() const;  // stdout parsed; fails the test when it is not JSON
+};
+
+using Env = std::vector<std::pair<std::string, std::string>>;
+
+// Runs `homeboy` with `args`; HOMEBOY_* variables are cleared unless given in `env`.
+CliResult run_cli(const std::vector<std::string>& args, const Env& env = {}, const std::string& input = {});
+
+std::string read_file(const fs::path& file);
+void write_file(const fs::path& file, const std::string& content);
+bool process_alive(int pid);
+int read_pid(const fs::path& file);
+
+}  // namespace homeboy::test

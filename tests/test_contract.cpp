@@ -1,0 +1,158 @@
+// The storage contract's validator, rule by rule (DESIGN.md section 3).
+#define BOOST_TEST_MODULE contract
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "homeboy/contract.hpp"
+
+using namespace homeboy;
+using namespace homeboy::contract;
+
+namespace {
+
+const Origin origin{"demo-module"};
+
+// Parses and validates as the facade does; returns the rule broken, or "" when valid.
+std::string broken_rule(const std::string& text, const Event& event) {
+  try {
+    auto r = parse_response(text, event, origin);
+    validate_response(r, event, origin);
+    return "";
+  } catch (const Error& e) {
+    BOOST_TEST(e.code() == "storage.contract_violation");
+    BOOST_TEST(std::string(e.what()).find("demo-module") != std::string::npos, "the message names the module");
+    return std::string(e.details().at("rule").as_string());
+  }
+}
+
+Event batch_of_two() { return Event::batch({Event::read("/a"), Event::read("/b")}); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(valid_responses_pass) {
+  BOOST_TEST(broken_rule(R"({"success":true,"data":""})", Event::read("/a")) == "");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[]})", Event::list("/a")) == "");
+  BOOST_TEST(broken_rule(R"({"success":true})", Event::write("/a", "x")) == "");
+  BOOST_TEST(broken_rule(R"({"success":false,"error":"gone","error_code":"not_found"})", Event::read("/a")) == "");
+  BOOST_TEST(broken_rule("{\"success\":true,\"error\":null}\n", Event::remove("/a")) == "");
+}
+
+BOOST_AUTO_TEST_CASE(anything_but_one_json_object_is_a_violation) {
+  auto read = Event::read("/a");
+  BOOST_TEST(broken_rule("", read) == "response_empty");
+  BOOST_TEST(broken_rule("  \n", read) == "response_empty");
+  BOOST_TEST(broken_rule("this is not json", read) == "response_not_json");
+  BOOST_TEST(broken_rule(R"({"success": tr)", read) == "response_not_json");
+  BOOST_TEST(broken_rule(R"({"success":true,"data":""}{"success":true,"data":""})", read) == "response_not_json");
+  BOOST_TEST(broken_rule(R"([{"success":true}])", read) == "response_not_object");
+  BOOST_TEST(broken_rule("42", read) == "response_not_object");
+}
+
+BOOST_AUTO_TEST_CASE(success_must_be_a_boolean_and_fields_typed) {
+  auto read = Event::read("/a");
+  BOOST_TEST(broken_rule(R"({"data":"x"})", read) == "field_type");
+  BOOST_TEST(broken_rule(R"({"success":"yes","data":"x"})", read) == "field_type");
+  BOOST_TEST(broken_rule(R"({"success":true,"data":5})", read) == "field_type");
+  BOOST_TEST(broken_rule(R"({"success":false,"error":["x"]})", read) == "field_type");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":{}})", Event::list("/a")) == "field_type");
+}
+
+BOOST_AUTO_TEST_CASE(success_with_error_is_a_violation) {
+  BOOST_TEST(broken_rule(R"({"success":true,"error":"x"})", Event::write("/a", "")) == "success_with_error");
+}
+
+BOOST_AUTO_TEST_CASE(failure_without_error_is_a_violation) {
+  BOOST_TEST(broken_rule(R"({"success":false})", Event::read("/a")) == "failure_without_error");
+  BOOST_TEST(broken_rule(R"({"success":false,"error":""})", Event::read("/a")) == "failure_without_error");
+}
+
+BOOST_AUTO_TEST_CASE(read_without_data_is_a_violation) {
+  BOOST_TEST(broken_rule(R"({"success":true})", Event::read("/a")) == "read_without_data");
+}
+
+BOOST_AUTO_TEST_CASE(list_without_entries_is_a_violation) {
+  BOOST_TEST(broken_rule(R"({"success":true})", Event::list("/a")) == "list_without_entries");
+}
+
+BOOST_AUTO_TEST_CASE(every_entry_needs_a_string_path_and_a_boolean_is_directory) {
+  auto list = Event::list("/a");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/a/b"}]})", list) == "entry_shape");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":1,"is_directory":false}]})", list) == "entry_shape");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/a/b","is_directory":"no"}]})", list) == "entry_shape");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":["/a/b"]})", list) == "entry_shape");
+}
+
+BOOST_AUTO_TEST_CASE(batch_needs_one_result_per_operation) {
+  BOOST_TEST(broken_rule(R"({"success":true})", batch_of_two()) == "batch_without_results");
+  BOOST_TEST(broken_rule(R"({"success":true,"results":[{"success":true,"data":""}]})", batch_of_two()) ==
+             "batch_result_count");
+  BOOST_TEST(broken_rule(
+                 R"({"success":true,"results":[{"success":true,"data":""},{"success":true,"data":""},{"success":true,"data":""}]})",
+                 batch_of_two()) == "batch_result_count");
+  BOOST_TEST(broken_rule(R"({"success":true,"results":[{"success":true,"data":""},{"success":true}]})",
+                         batch_of_two()) == "read_without_data");
+}
+
+BOOST_AUTO_TEST_CASE(overall_success_must_agree_with_the_results) {
+  BOOST_TEST(broken_rule(
+                 R"({"success":true,"overall_success":true,"results":[{"success":true,"data":""},{"success":false,"error":"x"}]})",
+                 batch_of_two()) == "overall_success_mismatch");
+  BOOST_TEST(broken_rule(
+                 R"({"success":true,"overall_success":false,"results":[{"success":true,"data":""},{"success":false,"error":"x"}]})",
+                 batch_of_two()) == "");
+}
+
+BOOST_AUTO_TEST_CASE(error_codes_are_read_and_default_to_io_error) {
+  auto r = parse_response(R"({"success":false,"error":"x","error_code":"not_found"})", Event::read("/a"), origin);
+  BOOST_TEST((r.effective_error_code() == ErrorCode::not_found));
+  r = parse_response(R"({"success":false,"error":"x"})", Event::read("/a"), origin);
+  BOOST_TEST((r.effective_error_code() == ErrorCode::io_error));
+  r = parse_response(R"({"success":false,"error":"x","error_code":"from_the_future"})", Event::read("/a"), origin);
+  BOOST_TEST((r.effective_error_code() == ErrorCode::io_error));
+}
+
+BOOST_AUTO_TEST_CASE(violation_message_names_module_operation_rule_and_excerpt) {
+  try {
+    auto r = parse_response(R"({"success":true,"error":"x"})", Event::write("/a", ""), origin);
+    validate_response(r, Event::write("/a", ""), origin);
+    BOOST_FAIL("expected a violation");
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    BOOST_TEST(msg.find("demo-module") != std::string::npos);
+    BOOST_TEST(msg.find("'write'") != std::string::npos);
+    BOOST_TEST(msg.find("success_with_error") != std::string::npos);
+    BOOST_TEST(msg.find("\"error\":\"x\"") != std::string::npos);
+    BOOST_TEST((e.exit_code() == ExitCode::failure));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(events_carry_the_contract_version_and_exact_content) {
+  std::string tricky = "a\n\n-n \\t \xC3\xA9 \"q\" \x01\n";
+  auto text = serialize(Event::write("/x/a.txt", tricky));
+  auto value = boost::json::parse(text).as_object();
+  BOOST_TEST(value.at("contract_version").as_int64() == 1);
+  BOOST_TEST(value.at("operation").as_string() == "write");
+  BOOST_TEST(std::string(value.at("content").as_string()) == tricky);
+  BOOST_TEST(text.find('\n') == std::string::npos, "one line");
+  auto batch = boost::json::parse(serialize(Event::batch({Event::remove("/a", true)}), 7)).as_object();
+  BOOST_TEST(batch.at("id").as_int64() == 7);
+  BOOST_TEST(batch.at("operations").as_array()[0].as_object().at("operation").as_string() == "delete");
+  BOOST_TEST(batch.at("operations").as_array()[0].as_object().at("is_directory").as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(user_events_are_checked_with_their_position) {
+  auto bad = [](const char* text) {
+    try {
+      parse_event(boost::json::parse(text), "batch event #3");
+      return std::string();
+    } catch (const Error& e) {
+      BOOST_TEST(e.code() == "cli.invalid_argument");
+      return std::string(e.what());
+    }
+  };
+  BOOST_TEST(bad(R"({"operation":"read","path":"/a"})") == "");
+  BOOST_TEST(bad(R"({"operation":"rename","path":"/a"})").find("batch event #3: unknown operation") == 0);
+  BOOST_TEST(bad(R"({"operation":"write","path":"/a"})").find("content") != std::string::npos);
+  BOOST_TEST(bad(R"({"operation":"read"})").find("path") != std::string::npos);
+  BOOST_TEST(bad(R"([1])").find("object") != std::string::npos);
+}

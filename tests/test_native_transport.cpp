@@ -1,0 +1,130 @@
+// Loading native plugins: each failure classified, fallback to the executable, and the
+// same validator as for subprocess modules.
+#define BOOST_TEST_MODULE native_transport
+#include <boost/test/unit_test.hpp>
+
+#include "homeboy/native_transport.hpp"
+#include "homeboy/registry.hpp"
+#include "support.hpp"
+
+using namespace homeboy;
+using namespace homeboy::test;
+
+namespace {
+
+struct Fixture {
+  ScratchDir dir;
+
+  // A module offering the fixture library `variant` and, when `with_executable`, the bash
+  // builtin-filesystem script as its fallback.
+  Module module(const std::string& id, const fs::path& library, bool with_executable) {
+    ModuleBuilder b(dir.path(), id);
+    b.library(library.string());
+    if (with_executable)
+      b.executable("bash " + (bundled_module_dir("builtin-filesystem") / "storage.sh").string()).supports_batch();
+    return b.load();
+  }
+
+  std::string load_failure(const fs::path& library) {
+    try {
+      open_native(module("m", library, false), dir.path());
+    } catch (const NativeLoadError& e) {
+      return e.kind() + ": " + e.what();
+    }
+    return "loaded";
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(native, Fixture)
+
+BOOST_AUTO_TEST_CASE(a_good_plugin_loads_and_serves) {
+  auto transport = open_native(module("good", fixture_plugin("good"), false), dir.path());
+  BOOST_TEST(transport->kind() == "native");
+  Storage s(ProviderInfo{"good", "test", "test", std::nullopt, {}}, std::move(transport));
+  s.write("/a", "hello\n");
+  BOOST_TEST(s.read("/a") == "hello\n");
+}
+
+BOOST_AUTO_TEST_CASE(every_load_failure_is_classified) {
+  BOOST_TEST(load_failure(dir / "absent.so").find("library_missing:") == 0);
+  write_file(dir / "text.so", "this is not an ELF file\n");
+  BOOST_TEST(load_failure(dir / "text.so").find("not_a_library:") == 0);
+  BOOST_TEST(load_failure(fixture_plugin("missing_symbol")).find("entry_symbol_missing:") == 0);
+  BOOST_TEST(load_failure(fixture_plugin("newer_only")).find("no_common_abi:") == 0);
+  std::string created = load_failure(fixture_plugin("create_fails"));
+  BOOST_TEST(created.find("creation_failed:") == 0);
+  BOOST_TEST(created.find("database is locked") != std::string::npos, "quotes the plugin's message");
+}
+
+BOOST_AUTO_TEST_CASE(failures_fall_back_to_the_executable_and_say_why) {
+  struct Case {
+    fs::path library;
+    std::string kind;
+  };
+  write_file(dir / "text.so", "not a library");
+  for (const auto& c : {Case{dir / "absent.so", "library_missing"}, Case{dir / "text.so", "not_a_library"},
+                        Case{fixture_plugin("missing_symbol"), "entry_symbol_missing"},
+                        Case{fixture_plugin("newer_only"), "no_common_abi"},
+                        Case{fixture_plugin("create_fails"), "creation_failed"}}) {
+    auto storage = open_provider(module("fb-" + c.kind, c.library, true), dir.path(), TransportPreference::automatic, "test");
+    BOOST_TEST(storage->transport_kind() == "subprocess");
+    BOOST_TEST_REQUIRE(storage->provider().fallback_reason.has_value());
+    BOOST_TEST(storage->provider().fallback_reason->find(c.kind) == 0);
+    storage->write((dir / "f.txt").string(), "via fallback");
+    BOOST_TEST(storage->read((dir / "f.txt").string()) == "via fallback");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(without_an_executable_a_failure_is_an_error_naming_module_and_reason) {
+  BOOST_CHECK_EXCEPTION(
+      open_provider(module("only-lib", fixture_plugin("newer_only"), false), dir.path(), TransportPreference::automatic, "t"),
+      Error, [](const Error& e) {
+        std::string m = e.what();
+        return e.code() == "storage.provider_unavailable" && m.find("only-lib") != std::string::npos &&
+               m.find("no_common_abi") != std::string::npos;
+      });
+}
+
+BOOST_AUTO_TEST_CASE(the_transport_can_be_forced) {
+  auto m = module("both", fixture_plugin("good"), true);
+  BOOST_TEST(open_provider(m, dir.path(), TransportPreference::subprocess, "t")->transport_kind() == "subprocess");
+  BOOST_TEST(open_provider(m, dir.path(), TransportPreference::native, "t")->transport_kind() == "native");
+  auto broken = module("broken", fixture_plugin("create_fails"), true);
+  BOOST_CHECK_THROW(open_provider(broken, dir.path(), TransportPreference::native, "t"), Error);
+}
+
+BOOST_AUTO_TEST_CASE(a_plugin_breaking_the_contract_is_a_violation_like_a_module) {
+  auto storage = open_provider(module("liar", fixture_plugin("violation"), false), dir.path(),
+                               TransportPreference::automatic, "t");
+  auto rule = [&](auto&& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      BOOST_TEST(e.code() == "storage.contract_violation");
+      BOOST_TEST(std::string(e.what()).find("liar") != std::string::npos);
+      return std::string(e.details().at("rule").as_string());
+    }
+    return std::string("none");
+  };
+  BOOST_TEST(rule([&] { storage->read("/a"); }) == "read_without_data");
+  BOOST_TEST(rule([&] { storage->write("/a", "x"); }) == "success_with_error");
+}
+
+BOOST_AUTO_TEST_CASE(the_example_c_plugin_serves_its_own_store) {
+  ModuleBuilder b(dir.path(), "example-c");
+  b.library(example_c_plugin().string()).config({{"root", (dir / "store").string()}});
+  auto storage = open_provider(b.load(), dir.path(), TransportPreference::automatic, "t");
+  storage->ensure_dir("/notes");
+  storage->write("/notes/a.txt", "a\n\n-n \\t \xC3\xA9");
+  BOOST_TEST(storage->read("/notes/a.txt") == "a\n\n-n \\t \xC3\xA9");
+  BOOST_TEST(read_file(dir / "store" / "notes" / "a.txt") == "a\n\n-n \\t \xC3\xA9");
+  auto entries = storage->list("/notes");
+  BOOST_TEST_REQUIRE(entries.size() == 1u);
+  BOOST_TEST(entries[0].path == "/notes/a.txt");
+  BOOST_CHECK_EXCEPTION(storage->read("/../etc/passwd"), Error,
+                        [](const Error& e) { return e.code() == "storage.invalid_argument"; });
+}
+
+BOOST_AUTO_TEST_SUITE_END()

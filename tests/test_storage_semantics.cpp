@@ -1,0 +1,182 @@
+// The default provider's semantics (DESIGN.md section 3), one suite run on both of its
+// transports: the native plugin and the bash module must behave identically.
+#define BOOST_TEST_MODULE storage_semantics
+#include <boost/test/unit_test.hpp>
+
+#include "homeboy/registry.hpp"
+#include "support.hpp"
+
+#include <thread>
+
+using namespace homeboy;
+using namespace homeboy::test;
+using contract::ErrorCode;
+using contract::Event;
+
+namespace homeboy::contract {
+std::ostream& operator<<(std::ostream& out, const Entry& e) {
+  return out << e.path << (e.is_directory ? " (folder)" : " (file)");
+}
+}  // namespace homeboy::contract
+
+namespace {
+
+struct Fixture {
+  ScratchDir dir;
+  std::string root = dir.path().string();
+
+  template <class Body>
+  void on_each_transport(Body body) {
+    Module module = load_module(bundled_module_dir("builtin-filesystem"));
+    for (auto pref : {TransportPreference::native, TransportPreference::subprocess}) {
+      auto storage = open_provider(module, dir.path(), pref, "test");
+      BOOST_TEST_CONTEXT("transport " << storage->transport_kind()) {
+        fs::path area = dir / std::string(storage->transport_kind());
+        fs::create_directories(area);
+        body(*storage, area.string());
+      }
+    }
+  }
+};
+
+std::string error_code_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "none";
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(semantics, Fixture)
+
+BOOST_AUTO_TEST_CASE(write_then_read_is_byte_exact) {
+  const std::vector<std::string> contents = {
+      "", "a\n\n-n \\t \xC3\xA9", "trailing newlines\n\n\n", "-n", "-e \\n", "back\\slash \\\\", "\"quotes\" 'single'",
+      "\xF0\x9F\x98\x80 emoji and \xE4\xB8\xAD\xE6\x96\x87", "tab\there\r\nCRLF", "$(echo nope) `x` ${HOME}",
+      std::string(1 << 20, 'z') + "\n"};
+  on_each_transport([&](Storage& s, const std::string& area) {
+    int i = 0;
+    for (const auto& content : contents) {
+      std::string path = area + "/file" + std::to_string(i++);
+      s.write(path, content);
+      BOOST_TEST(s.read(path) == content);
+      BOOST_TEST(read_file(path) == content, "the bytes on disk are the bytes written");
+    }
+  });
+}
+
+BOOST_AUTO_TEST_CASE(overwrite_replaces_and_leaves_no_temp_files) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    s.write(area + "/f", "first version, longer");
+    s.write(area + "/f", "second");
+    BOOST_TEST(s.read(area + "/f") == "second");
+    auto entries = s.list(area);
+    BOOST_TEST_REQUIRE(entries.size() == 1u);
+    BOOST_TEST(entries[0].path == area + "/f");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(write_does_not_create_parents_and_ensure_dir_does) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    BOOST_TEST(error_code_of([&] { s.write(area + "/a/b/c.txt", "x"); }) == "storage.not_found");
+    s.ensure_dir(area + "/a/b");
+    s.ensure_dir(area + "/a/b");  // idempotent
+    s.write(area + "/a/b/c.txt", "x");
+    BOOST_TEST(s.read(area + "/a/b/c.txt") == "x");
+    BOOST_TEST(error_code_of([&] { s.ensure_dir(area + "/a/b/c.txt"); }) == "storage.conflict");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(list_returns_immediate_children_sorted_with_kinds) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    s.ensure_dir(area + "/d/sub/deeper");
+    s.write(area + "/d/b.txt", "");
+    s.write(area + "/d/a.txt", "");
+    s.write(area + "/d/.hidden", "");
+    s.write(area + "/d/sub/grandchild.txt", "");
+    auto entries = s.list(area + "/d");
+    std::vector<contract::Entry> expected = {{area + "/d/.hidden", false},
+                                             {area + "/d/a.txt", false},
+                                             {area + "/d/b.txt", false},
+                                             {area + "/d/sub", true}};
+    BOOST_TEST(entries == expected, boost::test_tools::per_element());
+    BOOST_TEST(s.list(area + "/missing").empty());
+    BOOST_TEST(s.list(area + "/d/").size() == 4u);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(missing_paths_are_not_found) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    BOOST_TEST(error_code_of([&] { s.read(area + "/nope"); }) == "storage.not_found");
+    BOOST_TEST(error_code_of([&] { s.remove(area + "/nope"); }) == "storage.not_found");
+    s.write(area + "/f", "x");
+    s.remove(area + "/f");
+    BOOST_TEST(error_code_of([&] { s.read(area + "/f"); }) == "storage.not_found");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(folders_are_deleted_only_when_asked) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    s.ensure_dir(area + "/tree/x");
+    s.write(area + "/tree/x/f", "1");
+    BOOST_TEST(error_code_of([&] { s.remove(area + "/tree"); }) == "storage.invalid_argument");
+    BOOST_TEST(fs::exists(area + "/tree/x/f"));
+    s.remove(area + "/tree", true);
+    BOOST_TEST(!fs::exists(area + "/tree"));
+    BOOST_TEST(error_code_of([&] { s.read(area); }) == "storage.invalid_argument");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(batch_keeps_order_and_reports_partial_failure) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    auto results = s.batch({Event::write(area + "/1", "one"), Event::read(area + "/nope"), Event::read(area + "/1"),
+                            Event::ensure_dir(area + "/d"), Event::list(area)});
+    BOOST_TEST_REQUIRE(results.size() == 5u);
+    BOOST_TEST(results[0].success);
+    BOOST_TEST(!results[1].success);
+    BOOST_TEST((results[1].effective_error_code() == ErrorCode::not_found));
+    BOOST_TEST(*results[2].data == "one");
+    BOOST_TEST(results[3].success);
+    BOOST_TEST(results[4].entries->size() == 2u);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_writers_never_tear_or_collide) {
+  on_each_transport([&](Storage&, const std::string& area) {
+    Module module = load_module(bundled_module_dir("builtin-filesystem"));
+    const std::string a(64 * 1024, 'a'), b(64 * 1024, 'b');
+    std::atomic<int> torn{0}, failed{0};
+    std::vector<std::thread> threads;
+    bool native = area.ends_with("native");
+    int rounds = native ? 200 : 10;
+    for (int t = 0; t < 2; ++t)
+      threads.emplace_back([&, t] {
+        auto own = open_provider(module, dir.path(), native ? TransportPreference::native : TransportPreference::subprocess, "t");
+        for (int i = 0; i < rounds; ++i) {
+          try {
+            own->write(area + "/shared", t ? a : b);
+            std::string seen = own->read(area + "/shared");
+            if (seen != a && seen != b) ++torn;
+          } catch (const Error&) {
+            ++failed;
+          }
+        }
+      });
+    for (auto& th : threads) th.join();
+    BOOST_TEST(torn.load() == 0);
+    BOOST_TEST(failed.load() == 0);
+  });
+}
+
+BOOST_AUTO_TEST_CASE(relative_and_empty_paths_are_refused_by_the_host) {
+  on_each_transport([&](Storage& s, const std::string&) {
+    BOOST_TEST(error_code_of([&] { s.read("relative/path"); }) == "storage.invalid_path");
+    BOOST_TEST(error_code_of([&] { s.read(""); }) == "storage.invalid_path");
+    BOOST_TEST(error_code_of([&] { s.read(std::string("/a\0b", 4)); }) == "storage.invalid_path");
+  });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
