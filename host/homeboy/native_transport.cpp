@@ -57,6 +57,7 @@ struct ResultSink {
     c.set_data = &set_data;
     c.add_entry = &add_entry;
     c.set_error = &set_error;
+    c.data_buffer = &data_buffer;
   }
   ResultSink(const ResultSink&) = delete;
   ResultSink& operator=(const ResultSink&) = delete;
@@ -77,6 +78,17 @@ struct ResultSink {
       self.entries.push_back({std::string(path ? path : "", path ? size : 0), is_directory != 0});
     } catch (...) {
       self.out_of_memory = true;
+    }
+  }
+  static char* data_buffer(homeboy_result* r, size_t size) noexcept {
+    auto& self = of(r);
+    try {
+      if (!self.data) self.data.emplace();
+      self.data->resize(size);
+      return self.data->data();
+    } catch (...) {
+      self.out_of_memory = true;
+      return nullptr;
     }
   }
   static void set_error(homeboy_result* r, const char* message, size_t size) noexcept {

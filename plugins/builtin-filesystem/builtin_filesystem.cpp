@@ -59,12 +59,17 @@ homeboy_status do_read(const std::string& path, homeboy_result* r) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail_errno(r, "cannot read", path, errno);
   if (S_ISDIR(st.st_mode)) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + path);
-  std::string content;
-  content.resize(static_cast<std::size_t>(st.st_size));
+  // Read straight into the host's buffer: one allocation, no copy.
+  std::size_t capacity = static_cast<std::size_t>(st.st_size);
+  char* buffer = r->data_buffer(r, capacity);
+  if (!buffer && capacity) return fail(r, HOMEBOY_ERR_IO, "out of memory reading " + path);
   std::size_t filled = 0;
   for (;;) {
-    if (filled == content.size()) content.resize(content.size() + 65536);  // the file grew, or is not sized
-    ssize_t n = ::read(fd, content.data() + filled, content.size() - filled);
+    if (filled == capacity) {  // the file grew while we read it
+      capacity += 65536;
+      if (!(buffer = r->data_buffer(r, capacity))) return fail(r, HOMEBOY_ERR_IO, "out of memory reading " + path);
+    }
+    ssize_t n = ::read(fd, buffer + filled, capacity - filled);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno(r, "cannot read", path, errno);
@@ -72,7 +77,7 @@ homeboy_status do_read(const std::string& path, homeboy_result* r) {
     if (n == 0) break;
     filled += static_cast<std::size_t>(n);
   }
-  r->set_data(r, content.data(), filled);
+  if (filled != capacity || filled == 0) r->data_buffer(r, filled);
   return HOMEBOY_OK;
 }
 

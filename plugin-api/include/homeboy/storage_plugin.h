@@ -88,6 +88,12 @@ struct homeboy_result {
   /* Any failed operation: a message a person can act on. Call it exactly when the
    * operation fails; the status (return value, or the batch's status slot) gives the code. */
   void (*set_error)(homeboy_result* result, const char* message, size_t message_size);
+
+  /* read, zero-copy alternative to set_data: makes the content exactly `size` bytes and
+   * returns them for the plugin to fill. The buffer is host-owned and valid until the
+   * operation returns or the next data_buffer call; calling again resizes it, keeping the
+   * first bytes (to shrink after a short read, or grow). Returns NULL when out of memory. */
+  char* (*data_buffer)(homeboy_result* result, size_t size);
 };
 
 /* One operation of a batch. Host-owned; valid for the duration of the batch call. */
