@@ -1,0 +1,73 @@
+// Persistent modules: one process for many requests, ids echoed, restart after a crash.
+#define BOOST_TEST_MODULE persistent_transport
+#include <boost/test/unit_test.hpp>
+
+#include "homeboy/storage.hpp"
+#include "homeboy/subprocess_transport.hpp"
+#include "support.hpp"
+
+#include <sstream>
+
+using namespace homeboy;
+using namespace homeboy::test;
+
+namespace {
+
+struct Fixture {
+  ScratchDir dir;
+
+  Module module(const std::string& mode) {
+    return ModuleBuilder(dir.path(), "persist-" + mode)
+        .executable("bash " + (fs::path(HOMEBOY_TEST_FIXTURES_DIR) / "modules/persistent.sh").string() + " " + mode)
+        .persistent()
+        .timeout_secs(5)
+        .load();
+  }
+
+  std::vector<int> pids(const std::string& mode) {
+    std::istringstream in(read_file(dir / ("persist-" + mode) / "pids"));
+    std::vector<int> out;
+    for (int pid; in >> pid;) out.push_back(pid);
+    return out;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(persistent, Fixture)
+
+BOOST_AUTO_TEST_CASE(one_process_answers_many_requests) {
+  {
+    Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}}, std::make_unique<PersistentTransport>(module("ok"), dir.path()));
+    BOOST_TEST(s.transport_kind() == "persistent");
+    for (int i = 1; i <= 20; ++i) BOOST_TEST(s.read("/a") == "request " + std::to_string(i));
+  }
+  auto started = pids("ok");
+  BOOST_TEST(started.size() == 1u);
+  BOOST_TEST(!process_alive(started[0]), "the module exits when the host is done");
+}
+
+BOOST_AUTO_TEST_CASE(a_crash_fails_that_operation_and_the_next_gets_a_new_process) {
+  {
+    Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}},
+              std::make_unique<PersistentTransport>(module("crash-third"), dir.path()));
+    BOOST_TEST(s.read("/a") == "request 1");
+    BOOST_TEST(s.read("/a") == "request 2");
+    BOOST_CHECK_EXCEPTION(s.read("/a"), Error, [](const Error& e) {
+      return e.code() == "storage.provider_failed" && std::string(e.what()).find("signal 9") != std::string::npos;
+    });
+    BOOST_TEST(s.read("/a") == "request 1", "a restarted process answers the 4th operation");
+  }
+  auto started = pids("crash-third");
+  BOOST_TEST(started.size() == 2u);
+  for (int pid : started) BOOST_TEST(!process_alive(pid));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_id_is_a_contract_violation) {
+  Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}}, std::make_unique<PersistentTransport>(module("wrong-id"), dir.path()));
+  BOOST_CHECK_EXCEPTION(s.read("/a"), Error, [](const Error& e) {
+    return e.code() == "storage.contract_violation" && e.details().at("rule").as_string() == "id_mismatch";
+  });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
