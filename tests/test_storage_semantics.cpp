@@ -141,6 +141,11 @@ BOOST_AUTO_TEST_CASE(batch_keeps_order_and_reports_partial_failure) {
     BOOST_TEST(*results[2].data == "one");
     BOOST_TEST(results[3].success);
     BOOST_TEST(results[4].entries->size() == 2u);
+
+    std::string odd = area + "/new\nline 'quoted' $x";
+    auto odd_results = s.batch({Event::write(odd, "n"), Event::read(odd)});
+    BOOST_TEST(odd_results[0].success);
+    BOOST_TEST(*odd_results[1].data == "n");
   });
 }
 

@@ -104,7 +104,6 @@ std::string absolute_path(const std::string& path) {
 
 std::string read_input(const std::string& name) {
   if (name == "-") {
-    std::cin.sync_with_stdio(false);
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
   std::ifstream in(name, std::ios::binary);

@@ -120,7 +120,8 @@ if [[ $op != batch ]]; then
 fi
 
 # batch: one process for all operations; one jq call lists them, results are joined in order.
-mapfile -t ops < <(jq -r '.operations[] | @sh "\(.operation // "") \(.path // "") \(.is_directory // false)"' <<<"$event")
+# NUL-separated, so a path holding a newline stays one operation.
+mapfile -d '' -t ops < <(jq -j '.operations[] | (@sh "\(.operation // "") \(.path // "") \(.is_directory // false)") + "\u0000"' <<<"$event")
 printf '{"success":true,"results":['
 all_ok=true
 for ((i = 0; i < count; i++)); do
