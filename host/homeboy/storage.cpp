@@ -62,7 +62,11 @@ std::vector<contract::Entry> Storage::list(const std::string& path) {
   return std::move(*execute(Event::list(path)).entries);
 }
 
-void Storage::remove(const std::string& path, bool is_directory) { execute(Event::remove(path, is_directory)); }
+void Storage::remove(const std::string& path, bool is_directory) {
+  if (path.find_first_not_of('/') == std::string::npos && !path.empty())
+    throw Error("storage.invalid_path", "refusing to delete the root folder '/'", ExitCode::invalid, {{"path", path}});
+  execute(Event::remove(path, is_directory));
+}
 
 void Storage::ensure_dir(const std::string& path) { execute(Event::ensure_dir(path)); }
 
