@@ -183,6 +183,7 @@ BOOST_AUTO_TEST_CASE(relative_and_empty_paths_are_refused_by_the_host) {
     BOOST_TEST(error_code_of([&] { s.read(std::string("/a\0b", 4)); }) == "storage.invalid_path");
     BOOST_TEST(error_code_of([&] { s.remove("/", true); }) == "storage.invalid_path");
     BOOST_TEST(error_code_of([&] { s.remove("//", true); }) == "storage.invalid_path");
+    BOOST_TEST(error_code_of([&] { s.batch({Event::remove("/", true)}); }) == "storage.invalid_path");
   });
 }
 

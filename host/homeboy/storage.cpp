@@ -17,6 +17,18 @@ void check_path(const std::string& path) {
   if (path.front() != '/') throw bad("the path must be absolute");
 }
 
+namespace {
+
+// What the host checks before any provider sees an event.
+void check_event(const Event& event) {
+  check_path(event.path);
+  if (event.operation == Operation::remove && event.path.find_first_not_of('/') == std::string::npos)
+    throw Error("storage.invalid_path", "refusing to delete the root folder '/'", ExitCode::invalid,
+                {{"path", event.path}});
+}
+
+}  // namespace
+
 Error failure_error(const Response& response, const Event& event, std::string_view module_id) {
   ErrorCode code = response.effective_error_code();
   std::string op(contract::to_string(event.operation));
@@ -48,7 +60,7 @@ Response Storage::send_checked(const Event& event) {
 Response Storage::execute(const Event& event) {
   if (event.operation == Operation::batch)
     throw errors::internal("Storage::execute takes one operation; use Storage::batch");
-  check_path(event.path);
+  check_event(event);
   Response response = send_checked(event);
   if (!response.success) throw failure_error(response, event, provider_.module_id);
   return response;
@@ -62,18 +74,14 @@ std::vector<contract::Entry> Storage::list(const std::string& path) {
   return std::move(*execute(Event::list(path)).entries);
 }
 
-void Storage::remove(const std::string& path, bool is_directory) {
-  if (path.find_first_not_of('/') == std::string::npos && !path.empty())
-    throw Error("storage.invalid_path", "refusing to delete the root folder '/'", ExitCode::invalid, {{"path", path}});
-  execute(Event::remove(path, is_directory));
-}
+void Storage::remove(const std::string& path, bool is_directory) { execute(Event::remove(path, is_directory)); }
 
 void Storage::ensure_dir(const std::string& path) { execute(Event::ensure_dir(path)); }
 
 std::vector<Response> Storage::batch(const std::vector<Event>& operations) {
   for (const auto& op : operations) {
     if (op.operation == Operation::batch) throw errors::invalid_argument("a batch cannot contain another batch");
-    check_path(op.path);
+    check_event(op);
   }
   if (operations.empty()) return {};
   if (transport_->supports_batch()) {
