@@ -44,6 +44,8 @@ struct Command {
   std::string usage;                                   // e.g. "<path> [--raw]"
   std::function<void(po::options_description&, po::positional_options_description&)> declare;
   std::function<boost::json::object(Context&, const po::variables_map&)> run;
+  // Prints text for people unless --json is given (the envelope then goes to stderr on error).
+  bool text_output = false;
 };
 
 struct Group {

@@ -2,8 +2,15 @@
 
 #include "cli/app.hpp"
 
+#include "homeboy/conformance.hpp"
+
 #include <boost/json.hpp>
 
+#include <stdlib.h>
+
+#include <ostream>
+
+namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace homeboy::cli {
@@ -41,27 +48,141 @@ json::object list(Context& ctx, const po::variables_map&) {
   return {{"command", "module.list"}, {"modules", std::move(modules)}, {"warnings", warnings_json(catalog)}};
 }
 
-json::object show(Context& ctx, const po::variables_map& vm) {
-  std::string id = vm["id"].as<std::string>();
+const Module& installed(Context& ctx, const std::string& id) {
   const auto& catalog = ctx.catalog();
-  const Module* module = catalog.find(id);
-  if (!module) {
-    std::vector<std::string> hints;
-    for (const auto& m : catalog.modules)
-      if (m.id.find(id) != std::string::npos || id.find(m.id) != std::string::npos)
-        hints.push_back("Did you mean '" + m.id + "'?");
-    hints.push_back("Run `homeboy module list` to see the installed modules.");
-    throw Error("module.not_found", "no module '" + id + "' is installed", ExitCode::not_found, {{"id", id}},
-                std::move(hints));
+  if (const Module* module = catalog.find(id)) return *module;
+  std::vector<std::string> hints;
+  for (const auto& m : catalog.modules)
+    if (m.id.find(id) != std::string::npos || id.find(m.id) != std::string::npos)
+      hints.push_back("Did you mean '" + m.id + "'?");
+  hints.push_back("Run `homeboy module list` to see the installed modules.");
+  throw Error("module.not_found", "no module '" + id + "' is installed", ExitCode::not_found, {{"id", id}},
+              std::move(hints));
+}
+
+json::object show(Context& ctx, const po::variables_map& vm) {
+  return {{"command", "module.show"}, {"module", module_json(installed(ctx, vm["id"].as<std::string>()), true)}};
+}
+
+void check_module_id(const std::string& id) {
+  if (id.empty() || id.front() == '.' || id.find_first_of("/\\") != std::string::npos ||
+      std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    throw errors::invalid_argument("'" + id + "' is not a usable module id (no slashes, control characters or leading dot)",
+                                   {{"id", id}});
+}
+
+json::object install(Context& ctx, const po::variables_map& vm) {
+  fs::path source = fs::absolute(vm["folder"].as<std::string>()).lexically_normal();
+  if (!source.has_filename()) source = source.parent_path();
+  if (!fs::is_directory(source))
+    throw errors::invalid_argument("'" + source.string() + "' is not a module folder", {{"folder", source.string()}});
+  Module module = load_module(source);  // validates the manifest before anything is copied
+  std::string id = vm.count("id") ? vm["id"].as<std::string>() : module.id;
+  check_module_id(id);
+  bool link = vm["link"].as<bool>();
+  if (link && id != module.id)
+    throw errors::invalid_argument("--link keeps the folder's own name; it cannot be combined with a different --id");
+  if (const Module* existing = ctx.catalog().find(id))
+    throw Error("module.already_installed",
+                "a module '" + id + "' is already installed at " + existing->dir.string(), ExitCode::invalid,
+                {{"id", id}, {"manifest_path", existing->manifest_path.string()}},
+                {"Install it under another id with --id NEW_ID, or remove the other one with `homeboy module uninstall " +
+                 id + " --force`."});
+
+  fs::path modules = ctx.config_dir() / "modules";
+  fs::create_directories(modules);
+  fs::path target = modules / id;
+  if (link) {
+    fs::create_directory_symlink(source, target);
+  } else {
+    // Copy next to the target, then rename: an interrupted install leaves nothing half-written.
+    std::string staging_pattern = (modules / ("." + id + ".installing-XXXXXX")).string();
+    if (!::mkdtemp(staging_pattern.data())) throw errors::internal("cannot create a staging folder in " + modules.string());
+    fs::path staging = staging_pattern;
+    try {
+      fs::copy(source, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+      if (id != module.id) fs::rename(staging / (module.id + ".json"), staging / (id + ".json"));
+      fs::rename(staging, target);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove_all(staging, ec);
+      throw;
+    }
   }
-  return {{"command", "module.show"}, {"module", module_json(*module, true)}};
+  Module result = load_module(target);
+  return {{"command", "module.install"}, {"module", module_json(result, false)}, {"installed_to", target.string()},
+          {"linked", link}};
+}
+
+json::object uninstall(Context& ctx, const po::variables_map& vm) {
+  std::string id = vm["id"].as<std::string>();
+  const Module& module = installed(ctx, id);
+  fs::path modules = ctx.config_dir() / "modules";
+  fs::path location = modules / id;
+  if (module.dir.lexically_normal() != location.lexically_normal())
+    throw Error("module.not_removable",
+                "module '" + id + "' lives at " + module.dir.string() + ", outside " + modules.string() +
+                    "; only modules installed with `homeboy module install` can be uninstalled",
+                ExitCode::invalid, {{"id", id}, {"dir", module.dir.string()}});
+  if (configured_provider(ctx.config_dir()) == id)
+    throw Error("module.in_use", "module '" + id + "' is the storage provider picked in " +
+                                     (ctx.config_dir() / "homeboy.json").string(),
+                ExitCode::invalid, {{"id", id}},
+                {"Set \"storage\" in homeboy.json to another provider (or remove the key), then uninstall."});
+  if (!vm["force"].as<bool>())
+    throw Error("cli.confirmation_required", "uninstalling removes " + location.string() + "; pass --force to confirm",
+                ExitCode::invalid, {{"id", id}, {"dir", location.string()}});
+  if (fs::is_symlink(location)) {
+    fs::remove(location);
+  } else {
+    fs::path doomed = modules / ("." + id + ".removing");
+    fs::remove_all(doomed);
+    fs::rename(location, doomed);  // gone from the search path at once, even if removal is interrupted
+    fs::remove_all(doomed);
+  }
+  return {{"command", "module.uninstall"}, {"id", id}, {"removed", location.string()}};
+}
+
+json::object test(Context& ctx, const po::variables_map& vm) {
+  std::string target = vm["target"].as<std::string>();
+  bool is_folder = target.find('/') != std::string::npos || target == "." || target == "..";
+  Module module = is_folder ? load_module(target) : installed(ctx, target);
+  std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
+  if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
+  auto report = run_conformance(module, transport_preference_from_env(), [&](const CaseResult& r) {
+    if (!text) return;
+    *text << (r.passed ? "PASS  " : "FAIL  ") << r.name;
+    if (!r.passed) *text << ": " << r.reason;
+    *text << '\n';
+    text->flush();
+  });
+  json::array cases;
+  std::string failed_names;
+  for (const auto& c : report.cases) {
+    cases.emplace_back(json::object{{"name", c.name}, {"rule", c.rule}, {"passed", c.passed},
+                                    {"reason", c.passed ? json::value(nullptr) : json::value(c.reason)},
+                                    {"millis", c.millis}});
+    if (!c.passed) failed_names += (failed_names.empty() ? "" : ", ") + c.name;
+  }
+  std::size_t total = report.cases.size(), failed = report.failed();
+  if (text)
+    *text << module.id << " over " << report.transport << ": " << (total - failed) << " of " << total
+          << " conformance cases passed\n";
+  json::object data{{"command", "module.test"}, {"module", module.id},  {"transport", report.transport},
+                    {"passed", total - failed},  {"failed", failed}, {"cases", std::move(cases)}};
+  if (failed)
+    throw Error("module.conformance_failed",
+                "module '" + module.id + "' failed " + std::to_string(failed) + " of " + std::to_string(total) +
+                    " conformance cases: " + failed_names,
+                ExitCode::failure, std::move(data));
+  return data;
 }
 
 }  // namespace
 
 Group module_group() {
   return Group{"module",
-               "Inspect the installed modules.",
+               "Inspect, install, remove and check modules.",
                {
                    {"list", "List the installed modules.", "", nullptr, list},
                    {"show", "Show one module's manifest and where it lives.", "<id>",
@@ -70,6 +191,30 @@ Group module_group() {
                       pos.add("id", 1);
                     },
                     show},
+                   {"install", "Install a module folder into <config>/modules.", "<folder> [--id ID] [--link]",
+                    [](auto& desc, auto& pos) {
+                      desc.add_options()("folder", po::value<std::string>()->required()->value_name("FOLDER"),
+                                         "the module folder (holding <name>.json)")(
+                          "id", po::value<std::string>()->value_name("ID"), "install under this id instead")(
+                          "link", po::bool_switch(), "link to the folder instead of copying it");
+                      pos.add("folder", 1);
+                    },
+                    install},
+                   {"uninstall", "Remove a module installed in <config>/modules.", "<id> --force",
+                    [](auto& desc, auto& pos) {
+                      desc.add_options()("id", po::value<std::string>()->required()->value_name("ID"), "the module id")(
+                          "force", po::bool_switch(), "really remove it");
+                      pos.add("id", 1);
+                    },
+                    uninstall},
+                   {"test", "Run the storage conformance suite against a module or plugin.", "<id|folder> [--json]",
+                    [](auto& desc, auto& pos) {
+                      desc.add_options()("target", po::value<std::string>()->required()->value_name("ID|FOLDER"),
+                                         "an installed module id, or a module folder (with a slash)")(
+                          "json", po::bool_switch(), "print the JSON envelope instead of text");
+                      pos.add("target", 1);
+                    },
+                    test, true},
                }};
 }
 

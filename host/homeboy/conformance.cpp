@@ -1,0 +1,263 @@
+#include "homeboy/conformance.hpp"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace homeboy {
+
+namespace {
+
+using contract::ErrorCode;
+using contract::Event;
+
+struct CaseFailed {
+  std::string reason;
+};
+
+void expect(bool ok, const std::string& reason) {
+  if (!ok) throw CaseFailed{reason};
+}
+
+std::string printable(std::string_view s, std::size_t limit = 40) {
+  std::string out;
+  for (unsigned char c : s.substr(0, limit)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\\') out += "\\\\";
+    else if (c < 0x20) out += "\\x" + std::string{"0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]};
+    else out += static_cast<char>(c);
+  }
+  if (s.size() > limit) out += "...";
+  return "\"" + out + "\"";
+}
+
+void expect_same(const std::string& wrote, const std::string& got) {
+  if (wrote == got) return;
+  std::size_t at = 0;
+  while (at < wrote.size() && at < got.size() && wrote[at] == got[at]) ++at;
+  throw CaseFailed{"wrote " + std::to_string(wrote.size()) + " bytes " + printable(wrote) + ", read back " +
+                   std::to_string(got.size()) + " bytes " + printable(got) + "; first difference at byte " +
+                   std::to_string(at)};
+}
+
+void expect_error(const std::function<void()>& call, const std::string& code, const std::string& what) {
+  try {
+    call();
+  } catch (const Error& e) {
+    expect(e.code() == code, what + " should fail with " + code + ", failed with " + e.code() + ": " + e.what());
+    return;
+  }
+  throw CaseFailed{what + " should fail with " + code + " but succeeded"};
+}
+
+struct Suite {
+  const Module& module;
+  TransportPreference preference;
+  fs::path config_dir;
+  Storage& storage;
+  std::string area;  // this case's folder
+
+  std::string at(const std::string& name) const { return area + "/" + name; }
+
+  void roundtrip(const std::string& content) {
+    storage.write(at("f"), content);
+    expect_same(content, storage.read(at("f")));
+  }
+};
+
+struct Case {
+  const char* name;
+  const char* rule;
+  std::function<void(Suite&)> run;
+};
+
+std::string megabyte() {
+  std::string s;
+  s.reserve(1 << 20);
+  while (s.size() < (1u << 20)) s += "line of text \xC3\xA9 with \\ and \"quotes\"\n";
+  s.resize(1 << 20);
+  while ((static_cast<unsigned char>(s.back()) & 0xC0) == 0x80 || static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
+  return s;
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {"roundtrip_empty", "empty content reads back empty", [](Suite& s) { s.roundtrip(""); }},
+      {"roundtrip_trailing_newlines", "trailing newlines survive", [](Suite& s) { s.roundtrip("line\n\n\n"); }},
+      {"roundtrip_dash_n", "content such as -n is not taken for an option",
+       [](Suite& s) {
+         s.roundtrip("-n");
+         s.roundtrip("-e \\n -n\n");
+       }},
+      {"roundtrip_backslashes", "backslashes are not interpreted", [](Suite& s) { s.roundtrip("a\\b \\\\ \\t \\n \\u0041"); }},
+      {"roundtrip_quotes", "quotes and shell syntax are not interpreted",
+       [](Suite& s) { s.roundtrip("\"double\" 'single' `tick` $(echo no) ${HOME} *"); }},
+      {"roundtrip_utf8", "multi-byte UTF-8 survives",
+       [](Suite& s) { s.roundtrip("caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80 \xE2\x82\xAC"); }},
+      {"roundtrip_1mib", "1 MiB of content survives", [](Suite& s) { s.roundtrip(megabyte()); }},
+      {"overwrite", "a write replaces the whole previous content",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "a longer first version\n");
+         s.storage.write(s.at("f"), "short");
+         expect_same("short", s.storage.read(s.at("f")));
+       }},
+      {"write_needs_parent", "write does not create missing folders (not_found)",
+       [](Suite& s) {
+         expect_error([&] { s.storage.write(s.at("missing/f"), "x"); }, "storage.not_found", "write into a missing folder");
+       }},
+      {"ensure_dir_recursive_idempotent", "ensure_dir creates parents and may be repeated",
+       [](Suite& s) {
+         s.storage.ensure_dir(s.at("a/b/c"));
+         s.storage.ensure_dir(s.at("a/b/c"));
+         s.storage.ensure_dir(s.at("a"));
+         s.storage.write(s.at("a/b/c/f"), "x");
+         expect_same("x", s.storage.read(s.at("a/b/c/f")));
+       }},
+      {"read_missing_not_found", "read of a missing path fails with not_found",
+       [](Suite& s) { expect_error([&] { s.storage.read(s.at("nope")); }, "storage.not_found", "read of a missing file"); }},
+      {"delete_missing_not_found", "delete of a missing path fails with not_found",
+       [](Suite& s) { expect_error([&] { s.storage.remove(s.at("nope")); }, "storage.not_found", "delete of a missing file"); }},
+      {"delete_then_read", "a deleted file is gone",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         s.storage.remove(s.at("f"));
+         expect_error([&] { s.storage.read(s.at("f")); }, "storage.not_found", "read after delete");
+       }},
+      {"delete_folder", "a folder is deleted with its contents only when is_directory is set",
+       [](Suite& s) {
+         s.storage.ensure_dir(s.at("tree/sub"));
+         s.storage.write(s.at("tree/sub/f"), "x");
+         expect_error([&] { s.storage.remove(s.at("tree")); }, "storage.invalid_argument", "delete of a folder without is_directory");
+         s.storage.remove(s.at("tree"), true);
+         expect_error([&] { s.storage.read(s.at("tree/sub/f")); }, "storage.not_found", "read inside a deleted folder");
+         expect(s.storage.list(s.at("tree")).empty(), "a deleted folder still lists entries");
+       }},
+      {"list_sorted_children", "list returns immediate children only, sorted by path, with is_directory",
+       [](Suite& s) {
+         s.storage.ensure_dir(s.at("d/sub"));
+         s.storage.ensure_dir(s.at("d/sub2"));
+         s.storage.write(s.at("d/b.txt"), "");
+         s.storage.write(s.at("d/a.txt"), "");
+         s.storage.write(s.at("d/sub/grandchild"), "");
+         s.storage.write(s.at("d/sub2/x"), "");
+         s.storage.write(s.at("d-sibling"), "");
+         auto entries = s.storage.list(s.at("d"));
+         std::vector<contract::Entry> expected = {
+             {s.at("d/a.txt"), false}, {s.at("d/b.txt"), false}, {s.at("d/sub"), true}, {s.at("d/sub2"), true}};
+         std::string got;
+         for (const auto& e : entries) got += (got.empty() ? "" : ", ") + e.path + (e.is_directory ? "/" : "");
+         expect(entries == expected, "expected a.txt, b.txt, sub/, sub2/ in that order, got: " + got);
+       }},
+      {"list_missing_empty", "list of a missing folder succeeds with no entries",
+       [](Suite& s) { expect(s.storage.list(s.at("missing")).empty(), "a missing folder listed entries"); }},
+      {"batch_order_partial_failure", "batch keeps order, and one failure does not stop or hide the others",
+       [](Suite& s) {
+         auto r = s.storage.batch({Event::write(s.at("1"), "one"), Event::read(s.at("nope")), Event::read(s.at("1")),
+                                   Event::write(s.at("2"), "two"), Event::list(s.area)});
+         expect(r.size() == 5, "expected 5 results");
+         expect(r[0].success && r[3].success, "the writes in the batch failed");
+         expect(!r[1].success && r[1].effective_error_code() == ErrorCode::not_found,
+                "the read of a missing file in the batch did not fail with not_found");
+         expect(r[2].success && r[2].data == std::optional<std::string>("one"), "the 3rd result is not the 1st write's content");
+         expect(r[4].entries && r[4].entries->size() == 2, "the list at the end did not see both writes");
+       }},
+      {"atomic_under_concurrent_reader", "a reader sees the old or the new content, never a mix",
+       [](Suite& s) {
+         const std::string a(256 * 1024, 'a'), b(256 * 1024, 'b');
+         s.storage.write(s.at("f"), a);
+         auto writer_storage = open_provider(s.module, s.config_dir, s.preference, "conformance");
+         bool native = s.storage.transport_kind() == "native";
+         const int rounds = native ? 300 : 8;
+         std::atomic<bool> done{false};
+         std::string writer_error;
+         std::thread writer([&] {
+           try {
+             for (int i = 0; i < rounds; ++i) writer_storage->write(s.at("f"), i % 2 ? a : b);
+           } catch (const std::exception& e) {
+             writer_error = e.what();
+           }
+           done = true;
+         });
+         int torn = 0, reads = 0;
+         std::string reader_error;
+         while (!done || reads < 3) {
+           try {
+             std::string seen = s.storage.read(s.at("f"));
+             if (seen != a && seen != b) ++torn;
+           } catch (const std::exception& e) {
+             reader_error = e.what();
+             break;
+           }
+           ++reads;
+           if (done && reads >= 3) break;
+         }
+         writer.join();
+         expect(writer_error.empty(), "a concurrent write failed: " + writer_error);
+         expect(reader_error.empty(), "a read during concurrent writes failed: " + reader_error);
+         expect(torn == 0, std::to_string(torn) + " of " + std::to_string(reads) + " reads saw a torn file");
+       }},
+  };
+  return all;
+}
+
+}  // namespace
+
+std::size_t ConformanceReport::failed() const {
+  std::size_t n = 0;
+  for (const auto& c : cases) n += c.passed ? 0 : 1;
+  return n;
+}
+
+ConformanceReport run_conformance(const Module& module, TransportPreference preference,
+                                  const std::function<void(const CaseResult&)>& progress) {
+  // Scratch: a config folder (for providers that keep state there) and a storage area.
+  std::string config_pattern = (fs::temp_directory_path() / "homeboy-conformance-config-XXXXXX").string();
+  std::string area_pattern = (fs::temp_directory_path() / "homeboy-conformance-XXXXXX").string();
+  if (!::mkdtemp(config_pattern.data()) || !::mkdtemp(area_pattern.data()))
+    throw errors::internal("cannot create a scratch folder for the conformance run");
+  fs::path config_dir = config_pattern, area = area_pattern;
+  struct Cleanup {
+    fs::path a, b;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(a, ec);
+      fs::remove_all(b, ec);
+    }
+  } cleanup{config_dir, area};
+
+  auto storage = open_provider(module, config_dir, preference, "conformance");
+  ConformanceReport report{module.id, std::string(storage->transport_kind()), {}};
+  for (const auto& c : cases()) {
+    CaseResult result{c.name, c.rule, false, {}, 0};
+    auto start = std::chrono::steady_clock::now();
+    try {
+      Suite suite{module, preference, config_dir, *storage, area.string() + "/" + c.name};
+      storage->ensure_dir(suite.area);
+      c.run(suite);
+      result.passed = true;
+    } catch (const CaseFailed& f) {
+      result.reason = f.reason;
+    } catch (const Error& e) {
+      result.reason = e.code() + ": " + e.what();
+    } catch (const std::exception& e) {
+      result.reason = e.what();
+    }
+    result.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    progress(result);
+    report.cases.push_back(std::move(result));
+  }
+  try {
+    storage->remove(area.string(), true);  // providers that do not store on disk clean up too
+  } catch (const Error&) {
+    // Best effort: a module that failed the delete cases may fail here too; the scratch
+    // folders on disk are removed by `cleanup` either way.
+  }
+  return report;
+}
+
+}  // namespace homeboy

@@ -1,0 +1,35 @@
+#pragma once
+// The storage conformance suite behind `homeboy module test`: every semantic rule of the
+// storage contract, run against a module or plugin through the transport the host would
+// use, in a scratch area it creates and removes.
+
+#include "homeboy/discovery.hpp"
+#include "homeboy/registry.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace homeboy {
+
+struct CaseResult {
+  std::string name;
+  std::string rule;     // what the case checks, in a sentence
+  bool passed = false;
+  std::string reason;   // why it failed
+  double millis = 0;
+};
+
+struct ConformanceReport {
+  std::string module_id;
+  std::string transport;
+  std::vector<CaseResult> cases;
+  std::size_t failed() const;
+};
+
+// Runs every case; `progress` is told of each result as it completes. Throws homeboy::Error
+// only when the module cannot be opened at all.
+ConformanceReport run_conformance(const Module& module, TransportPreference preference,
+                                  const std::function<void(const CaseResult&)>& progress);
+
+}  // namespace homeboy
