@@ -29,7 +29,9 @@ json::object module_json(const Module& m, bool full) {
                                 {"executable", rt.executable ? json::value(*rt.executable) : nullptr},
                                 {"supports_batch", rt.supports_batch},
                                 {"persistent", rt.persistent},
-                                {"timeout_secs", static_cast<double>(rt.timeout.count()) / 1000.0}};
+                                {"timeout_secs", rt.timeout.count() % 1000 == 0
+                                                     ? json::value(rt.timeout.count() / 1000)
+                                                     : json::value(static_cast<double>(rt.timeout.count()) / 1000.0)}};
   if (m.is_storage_provider()) out["config"] = m.manifest.storage_provider->config;
   return out;
 }
@@ -161,7 +163,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   for (const auto& c : report.cases) {
     cases.emplace_back(json::object{{"name", c.name}, {"rule", c.rule}, {"passed", c.passed},
                                     {"reason", c.passed ? json::value(nullptr) : json::value(c.reason)},
-                                    {"millis", c.millis}});
+                                    {"millis", static_cast<std::int64_t>(c.millis + 0.5)}});
     if (!c.passed) failed_names += (failed_names.empty() ? "" : ", ") + c.name;
   }
   std::size_t total = report.cases.size(), failed = report.failed();
