@@ -12,10 +12,9 @@ respond_error() {  # respond_error CODE MESSAGE
 
 ok() { printf '{"success":true}\n'; }
 
-normalize() {  # strips trailing slashes, keeps "/"
-  local p=$1
-  while [[ ${#p} -gt 1 && $p == */ ]]; do p=${p%/}; done
-  printf '%s' "$p"
+normalize() {  # normalize PATH -> REPLY: trailing slashes stripped, "/" kept (no subshell)
+  REPLY=$1
+  while [[ ${#REPLY} -gt 1 && $REPLY == */ ]]; do REPLY=${REPLY%/}; done
 }
 
 op_read() {  # op_read PATH
@@ -96,7 +95,8 @@ op_ensure_dir() {  # op_ensure_dir PATH
 # dispatch OP PATH IS_DIRECTORY CONTENT_FILTER
 dispatch() {
   local path
-  path=$(normalize "$2")
+  normalize "$2"
+  path=$REPLY
   if [[ $path != /* ]]; then respond_error invalid_argument "path must be absolute: $path"; return; fi
   case $1 in
     read) op_read "$path" ;;
@@ -119,16 +119,115 @@ if [[ $op != batch ]]; then
   exit 0
 fi
 
-# batch: one process for all operations; one jq call lists them, results are joined in order.
-# NUL-separated, so a path holding a newline stays one operation.
-mapfile -d '' -t ops < <(jq -j '.operations[] | (@sh "\(.operation // "") \(.path // "") \(.is_directory // false)") + "\u0000"' <<<"$event")
+# batch: one process for all operations and no process per operation. One jq call lists
+# the operations, one hands over every write's content, and one per chunk of results
+# reads every file to return (--rawfile), so a batch of 1,000 reads costs a few spawns.
+
+json_string() {  # json_string TEXT -> REPLY holds TEXT as a JSON string literal
+  local s=$1 out= c i
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/\\r}
+  if [[ $s == *[$'\x01'-$'\x1f']* ]]; then
+    for ((i = 0; i < ${#s}; i++)); do
+      c=${s:i:1}
+      if [[ $c == [$'\x01'-$'\x1f'] ]]; then printf -v c '\\u%04x' "'$c"; fi
+      out+=$c
+    done
+    s=$out
+  fi
+  REPLY="\"$s\""
+}
+
+failure() {  # failure CODE MESSAGE -> REPLY holds a failed result
+  json_string "$2"
+  REPLY="{\"success\":false,\"error\":$REPLY,\"error_code\":\"$1\"}"
+}
+
+batch_read() {  # batch_read PATH: a result, or a placeholder for a --rawfile variable
+  local path=$1
+  if [[ ! -e $path ]]; then failure not_found "no such file: $path"; return; fi
+  if [[ -d $path ]]; then failure invalid_argument "is a folder, not a file: $path"; return; fi
+  if [[ ! -r $path ]]; then failure permission_denied "cannot read $path: permission denied"; return; fi
+  rawfiles+=(--rawfile "r${#rawfiles[@]}" "$path")
+  REPLY="{success:true,data:\$r$(( ${#rawfiles[@]} - 3 ))}"
+}
+
+batch_write() {  # batch_write PATH CONTENT
+  local path=$1 dir name tmp attempt
+  dir=${path%/*}
+  [[ -z $dir ]] && dir=/
+  name=${path##*/}
+  if [[ -z $name ]]; then failure invalid_argument "not a file path: $path"; return; fi
+  if [[ ! -d $dir ]]; then failure not_found "folder does not exist: $dir"; return; fi
+  if [[ -d $path ]]; then failure invalid_argument "is a folder, not a file: $path"; return; fi
+  # noclobber opens with O_EXCL: the temp name is ours alone, without spawning mktemp.
+  set -C
+  for attempt in 1 2 3 4 5; do
+    tmp="$dir/.$name.tmp.$$.$RANDOM$RANDOM"
+    { printf '%s' "$2" >"$tmp"; } 2>/dev/null && break
+    tmp=
+  done
+  set +C
+  if [[ -z $tmp ]]; then
+    if [[ -w $dir ]]; then failure io_error "cannot create a temp file in $dir"
+    else failure permission_denied "cannot write in $dir: permission denied"; fi
+    return
+  fi
+  [[ -e $path ]] && chmod --reference="$path" "$tmp" 2>/dev/null
+  if ! mv -f "$tmp" "$path"; then
+    rm -f "$tmp"
+    failure io_error "cannot replace $path"
+    return
+  fi
+  REPLY='{"success":true}'
+}
+
+# flush_chunk: evaluates the pending results (jq reads the files) and prints them.
+flush_chunk() {
+  ((${#pending[@]})) || return 0
+  local program='[' i out
+  for ((i = 0; i < ${#pending[@]}; i++)); do
+    ((i > 0)) && program+=','
+    program+=${pending[i]}
+  done
+  program+=']'
+  if ! out=$(jq -cn "${rawfiles[@]}" -f /dev/fd/3 3<<<"$program"); then
+    echo "builtin-filesystem: could not assemble the batch results" >&2
+    exit 1
+  fi
+  ((printed > 0)) && printf ','
+  printf '%s' "${out:1:${#out}-2}"
+  printed=$((printed + ${#pending[@]}))
+  pending=()
+  rawfiles=()
+}
+
+# Operations: op, path, is_directory, and whether content holds a NUL (bash strings cannot).
+mapfile -d '' -t ops < <(jq -j '.operations[] | (@sh "\(.operation // "") \(.path // "") \(.is_directory // false) \(.content // "" | tostring | test("\u0000"))") + "\u0000"' <<<"$event")
+mapfile -d '' -t contents < <(jq -j '.operations[] | select(.operation == "write") | (.content // "" | tostring) + "\u0000"' <<<"$event")
+pending=() rawfiles=() printed=0 writes=0 all_ok=true
 printf '{"success":true,"results":['
-all_ok=true
 for ((i = 0; i < count; i++)); do
   eval "set -- ${ops[i]}"
-  result=$(dispatch "$1" "$2" "$3" ".operations[$i].content")
-  [[ $result == '{"success":true'* ]] || all_ok=false
-  ((i > 0)) && printf ','
-  printf '%s' "$result"
+  op=$1
+  normalize "$2"
+  target=$REPLY
+  if [[ $target != /* ]]; then
+    failure invalid_argument "path must be absolute: $target"
+  elif [[ $op == read ]]; then
+    batch_read "$target"
+  elif [[ $op == write && $4 == false ]]; then
+    batch_write "$target" "${contents[writes]}"
+  else
+    REPLY=$(dispatch "$op" "$2" "$3" ".operations[$i].content")
+  fi
+  [[ $op == write ]] && writes=$((writes + 1))
+  [[ $REPLY == '{"success":true'* || $REPLY == '{success:true'* ]] || all_ok=false
+  pending+=("$REPLY")
+  ((${#pending[@]} >= 500)) && flush_chunk
 done
+flush_chunk
 printf '],"overall_success":%s}\n' "$all_ok"
