@@ -6,7 +6,10 @@
 #include "homeboy/subprocess_transport.hpp"
 #include "support.hpp"
 
+#include "homeboy/process.hpp"
+
 #include <sstream>
+#include <thread>
 
 using namespace homeboy;
 using namespace homeboy::test;
@@ -68,6 +71,29 @@ BOOST_AUTO_TEST_CASE(a_wrong_id_is_a_contract_violation) {
   BOOST_CHECK_EXCEPTION(s.read("/a"), Error, [](const Error& e) {
     return e.code() == "storage.contract_violation" && e.details().at("rule").as_string() == "id_mismatch";
   });
+}
+
+BOOST_AUTO_TEST_CASE(the_module_does_not_outlive_a_host_that_is_killed) {
+  module("slow");  // writes the manifest
+  // The host runs a 50-operation batch one by one through the slow module, and is
+  // killed with SIGKILL half-way: no cleanup code of its own runs.
+  std::string events = "[";
+  for (int i = 0; i < 50; ++i) events += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"/a\"}";
+  events += "]";
+  write_file(dir / "events.json", events);
+  Command command;
+  command.argv = {"/bin/bash", "-c",
+                  "\"$0\" storage batch --file \"$1\" >/dev/null & host=$!; sleep 1; kill -KILL $host; wait $host; exit 0",
+                  homeboy_cli().string(), (dir / "events.json").string()};
+  command.env = {{"HOMEBOY_MODULE_PATH", dir.path().string()}, {"HOMEBOY_CONFIG_DIR", (dir / "config").string()},
+                 {"HOMEBOY_STORAGE_TRANSPORT", ""}};
+  auto outcome = run_once(command, "", std::chrono::seconds(30));
+  BOOST_TEST_REQUIRE(outcome.exit_code == 0, outcome.err_tail);
+  auto started = pids("slow");
+  BOOST_TEST_REQUIRE(started.size() == 1u);
+  // The module sees EOF on stdin once its host is gone, finishes the request in hand and exits.
+  for (int i = 0; i < 100 && process_alive(started[0]); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  BOOST_TEST(!process_alive(started[0]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

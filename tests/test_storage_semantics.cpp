@@ -149,6 +149,22 @@ BOOST_AUTO_TEST_CASE(batch_keeps_order_and_reports_partial_failure) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(read_write_delete_many_keep_order) {
+  on_each_transport([&](Storage& s, const std::string& area) {
+    auto written = s.write_many({{area + "/x", "1"}, {area + "/missing/y", "2"}, {area + "/z", "3"}});
+    BOOST_TEST_REQUIRE(written.size() == 3u);
+    BOOST_TEST(written[0].success);
+    BOOST_TEST(!written[1].success);
+    BOOST_TEST(written[2].success);
+    auto read = s.read_many({area + "/z", area + "/x"});
+    BOOST_TEST(*read[0].data == "3");
+    BOOST_TEST(*read[1].data == "1");
+    auto deleted = s.delete_many({area + "/x", area + "/x"});
+    BOOST_TEST(deleted[0].success);
+    BOOST_TEST((deleted[1].effective_error_code() == ErrorCode::not_found));
+  });
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_writers_never_tear_or_collide) {
   on_each_transport([&](Storage&, const std::string& area) {
     Module module = load_module(bundled_module_dir("builtin-filesystem"));

@@ -107,4 +107,18 @@ std::vector<Response> Storage::read_many(const std::vector<std::string>& paths) 
   return batch(events);
 }
 
+std::vector<Response> Storage::write_many(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<Event> events;
+  events.reserve(files.size());
+  for (const auto& [path, content] : files) events.push_back(Event::write(path, content));
+  return batch(events);
+}
+
+std::vector<Response> Storage::delete_many(const std::vector<std::string>& paths) {
+  std::vector<Event> events;
+  events.reserve(paths.size());
+  for (const auto& p : paths) events.push_back(Event::remove(p));
+  return batch(events);
+}
+
 }  // namespace homeboy

@@ -39,6 +39,8 @@ class Storage {
   // operation is a failed result, not an exception; a broken provider still throws.
   std::vector<contract::Response> batch(const std::vector<contract::Event>& operations);
   std::vector<contract::Response> read_many(const std::vector<std::string>& paths);
+  std::vector<contract::Response> write_many(const std::vector<std::pair<std::string, std::string>>& files);
+  std::vector<contract::Response> delete_many(const std::vector<std::string>& paths);
 
   // One validated response for one non-batch event; throws when it failed.
   contract::Response execute(const contract::Event& event);
