@@ -6,7 +6,9 @@
 // Rows: read and write of 1 KiB and 1 MiB files through (a) direct fstream code, (b) the
 // native builtin-filesystem plugin through the full Storage facade (validation included),
 // (c) the scripted builtin-filesystem module (bash + jq, one process per operation); and
-// the one-shot spawn cost of the host's launcher against a bare posix_spawn.
+// the one-shot spawn cost of the host's launcher against a bare posix_spawn; then 1,000
+// reads of 1 KiB through every kind of provider (native, persistent, batch, one-shot),
+// the persistent framing against a raw pipe round trip, and whole CLI processes.
 
 #include "homeboy/process.hpp"
 #include "homeboy/registry.hpp"
@@ -26,6 +28,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <cstdlib>
 
 extern char** environ;
 
@@ -121,6 +124,196 @@ void header(const std::string& title) {
   std::cout << "\n" << title << "\n\n| case | median us/op | ratio |\n|---|---:|---:|\n";
 }
 
+// --- 1,000 reads of 1 KiB through every kind of provider ------------------------------
+
+fs::path source_modules() { return fs::path(HOMEBOY_BENCH_SOURCE_MODULES_DIR); }
+
+homeboy::Module sqlite_module(const fs::path& dir, bool persistent) {
+  // The shipped sqlite-storage module, as is or forced to one process per operation.
+  fs::path folder = dir / (persistent ? "sqlite-storage" : "sqlite-oneshot");
+  fs::create_directories(folder);
+  fs::copy_file(source_modules() / "sqlite-storage/storage.py", folder / "storage.py", fs::copy_options::overwrite_existing);
+  std::ifstream in(source_modules() / "sqlite-storage/sqlite-storage.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string manifest = text.str();
+  if (!persistent) manifest.replace(manifest.find("\"persistent\": true"), 18, "\"persistent\": false");
+  std::ofstream(folder / (folder.filename().string() + ".json")) << manifest;
+  return homeboy::load_module(folder);
+}
+
+double per_op(const std::function<void()>& op, int count) {
+  auto t0 = Clock::now();
+  for (int i = 0; i < count; ++i) op();
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / count;
+}
+
+// Raw round trip to an echo child (/bin/cat) over pipes, without the host.
+double raw_pipe_round_trip(int count) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC)) std::abort();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  char* argv[] = {const_cast<char*>("/bin/cat"), nullptr};
+  pid_t pid;
+  if (posix_spawn(&pid, "/bin/cat", &fa, nullptr, argv, environ) != 0) std::abort();
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(in[0]);
+  ::close(out[1]);
+  std::string line = "{\"operation\":\"read\",\"path\":\"/x\",\"id\":1}\n";
+  char buf[4096];
+  double us = per_op([&] {
+    if (::write(in[1], line.data(), line.size()) < 0) std::abort();
+    std::size_t got = 0;
+    while (got < line.size()) {
+      ssize_t n = ::read(out[0], buf, sizeof buf);
+      if (n <= 0) std::abort();
+      got += static_cast<std::size_t>(n);
+    }
+  }, count);
+  ::close(in[1]);
+  ::close(out[0]);
+  ::waitpid(pid, nullptr, 0);
+  return us;
+}
+
+void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) {
+  const int files = 1000;
+  fs::path data = dir / "many";
+  fs::create_directories(data);
+  std::vector<std::string> paths;
+  std::string content(1024, 'k');
+  for (int i = 0; i < files; ++i) {
+    paths.push_back((data / std::to_string(i)).string());
+    direct_write(paths.back(), content);
+  }
+  homeboy::Module builtin = homeboy::load_module(modules / "builtin-filesystem");
+  auto native = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::native, "bench");
+  auto script = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::subprocess, "bench");
+  auto python = homeboy::open_provider(sqlite_module(dir, true), dir, homeboy::TransportPreference::automatic, "bench");
+  auto python_once = homeboy::open_provider(sqlite_module(dir, false), dir, homeboy::TransportPreference::automatic, "bench");
+  // The Python module stores in its database: load the same 1,000 files into it first.
+  python->ensure_dir(data.string());
+  std::vector<std::pair<std::string, std::string>> load;
+  for (const auto& p : paths) load.emplace_back(p, content);
+  python->write_many(load);
+
+  int rounds = quick ? 3 : 5;
+  std::vector<double> direct, nat, pers, bash_batch, py_batch, bash_batch100;
+  for (int r = 0; r < rounds; ++r) {
+    int k = 0;
+    direct.push_back(per_op([&] { direct_read(paths[k++ % files]); }, files));
+    k = 0;
+    nat.push_back(per_op([&] { native->read(paths[k++ % files]); }, files));
+    k = 0;
+    pers.push_back(per_op([&] { python->read(paths[k++ % files]); }, files));
+    bash_batch.push_back(per_op([&] { script->read_many(paths); }, 1) / files);
+    py_batch.push_back(per_op([&] { python->read_many(paths); }, 1) / files);
+    std::vector<std::string> hundred(paths.begin(), paths.begin() + 100);
+    bash_batch100.push_back(per_op([&] { script->read_many(hundred); }, 1));
+  }
+  int samples = quick ? 3 : 7;
+  std::vector<double> bash_once, py_once, bash_batch1;
+  for (int i = 0; i < samples; ++i) {
+    bash_once.push_back(per_op([&] { script->read(paths[i]); }, 1));
+    py_once.push_back(per_op([&] { python_once->read(paths[i]); }, 1));
+    bash_batch1.push_back(per_op([&] { script->read_many({paths[i]}); }, 1));
+  }
+  double base = median(direct);
+  header("1,000 reads of 1 KiB files, per read (ratio to direct I/O)");
+  row("direct std::ifstream", base, base);
+  row("native builtin-filesystem plugin", median(nat), base);
+  row("persistent Python module (sqlite-storage)", median(pers), base);
+  row("batch of 1,000 to the bash module", median(bash_batch), base);
+  row("batch of 1,000 to the Python module", median(py_batch), base);
+  row("one-shot bash module, one process per read", median(bash_once), base);
+  row("one-shot Python module, one process per read", median(py_once), base);
+
+  double rtt = 0, framed = 0;
+  {
+    std::vector<double> raw, host;
+    homeboy::Command cat;
+    cat.argv = {"/bin/cat"};
+    for (int r = 0; r < rounds; ++r) {
+      raw.push_back(raw_pipe_round_trip(2000));
+      homeboy::PersistentProcess child(cat);
+      std::string line = "{\"operation\":\"read\",\"path\":\"/x\",\"id\":1}";
+      host.push_back(per_op([&] { child.exchange(line, std::chrono::seconds(5)); }, 2000));
+    }
+    rtt = median(raw);
+    framed = median(host);
+  }
+  header("persistent framing: the host's exchange vs a raw pipe round trip (echo child /bin/cat)");
+  row("raw write + read round trip", rtt, rtt);
+  row("homeboy::PersistentProcess::exchange", framed, rtt);
+
+  double spawn1 = median(bash_batch1), spawn100 = median(bash_batch100), batch1000 = median(bash_batch) * files;
+  double marginal = (spawn100 - spawn1) / 99;
+  std::cout << "\nTargets (same run):\n";
+  std::printf("- persistent exchange / raw round trip: %.2fx (target <= 3x)\n", framed / rtt);
+  std::printf("- one-shot Python / persistent Python, per read: %.0fx (target >= 100x)\n", median(py_once) / median(pers));
+  std::printf("- bash batch of 1,000: %.1f ms; one spawn (batch of 1) %.1f ms + 1,000 x %.3f ms marginal (from a batch of 100)"
+              " = %.1f ms; ratio %.2fx (target <= 2x)\n",
+              batch1000 / 1000, spawn1 / 1000, marginal / 1000, (spawn1 + 1000 * marginal) / 1000,
+              batch1000 / (spawn1 + 1000 * marginal));
+}
+
+// --- whole CLI processes ------------------------------------------------------------------
+
+double process_time(const homeboy::Command& command, int count) {
+  std::vector<double> samples;
+  for (int i = 0; i < count; ++i) {
+    auto t0 = Clock::now();
+    auto outcome = homeboy::run_once(command, "", std::chrono::seconds(30));
+    samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (outcome.exit_code != 0) {
+      std::cerr << "bench: " << command.argv[0] << " " << command.argv[1] << " failed: " << outcome.err_tail << "\n";
+      std::exit(1);
+    }
+  }
+  return median(samples);
+}
+
+void bench_cli(const fs::path& dir, bool quick) {
+  fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "bin/homeboy";
+  fs::path file = dir / "cli.txt";
+  direct_write(file.string(), std::string(1024, 'c'));
+  fs::path config = dir / "cli-config";
+  fs::create_directories(config / "modules");
+  homeboy::Command cat, read, list;
+  cat.argv = {"/bin/cat", file.string()};
+  read.argv = {exe.string(), "--config-dir", config.string(), "storage", "read", "--raw", file.string()};
+  int n = quick ? 15 : 41;
+  double cat_us = 0, read_us = 0;
+  {
+    std::vector<double> a, b;
+    for (int r = 0; r < 3; ++r) {
+      a.push_back(process_time(cat, n / 3 + 1));
+      b.push_back(process_time(read, n / 3 + 1));
+    }
+    cat_us = median(a);
+    read_us = median(b);
+  }
+  // 1,000 installed modules, each a small manifest.
+  for (int i = 0; i < 1000; ++i) {
+    fs::path m = config / "modules" / ("module-" + std::to_string(i));
+    fs::create_directories(m);
+    std::ofstream(m / ("module-" + std::to_string(i) + ".json"))
+        << "{\"name\":\"Module " << i << "\",\"version\":\"1.0.0\",\"runtime\":{\"executable\":\"bash run.sh\"}}";
+  }
+  list.argv = {exe.string(), "--config-dir", config.string(), "module", "list"};
+  double list_us = process_time(list, n);
+  header("whole processes (cold start each time)");
+  row("cat F (1 KiB)", cat_us, cat_us);
+  row("homeboy storage read --raw F (native default)", read_us, cat_us);
+  row("homeboy module list, 1,000 modules installed", list_us, cat_us);
+  std::printf("\nTargets (same run):\n- storage read --raw / cat: %.2fx (target <= 3x)\n"
+              "- module list with 1,000 modules: %.1f ms (target < 100 ms)\n",
+              read_us / cat_us, list_us / 1000);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,6 +368,8 @@ int main(int argc, char** argv) {
   row("bare posix_spawn + pipes + waitpid", spawn[0], spawn[0]);
   row("homeboy::run_once (posix_spawn + Process v2 + poll)", spawn[1], spawn[0]);
 
+  bench_throughput(dir, modules, quick);
+  bench_cli(dir, quick);
   fs::remove_all(dir);
   return 0;
 }
