@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::string_view version_text = "homeboy 0.1.0 (storage contract 1, plugin ABI 1)";
 
-std::vector<Group> all_groups() { return {storage_group(), module_group()}; }
+std::vector<Group> all_groups() {
+  return {storage_group(), module_group(), project_group(), server_group(), component_group()};
+}
 
 po::options_description global_options() {
   po::options_description desc("Global options");

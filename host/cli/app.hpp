@@ -56,6 +56,9 @@ struct Group {
 
 Group storage_group();
 Group module_group();
+Group project_group();
+Group server_group();
+Group component_group();
 
 // A path from the command line, made absolute against the working directory.
 std::string absolute_path(const std::string& path);

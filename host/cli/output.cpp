@@ -1,5 +1,7 @@
 #include "cli/output.hpp"
 
+#include "homeboy/json_text.hpp"
+
 #include <boost/json.hpp>
 
 #include <ostream>
@@ -7,62 +9,6 @@
 namespace json = boost::json;
 
 namespace homeboy::cli {
-
-namespace {
-
-void write_value(std::string& out, const json::value& v, int depth) {
-  auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
-  switch (v.kind()) {
-    case json::kind::object: {
-      const auto& obj = v.get_object();
-      if (obj.empty()) {
-        out += "{}";
-        return;
-      }
-      out += "{\n";
-      bool first = true;
-      for (const auto& kv : obj) {
-        if (!first) out += ",\n";
-        first = false;
-        indent(depth + 1);
-        out += json::serialize(json::string_view(kv.key()));
-        out += ": ";
-        write_value(out, kv.value(), depth + 1);
-      }
-      out += '\n';
-      indent(depth);
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      const auto& arr = v.get_array();
-      if (arr.empty()) {
-        out += "[]";
-        return;
-      }
-      out += "[\n";
-      for (std::size_t i = 0; i < arr.size(); ++i) {
-        if (i) out += ",\n";
-        indent(depth + 1);
-        write_value(out, arr[i], depth + 1);
-      }
-      out += '\n';
-      indent(depth);
-      out += ']';
-      return;
-    }
-    default:
-      out += json::serialize(v);
-  }
-}
-
-}  // namespace
-
-std::string pretty(const json::value& value) {
-  std::string out;
-  write_value(out, value, 0);
-  return out;
-}
 
 json::object success_envelope(json::object data) {
   json::object env;

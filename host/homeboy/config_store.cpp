@@ -1,0 +1,412 @@
+#include "homeboy/config_store.hpp"
+
+#include "homeboy/json_text.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace json = boost::json;
+
+namespace homeboy {
+
+namespace {
+
+using contract::Event;
+using contract::Response;
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+void merge_into(json::object& target, const json::object& patch, const std::set<std::string>& replace,
+                const std::string& prefix) {
+  for (const auto& kv : patch) {
+    std::string key(kv.key());
+    std::string path = prefix.empty() ? key : prefix + "." + key;
+    const json::value& value = kv.value();
+    if (value.is_null()) {
+      // json::object::erase moves the last key into the gap; keep the user's key order.
+      if (target.contains(key)) {
+        json::object kept;
+        kept.reserve(target.size());
+        for (auto& kv2 : target)
+          if (kv2.key() != key) kept.emplace(kv2.key(), std::move(kv2.value()));
+        target = std::move(kept);
+      }
+      continue;
+    }
+    json::value* existing = target.if_contains(key);
+    if (value.is_object()) {
+      // Merge into what is there (or a fresh object), so nulls inside the patch remove keys
+      // rather than being stored.
+      if (!existing || !existing->is_object()) existing = &(target[key] = json::object{});
+      merge_into(existing->as_object(), value.get_object(), replace, path);
+    } else if (existing && existing->is_array() && value.is_array() && !replace.count(path)) {
+      auto& items = existing->as_array();
+      for (const auto& item : value.get_array())
+        if (std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+Error invalid_document(const std::string& path, const std::string& why) {
+  return Error("config.invalid_document", path + ": " + why, ExitCode::invalid, {{"path", path}},
+               {"Fix or delete the file, then try again."});
+}
+
+json::object parse_document(const std::string& path, const std::string& text) {
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) throw invalid_document(path, "not valid JSON (" + ec.message() + ")");
+  if (!value.is_object()) throw invalid_document(path, "must be a JSON object");
+  return std::move(value.as_object());
+}
+
+std::string serialize_document(const json::object& doc) { return pretty(doc) + "\n"; }
+
+std::vector<std::string> string_list(const json::object& doc, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* v = doc.if_contains(key); v && v->is_array())
+    for (const auto& item : v->get_array())
+      if (item.is_string()) out.emplace_back(item.get_string());
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(EntityKind kind) noexcept {
+  switch (kind) {
+    case EntityKind::project: return "project";
+    case EntityKind::server: return "server";
+    default: return "component";
+  }
+}
+
+std::string_view plural(EntityKind kind) noexcept {
+  switch (kind) {
+    case EntityKind::project: return "projects";
+    case EntityKind::server: return "servers";
+    default: return "components";
+  }
+}
+
+std::vector<std::string> deep_merge(json::object& target, const json::object& patch,
+                                    const std::set<std::string>& replace) {
+  json::object before = target;
+  merge_into(target, patch, replace, "");
+  std::vector<std::string> changed;
+  for (const auto& kv : patch) {
+    const auto* was = before.if_contains(kv.key());
+    const auto* now = target.if_contains(kv.key());
+    bool same = (!was && !now) || (was && now && *was == *now);
+    if (!same) changed.emplace_back(kv.key());
+  }
+  return changed;
+}
+
+std::vector<std::string> similar_ids(const std::string& wanted, const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& id) {
+    if (out.size() < 5 && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  };
+  for (const auto& id : ids)
+    if (id.starts_with(wanted)) add(id);
+  for (const auto& id : ids)
+    if (id.ends_with(wanted)) add(id);
+  std::vector<std::pair<std::size_t, std::string>> near;
+  for (const auto& id : ids)
+    if (auto d = edit_distance(wanted, id); d <= 3) near.emplace_back(d, id);
+  std::sort(near.begin(), near.end());
+  for (const auto& [d, id] : near) add(id);
+  return out;
+}
+
+void check_entity_id(const std::string& id) {
+  auto bad = [&](const std::string& why) {
+    return Error("config.invalid_id", "'" + excerpt(id, 80) + "' is not a valid id: " + why, ExitCode::invalid,
+                 {{"id", id}});
+  };
+  if (id.empty()) throw bad("it is empty");
+  if (id.find_first_of("/\\") != std::string::npos) throw bad("it contains a slash or backslash");
+  if (std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    throw bad("it contains a control character");
+  if (id == "." || id == "..") throw bad("it names a folder");
+}
+
+ConfigStore::ConfigStore(Storage& storage, std::filesystem::path config_dir)
+    : storage_(storage), config_dir_(std::move(config_dir)) {}
+
+std::string ConfigStore::folder_of(EntityKind kind) const { return (config_dir_ / plural(kind)).string(); }
+
+std::string ConfigStore::path_of(EntityKind kind, const std::string& id) const {
+  return folder_of(kind) + "/" + id + ".json";
+}
+
+std::vector<std::string> ConfigStore::ids(EntityKind kind) {
+  std::vector<std::string> out;
+  std::string prefix = folder_of(kind) + "/";
+  for (const auto& entry : storage_.list(folder_of(kind))) {
+    if (entry.is_directory || !entry.path.starts_with(prefix) || !entry.path.ends_with(".json")) continue;
+    std::string name = entry.path.substr(prefix.size(), entry.path.size() - prefix.size() - 5);
+    if (!name.empty() && name.front() != '.') out.push_back(std::move(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ConfigStore::Listing ConfigStore::list(EntityKind kind) {
+  Listing listing;
+  auto names = ids(kind);
+  std::vector<std::string> paths;
+  paths.reserve(names.size());
+  for (const auto& id : names) paths.push_back(path_of(kind, id));
+  auto responses = storage_.read_many(paths);  // one batch where the provider supports it
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string shown = std::string(plural(kind)) + "/" + names[i] + ".json";
+    if (!responses[i].success) {
+      listing.warnings.push_back(shown + " could not be read: " + responses[i].error.value_or("unknown error"));
+      continue;
+    }
+    try {
+      json::object doc = parse_document(shown, *responses[i].data);
+      doc["id"] = names[i];  // the file name is the id
+      listing.entities.push_back({names[i], std::move(doc)});
+    } catch (const Error& e) {
+      listing.warnings.push_back(std::string(e.what()) + "; skipped");
+    }
+  }
+  return listing;
+}
+
+Entity ConfigStore::get(EntityKind kind, const std::string& id) {
+  check_entity_id(id);
+  std::string path = path_of(kind, id);
+  std::string text;
+  try {
+    text = storage_.read(path);
+  } catch (const Error& e) {
+    if (e.code() != "storage.not_found") throw;
+    std::vector<std::string> hints;
+    for (const auto& candidate : similar_ids(id, ids(kind))) hints.push_back("Did you mean '" + candidate + "'?");
+    hints.push_back("Run `homeboy " + std::string(to_string(kind)) + " list` to see them all.");
+    throw Error(std::string(to_string(kind)) + ".not_found", "no " + std::string(to_string(kind)) + " '" + id + "'",
+                ExitCode::not_found, {{"id", id}}, std::move(hints));
+  }
+  json::object doc = parse_document(path, text);
+  doc["id"] = id;
+  return {id, std::move(doc)};
+}
+
+std::optional<EntityKind> ConfigStore::owner_of(const std::string& id) {
+  for (EntityKind kind : all_kinds) {
+    auto names = ids(kind);
+    if (std::binary_search(names.begin(), names.end(), id)) return kind;
+  }
+  return std::nullopt;
+}
+
+void ConfigStore::check_references(const json::object& project) {
+  auto missing = [&](EntityKind kind, const std::string& field, const std::string& ref) {
+    std::vector<std::string> hints;
+    for (const auto& candidate : similar_ids(ref, ids(kind))) hints.push_back("Did you mean '" + candidate + "'?");
+    hints.push_back("Create it first: homeboy " + std::string(to_string(kind)) + " create " + ref);
+    return Error("config.invalid_reference",
+                 "project refers to " + std::string(to_string(kind)) + " '" + ref + "' in \"" + field +
+                     "\", which does not exist",
+                 ExitCode::invalid, {{"field", field}, {"id", ref}}, std::move(hints));
+  };
+  if (const auto* server = project.if_contains("server_id"); server && !server->is_null()) {
+    if (!server->is_string()) throw errors::invalid_argument("\"server_id\" must be a string");
+    auto servers = ids(EntityKind::server);
+    std::string ref(server->get_string());
+    if (!std::binary_search(servers.begin(), servers.end(), ref)) throw missing(EntityKind::server, "server_id", ref);
+  }
+  if (const auto* comps = project.if_contains("component_ids"); comps && !comps->is_null()) {
+    if (!comps->is_array() || std::any_of(comps->get_array().begin(), comps->get_array().end(),
+                                          [](const json::value& v) { return !v.is_string(); }))
+      throw errors::invalid_argument("\"component_ids\" must be an array of strings");
+    auto components = ids(EntityKind::component);
+    for (const auto& ref : string_list(project, "component_ids"))
+      if (!std::binary_search(components.begin(), components.end(), ref))
+        throw missing(EntityKind::component, "component_ids", ref);
+  }
+}
+
+std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std::vector<json::object> docs,
+                                                            bool skip_existing) {
+  std::map<std::string, EntityKind> taken;
+  for (EntityKind k : all_kinds)
+    for (auto& id : ids(k)) taken.emplace(std::move(id), k);
+  std::vector<CreateOutcome> outcomes;
+  std::vector<std::pair<std::string, std::string>> writes;
+  std::vector<std::size_t> written_outcome;
+  for (auto& doc : docs) {
+    CreateOutcome outcome;
+    try {
+      const auto* id_value = doc.if_contains("id");
+      if (!id_value || !id_value->is_string())
+        throw errors::invalid_argument("each " + std::string(to_string(kind)) + " needs a string \"id\"");
+      outcome.id = std::string(id_value->get_string());
+      check_entity_id(outcome.id);
+      if (auto it = taken.find(outcome.id); it != taken.end()) {
+        if (it->second == kind && skip_existing) {
+          outcome.status = "skipped";
+          outcomes.push_back(std::move(outcome));
+          continue;
+        }
+        if (it->second == kind)
+          throw Error(std::string(to_string(kind)) + ".already_exists",
+                      std::string(to_string(kind)) + " '" + outcome.id + "' already exists", ExitCode::invalid,
+                      {{"id", outcome.id}}, {"Pass --skip-existing to leave existing ones alone, or use `set` to change it."});
+        throw Error("config.id_collision",
+                    "id '" + outcome.id + "' is already used by a " + std::string(to_string(it->second)) +
+                        "; ids are unique across projects, servers and components",
+                    ExitCode::invalid, {{"id", outcome.id}, {"used_by", to_string(it->second)}});
+      }
+      if (kind == EntityKind::project) check_references(doc);
+      taken.emplace(outcome.id, kind);
+      writes.emplace_back(path_of(kind, outcome.id), serialize_document(doc));
+      written_outcome.push_back(outcomes.size());
+      outcome.status = "created";
+    } catch (const Error& e) {
+      outcome.status = "failed";
+      outcome.error = e;
+    }
+    outcomes.push_back(std::move(outcome));
+  }
+  if (!writes.empty()) {
+    storage_.ensure_dir(folder_of(kind));
+    auto results = storage_.write_many(writes);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i].success) continue;
+      auto& outcome = outcomes[written_outcome[i]];
+      outcome.status = "failed";
+      outcome.error = failure_error(results[i], Event::write(writes[i].first, {}), storage_.provider().module_id);
+    }
+  }
+  return outcomes;
+}
+
+std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, const std::string& id,
+                                                             const json::object& patch,
+                                                             const std::set<std::string>& replace) {
+  if (patch.empty())
+    throw Error("config.empty_patch", "the patch is empty: nothing to set", ExitCode::invalid, {{"id", id}},
+                {"Pass a JSON object with the fields to change, e.g. '{\"name\": \"New name\"}'."});
+  if (const auto* new_id = patch.if_contains("id"); new_id && !(new_id->is_string() && new_id->get_string() == id))
+    throw Error("config.invalid_patch", "a patch cannot change \"id\"", ExitCode::invalid, {{"id", id}},
+                {"Use `homeboy " + std::string(to_string(kind)) + " rename " + id + " <new-id>`."});
+  Entity entity = get(kind, id);
+  auto changed = deep_merge(entity.doc, patch, replace);
+  entity.doc["id"] = id;
+  if (kind == EntityKind::project) check_references(entity.doc);
+  if (!changed.empty()) storage_.write(path_of(kind, id), serialize_document(entity.doc));
+  return {std::move(entity), std::move(changed)};
+}
+
+std::vector<std::string> ConfigStore::referencing_projects(EntityKind kind, const std::string& id) {
+  std::vector<std::string> out;
+  if (kind == EntityKind::project) return out;
+  for (const auto& project : list(EntityKind::project).entities) {
+    bool uses = kind == EntityKind::server
+                    ? (project.doc.if_contains("server_id") && project.doc.at("server_id") == json::value(id))
+                    : std::ranges::count(string_list(project.doc, "component_ids"), id) > 0;
+    if (uses) out.push_back(project.id);
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id) {
+  check_entity_id(new_id);
+  Entity entity = get(kind, id);
+  if (new_id == id) return {};
+  if (auto owner = owner_of(new_id)) {
+    if (*owner == kind)
+      throw Error(std::string(to_string(kind)) + ".already_exists",
+                  "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
+                  ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
+    throw Error("config.id_collision", "cannot rename to '" + new_id + "': a " + std::string(to_string(*owner)) +
+                                           " uses that id",
+                ExitCode::invalid, {{"id", id}, {"new_id", new_id}, {"used_by", to_string(*owner)}});
+  }
+  // One batch: the new document, every project that refers to the old id, then the old
+  // document's removal. `undo` holds what puts each step back.
+  std::vector<Event> steps, undo;
+  json::object renamed = entity.doc;
+  renamed["id"] = new_id;
+  steps.push_back(Event::write(path_of(kind, new_id), serialize_document(renamed)));
+  undo.push_back(Event::remove(path_of(kind, new_id)));
+  std::vector<std::string> updated;
+  if (kind != EntityKind::project) {
+    for (auto& project : list(EntityKind::project).entities) {
+      json::object doc = project.doc;
+      bool touched = false;
+      if (kind == EntityKind::server && doc.if_contains("server_id") && doc.at("server_id") == json::value(id)) {
+        doc["server_id"] = new_id;
+        touched = true;
+      }
+      if (kind == EntityKind::component)
+        if (auto* comps = doc.if_contains("component_ids"); comps && comps->is_array())
+          for (auto& c : comps->as_array())
+            if (c == json::value(id)) c = new_id, touched = true;
+      if (!touched) continue;
+      steps.push_back(Event::write(path_of(EntityKind::project, project.id), serialize_document(doc)));
+      undo.push_back(Event::write(path_of(EntityKind::project, project.id), serialize_document(project.doc)));
+      updated.push_back(project.id);
+    }
+  }
+  steps.push_back(Event::remove(path_of(kind, id)));
+  undo.push_back(Event::write(path_of(kind, id), serialize_document(entity.doc)));
+
+  auto results = storage_.batch(steps);
+  std::size_t failed_at = results.size();
+  for (std::size_t i = 0; i < results.size() && failed_at == results.size(); ++i)
+    if (!results[i].success) failed_at = i;
+  if (failed_at == results.size()) return updated;
+
+  std::vector<Event> restore;
+  for (std::size_t i = results.size(); i-- > 0;)
+    if (results[i].success) restore.push_back(undo[i]);
+  auto restored = storage_.batch(restore);
+  bool clean = std::all_of(restored.begin(), restored.end(), [](const Response& r) { return r.success; });
+  throw Error("config.rename_failed",
+              "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed at " +
+                  steps[failed_at].path + ": " + results[failed_at].error.value_or("unknown error") +
+                  (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
+              ExitCode::failure, {{"id", id}, {"new_id", new_id}, {"restored", clean}});
+}
+
+void ConfigStore::remove(EntityKind kind, const std::string& id) {
+  get(kind, id);  // not found -> <kind>.not_found with hints
+  auto users = referencing_projects(kind, id);
+  if (!users.empty()) {
+    std::string listed;
+    json::array list;
+    for (const auto& p : users) {
+      listed += (listed.empty() ? "" : ", ") + p;
+      list.emplace_back(p);
+    }
+    throw Error("config.in_use",
+                std::string(to_string(kind)) + " '" + id + "' is used by project(s) " + listed + "; not deleted",
+                ExitCode::invalid, {{"id", id}, {"projects", list}},
+                {"Remove the reference from those projects first (homeboy project set <id> ...)."});
+  }
+  storage_.remove(path_of(kind, id));
+}
+
+}  // namespace homeboy

@@ -1,0 +1,84 @@
+#pragma once
+// homeboy's config entities (projects, servers, components) as JSON documents at
+// <config>/<kind>s/<id>.json, read and written only through the storage facade, so
+// whichever provider is active holds them.
+
+#include "homeboy/storage.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace homeboy {
+
+enum class EntityKind { project, server, component };
+
+std::string_view to_string(EntityKind kind) noexcept;   // "project"
+std::string_view plural(EntityKind kind) noexcept;      // "projects"
+inline constexpr EntityKind all_kinds[] = {EntityKind::project, EntityKind::server, EntityKind::component};
+
+struct Entity {
+  std::string id;
+  boost::json::object doc;  // always holds "id"
+};
+
+// Merges `patch` into `target`: objects merge, null removes a key, arrays union (unless the
+// field's dotted path is in `replace`), anything else replaces. Returns the dotted paths
+// of the top-level fields that changed.
+std::vector<std::string> deep_merge(boost::json::object& target, const boost::json::object& patch,
+                                    const std::set<std::string>& replace);
+
+// "Did you mean" candidates: ids starting with `wanted`, then ending with it, then within
+// edit distance 3; at most 5.
+std::vector<std::string> similar_ids(const std::string& wanted, const std::vector<std::string>& ids);
+
+// Throws config.invalid_id naming the problem.
+void check_entity_id(const std::string& id);
+
+class ConfigStore {
+ public:
+  ConfigStore(Storage& storage, std::filesystem::path config_dir);
+
+  struct Listing {
+    std::vector<Entity> entities;        // sorted by id
+    std::vector<std::string> warnings;   // documents that could not be read or parsed, by name
+  };
+  Listing list(EntityKind kind);                      // one batch of reads
+  std::vector<std::string> ids(EntityKind kind);      // from the folder listing, no reads
+  Entity get(EntityKind kind, const std::string& id); // throws <kind>.not_found with hints
+
+  struct CreateOutcome {
+    std::string id;
+    std::string status;  // "created", "skipped", "failed"
+    std::optional<Error> error;
+  };
+  // Creates each document; with `skip_existing`, an existing id is skipped instead of failing.
+  // Valid items are written in one batch.
+  std::vector<CreateOutcome> create(EntityKind kind, std::vector<boost::json::object> docs, bool skip_existing);
+
+  // Deep-merges `patch` into an existing document. Returns the document and the changed fields.
+  std::pair<Entity, std::vector<std::string>> set(EntityKind kind, const std::string& id,
+                                                   const boost::json::object& patch,
+                                                   const std::set<std::string>& replace);
+
+  // Renames, rewriting the projects that refer to it, in one batch; restores everything on failure.
+  std::vector<std::string> rename(EntityKind kind, const std::string& id, const std::string& new_id);
+
+  void remove(EntityKind kind, const std::string& id);
+
+ private:
+  std::string path_of(EntityKind kind, const std::string& id) const;
+  std::string folder_of(EntityKind kind) const;
+  void check_references(const boost::json::object& project);
+  std::optional<EntityKind> owner_of(const std::string& id);
+  std::vector<std::string> referencing_projects(EntityKind kind, const std::string& id);
+
+  Storage& storage_;
+  std::filesystem::path config_dir_;
+};
+
+}  // namespace homeboy
