@@ -8,23 +8,7 @@
 using namespace homeboy::test;
 namespace json = boost::json;
 
-namespace {
-
-struct Fixture {
-  ScratchDir dir;
-  std::string config = (dir / "config").string();
-
-  CliResult homeboy(std::vector<std::string> args, const Env& env = {}, const std::string& input = {}) {
-    args.insert(args.begin(), {"--config-dir", config});
-    return run_cli(args, env, input);
-  }
-};
-
-std::string error_code(const CliResult& r) { return std::string(r.json().at("error").at("code").as_string()); }
-
-}  // namespace
-
-BOOST_FIXTURE_TEST_SUITE(cli, Fixture)
+BOOST_FIXTURE_TEST_SUITE(cli, CliFixture)
 
 BOOST_AUTO_TEST_CASE(status_shows_the_native_default_provider) {
   auto r = homeboy({"storage", "status"});

@@ -12,21 +12,9 @@ namespace {
 
 fs::path source_module(const std::string& id) { return fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / id; }
 
-struct Fixture {
-  ScratchDir dir;
-  std::string config = (dir / "config").string();
-
-  CliResult homeboy(std::vector<std::string> args, const Env& env = {}, const std::string& input = {}) {
-    args.insert(args.begin(), {"--config-dir", config});
-    return run_cli(args, env, input);
-  }
-};
-
-std::string error_code(const CliResult& r) { return std::string(r.json().at("error").at("code").as_string()); }
-
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(module_commands, Fixture)
+BOOST_FIXTURE_TEST_SUITE(module_commands, CliFixture)
 
 BOOST_AUTO_TEST_CASE(conformance_catches_a_module_that_drops_trailing_newlines) {
   fs::path script = fs::path(HOMEBOY_TEST_FIXTURES_DIR) / "modules/drops-newlines.sh";

@@ -126,6 +126,15 @@ CliResult run_cli(const std::vector<std::string>& args, const Env& env, const st
   return CliResult{outcome.exit_code, std::move(outcome.out), std::move(outcome.err_tail)};
 }
 
+CliResult CliFixture::homeboy(std::vector<std::string> args, const Env& env, const std::string& input) {
+  args.insert(args.begin(), {"--config-dir", config});
+  return run_cli(args, env, input);
+}
+
+std::string error_code(const CliResult& result) {
+  return std::string(result.json().at("error").at("code").as_string());
+}
+
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::ostringstream s;

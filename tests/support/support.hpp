@@ -75,6 +75,16 @@ using Env = std::vector<std::pair<std::string, std::string>>;
 // Runs `homeboy` with `args`; HOMEBOY_* variables are cleared unless given in `env`.
 CliResult run_cli(const std::vector<std::string>& args, const Env& env = {}, const std::string& input = {});
 
+// A scratch config folder, and `homeboy --config-dir <it> ...`.
+struct CliFixture {
+  ScratchDir dir;
+  std::string config = (dir / "config").string();
+  CliResult homeboy(std::vector<std::string> args, const Env& env = {}, const std::string& input = {});
+};
+
+// The envelope's error.code.
+std::string error_code(const CliResult& result);
+
 std::string read_file(const fs::path& file);
 void write_file(const fs::path& file, const std::string& content);
 bool process_alive(int pid);
