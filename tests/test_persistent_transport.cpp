@@ -19,11 +19,11 @@ namespace {
 struct Fixture {
   ScratchDir dir;
 
-  Module module(const std::string& mode) {
+  Module module(const std::string& mode, double timeout_secs = 5) {
     return ModuleBuilder(dir.path(), "persist-" + mode)
         .executable("bash " + (fs::path(HOMEBOY_TEST_FIXTURES_DIR) / "modules/persistent.sh").string() + " " + mode)
         .persistent()
-        .timeout_secs(5)
+        .timeout_secs(timeout_secs)
         .load();
   }
 
@@ -62,6 +62,21 @@ BOOST_AUTO_TEST_CASE(a_crash_fails_that_operation_and_the_next_gets_a_new_proces
     BOOST_TEST(s.read("/a") == "request 1", "a restarted process answers the 4th operation");
   }
   auto started = pids("crash-third");
+  BOOST_TEST(started.size() == 2u);
+  for (int pid : started) BOOST_TEST(!process_alive(pid));
+}
+
+BOOST_AUTO_TEST_CASE(a_request_past_its_timeout_fails_and_the_next_gets_a_new_process) {
+  {
+    Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}},
+              std::make_unique<PersistentTransport>(module("hang-second", 1), dir.path()));
+    BOOST_TEST(s.read("/a") == "request 1");
+    auto start = std::chrono::steady_clock::now();
+    BOOST_CHECK_EXCEPTION(s.read("/a"), Error, [](const Error& e) { return e.code() == "storage.timeout"; });
+    BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(4)));
+    BOOST_TEST(s.read("/a") == "request 1", "a fresh process answers");
+  }
+  auto started = pids("hang-second");
   BOOST_TEST(started.size() == 2u);
   for (int pid : started) BOOST_TEST(!process_alive(pid));
 }

@@ -7,10 +7,11 @@
  * Read it as the reference for writing a plugin: negotiation, creation with config,
  * results through the host's callbacks, error codes with messages, atomic writes.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <homeboy/storage_plugin.h>
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -148,6 +149,11 @@ static homeboy_status ex_list(homeboy_storage* s, const char* path, size_t size,
   return HOMEBOY_OK;
 }
 
+static int remove_entry(const char* path, const struct stat* st, int type, struct FTW* ftw) {
+  (void)st; (void)type; (void)ftw;
+  return remove(path);
+}
+
 static homeboy_status ex_remove(homeboy_storage* s, const char* path, size_t size, int32_t is_directory,
                                 homeboy_result* r) {
   char file[8192];
@@ -155,9 +161,10 @@ static homeboy_status ex_remove(homeboy_storage* s, const char* path, size_t siz
   struct stat st;
   if (lstat(file, &st) != 0) return fail(r, HOMEBOY_ERR_NOT_FOUND, "no such file or folder", file);
   if (S_ISDIR(st.st_mode)) {
-    if (!is_directory) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder", file);
-    /* The example keeps it simple: only empty folders. */
-    if (rmdir(file) != 0) return fail(r, HOMEBOY_ERR_UNSUPPORTED, "example-c deletes empty folders only", file);
+    if (!is_directory) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder (set is_directory)", file);
+    if (strcmp(file, s->root) == 0) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "refusing to delete the store", file);
+    /* Children first (FTW_DEPTH), without following symlinks (FTW_PHYS). */
+    if (nftw(file, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) return fail(r, from_errno(errno), "cannot delete", file);
     return HOMEBOY_OK;
   }
   return unlink(file) == 0 ? HOMEBOY_OK : fail(r, from_errno(errno), "cannot delete", file);

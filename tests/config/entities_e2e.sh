@@ -50,6 +50,14 @@ expect 0 '.data.project.tags == ["staging"]' -- project set website '{"tags": ["
 expect 2 '.error.code == "config.empty_patch"' -- project set website '{}'
 expect 4 '.error.code == "project.not_found"' -- project set nowhere '{"a": 1}'
 
+# SPEC from a file (@file) and from stdin (-)
+printf '{"port": 2222}' >"$work/patch.json"
+expect 0 '.data.server.port == 2222 and .data.server.host == "web1.example.com"' -- server set web-1 "@$work/patch.json"
+step=$((step + 1))
+out=$(hb component set frontend - <<<'{"path": "/srv/frontend"}') || fail "component set from stdin failed: $out"
+jq -e '.data.component.path == "/srv/frontend"' >/dev/null <<<"$out" || fail "stdin patch not applied: $out"
+expect 2 '.error.code == "cli.invalid_argument"' -- server set web-1 '{not json'
+
 # rename a component: the project that refers to it follows
 expect 0 '.data.updated_projects == ["website"]' -- component rename api backend
 expect 0 '.data.project.component_ids == ["backend", "frontend"]' -- project show website
