@@ -194,6 +194,8 @@ class Child {
     pending_ = data;
     close_after_input_ = close_after;
     if (pending_.empty() && close_after) in_.reset();
+    // The pipe usually has room: write now and save the poll round a request would cost.
+    if (!pending_.empty() && in_) write_input();
   }
 
   // Pumps I/O until `done()` holds, the streams are all closed, or the deadline passes
