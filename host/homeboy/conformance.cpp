@@ -166,6 +166,21 @@ const std::vector<Case>& cases() {
          expect(r[2].success && r[2].data == std::optional<std::string>("one"), "the 3rd result is not the 1st write's content");
          expect(r[4].entries && r[4].entries->size() == 2, "the list at the end did not see both writes");
        }},
+      {"response_shapes", "every operation, succeeding and failing, answers in the contract's shape",
+       [](Suite& s) {
+         // Each call below goes through the validator: a malformed answer fails this case
+         // with the rule it broke. Failures must carry an error and the right code.
+         s.storage.ensure_dir(s.at("d"));
+         s.storage.write(s.at("d/f"), "x");
+         expect(s.storage.read(s.at("d/f")) == "x", "read after write");
+         expect(s.storage.list(s.at("d")).size() == 1, "list of a folder with one file");
+         auto batch = s.storage.batch({Event::read(s.at("d/f")), Event::list(s.at("d")), Event::read(s.at("nope")),
+                                       Event::remove(s.at("nope")), Event::ensure_dir(s.at("d"))});
+         expect(batch[2].error && !batch[2].error->empty(), "a failed read in a batch carries no error message");
+         expect(batch[3].effective_error_code() == ErrorCode::not_found, "a failed delete in a batch is not not_found");
+         s.storage.remove(s.at("d/f"));
+         expect_error([&] { s.storage.read(s.at("d/f")); }, "storage.not_found", "read of a deleted file");
+       }},
       {"atomic_under_concurrent_reader", "a reader sees the old or the new content, never a mix",
        [](Suite& s) {
          const std::string a(256 * 1024, 'a'), b(256 * 1024, 'b');
