@@ -148,6 +148,9 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
 json::object test(Context& ctx, const po::variables_map& vm) {
   std::string target = vm["target"].as<std::string>();
   bool is_folder = target.find('/') != std::string::npos || target == "." || target == "..";
+  if (!is_folder && !ctx.catalog().find(target) && fs::is_directory(target))
+    throw Error("module.not_found", "no module '" + target + "' is installed", ExitCode::not_found, {{"id", target}},
+                {"To test the folder '" + target + "', pass it with a slash: homeboy module test ./" + target});
   Module module = is_folder ? load_module(target) : installed(ctx, target);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
