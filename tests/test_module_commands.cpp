@@ -98,6 +98,16 @@ BOOST_AUTO_TEST_CASE(uninstall_needs_force_and_refuses_the_picked_provider) {
   BOOST_TEST(homeboy({"module", "uninstall", "ghost", "--force"}).exit_code == 4);
 }
 
+BOOST_AUTO_TEST_CASE(a_linked_install_is_removed_without_touching_its_source) {
+  ModuleBuilder(dir.path(), "linked").executable("true").write();
+  auto r = homeboy({"module", "install", (dir / "linked").string(), "--link"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  BOOST_TEST(fs::is_symlink(dir / "config/modules/linked"));
+  BOOST_TEST(homeboy({"module", "uninstall", "linked", "--force"}).exit_code == 0);
+  BOOST_TEST(!fs::exists(dir / "config/modules/linked"));
+  BOOST_TEST(fs::exists(dir / "linked/linked.json"), "the source folder is intact");
+}
+
 BOOST_AUTO_TEST_CASE(the_sqlite_module_lists_immediate_children_only) {
   BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("sqlite-storage").string()}).exit_code == 0);
   homeboy({"storage", "ensure-dir", "/a/b/deep"});
