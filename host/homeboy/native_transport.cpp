@@ -199,7 +199,6 @@ class NativeTransport final : public Transport {
                           e.is_directory ? 1 : 0};
       results[i] = sinks[i].c;
     }
-    ResultSink whole;
     homeboy_status status = vtable_->batch(instance_, ops.data(), count, results.data(), statuses.data());
     if (status != HOMEBOY_OK) return Response::failure(to_error_code(status), "the plugin could not run the batch");
     Response r = Response::ok();
