@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <map>
 
 namespace json = boost::json;
 
@@ -212,18 +211,24 @@ Entity ConfigStore::get(EntityKind kind, const std::string& id) {
   return {id, std::move(doc)};
 }
 
-std::optional<EntityKind> ConfigStore::owner_of(const std::string& id) {
-  for (EntityKind kind : all_kinds) {
-    auto names = ids(kind);
-    if (std::binary_search(names.begin(), names.end(), id)) return kind;
-  }
-  return std::nullopt;
+ConfigStore::IdIndex ConfigStore::all_ids() {
+  IdIndex index;
+  for (EntityKind kind : all_kinds)
+    for (auto& id : ids(kind)) index.emplace(std::move(id), kind);
+  return index;
 }
 
-void ConfigStore::check_references(const json::object& project) {
+void ConfigStore::check_references(const json::object& project, const IdIndex& known) {
+  auto exists = [&](EntityKind kind, const std::string& ref) {
+    auto it = known.find(ref);
+    return it != known.end() && it->second == kind;
+  };
   auto missing = [&](EntityKind kind, const std::string& field, const std::string& ref) {
+    std::vector<std::string> of_kind;
+    for (const auto& [id, k] : known)
+      if (k == kind) of_kind.push_back(id);
     std::vector<std::string> hints;
-    for (const auto& candidate : similar_ids(ref, ids(kind))) hints.push_back("Did you mean '" + candidate + "'?");
+    for (const auto& candidate : similar_ids(ref, of_kind)) hints.push_back("Did you mean '" + candidate + "'?");
     hints.push_back("Create it first: homeboy " + std::string(to_string(kind)) + " create " + ref);
     return Error("config.invalid_reference",
                  "project refers to " + std::string(to_string(kind)) + " '" + ref + "' in \"" + field +
@@ -232,26 +237,21 @@ void ConfigStore::check_references(const json::object& project) {
   };
   if (const auto* server = project.if_contains("server_id"); server && !server->is_null()) {
     if (!server->is_string()) throw errors::invalid_argument("\"server_id\" must be a string");
-    auto servers = ids(EntityKind::server);
     std::string ref(server->get_string());
-    if (!std::binary_search(servers.begin(), servers.end(), ref)) throw missing(EntityKind::server, "server_id", ref);
+    if (!exists(EntityKind::server, ref)) throw missing(EntityKind::server, "server_id", ref);
   }
   if (const auto* comps = project.if_contains("component_ids"); comps && !comps->is_null()) {
     if (!comps->is_array() || std::any_of(comps->get_array().begin(), comps->get_array().end(),
                                           [](const json::value& v) { return !v.is_string(); }))
       throw errors::invalid_argument("\"component_ids\" must be an array of strings");
-    auto components = ids(EntityKind::component);
     for (const auto& ref : string_list(project, "component_ids"))
-      if (!std::binary_search(components.begin(), components.end(), ref))
-        throw missing(EntityKind::component, "component_ids", ref);
+      if (!exists(EntityKind::component, ref)) throw missing(EntityKind::component, "component_ids", ref);
   }
 }
 
 std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std::vector<json::object> docs,
                                                             bool skip_existing) {
-  std::map<std::string, EntityKind> taken;
-  for (EntityKind k : all_kinds)
-    for (auto& id : ids(k)) taken.emplace(std::move(id), k);
+  IdIndex taken = all_ids();  // listed once for the whole request, updated as items are accepted
   std::vector<CreateOutcome> outcomes;
   std::vector<std::pair<std::string, std::string>> writes;
   std::vector<std::size_t> written_outcome;
@@ -278,7 +278,7 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
                         "; ids are unique across projects, servers and components",
                     ExitCode::invalid, {{"id", outcome.id}, {"used_by", to_string(it->second)}});
       }
-      if (kind == EntityKind::project) check_references(doc);
+      if (kind == EntityKind::project) check_references(doc, taken);
       taken.emplace(outcome.id, kind);
       writes.emplace_back(path_of(kind, outcome.id), serialize_document(doc));
       written_outcome.push_back(outcomes.size());
@@ -314,7 +314,7 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
   Entity entity = get(kind, id);
   auto changed = deep_merge(entity.doc, patch, replace);
   entity.doc["id"] = id;
-  if (kind == EntityKind::project) check_references(entity.doc);
+  if (kind == EntityKind::project) check_references(entity.doc, all_ids());
   if (!changed.empty()) storage_.write(path_of(kind, id), serialize_document(entity.doc));
   return {std::move(entity), std::move(changed)};
 }
@@ -335,14 +335,16 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
   check_entity_id(new_id);
   Entity entity = get(kind, id);
   if (new_id == id) return {};
-  if (auto owner = owner_of(new_id)) {
-    if (*owner == kind)
+  IdIndex known = all_ids();
+  if (auto it = known.find(new_id); it != known.end()) {
+    EntityKind owner = it->second;
+    if (owner == kind)
       throw Error(std::string(to_string(kind)) + ".already_exists",
                   "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
                   ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
-    throw Error("config.id_collision", "cannot rename to '" + new_id + "': a " + std::string(to_string(*owner)) +
+    throw Error("config.id_collision", "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) +
                                            " uses that id",
-                ExitCode::invalid, {{"id", id}, {"new_id", new_id}, {"used_by", to_string(*owner)}});
+                ExitCode::invalid, {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}});
   }
   // One batch: the new document, every project that refers to the old id, then the old
   // document's removal. `undo` holds what puts each step back.

@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -73,8 +74,10 @@ class ConfigStore {
  private:
   std::string path_of(EntityKind kind, const std::string& id) const;
   std::string folder_of(EntityKind kind) const;
-  void check_references(const boost::json::object& project);
-  std::optional<EntityKind> owner_of(const std::string& id);
+  // Every id in use and its kind: three folder listings, shared by all checks of one command.
+  using IdIndex = std::map<std::string, EntityKind>;
+  IdIndex all_ids();
+  static void check_references(const boost::json::object& project, const IdIndex& known);
   std::vector<std::string> referencing_projects(EntityKind kind, const std::string& id);
 
   Storage& storage_;
