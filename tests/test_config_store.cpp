@@ -33,6 +33,7 @@ class FlakyTransport final : public Transport {
     return r;
   }
   bool supports_batch() const noexcept override { return true; }
+  contract::Capabilities capabilities() const noexcept override { return inner_->capabilities(); }
   std::string_view kind() const noexcept override { return "native"; }
 
  private:

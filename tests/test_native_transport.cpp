@@ -53,6 +53,7 @@ BOOST_AUTO_TEST_CASE(every_load_failure_is_classified) {
   BOOST_TEST(load_failure(dir / "text.so").find("not_a_library:") == 0);
   BOOST_TEST(load_failure(fixture_plugin("missing_symbol")).find("entry_symbol_missing:") == 0);
   BOOST_TEST(load_failure(fixture_plugin("newer_only")).find("no_common_abi:") == 0);
+  BOOST_TEST(load_failure(fixture_plugin("chooses_too_new")).find("no_common_abi:") == 0);
   std::string created = load_failure(fixture_plugin("create_fails"));
   BOOST_TEST(created.find("creation_failed:") == 0);
   BOOST_TEST(created.find("database is locked") != std::string::npos, "quotes the plugin's message");
@@ -123,8 +124,70 @@ BOOST_AUTO_TEST_CASE(the_example_c_plugin_serves_its_own_store) {
   auto entries = storage->list("/notes");
   BOOST_TEST_REQUIRE(entries.size() == 1u);
   BOOST_TEST(entries[0].path == "/notes/a.txt");
+  // The host refuses ".." before any plugin sees it.
   BOOST_CHECK_EXCEPTION(storage->read("/../etc/passwd"), Error,
-                        [](const Error& e) { return e.code() == "storage.invalid_argument"; });
+                        [](const Error& e) { return e.code() == "storage.invalid_path"; });
+}
+
+BOOST_AUTO_TEST_CASE(refused_negotiations_say_what_the_plugin_answered) {
+  std::string newer = load_failure(fixture_plugin("newer_only"));
+  BOOST_TEST(newer.find("no_common_abi:") == 0);
+  BOOST_TEST(newer.find("returned 4 (unsupported)") != std::string::npos, newer);
+  std::string too_new = load_failure(fixture_plugin("chooses_too_new"));
+  BOOST_TEST(too_new.find("chose ABI version 3") != std::string::npos, too_new);
+  std::string short_entry = load_failure(fixture_plugin("short_entry"));
+  BOOST_TEST(short_entry.find("struct_size 8") != std::string::npos, short_entry);
+  BOOST_TEST(load_failure(fixture_plugin("null_negotiate")).find("no negotiate function") != std::string::npos);
+  BOOST_TEST(load_failure(fixture_plugin("null_create")).find("no create function") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_incomplete_operation_table_names_the_missing_member) {
+  std::string short_table = load_failure(fixture_plugin("short_table"));
+  BOOST_TEST(short_table.find("creation_failed:") == 0);
+  BOOST_TEST(short_table.find("struct_size 16, version 1 needs at least 64") != std::string::npos, short_table);
+  for (std::string member : {"read", "write", "list", "remove", "ensure_dir", "destroy"}) {
+    std::string why = load_failure(fixture_plugin("null_" + member));
+    BOOST_TEST(why.find("creation_failed:") == 0, why);
+    BOOST_TEST(why.find("the member " + member + " is NULL") != std::string::npos, why);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_old_version_1_plugin_gets_its_batch_at_the_version_1_strides) {
+  // Today's host tables are larger than version 1's: the batch arrays must still be laid
+  // out the way the old plugin indexes them.
+  auto storage = open_provider(module("old", fixture_plugin("v1_batch"), false), dir.path(),
+                               TransportPreference::automatic, "t");
+  auto r = storage->batch({contract::Event::write("/d/a", "alpha"), contract::Event::write("/d/b", "bravo"),
+                           contract::Event::read("/d/a"), contract::Event::read("/d/b"), contract::Event::list("/d")});
+  BOOST_TEST_REQUIRE(r.size() == 5u);
+  BOOST_TEST(r[2].data.value_or("") == "alpha");
+  BOOST_TEST(r[3].data.value_or("") == "bravo");
+  BOOST_TEST(r[4].entries.value_or(std::vector<contract::Entry>{}).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_host_checks_what_it_promised_on_the_native_path_too) {
+  auto rule_of = [&](const std::string& variant, auto&& call) {
+    auto storage = open_provider(module("v-" + variant, fixture_plugin(variant), false), dir.path(),
+                                 TransportPreference::automatic, "t");
+    try {
+      call(*storage);
+    } catch (const Error& e) {
+      return e.code() == "storage.contract_violation" ? std::string(e.details().at("rule").as_string()) : e.code();
+    }
+    return std::string("none");
+  };
+  BOOST_TEST(rule_of("set_data_twice", [](Storage& s) {
+               s.write("/a", "x");
+               s.read("/a");
+             }) == "data_set_twice");
+  BOOST_TEST(rule_of("bad_list", [](Storage& s) { s.list("/rel"); }) == "entry_not_absolute");
+  BOOST_TEST(rule_of("bad_list", [](Storage& s) { s.list("/outside"); }) == "entry_not_child");
+  BOOST_TEST(rule_of("bad_list", [](Storage& s) { s.list("/dup"); }) == "entry_repeated");
+  // A refused buffer is the limit's error, whatever the plugin made of it; never bad_alloc.
+  BOOST_TEST(rule_of("huge_buffer", [](Storage& s) {
+               s.write("/a", "x");
+               s.read("/a");
+             }) == "storage.too_large");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,10 @@
 #include "homeboy/contract.hpp"
 
+#include "homeboy/text.hpp"
+
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -20,13 +23,17 @@ constexpr std::array<std::pair<Operation, std::string_view>, 6> operation_names{
     {Operation::batch, "batch"},
 }};
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 6> error_code_names{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> error_code_names{{
     {ErrorCode::not_found, "not_found"},
     {ErrorCode::permission_denied, "permission_denied"},
     {ErrorCode::invalid_argument, "invalid_argument"},
     {ErrorCode::unsupported, "unsupported"},
     {ErrorCode::conflict, "conflict"},
     {ErrorCode::io_error, "io_error"},
+    {ErrorCode::unavailable, "unavailable"},
+    {ErrorCode::too_large, "too_large"},
+    {ErrorCode::timeout, "timeout"},
+    {ErrorCode::not_run, "not_run"},
 }};
 
 json::object event_object(const Event& event) {
@@ -41,8 +48,15 @@ json::object event_object(const Event& event) {
     return out;
   }
   out["path"] = event.path;
-  if (event.operation == Operation::write) out["content"] = event.content;
+  if (event.operation == Operation::write) {
+    if (text::is_utf8(event.content))
+      out["content"] = event.content;
+    else
+      out["content_base64"] = text::base64_encode(event.content);
+  }
   if (event.is_directory) out["is_directory"] = true;
+  if (event.condition.kind == Condition::Kind::if_version) out["if_version"] = event.condition.version;
+  if (event.condition.kind == Condition::Kind::if_absent) out["if_absent"] = true;
   return out;
 }
 
@@ -60,6 +74,12 @@ class ResponseReader {
     if (!success || !success->is_bool()) fail(rule::field_type, "\"success\" must be present and a boolean");
     r.success = success->get_bool();
     r.data = optional_string(*obj, "data");
+    if (auto encoded = optional_string(*obj, "data_base64")) {
+      if (r.data) fail(rule::field_type, "a response carries \"data\" or \"data_base64\", not both");
+      r.data = text::base64_decode(*encoded);
+      if (!r.data) fail(rule::bad_base64, "\"data_base64\" is not valid base64 (RFC 4648, padded)");
+    }
+    r.version = optional_string(*obj, "version");
     r.error = optional_string(*obj, "error");
     if (auto code = optional_string(*obj, "error_code")) {
       // Unknown codes from newer providers degrade to io_error rather than failing the call.
@@ -151,6 +171,13 @@ std::optional<ErrorCode> parse_error_code(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+const Event* first_binary_write(const Event& event) noexcept {
+  if (event.operation == Operation::write && !text::is_utf8(event.content)) return &event;
+  for (const auto& op : event.operations)
+    if (op.operation == Operation::write && !text::is_utf8(op.content)) return &op;
+  return nullptr;
+}
+
 std::string serialize(const Event& event, std::optional<std::uint64_t> id) {
   json::object obj = event_object(event);
   obj["contract_version"] = version;
@@ -178,12 +205,39 @@ Event parse_event(const json::value& value, std::string_view where) {
   event.path = std::string(path->get_string());
   if (event.operation == Operation::write) {
     const auto* content = obj->if_contains("content");
-    if (!content || !content->is_string()) throw bad("a write needs a string \"content\"");
-    event.content = std::string(content->get_string());
+    const auto* encoded = obj->if_contains("content_base64");
+    if ((content != nullptr) == (encoded != nullptr))
+      throw bad("a write needs a string \"content\" or \"content_base64\" (one of them)");
+    if (content) {
+      if (!content->is_string()) throw bad("\"content\" must be a string");
+      event.content = std::string(content->get_string());
+    } else {
+      if (!encoded->is_string()) throw bad("\"content_base64\" must be a string");
+      auto decoded = text::base64_decode(encoded->get_string());
+      if (!decoded) throw bad("\"content_base64\" is not valid base64 (RFC 4648, padded)");
+      event.content = std::move(*decoded);
+    }
   }
   if (const auto* dir = obj->if_contains("is_directory")) {
     if (!dir->is_bool()) throw bad("\"is_directory\" must be a boolean");
     event.is_directory = dir->get_bool();
+  }
+  const auto* if_version = obj->if_contains("if_version");
+  const auto* if_absent = obj->if_contains("if_absent");
+  if (if_version && !if_version->is_null()) {
+    if (event.operation != Operation::write && event.operation != Operation::remove)
+      throw bad("\"if_version\" applies to write and delete only");
+    if (!if_version->is_string() || if_version->get_string().empty())
+      throw bad("\"if_version\" must be a non-empty string (a version from an earlier read)");
+    event.condition = Condition::matching(std::string(if_version->get_string()));
+  }
+  if (if_absent && !if_absent->is_null()) {
+    if (!if_absent->is_bool()) throw bad("\"if_absent\" must be a boolean");
+    if (if_absent->get_bool()) {
+      if (event.operation != Operation::write) throw bad("\"if_absent\" applies to write only");
+      if (event.condition) throw bad("\"if_version\" and \"if_absent\" cannot both be set");
+      event.condition = Condition::absent();
+    }
   }
   return event;
 }
@@ -191,7 +245,13 @@ Event parse_event(const json::value& value, std::string_view where) {
 json::object to_json(const Response& r) {
   json::object out;
   out["success"] = r.success;
-  if (r.data) out["data"] = *r.data;
+  if (r.data) {
+    if (text::is_utf8(*r.data))
+      out["data"] = *r.data;
+    else
+      out["data_base64"] = text::base64_encode(*r.data);
+  }
+  if (r.version) out["version"] = *r.version;
   if (r.entries) {
     json::array entries;
     entries.reserve(r.entries->size());
@@ -234,9 +294,28 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
     case Operation::read:
       if (!r.data) fail(rule::read_without_data, "a successful read must return its content in \"data\"");
       break;
-    case Operation::list:
+    case Operation::list: {
       if (!r.entries) fail(rule::list_without_entries, "a successful list must return an \"entries\" array");
+      std::string_view folder = event.path;
+      while (folder.size() > 1 && folder.back() == '/') folder.remove_suffix(1);
+      std::string prefix(folder);
+      if (prefix != "/") prefix += '/';
+      std::vector<std::string_view> seen;
+      seen.reserve(r.entries->size());
+      for (const auto& e : *r.entries) {
+        if (e.path.empty() || e.path.front() != '/')
+          fail(rule::entry_not_absolute, "every entry's path must be absolute; got \"" + e.path + "\"");
+        std::string_view name = std::string_view(e.path).substr(std::min(prefix.size(), e.path.size()));
+        if (!e.path.starts_with(prefix) || name.empty() || name.find('/') != std::string_view::npos)
+          fail(rule::entry_not_child, "every entry must be an immediate child of " + std::string(folder) +
+                                          "; got \"" + e.path + "\"");
+        seen.push_back(e.path);
+      }
+      std::sort(seen.begin(), seen.end());
+      if (auto dup = std::adjacent_find(seen.begin(), seen.end()); dup != seen.end())
+        fail(rule::entry_repeated, "every entry must appear once; \"" + std::string(*dup) + "\" is repeated");
       break;
+    }
     case Operation::batch: {
       if (!r.results) fail(rule::batch_without_results, "a successful batch must return a \"results\" array");
       if (r.results->size() != event.operations.size())
@@ -262,7 +341,7 @@ Error violation(Origin origin, const Event& event, std::string_view rule_id, std
                 std::string_view received) {
   std::string op(to_string(event.operation));
   std::string message = "module '" + std::string(origin.module_id) + "' broke the storage contract on '" + op +
-                        "': " + std::string(what) + " [rule " + std::string(rule_id) + "]";
+                        "': " + text::printable_utf8(what) + " [rule " + std::string(rule_id) + "]";
   std::string seen = excerpt(received);
   message += received.empty() ? "; it answered nothing" : "; it answered: " + seen;
   return Error("storage.contract_violation", std::move(message), ExitCode::failure,

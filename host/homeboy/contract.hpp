@@ -1,5 +1,5 @@
 #pragma once
-// The storage contract, version 1: the events the host sends, the responses providers
+// The storage contract, version 2: the events the host sends, the responses providers
 // give back, and the one validator every response passes through, whatever the
 // transport. The normative text is docs/storage-contract.md.
 
@@ -15,7 +15,7 @@
 
 namespace homeboy::contract {
 
-inline constexpr int version = 1;
+inline constexpr int version = 2;
 
 enum class Operation { read, write, list, remove, ensure_dir, batch };
 
@@ -23,10 +23,37 @@ enum class Operation { read, write, list, remove, ensure_dir, batch };
 std::string_view to_string(Operation op) noexcept;
 std::optional<Operation> parse_operation(std::string_view name) noexcept;
 
-enum class ErrorCode { not_found, permission_denied, invalid_argument, unsupported, conflict, io_error };
+// Provider error codes. `timeout` and `not_run` are the host's own: a batch chunk that timed
+// out, and the operations after it that were never sent.
+enum class ErrorCode {
+  not_found,
+  permission_denied,
+  invalid_argument,
+  unsupported,
+  conflict,
+  io_error,
+  unavailable,
+  too_large,  // content above the limit (limits.hpp)
+  timeout,
+  not_run,
+};
 
 std::string_view to_string(ErrorCode code) noexcept;
 std::optional<ErrorCode> parse_error_code(std::string_view name) noexcept;
+
+// A condition on a write or delete (compare-and-swap): the provider applies the operation
+// only while it holds, and fails with `conflict` otherwise.
+struct Condition {
+  enum class Kind { none, if_version, if_absent };
+  Kind kind = Kind::none;
+  std::string version;  // if_version: a version the provider reported
+
+  static Condition none() { return {}; }
+  static Condition matching(std::string version) { return {Kind::if_version, std::move(version)}; }
+  static Condition absent() { return {Kind::if_absent, {}}; }
+  explicit operator bool() const noexcept { return kind != Kind::none; }
+  friend bool operator==(const Condition&, const Condition&) = default;
+};
 
 struct Event {
   Operation operation = Operation::read;
@@ -34,19 +61,28 @@ struct Event {
   std::string content;                     // write only
   bool is_directory = false;               // delete: the path is a directory, remove it with its contents
   std::vector<Event> operations;           // batch only
+  Condition condition;                     // write and delete
 
-  static Event read(std::string path) { return {Operation::read, std::move(path), {}, false, {}}; }
-  static Event write(std::string path, std::string content) {
-    return {Operation::write, std::move(path), std::move(content), false, {}};
+  static Event read(std::string path) { return {Operation::read, std::move(path), {}, false, {}, {}}; }
+  static Event write(std::string path, std::string content, Condition condition = {}) {
+    return {Operation::write, std::move(path), std::move(content), false, {}, std::move(condition)};
   }
-  static Event list(std::string path) { return {Operation::list, std::move(path), {}, false, {}}; }
-  static Event remove(std::string path, bool is_directory = false) {
-    return {Operation::remove, std::move(path), {}, is_directory, {}};
+  static Event list(std::string path) { return {Operation::list, std::move(path), {}, false, {}, {}}; }
+  static Event remove(std::string path, bool is_directory = false, Condition condition = {}) {
+    return {Operation::remove, std::move(path), {}, is_directory, {}, std::move(condition)};
   }
-  static Event ensure_dir(std::string path) { return {Operation::ensure_dir, std::move(path), {}, false, {}}; }
+  static Event ensure_dir(std::string path) { return {Operation::ensure_dir, std::move(path), {}, false, {}, {}}; }
   static Event batch(std::vector<Event> operations) {
-    return {Operation::batch, {}, {}, false, std::move(operations)};
+    return {Operation::batch, {}, {}, false, std::move(operations), {}};
   }
+};
+
+// What a provider can do beyond the contract's core (manifest `storage_provider.capabilities`,
+// or the plugin ABI's capability flags).
+struct Capabilities {
+  bool versions = false;      // reads report a version; writes and deletes take conditions
+  bool binary = false;        // content that is not UTF-8 travels (base64 on the JSON transports)
+  bool atomic_batch = false;  // a batch's changes apply all or none
 };
 
 struct Entry {
@@ -57,7 +93,8 @@ struct Entry {
 
 struct Response {
   bool success = false;
-  std::optional<std::string> data;                 // read
+  std::optional<std::string> data;                 // read (from "data" or "data_base64")
+  std::optional<std::string> version;              // read and write, from a provider with versions
   std::optional<std::vector<Entry>> entries;       // list
   std::optional<std::string> error;                // set exactly when success is false
   std::optional<ErrorCode> error_code;             // optional on the wire; io_error when absent
@@ -80,7 +117,11 @@ struct Response {
 };
 
 // The event as one line of JSON (no trailing newline). `id` is added for persistent framing.
+// Content that is not UTF-8 goes as "content_base64" instead of "content".
 std::string serialize(const Event& event, std::optional<std::uint64_t> id = std::nullopt);
+
+// The first operation of `event` (itself, or one of a batch's) whose content is not UTF-8.
+const Event* first_binary_write(const Event& event) noexcept;
 
 // An event from user input (the CLI's batch file). Throws cli.invalid_argument naming `where`.
 Event parse_event(const boost::json::value& value, std::string_view where);
@@ -110,6 +151,11 @@ inline constexpr std::string_view failure_without_error = "failure_without_error
 inline constexpr std::string_view read_without_data = "read_without_data";
 inline constexpr std::string_view list_without_entries = "list_without_entries";
 inline constexpr std::string_view entry_shape = "entry_shape";
+inline constexpr std::string_view entry_not_absolute = "entry_not_absolute";
+inline constexpr std::string_view entry_not_child = "entry_not_child";
+inline constexpr std::string_view entry_repeated = "entry_repeated";
+inline constexpr std::string_view data_set_twice = "data_set_twice";
+inline constexpr std::string_view bad_base64 = "bad_base64";
 inline constexpr std::string_view batch_without_results = "batch_without_results";
 inline constexpr std::string_view batch_result_count = "batch_result_count";
 inline constexpr std::string_view overall_success_mismatch = "overall_success_mismatch";

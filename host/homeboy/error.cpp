@@ -1,5 +1,7 @@
 #include "homeboy/error.hpp"
 
+#include "homeboy/text.hpp"
+
 namespace homeboy {
 
 Error::Error(std::string code, std::string message, ExitCode exit_code,
@@ -37,13 +39,12 @@ Error internal(std::string message) {
 }  // namespace errors
 
 std::string excerpt(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return std::string(text);
+  if (text.size() <= limit) return text::printable_utf8(text);
   std::string cut(text.substr(0, limit));
   // Do not split a UTF-8 sequence: drop trailing continuation bytes and their lead byte.
   while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80) cut.pop_back();
   if (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0x80)) cut.pop_back();
-  cut += "... (" + std::to_string(text.size()) + " bytes in all)";
-  return cut;
+  return text::printable_utf8(cut) + "... (" + std::to_string(text.size()) + " bytes in all)";
 }
 
 }  // namespace homeboy

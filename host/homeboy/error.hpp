@@ -45,7 +45,8 @@ Error config(std::string code, std::string message, boost::json::object details 
 Error internal(std::string message);
 }  // namespace errors
 
-// Shortens text for quoting in an error message: keeps the start, marks the cut.
+// Shortens text for quoting in an error message: keeps the start, marks the cut, and shows
+// bytes that are not UTF-8 as \xNN so the message stays valid UTF-8.
 std::string excerpt(std::string_view text, std::size_t limit = 200);
 
 }  // namespace homeboy

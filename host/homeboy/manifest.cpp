@@ -71,6 +71,12 @@ class ManifestReader {
       m.runtime.executable = optional_string(*rt, "executable", "runtime.executable");
       m.runtime.supports_batch = optional_bool(*rt, "supports_batch", "runtime.supports_batch");
       m.runtime.persistent = optional_bool(*rt, "persistent", "runtime.persistent");
+      if (auto isolation = optional_string(*rt, "isolation", "runtime.isolation")) {
+        if (*isolation == "process")
+          m.runtime.isolation = Isolation::process;
+        else if (*isolation != "in_process")
+          fail("\"runtime.isolation\" must be \"in_process\" or \"process\", not \"" + *isolation + "\"");
+      }
       if (const auto* t = field(*rt, "timeout_secs")) {
         double secs = t->is_number() ? t->to_number<double>() : -1;
         if (!(secs > 0) || !std::isfinite(secs) || secs > 24 * 3600)
@@ -89,6 +95,16 @@ class ManifestReader {
       StorageProvider provider;
       provider.storage_type = required_string(*sp, "storage_type", "storage_provider.storage_type");
       if (const auto* config = optional_object(*sp, "config", "storage_provider.config")) provider.config = *config;
+      if (const auto* caps = field(*sp, "capabilities")) {
+        if (!caps->is_array()) fail("\"storage_provider.capabilities\" must be an array of names");
+        for (const auto& name : caps->get_array()) {
+          if (!name.is_string()) fail("\"storage_provider.capabilities\" must be an array of names");
+          // Names this host does not know are left alone: a module may be newer than the host.
+          if (name.get_string() == "versions") provider.capabilities.versions = true;
+          if (name.get_string() == "binary") provider.capabilities.binary = true;
+          if (name.get_string() == "atomic_batch") provider.capabilities.atomic_batch = true;
+        }
+      }
       if (!m.runtime.library && !m.runtime.executable)
         fail("a storage provider needs \"runtime.library\" or \"runtime.executable\" (it has neither)");
       m.storage_provider = std::move(provider);

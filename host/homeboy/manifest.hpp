@@ -1,6 +1,8 @@
 #pragma once
 // A module's manifest, `<id>/<id>.json`: what it is and how the host runs it.
 
+#include "homeboy/contract.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -12,17 +14,25 @@
 
 namespace homeboy {
 
+// How a native library runs: inside homeboy's process (fast), or inside a helper process
+// speaking the persistent framing, so a crash or a hang cannot take homeboy down.
+enum class Isolation { in_process, process };
+
 struct Runtime {
   std::optional<std::string> library;     // relative to the module folder
   std::optional<std::string> executable;  // split into argv, never given to a shell
   bool supports_batch = false;
   bool persistent = false;
+  Isolation isolation = Isolation::in_process;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 
 struct StorageProvider {
   std::string storage_type;
   boost::json::object config;
+  // What the executable offers beyond the core contract ("versions", "binary",
+  // "atomic_batch"); a native library declares its own through the ABI.
+  contract::Capabilities capabilities;
 };
 
 struct Manifest {

@@ -1,5 +1,10 @@
 #include "homeboy/storage.hpp"
 
+#include "homeboy/limits.hpp"
+
+#include <algorithm>
+#include <chrono>
+
 namespace homeboy {
 
 using contract::ErrorCode;
@@ -7,41 +12,125 @@ using contract::Event;
 using contract::Operation;
 using contract::Response;
 
-void check_path(const std::string& path) {
-  auto bad = [&](const std::string& why) {
-    return Error("storage.invalid_path", "invalid storage path '" + excerpt(path, 120) + "': " + why,
-                 ExitCode::invalid, {{"path", path}});
-  };
-  if (path.empty()) throw bad("the path is empty");
-  if (path.find('\0') != std::string::npos) throw bad("the path contains a NUL byte");
-  if (path.front() != '/') throw bad("the path must be absolute");
-}
-
 namespace {
 
-// What the host checks before any provider sees an event.
-void check_event(const Event& event) {
-  check_path(event.path);
-  if (event.operation == Operation::remove && event.path.find_first_not_of('/') == std::string::npos)
-    throw Error("storage.invalid_path", "refusing to delete the root folder '/'", ExitCode::invalid,
-                {{"path", event.path}});
+Error invalid_path(std::string_view path, const std::string& why) {
+  return Error("storage.invalid_path", "invalid storage path '" + excerpt(path, 120) + "': " + why, ExitCode::invalid,
+               {{"path", excerpt(path, limits::path_bytes)}});
 }
 
+Error too_large(const std::string& what) {
+  return Error("storage.too_large", what, ExitCode::invalid,
+               {{"limit_bytes", limits::content_bytes}},
+               {"homeboy stores files of up to " + std::to_string(limits::content_bytes >> 20) +
+                " MiB; split larger content into several files."});
+}
+
+// How many operations the next chunk of a batch holds.
+class ChunkSizer {
+ public:
+  explicit ChunkSizer(std::optional<std::chrono::milliseconds> timeout) : timeout_(timeout) {}
+
+  std::size_t next(const std::vector<Event>& ops, std::size_t from) const {
+    std::size_t count = 0, bytes = 0;
+    while (from + count < ops.size() && count < size_ && (count == 0 || bytes < max_chunk_bytes)) {
+      bytes += ops[from + count].content.size() + ops[from + count].path.size();
+      ++count;
+    }
+    return count;
+  }
+
+  // A provider held to a timeout gets chunks that take about a quarter of it.
+  void took(std::size_t count, std::chrono::steady_clock::duration elapsed) {
+    if (!timeout_) return;
+    double seconds = std::max(std::chrono::duration<double>(elapsed).count(), 1e-4);
+    double target = std::chrono::duration<double>(*timeout_).count() / 4;
+    double wanted = static_cast<double>(count) / seconds * target;
+    size_ = static_cast<std::size_t>(std::clamp(wanted, 1.0, static_cast<double>(max_chunk_operations)));
+  }
+
+ private:
+  static constexpr std::size_t max_chunk_operations = 4096;
+  static constexpr std::size_t max_chunk_bytes = std::size_t{32} << 20;
+  std::optional<std::chrono::milliseconds> timeout_;
+  std::size_t size_ = timeout_ ? 64 : max_chunk_operations;
+};
+
 }  // namespace
+
+std::string checked_path(std::string_view path) {
+  if (path.empty()) throw invalid_path(path, "the path is empty");
+  if (path.find('\0') != std::string_view::npos) throw invalid_path(path, "the path contains a NUL byte");
+  if (path.front() != '/') throw invalid_path(path, "the path must be absolute");
+  if (path.size() > limits::path_bytes)
+    throw invalid_path(path, "the path is " + std::to_string(path.size()) + " bytes long; the limit is " +
+                                 std::to_string(limits::path_bytes));
+  std::string out;
+  out.reserve(path.size());
+  std::size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    std::size_t end = path.find('/', i);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view name = path.substr(i, end - i);
+    if (name.empty()) break;
+    if (name == "." || name == "..")
+      throw invalid_path(path, "the path must not contain '.' or '..' (give the folder it means)");
+    if (name.size() > limits::path_component_bytes)
+      throw invalid_path(path, "the name '" + excerpt(name, 40) + "' is " + std::to_string(name.size()) +
+                                   " bytes long; the limit is " + std::to_string(limits::path_component_bytes));
+    out += '/';
+    out += name;
+    i = end;
+  }
+  if (out.empty()) out = "/";
+  return out;
+}
+
+void Storage::check_event(Event& event) const {
+  event.path = checked_path(event.path);
+  if (event.operation == Operation::remove && event.path == "/")
+    throw Error("storage.invalid_path", "refusing to delete the root folder '/'", ExitCode::invalid,
+                {{"path", event.path}});
+  if (event.operation == Operation::write && event.content.size() > limits::content_bytes)
+    throw too_large("the content for " + excerpt(event.path, 200) + " is " + std::to_string(event.content.size()) +
+                    " bytes; the limit is " + std::to_string(limits::content_bytes >> 20) + " MiB");
+  if (event.condition) {
+    if (event.operation != Operation::write && event.operation != Operation::remove)
+      throw errors::invalid_argument("a condition applies to write and delete only");
+    if (event.condition.kind == contract::Condition::Kind::if_absent && event.operation != Operation::write)
+      throw errors::invalid_argument("if_absent applies to write only");
+    if (!transport_->capabilities().versions)
+      throw Error("storage.unsupported",
+                  "storage provider '" + provider_.module_id +
+                      "' does not support conditional writes and deletes (it reports no versions)",
+                  ExitCode::invalid, {{"module", provider_.module_id}},
+                  {"Drop --if-version/--if-absent, or use a provider with the \"versions\" capability "
+                   "(builtin-filesystem, filesystem-php, sqlite-storage)."});
+  }
+}
 
 Error failure_error(const Response& response, const Event& event, std::string_view module_id) {
   ErrorCode code = response.effective_error_code();
   std::string op(contract::to_string(event.operation));
-  std::string message = op + " " + event.path + " failed: " + response.error.value_or("(no message)");
+  std::string message = op + " " + excerpt(event.path, 300) + " failed: " + excerpt(response.error.value_or("(no message)"), 2000);
   boost::json::object details{{"module", module_id},
                               {"operation", op},
-                              {"path", event.path},
+                              {"path", excerpt(event.path, limits::path_bytes)},
                               {"error_code", contract::to_string(code)}};
   switch (code) {
     case ErrorCode::not_found:
       return Error("storage.not_found", std::move(message), ExitCode::not_found, std::move(details));
     case ErrorCode::invalid_argument:
       return Error("storage.invalid_argument", std::move(message), ExitCode::invalid, std::move(details));
+    case ErrorCode::too_large:
+      return Error("storage.too_large", std::move(message), ExitCode::invalid, std::move(details));
+    case ErrorCode::conflict:
+      if (event.condition)
+        return Error("storage.conflict", std::move(message), ExitCode::failure, std::move(details),
+                     {"Someone changed " + excerpt(event.path, 300) +
+                      " since you read it: read it again and reapply your change."});
+      [[fallthrough]];
     default:
       return Error("storage." + std::string(contract::to_string(code)), std::move(message), ExitCode::failure,
                    std::move(details));
@@ -54,10 +143,19 @@ Storage::Storage(ProviderInfo provider, std::unique_ptr<Transport> transport)
 Response Storage::send_checked(const Event& event) {
   Response response = transport_->send(event);
   contract::validate_response(response, event, {provider_.module_id});
+  auto oversized = [](const Response& r) { return r.data && r.data->size() > limits::content_bytes; };
+  if (oversized(response))
+    return Response::failure(ErrorCode::too_large, "the content is larger than the " +
+                                                       std::to_string(limits::content_bytes >> 20) + " MiB limit");
+  if (response.results)
+    for (auto& r : *response.results)
+      if (oversized(r))
+        r = Response::failure(ErrorCode::too_large,
+                              "the content is larger than the " + std::to_string(limits::content_bytes >> 20) + " MiB limit");
   return response;
 }
 
-Response Storage::execute(const Event& event) {
+Response Storage::execute(Event event) {
   if (event.operation == Operation::batch)
     throw errors::internal("Storage::execute takes one operation; use Storage::batch");
   check_event(event);
@@ -68,35 +166,80 @@ Response Storage::execute(const Event& event) {
 
 std::string Storage::read(const std::string& path) { return std::move(*execute(Event::read(path)).data); }
 
-void Storage::write(const std::string& path, const std::string& content) { execute(Event::write(path, content)); }
+Versioned Storage::read_versioned(const std::string& path) {
+  Response r = execute(Event::read(path));
+  return {std::move(*r.data), std::move(r.version)};
+}
+
+std::optional<std::string> Storage::write(const std::string& path, std::string content, contract::Condition condition) {
+  return execute(Event::write(path, std::move(content), std::move(condition))).version;
+}
 
 std::vector<contract::Entry> Storage::list(const std::string& path) {
   return std::move(*execute(Event::list(path)).entries);
 }
 
-void Storage::remove(const std::string& path, bool is_directory) { execute(Event::remove(path, is_directory)); }
+void Storage::remove(const std::string& path, bool is_directory, contract::Condition condition) {
+  execute(Event::remove(path, is_directory, std::move(condition)));
+}
 
 void Storage::ensure_dir(const std::string& path) { execute(Event::ensure_dir(path)); }
 
-std::vector<Response> Storage::batch(const std::vector<Event>& operations) {
-  for (const auto& op : operations) {
+std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchProgress& progress) {
+  if (operations.size() > limits::batch_operations)
+    throw Error("storage.too_large",
+                "a batch holds " + std::to_string(operations.size()) + " operations; the limit is " +
+                    std::to_string(limits::batch_operations),
+                ExitCode::invalid, {{"operations", operations.size()}, {"limit", limits::batch_operations}},
+                {"Split the work into several batches."});
+  for (auto& op : operations) {
     if (op.operation == Operation::batch) throw errors::invalid_argument("a batch cannot contain another batch");
     check_event(op);
   }
-  if (operations.empty()) return {};
-  if (transport_->supports_batch()) {
-    Event event = Event::batch(operations);
-    Response response = send_checked(event);
-    if (!response.success) {
-      // The provider refused the batch as a whole: every operation failed for that reason.
-      return std::vector<Response>(operations.size(),
-                                   Response::failure(response.effective_error_code(), *response.error));
-    }
-    return std::move(*response.results);
-  }
   std::vector<Response> results;
   results.reserve(operations.size());
-  for (const auto& op : operations) results.push_back(send_checked(op));
+  if (!transport_->supports_batch()) {
+    for (const auto& op : operations) {
+      results.push_back(send_checked(op));
+      if (progress) progress(results.size(), operations.size());
+    }
+    return results;
+  }
+  ChunkSizer sizer(transport_->timeout());
+  std::size_t at = 0;
+  while (at < operations.size()) {
+    std::size_t count = sizer.next(operations, at);
+    Event chunk = Event::batch({std::make_move_iterator(operations.begin() + static_cast<std::ptrdiff_t>(at)),
+                                std::make_move_iterator(operations.begin() + static_cast<std::ptrdiff_t>(at + count))});
+    auto started = std::chrono::steady_clock::now();
+    Response response;
+    try {
+      response = send_checked(chunk);
+    } catch (const Error& e) {
+      if (e.code() != "storage.timeout") throw;
+      // The provider was killed in the middle of this chunk: nobody knows which of its
+      // operations landed. Say so for each, and run nothing after it.
+      for (std::size_t i = 0; i < count; ++i)
+        results.push_back(Response::failure(
+            ErrorCode::timeout, "the provider timed out during operations " + std::to_string(at + 1) + " to " +
+                                    std::to_string(at + count) +
+                                    " of the batch; this one may or may not have been applied: " + e.what()));
+      for (std::size_t i = at + count; i < operations.size(); ++i)
+        results.push_back(Response::failure(ErrorCode::not_run,
+                                            "not run: the provider timed out on an earlier part of the batch"));
+      return results;
+    }
+    sizer.took(count, std::chrono::steady_clock::now() - started);
+    if (!response.success) {
+      // The provider refused the chunk as a whole: every operation in it failed for that reason.
+      for (std::size_t i = 0; i < count; ++i)
+        results.push_back(Response::failure(response.effective_error_code(), *response.error));
+    } else {
+      for (auto& r : *response.results) results.push_back(std::move(r));
+    }
+    at += count;
+    if (progress) progress(at, operations.size());
+  }
   return results;
 }
 
@@ -104,21 +247,21 @@ std::vector<Response> Storage::read_many(const std::vector<std::string>& paths) 
   std::vector<Event> events;
   events.reserve(paths.size());
   for (const auto& p : paths) events.push_back(Event::read(p));
-  return batch(events);
+  return batch(std::move(events));
 }
 
-std::vector<Response> Storage::write_many(const std::vector<std::pair<std::string, std::string>>& files) {
+std::vector<Response> Storage::write_many(std::vector<std::pair<std::string, std::string>> files) {
   std::vector<Event> events;
   events.reserve(files.size());
-  for (const auto& [path, content] : files) events.push_back(Event::write(path, content));
-  return batch(events);
+  for (auto& [path, content] : files) events.push_back(Event::write(std::move(path), std::move(content)));
+  return batch(std::move(events));
 }
 
 std::vector<Response> Storage::delete_many(const std::vector<std::string>& paths) {
   std::vector<Event> events;
   events.reserve(paths.size());
   for (const auto& p : paths) events.push_back(Event::remove(p));
-  return batch(events);
+  return batch(std::move(events));
 }
 
 }  // namespace homeboy

@@ -1,12 +1,13 @@
 #pragma once
-// The storage facade: the only way homeboy's core touches storage. It checks paths,
-// hands events to the active provider's transport, validates every answer, and turns
-// failures into homeboy::Error.
+// The storage facade: the only way homeboy's core touches storage. It checks paths and
+// limits, hands events to the active provider's transport, validates every answer, cuts
+// large batches into chunks, and turns failures into homeboy::Error.
 
 #include "homeboy/contract.hpp"
 #include "homeboy/transport.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,38 +23,57 @@ struct ProviderInfo {
   std::filesystem::path manifest_path;
 };
 
+struct Versioned {
+  std::string content;
+  std::optional<std::string> version;  // when the provider reports versions
+};
+
+// Told after each chunk of a batch: operations done so far, and in all.
+using BatchProgress = std::function<void(std::size_t done, std::size_t total)>;
+
 class Storage {
  public:
   Storage(ProviderInfo provider, std::unique_ptr<Transport> transport);
 
   const ProviderInfo& provider() const noexcept { return provider_; }
   std::string_view transport_kind() const noexcept { return transport_->kind(); }
+  contract::Capabilities capabilities() const noexcept { return transport_->capabilities(); }
 
   std::string read(const std::string& path);
-  void write(const std::string& path, const std::string& content);
+  Versioned read_versioned(const std::string& path);
+  // Returns the new version when the provider reports one. A condition needs a provider
+  // with versions (storage.unsupported otherwise); when it does not hold: storage.conflict.
+  std::optional<std::string> write(const std::string& path, std::string content,
+                                   contract::Condition condition = {});
   std::vector<contract::Entry> list(const std::string& path);
-  void remove(const std::string& path, bool is_directory = false);
+  void remove(const std::string& path, bool is_directory = false, contract::Condition condition = {});
   void ensure_dir(const std::string& path);
 
   // Runs each operation and returns one validated result per operation, in order. A failed
-  // operation is a failed result, not an exception; a broken provider still throws.
-  std::vector<contract::Response> batch(const std::vector<contract::Event>& operations);
+  // operation is a failed result, not an exception; a broken provider still throws. Large
+  // batches go in chunks, each sized to finish well within the provider's timeout; when a
+  // chunk times out, its operations fail with `timeout` (they may or may not have been
+  // applied) and the ones after it with `not_run`.
+  std::vector<contract::Response> batch(std::vector<contract::Event> operations, const BatchProgress& progress = {});
   std::vector<contract::Response> read_many(const std::vector<std::string>& paths);
-  std::vector<contract::Response> write_many(const std::vector<std::pair<std::string, std::string>>& files);
+  std::vector<contract::Response> write_many(std::vector<std::pair<std::string, std::string>> files);
   std::vector<contract::Response> delete_many(const std::vector<std::string>& paths);
 
   // One validated response for one non-batch event; throws when it failed.
-  contract::Response execute(const contract::Event& event);
+  contract::Response execute(contract::Event event);
 
  private:
   contract::Response send_checked(const contract::Event& event);
+  void check_event(contract::Event& event) const;
 
   ProviderInfo provider_;
   std::unique_ptr<Transport> transport_;
 };
 
-// A path the contract accepts: absolute, without NUL bytes. Throws storage.invalid_path.
-void check_path(const std::string& path);
+// A path the contract accepts: absolute, no NUL byte, no "." or ".." names, within the path
+// limits. Returns it normalized (repeated and trailing slashes dropped). Throws
+// storage.invalid_path naming the problem.
+std::string checked_path(std::string_view path);
 
 // The error for a failed provider response (not_found -> storage.not_found, exit 4, ...).
 Error failure_error(const contract::Response& response, const contract::Event& event, std::string_view module_id);

@@ -1,5 +1,7 @@
 #include "homeboy/subprocess_transport.hpp"
 
+#include "homeboy/text.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <cmath>
@@ -39,7 +41,36 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
                {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run."});
 }
 
+contract::Capabilities module_capabilities(const Module& module) {
+  return module.manifest.storage_provider ? module.manifest.storage_provider->capabilities : contract::Capabilities{};
+}
+
 }  // namespace
+
+void check_transportable(const contract::Event& event, const contract::Capabilities& capabilities,
+                         std::string_view module_id) {
+  auto check_path = [&](const contract::Event& e) {
+    if (auto at = text::invalid_utf8_at(e.path))
+      throw Error("storage.invalid_path",
+                  "the path '" + excerpt(e.path, 200) + "' is not valid UTF-8 (at byte " + std::to_string(*at) +
+                      "); module '" + std::string(module_id) + "' takes paths as JSON text",
+                  ExitCode::invalid, {{"module", module_id}, {"path", excerpt(e.path, 4096)}},
+                  {"Use a UTF-8 name, or a native provider such as builtin-filesystem."});
+  };
+  check_path(event);
+  for (const auto& op : event.operations) check_path(op);
+  if (capabilities.binary) return;
+  if (const auto* e = contract::first_binary_write(event)) {
+    auto at = text::invalid_utf8_at(e->content).value_or(0);
+    throw Error("storage.binary_unsupported",
+                "the content for " + excerpt(e->path, 200) + " is not UTF-8 text (byte " + std::to_string(at) +
+                    " is not), and module '" + std::string(module_id) +
+                    "' takes text only; nothing was written, so nothing was corrupted",
+                ExitCode::invalid, {{"module", module_id}, {"path", excerpt(e->path, 4096)}, {"byte_offset", at}},
+                {"Use a provider that declares the \"binary\" capability (builtin-filesystem, filesystem-php, "
+                 "sqlite-storage), or store the content base64-encoded."});
+  }
+}
 
 Command module_command(const Module& module, const std::filesystem::path& config_dir, std::string_view mode_flag) {
   const auto& executable = module.manifest.runtime.executable;
@@ -88,9 +119,11 @@ OneShotTransport::OneShotTransport(const Module& module, const std::filesystem::
     : module_id_(module.id),
       command_(module_command(module, config_dir, "--storage-operation")),
       timeout_(module_timeout(module)),
-      supports_batch_(module.manifest.runtime.supports_batch) {}
+      supports_batch_(module.manifest.runtime.supports_batch),
+      capabilities_(module_capabilities(module)) {}
 
 contract::Response OneShotTransport::send(const contract::Event& event) {
+  check_transportable(event, capabilities_, module_id_);
   std::string line = contract::serialize(event);
   line.push_back('\n');
   ProcessOutcome outcome;
@@ -102,9 +135,12 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
   }
   if (outcome.timed_out) throw timed_out(module_id_, event, timeout_, outcome.err_tail);
   if (outcome.output_overflow)
-    throw provider_failed(module_id_, event, "wrote more than " + std::to_string(max_output_bytes >> 20) +
-                                                 " MiB to stdout and was killed",
-                          outcome.err_tail, {});
+    throw Error("storage.too_large",
+                "module '" + module_id_ + "' answered '" + std::string(contract::to_string(event.operation)) +
+                    "' with more than " + std::to_string(max_output_bytes >> 20) +
+                    " MiB on stdout; it was stopped there",
+                ExitCode::invalid, {{"module", module_id_}, {"limit_bytes", max_output_bytes}},
+                {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."});
   if (!outcome.exited_cleanly())
     throw provider_failed(module_id_, event, outcome.describe_end(), outcome.err_tail, outcome.out);
   return contract::parse_response(outcome.out, event, {module_id_});
@@ -114,11 +150,13 @@ PersistentTransport::PersistentTransport(const Module& module, const std::filesy
     : module_id_(module.id),
       command_(module_command(module, config_dir, "--storage-serve")),
       timeout_(module_timeout(module)),
-      supports_batch_(module.manifest.runtime.supports_batch) {}
+      supports_batch_(module.manifest.runtime.supports_batch),
+      capabilities_(module_capabilities(module)) {}
 
 PersistentTransport::~PersistentTransport() = default;
 
 contract::Response PersistentTransport::send(const contract::Event& event) {
+  check_transportable(event, capabilities_, module_id_);
   if (!process_) {
     if (next_id_ > 1 && restarts_left_-- <= 0)
       throw Error("storage.provider_failed",

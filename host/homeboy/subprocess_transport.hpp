@@ -18,11 +18,18 @@ Command module_command(const Module& module, const std::filesystem::path& config
 // runtime.timeout_secs, unless HOMEBOY_STORAGE_TIMEOUT_SECS overrides it.
 std::chrono::milliseconds module_timeout(const Module& module);
 
+// Refuses, before anything is sent, what JSON text cannot carry to this module: content
+// that is not UTF-8 (unless the module declares "binary") and paths that are not UTF-8.
+void check_transportable(const contract::Event& event, const contract::Capabilities& capabilities,
+                         std::string_view module_id);
+
 class OneShotTransport final : public Transport {
  public:
   OneShotTransport(const Module& module, const std::filesystem::path& config_dir);
   contract::Response send(const contract::Event& event) override;
   bool supports_batch() const noexcept override { return supports_batch_; }
+  contract::Capabilities capabilities() const noexcept override { return capabilities_; }
+  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
   std::string_view kind() const noexcept override { return "subprocess"; }
 
  private:
@@ -30,6 +37,7 @@ class OneShotTransport final : public Transport {
   Command command_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_;
+  contract::Capabilities capabilities_;
 };
 
 class PersistentTransport final : public Transport {
@@ -38,6 +46,8 @@ class PersistentTransport final : public Transport {
   ~PersistentTransport() override;
   contract::Response send(const contract::Event& event) override;
   bool supports_batch() const noexcept override { return supports_batch_; }
+  contract::Capabilities capabilities() const noexcept override { return capabilities_; }
+  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
   std::string_view kind() const noexcept override { return "persistent"; }
 
  private:
@@ -45,6 +55,7 @@ class PersistentTransport final : public Transport {
   Command command_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_;
+  contract::Capabilities capabilities_;
   std::unique_ptr<PersistentProcess> process_;
   std::uint64_t next_id_ = 1;
   int restarts_left_ = 1;

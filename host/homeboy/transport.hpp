@@ -4,6 +4,8 @@
 
 #include "homeboy/contract.hpp"
 
+#include <chrono>
+#include <optional>
 #include <string_view>
 
 namespace homeboy {
@@ -19,6 +21,13 @@ class Transport {
 
   // Whether one `batch` event may be sent; otherwise the facade sends operations one by one.
   virtual bool supports_batch() const noexcept = 0;
+
+  // Versions, bytes that are not UTF-8, all-or-nothing batches.
+  virtual contract::Capabilities capabilities() const noexcept = 0;
+
+  // How long one request may take before the transport gives up on it (subprocess and
+  // isolated transports); nothing for an in-process plugin.
+  virtual std::optional<std::chrono::milliseconds> timeout() const noexcept { return std::nullopt; }
 
   // "native", "subprocess" or "persistent", as `storage status` reports it.
   virtual std::string_view kind() const noexcept = 0;

@@ -1,5 +1,5 @@
 /*
- * Optional C++17 helper for writing a homeboy storage plugin in C++.
+ * Optional C++20 helper for writing a homeboy storage plugin in C++.
  *
  * Write a class with the five operations and a constructor taking the creation info, then
  * HOMEBOY_STORAGE_PLUGIN(MyStore, "my-store") defines the exported entry point. This header
@@ -15,16 +15,25 @@
  *     homeboy_status list(std::string_view path, homeboy::plugin::Result& out);
  *     homeboy_status remove(std::string_view path, bool is_directory, homeboy::plugin::Result& out);
  *     homeboy_status ensure_dir(std::string_view path, homeboy::plugin::Result& out);
+ *
+ *     // Optional, for versions (compare-and-swap): report versions with out.version(...) from
+ *     // read and write, and offer both of these. The plugin then declares HOMEBOY_CAP_VERSIONS.
+ *     homeboy_status write_if(std::string_view path, std::string_view content,
+ *                             const homeboy::plugin::Condition& condition, homeboy::plugin::Result& out);
+ *     homeboy_status remove_if(std::string_view path, bool is_directory,
+ *                              const homeboy::plugin::Condition& condition, homeboy::plugin::Result& out);
  *   };
  *   HOMEBOY_STORAGE_PLUGIN(MyStore, "my-store")
  *
  * Batches are offered too: the host gets one call, the helper runs the operations in order.
+ * The helper speaks ABI versions 1 and 2, so the plugin loads in older hosts as well.
  */
 #ifndef HOMEBOY_STORAGE_PLUGIN_HPP
 #define HOMEBOY_STORAGE_PLUGIN_HPP
 
 #include <homeboy/storage_plugin.h>
 
+#include <concepts>
 #include <exception>
 #include <new>
 #include <string>
@@ -55,6 +64,11 @@ class Result {
   void entry(std::string_view path, bool is_directory) noexcept {
     r_->add_entry(r_, path.data(), path.size(), is_directory ? 1 : 0);
   }
+  // The version of what was read or written; ignored by a host that does not take versions.
+  void version(std::string_view token) noexcept {
+    if (HOMEBOY_HAS(r_, homeboy_result, set_version) && r_->set_version)
+      r_->set_version(r_, token.data(), token.size());
+  }
   // Reports the failure and returns `status`, for `return out.fail(...)`.
   homeboy_status fail(homeboy_status status, std::string_view message) noexcept {
     r_->set_error(r_, message.data(), message.size());
@@ -63,6 +77,20 @@ class Result {
 
  private:
   homeboy_result* r_;
+};
+
+// A condition on a write or delete.
+struct Condition {
+  enum class Kind { if_version, if_absent };
+  Kind kind = Kind::if_version;
+  std::string_view version;  // if_version
+
+  static Condition from(const homeboy_condition* c) noexcept {
+    Condition out;
+    out.kind = c->kind == HOMEBOY_IF_ABSENT ? Kind::if_absent : Kind::if_version;
+    if (out.kind == Kind::if_version) out.version = {c->version, c->version_size};
+    return out;
+  }
 };
 
 // What create() is told, with typed accessors.
@@ -77,6 +105,12 @@ class CreateInfo {
 
  private:
   const homeboy_create_info* info_;
+};
+
+template <class Store>
+concept HasVersions = requires(Store& s, std::string_view p, const Condition& c, Result& r) {
+  { s.write_if(p, p, c, r) } -> std::same_as<homeboy_status>;
+  { s.remove_if(p, true, c, r) } -> std::same_as<homeboy_status>;
 };
 
 template <class Store>
@@ -115,31 +149,68 @@ struct Adapter {
   static homeboy_status ensure_dir(homeboy_storage* s, const char* p, size_t n, homeboy_result* r) noexcept {
     return guarded(r, [&](Result& out) { return self(s).ensure_dir({p, n}, out); });
   }
+  static homeboy_status write_if(homeboy_storage* s, const char* p, size_t n, const char* c, size_t cn,
+                                 const homeboy_condition* condition, homeboy_result* r) noexcept {
+    return guarded(r, [&](Result& out) {
+      if constexpr (HasVersions<Store>) return self(s).write_if({p, n}, {c, cn}, Condition::from(condition), out);
+      return out.fail(HOMEBOY_ERR_UNSUPPORTED, "this plugin has no versions");
+    });
+  }
+  static homeboy_status remove_if(homeboy_storage* s, const char* p, size_t n, int32_t dir,
+                                  const homeboy_condition* condition, homeboy_result* r) noexcept {
+    return guarded(r, [&](Result& out) {
+      if constexpr (HasVersions<Store>) return self(s).remove_if({p, n}, dir != 0, Condition::from(condition), out);
+      return out.fail(HOMEBOY_ERR_UNSUPPORTED, "this plugin has no versions");
+    });
+  }
+
+  // One operation of a batch; `has_condition` is false for version-1 tables, which end
+  // before the condition member.
+  static homeboy_status run(homeboy_storage* s, const homeboy_op& op, bool has_condition, homeboy_result* r) noexcept {
+    const homeboy_condition* condition = has_condition ? op.condition : nullptr;
+    switch (op.operation) {
+      case HOMEBOY_OP_READ: return read(s, op.path, op.path_size, r);
+      case HOMEBOY_OP_WRITE:
+        if (condition) return write_if(s, op.path, op.path_size, op.content, op.content_size, condition, r);
+        return write(s, op.path, op.path_size, op.content, op.content_size, r);
+      case HOMEBOY_OP_LIST: return list(s, op.path, op.path_size, r);
+      case HOMEBOY_OP_DELETE:
+        if (condition) return remove_if(s, op.path, op.path_size, op.is_directory, condition, r);
+        return remove(s, op.path, op.path_size, op.is_directory, r);
+      case HOMEBOY_OP_ENSURE_DIR: return ensure_dir(s, op.path, op.path_size, r);
+      default: return Result(r).fail(HOMEBOY_ERR_UNSUPPORTED, "unknown operation");
+    }
+  }
+
+  // Version 1: the arrays are laid out at the version-1 strides, whatever this header's sizes.
   static homeboy_status batch(homeboy_storage* s, const homeboy_op* ops, size_t count, homeboy_result* results,
                               homeboy_status* statuses) noexcept {
+    const char* op_bytes = reinterpret_cast<const char*>(ops);
+    char* result_bytes = reinterpret_cast<char*>(results);
     for (size_t i = 0; i < count; ++i) {
-      const homeboy_op& op = ops[i];
-      homeboy_result* r = &results[i];
-      switch (op.operation) {
-        case HOMEBOY_OP_READ: statuses[i] = read(s, op.path, op.path_size, r); break;
-        case HOMEBOY_OP_WRITE: statuses[i] = write(s, op.path, op.path_size, op.content, op.content_size, r); break;
-        case HOMEBOY_OP_LIST: statuses[i] = list(s, op.path, op.path_size, r); break;
-        case HOMEBOY_OP_DELETE: statuses[i] = remove(s, op.path, op.path_size, op.is_directory, r); break;
-        case HOMEBOY_OP_ENSURE_DIR: statuses[i] = ensure_dir(s, op.path, op.path_size, r); break;
-        default: statuses[i] = Result(r).fail(HOMEBOY_ERR_UNSUPPORTED, "unknown operation");
-      }
+      const auto* op = reinterpret_cast<const homeboy_op*>(op_bytes + i * HOMEBOY_OP_V1_SIZE);
+      auto* r = reinterpret_cast<homeboy_result*>(result_bytes + i * HOMEBOY_RESULT_V1_SIZE);
+      statuses[i] = run(s, *op, false, r);
     }
+    return HOMEBOY_OK;
+  }
+  static homeboy_status batch_v2(homeboy_storage* s, const homeboy_op* const* ops, homeboy_result* const* results,
+                                 homeboy_status* statuses, size_t count) noexcept {
+    for (size_t i = 0; i < count; ++i)
+      statuses[i] = run(s, *ops[i], HOMEBOY_HAS(ops[i], homeboy_op, condition), results[i]);
     return HOMEBOY_OK;
   }
   static void destroy(homeboy_storage* s) noexcept { delete &self(s); }
 
   static constexpr homeboy_storage_vtable vtable = {
-      sizeof(homeboy_storage_vtable), HOMEBOY_CAP_BATCH, &read, &write, &list, &remove, &ensure_dir, &batch,
-      &destroy};
+      sizeof(homeboy_storage_vtable),
+      HOMEBOY_CAP_BATCH | (HasVersions<Store> ? HOMEBOY_CAP_VERSIONS : 0u),
+      &read, &write, &list, &remove, &ensure_dir, &batch, &destroy,
+      HasVersions<Store> ? &write_if : nullptr, HasVersions<Store> ? &remove_if : nullptr, &batch_v2};
 
   static homeboy_status negotiate(uint32_t host_max_version, uint32_t* chosen) noexcept {
     if (host_max_version < 1) return HOMEBOY_ERR_UNSUPPORTED;
-    *chosen = 1;  // the version this header describes
+    *chosen = host_max_version < 2 ? host_max_version : 2;  // the versions this header describes
     return HOMEBOY_OK;
   }
 

@@ -1,0 +1,142 @@
+#include "homeboy/text.hpp"
+
+#include <array>
+
+namespace homeboy::text {
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at `i`, or 0 when it is ill-formed.
+std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3;
+    if (lead == 0xE0) lo = 0xA0;  // overlong
+    if (lead == 0xED) hi = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4;
+    if (lead == 0xF0) lo = 0x90;  // overlong
+    if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<signed char, 256> decoding_table() {
+  std::array<signed char, 256> table{};
+  for (auto& v : table) v = -1;
+  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+  return table;
+}
+
+}  // namespace
+
+std::optional<std::size_t> invalid_utf8_at(std::string_view bytes) noexcept {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = sequence_length(bytes, i);
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::nullopt;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+  }
+  std::size_t rest = bytes.size() - i;
+  if (rest == 1) {
+    unsigned v = at(i) << 16;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (rest == 2) {
+    unsigned v = (at(i) << 16) | (at(i + 1) << 8);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view encoded) {
+  static constexpr auto table = decoding_table();
+  if (encoded.size() % 4 != 0) return std::nullopt;
+  std::size_t padding = 0;
+  if (!encoded.empty() && encoded.back() == '=') padding = encoded.size() >= 2 && encoded[encoded.size() - 2] == '=' ? 2 : 1;
+  std::string out;
+  out.reserve(encoded.size() / 4 * 3);
+  for (std::size_t i = 0; i < encoded.size(); i += 4) {
+    bool last = i + 4 == encoded.size();
+    int v[4];
+    for (int k = 0; k < 4; ++k) {
+      char c = encoded[i + static_cast<std::size_t>(k)];
+      if (c == '=' && last && k >= 4 - static_cast<int>(padding)) {
+        v[k] = 0;
+        continue;
+      }
+      v[k] = table[static_cast<unsigned char>(c)];
+      if (v[k] < 0) return std::nullopt;
+    }
+    unsigned triple = (static_cast<unsigned>(v[0]) << 18) | (static_cast<unsigned>(v[1]) << 12) |
+                      (static_cast<unsigned>(v[2]) << 6) | static_cast<unsigned>(v[3]);
+    out += static_cast<char>((triple >> 16) & 0xFF);
+    if (!(last && padding == 2)) out += static_cast<char>((triple >> 8) & 0xFF);
+    if (!(last && padding >= 1)) out += static_cast<char>(triple & 0xFF);
+    // Bits below the padding must be zero, or two encodings would decode alike.
+    if (last && padding == 1 && (v[2] & 0x3)) return std::nullopt;
+    if (last && padding == 2 && (v[1] & 0xF)) return std::nullopt;
+  }
+  return out;
+}
+
+std::string printable_utf8(std::string_view bytes) {
+  if (is_utf8(bytes)) return std::string(bytes);
+  std::string out;
+  out.reserve(bytes.size() + 16);
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    std::size_t len = sequence_length(bytes, i);
+    if (len == 0) {
+      static constexpr char hex[] = "0123456789abcdef";
+      auto b = static_cast<unsigned char>(bytes[i]);
+      out += "\\x";
+      out += hex[b >> 4];
+      out += hex[b & 15];
+      ++i;
+    } else {
+      out.append(bytes.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+}  // namespace homeboy::text

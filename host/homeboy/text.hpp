@@ -1,0 +1,26 @@
+#pragma once
+// Bytes and text: content is bytes, JSON strings are UTF-8. These helpers decide which is
+// which and carry bytes through JSON (base64) without loss.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace homeboy::text {
+
+// Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF), or nothing when the whole text is UTF-8.
+std::optional<std::size_t> invalid_utf8_at(std::string_view bytes) noexcept;
+inline bool is_utf8(std::string_view bytes) noexcept { return !invalid_utf8_at(bytes); }
+
+// Standard base64 (RFC 4648, with padding).
+std::string base64_encode(std::string_view bytes);
+// Strict: only the standard alphabet, correct padding, no whitespace. Nothing when malformed.
+std::optional<std::string> base64_decode(std::string_view encoded);
+
+// For quoting in messages and JSON output: valid UTF-8 is kept as it is, every byte of an
+// ill-formed sequence becomes the text "\xNN", so the result is always valid UTF-8.
+std::string printable_utf8(std::string_view bytes);
+
+}  // namespace homeboy::text
