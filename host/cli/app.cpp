@@ -96,7 +96,7 @@ const Catalog& Context::catalog() {
 Storage& Context::storage() {
   catalog();
   if (auto* active = registry_->active()) return *active;
-  return registry_->activate(transport_preference_from_env());
+  return registry_->activate(transport_preference_from_env(), isolation_preference_from_env());
 }
 
 std::string absolute_path(const std::string& path) {

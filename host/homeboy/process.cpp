@@ -409,6 +409,11 @@ std::string PersistentProcess::describe_end() {
   return describe_status(impl_->timed_out, code, sig);
 }
 
+int PersistentProcess::term_signal() const noexcept {
+  int status = impl_->child.status();
+  return impl_->child.exited() && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 int PersistentProcess::pid() const noexcept { return impl_->child.pid(); }
 
 std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base) {
