@@ -49,6 +49,10 @@ ModuleBuilder& ModuleBuilder::persistent(bool on) {
   runtime_["persistent"] = on;
   return *this;
 }
+ModuleBuilder& ModuleBuilder::isolation(std::string mode) {
+  runtime_["isolation"] = std::move(mode);
+  return *this;
+}
 ModuleBuilder& ModuleBuilder::timeout_secs(double secs) {
   runtime_["timeout_secs"] = secs;
   return *this;
@@ -114,7 +118,7 @@ CliResult run_cli(const std::vector<std::string>& args, const Env& env, const st
   command.argv.push_back(homeboy_cli().string());
   command.argv.insert(command.argv.end(), args.begin(), args.end());
   command.env = {{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_CONFIG_DIR", ""}, {"HOMEBOY_STORAGE_TRANSPORT", ""},
-                 {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}};
+                 {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}, {"HOMEBOY_ISOLATION", ""}, {"HOMEBOY_PLUGIN_HOST", ""}};
   for (const auto& kv : env) {
     bool replaced = false;
     for (auto& existing : command.env)
