@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -42,18 +43,16 @@ class LineReader {
         return true;
       }
       scanned = buffer_.size();
-      std::size_t had = buffer_.size();
-      buffer_.resize(had + chunk);
-      ssize_t n = ::read(fd_, buffer_.data() + had, chunk);
-      buffer_.resize(had + static_cast<std::size_t>(n > 0 ? n : 0));
+      ssize_t n = ::read(fd_, chunk_.data(), chunk_.size());
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
+      buffer_.append(chunk_.data(), static_cast<std::size_t>(n));
     }
   }
 
  private:
-  static constexpr std::size_t chunk = 64 * 1024;
   int fd_;
+  std::array<char, 64 * 1024> chunk_;  // not the string's own tail: growing it would zero 64 KiB a read
   std::string buffer_;
   std::size_t consumed_ = 0;
 };
