@@ -156,25 +156,31 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
   auto report = run_conformance(module, transport_preference_from_env(), [&](const CaseResult& r) {
     if (!text) return;
-    *text << (r.passed ? "PASS  " : "FAIL  ") << r.name;
+    *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
     if (!r.passed) *text << ": " << r.reason;
     *text << '\n';
     text->flush();
   });
   json::array cases;
   std::string failed_names;
+  std::size_t skipped = 0;
   for (const auto& c : report.cases) {
-    cases.emplace_back(json::object{{"name", c.name}, {"rule", c.rule}, {"passed", c.passed},
+    cases.emplace_back(json::object{{"name", c.name}, {"rule", c.rule}, {"passed", c.passed}, {"skipped", c.skipped},
                                     {"reason", c.passed ? json::value(nullptr) : json::value(c.reason)},
                                     {"millis", static_cast<std::int64_t>(c.millis + 0.5)}});
-    if (!c.passed) failed_names += (failed_names.empty() ? "" : ", ") + c.name;
+    if (!c.passed && !c.skipped) failed_names += (failed_names.empty() ? "" : ", ") + c.name;
+    skipped += c.skipped ? 1 : 0;
   }
-  std::size_t total = report.cases.size(), failed = report.failed();
-  if (text)
-    *text << module.id << " over " << report.transport << ": " << (total - failed) << " of " << total
-          << " conformance cases passed\n";
-  json::object data{{"command", "module.test"}, {"module", module.id},  {"transport", report.transport},
-                    {"passed", total - failed},  {"failed", failed}, {"cases", std::move(cases)}};
+  std::size_t total = report.cases.size(), failed = report.failed(), passed = total - failed - skipped;
+  if (text) {
+    *text << module.id << " over " << report.transport << ": " << passed << " of " << (total - skipped)
+          << " conformance cases passed";
+    if (skipped) *text << " (" << skipped << " skipped: capabilities the module does not declare)";
+    *text << '\n';
+  }
+  json::object data{{"command", "module.test"}, {"module", module.id}, {"transport", report.transport},
+                    {"passed", passed},          {"failed", failed},   {"skipped", skipped},
+                    {"cases", std::move(cases)}};
   if (failed)
     throw Error("module.conformance_failed",
                 "module '" + module.id + "' failed " + std::to_string(failed) + " of " + std::to_string(total) +
