@@ -30,8 +30,17 @@ class Failure(Exception):
         self.code = code
 
 
+def provider_config():
+    # The file has no size limit; the variable is only there for small configs.
+    path = os.environ.get("HOMEBOY_STORAGE_CONFIG_FILE")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return json.loads(os.environ.get("HOMEBOY_STORAGE_CONFIG") or "{}")
+
+
 def database_path():
-    config = json.loads(os.environ.get("HOMEBOY_STORAGE_CONFIG") or "{}")
+    config = provider_config()
     path = config.get("database_path", "storage.db")
     if not isinstance(path, str) or not path:
         raise Failure("invalid_argument", "config database_path must be a non-empty string")
