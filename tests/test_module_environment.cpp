@@ -138,6 +138,23 @@ BOOST_AUTO_TEST_CASE(a_small_config_comes_both_ways_and_its_file_is_reused_then_
   BOOST_TEST(!fs::exists(first["HOMEBOY_STORAGE_CONFIG_FILE"]), "the older config of the module is gone");
 }
 
+BOOST_AUTO_TEST_CASE(the_config_folder_must_be_private_and_the_users_own) {
+  fs::create_directories(dir / "config");
+  fs::create_directories(dir / "config/run");
+  fs::permissions(dir / "config/run", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_exec);
+  report(reporter());
+  BOOST_TEST(((fs::status(dir / "config/run").permissions() & fs::perms::all) == fs::perms::owner_all),
+             "a folder of the user's that was too open is closed to 0700");
+
+  fs::remove_all(dir / "config/run");
+  fs::create_directories(dir / "elsewhere");
+  fs::create_directory_symlink(dir / "elsewhere", dir / "config/run");
+  auto r = homeboy({"storage", "read", "/anything"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(error_code(r) == "config.unsafe_private_folder");
+  BOOST_TEST(fs::is_empty(dir / "elsewhere"), "nothing written through the link");
+}
+
 BOOST_AUTO_TEST_CASE(the_sqlite_module_reads_a_ten_mib_config_from_its_file) {
   fs::path source = fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / "sqlite-storage";
   fs::path copy = dir / "sqlite-storage";
