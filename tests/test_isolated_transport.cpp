@@ -222,11 +222,13 @@ BOOST_AUTO_TEST_CASE(a_library_the_helper_cannot_load_fails_or_falls_back_as_in_
   BOOST_TEST(created.find("creation_failed:") == 0);
   BOOST_TEST(created.find("database is locked") != std::string::npos, "quotes the plugin's message");
 
-  Module with_fallback = ModuleBuilder(dir.path(), "fb")
-                             .library(fixture_plugin("create_fails").string())
-                             .isolation("process")
-                             .executable("bash " + (bundled_module_dir("builtin-filesystem") / "storage.sh").string())
-                             .load();
+  fs::path folder = ModuleBuilder(dir.path(), "fb")
+                        .library("libfixture_create_fails.so")
+                        .isolation("process")
+                        .executable("bash " + (bundled_module_dir("builtin-filesystem") / "storage.sh").string())
+                        .write();
+  fs::copy_file(fixture_plugin("create_fails"), folder / "libfixture_create_fails.so");
+  Module with_fallback = load_module(folder);
   auto storage = open_provider(with_fallback, dir.path(), TransportPreference::automatic, "test");
   BOOST_TEST(storage->transport_kind() == "subprocess");
   BOOST_TEST(storage->provider().fallback_reason.value_or("").find("creation_failed") == 0);

@@ -1,5 +1,7 @@
 #include "homeboy/json_text.hpp"
 
+#include "homeboy/text.hpp"
+
 #include <boost/json.hpp>
 
 namespace json = boost::json;
@@ -7,6 +9,14 @@ namespace json = boost::json;
 namespace homeboy {
 
 namespace {
+
+// JSON text is UTF-8: a string holding other bytes is shown with them as \xNN.
+void write_string(std::string& out, std::string_view s) {
+  if (text::is_utf8(s))
+    out += json::serialize(json::string_view(s.data(), s.size()));
+  else
+    out += json::serialize(json::string_view(text::printable_utf8(s)));
+}
 
 void write_value(std::string& out, const json::value& v, int depth) {
   auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
@@ -23,7 +33,7 @@ void write_value(std::string& out, const json::value& v, int depth) {
         if (!first) out += ",\n";
         first = false;
         indent(depth + 1);
-        out += json::serialize(json::string_view(kv.key()));
+        write_string(out, kv.key());
         out += ": ";
         write_value(out, kv.value(), depth + 1);
       }
@@ -49,6 +59,9 @@ void write_value(std::string& out, const json::value& v, int depth) {
       out += ']';
       return;
     }
+    case json::kind::string:
+      write_string(out, v.get_string());
+      return;
     default:
       out += json::serialize(v);
   }
