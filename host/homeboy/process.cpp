@@ -1,5 +1,7 @@
 #include "homeboy/process.hpp"
 
+#include "homeboy/interrupt.hpp"
+
 // Process v2 is used header-only, in this translation unit only.
 #define BOOST_PROCESS_V2_HEADER_ONLY 1
 #define BOOST_PROCESS_USE_STD_FS 1
@@ -218,6 +220,7 @@ std::string signal_name(int sig) {
 class Child {
  public:
   explicit Child(const Command& command) {
+    throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
     ignore_sigpipe_once();
     PipePair in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
     pid_ = spawn(command, in.read.get(), out.write.get(), err.write.get(), status.write.get());
@@ -265,18 +268,24 @@ class Child {
     if (!pending_.empty() && in_) write_input();
   }
 
+  enum class Interruptible { no, yes };
+
   // Pumps I/O until `done()` holds, the streams are all closed, or the deadline passes
-  // (returns false then).
+  // (returns false then). When interruptible, a signal to homeboy ends it by throwing
+  // `cli.interrupted` (the destructor then kills the command's tree).
   template <class Done>
-  bool pump(Clock::time_point deadline, Done done) {
+  bool pump(Clock::time_point deadline, Done done, Interruptible interruptible) {
+    int wake_fd = interruptible == Interruptible::yes ? interrupt_fd() : -1;
+    if (interruptible == Interruptible::yes) throw_if_interrupted();
     while (!done()) {
-      pollfd fds[4];
-      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+      pollfd fds[5];
+      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1, i_wake = -1;
       if (in_ && !pending_.empty()) fds[i_in = n++] = {in_.get(), POLLOUT, 0};
       if (out_) fds[i_out = n++] = {out_.get(), POLLIN, 0};
       if (err_) fds[i_err = n++] = {err_.get(), POLLIN, 0};
       if (!exited_) fds[i_pid = n++] = {pidfd_, POLLIN, 0};
       if (n == 0) return true;
+      if (wake_fd >= 0) fds[i_wake = n++] = {wake_fd, POLLIN, 0};
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return false;
       int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
@@ -285,6 +294,7 @@ class Child {
         throw std::system_error(errno, std::generic_category(), "poll");
       }
       if (ready == 0) continue;  // deadline re-checked at the top
+      if (i_wake >= 0 && fds[i_wake].revents) throw_if_interrupted();
       if (i_in >= 0 && fds[i_in].revents) write_input();
       if (i_out >= 0 && fds[i_out].revents) read_into(out_, out_buf_, false);
       if (i_err >= 0 && fds[i_err].revents) read_into(err_, err_tail_, true);
@@ -411,13 +421,13 @@ ProcessOutcome run_once(const Command& command, std::string_view input, std::chr
   child.queue_input(input, true);
   ProcessOutcome outcome;
   auto deadline = Clock::now() + timeout;
-  bool in_time = child.pump(deadline, [&] { return child.exited(); });
+  bool in_time = child.pump(deadline, [&] { return child.exited(); }, Child::Interruptible::yes);
   if (!in_time) {
     outcome.timed_out = true;
     child.kill();
   }
   // Exited, with its whole tree: what is left in the pipes arrives promptly.
-  child.pump(Clock::now() + drain_grace, [&] { return !child.streams_open(); });
+  child.pump(Clock::now() + drain_grace, [&] { return !child.streams_open(); }, Child::Interruptible::no);
   child.close_streams();
   fill_end(outcome, child.status());
   outcome.output_overflow = child.overflow();
@@ -436,13 +446,16 @@ PersistentProcess::PersistentProcess(const Command& command) : impl_(std::make_u
 
 PersistentProcess::~PersistentProcess() {
   auto& child = impl_->child;
-  child.close_input();  // EOF: a well-behaved module exits now
-  child.pump(Clock::now() + grace, [&] { return child.exited(); });
+  if (!interrupting_signal()) {  // interrupted: no grace, the tree goes at once
+    child.close_input();         // EOF: a well-behaved module exits now
+    child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
+  }
   child.kill();
 }
 
 PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout) {
   auto& child = impl_->child;
+  throw_if_interrupted();
   Reply reply;
   if (child.exited()) {
     reply.exited = true;
@@ -459,8 +472,15 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
     scanned = pos == std::string::npos ? buf.size() : pos;
     return pos != std::string::npos || !child.out_open();
   };
-  bool in_time = child.pump(Clock::now() + timeout, has_line);
-  child.queue_input({}, false);  // never leave a pointer into `framed` behind
+  struct Unqueue {  // never leave a pointer into `framed` behind, even when interrupted
+    Child& child;
+    ~Unqueue() { child.queue_input({}, false); }
+  };
+  bool in_time;
+  {
+    Unqueue unqueue{child};
+    in_time = child.pump(Clock::now() + timeout, has_line, Child::Interruptible::yes);
+  }
   auto pos = buf.find('\n');
   if (pos != std::string::npos) {
     reply.line = buf.substr(0, pos);
@@ -474,7 +494,7 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
     return reply;
   }
   // stdout closed without a full line: the process is gone or going.
-  child.pump(Clock::now() + grace, [&] { return child.exited(); });
+  child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
   child.kill();
   reply.exited = true;
   return reply;
