@@ -66,8 +66,8 @@ int interrupt_fd() noexcept { return wake_read; }
 Error interrupted_error(int signal) {
   std::string label(signal_label(signal));
   return Error("cli.interrupted",
-               "homeboy was interrupted by " + label + "; the module's processes were stopped. Operations that "
-               "finished before the signal stay done; the one in progress may or may not have taken effect",
+               "homeboy was interrupted by " + label + " and stopped, with every module process it had started. "
+               "Operations that had finished stay done; the one in progress may or may not have taken effect",
                static_cast<ExitCode>(128 + signal), {{"signal", label}, {"signal_number", signal}});
 }
 
