@@ -18,11 +18,12 @@
  * written to fd 3 as two int32 (stage, errno); fd 3 reaching end of file without them
  * means PROGRAM runs. docs/security-processes.md says why this is a process of its own.
  *
- * It is built without the C library where the architecture allows (x86-64, AArch64):
+ * It is built without the C library on x86-64:
  * glibc's start-up alone costs more than everything this program does (it probes the CPU
  * with CPUID, which traps to the hypervisor on a VM: ~270 us of the ~300 us a static glibc
  * binary takes to start here, against ~20 us without it), and it is paid on every spawn.
- * Elsewhere the same code is built on glibc through syscall(2).
+ * Elsewhere (or with HOMEBOY_REAPER_NOLIBC off) the same code is built on glibc through
+ * syscall(2); only sys6() and the entry point differ.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,8 +44,10 @@
 /* --- System calls: every one returns the result, or -errno --------------------------- */
 
 #ifdef HOMEBOY_REAPER_NOLIBC
+#ifndef __x86_64__
+#error "HOMEBOY_REAPER_NOLIBC is for x86-64; build with the C library elsewhere"
+#endif
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
-#if defined(__x86_64__)
   register long r10 __asm__("r10") = d;
   register long r8 __asm__("r8") = e;
   register long r9 __asm__("r9") = f;
@@ -54,19 +57,6 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f) {
                    : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                    : "rcx", "r11", "memory");
   return result;
-#elif defined(__aarch64__)
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = e;
-  register long x5 __asm__("x5") = f;
-  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-  return x0;
-#else
-#error "HOMEBOY_REAPER_NOLIBC is for x86-64 and AArch64; build with the C library elsewhere"
-#endif
 }
 #else
 #include <unistd.h>
@@ -342,11 +332,7 @@ __attribute__((used, noreturn)) void homeboy_reaper_start(long* stack) {
   char** argv = (char**)(stack + 1);
   exit_now(supervise(argc, argv, argv + argc + 1));
 }
-#if defined(__x86_64__)
 __asm__(".text\n.global _start\n_start:\n xor %ebp, %ebp\n mov %rsp, %rdi\n and $-16, %rsp\n call homeboy_reaper_start\n hlt\n");
-#elif defined(__aarch64__)
-__asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp\n bl homeboy_reaper_start\n");
-#endif
 #else
 int main(int argc, char** argv, char** envp) { return supervise(argc, argv, envp); }
 #endif
