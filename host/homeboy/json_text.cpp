@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
+
 namespace json = boost::json;
 
 namespace homeboy {
@@ -49,6 +51,16 @@ void write_value(std::string& out, const json::value& v, int depth) {
       out += ']';
       return;
     }
+    case json::kind::double_:
+      // JSON has no infinity (1e400 parses to one) and Boost.JSON 1.81 writes "Infinity", which
+      // no parser reads back: a config document holding it could not be read again.
+      // 1e99999 reads back as the same infinity; a NaN (never parsed) is null.
+      if (std::isinf(v.get_double())) {
+        out += v.get_double() > 0 ? "1e99999" : "-1e99999";
+        return;
+      }
+      out += std::isnan(v.get_double()) ? std::string("null") : json::serialize(v);
+      return;
     default:
       out += json::serialize(v);
   }
