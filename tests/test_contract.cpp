@@ -190,3 +190,26 @@ BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_cross_json_as_base64_both_ways) {
   BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/a","path_base64":"L2E=","is_directory":false}]})",
                          Event::list("/")) == "entry_shape");
 }
+
+BOOST_AUTO_TEST_CASE(a_batch_from_user_input_keeps_paths_as_given_and_names_the_faulty_event) {
+  auto events = parse_events(R"([{"operation":"write","path":"notes/a","content":"x"},
+                                 {"operation":"delete","path":"/d","is_directory":true}])",
+                             "stdin");
+  BOOST_TEST(events.size() == 2u);
+  BOOST_TEST(events[0].path == "notes/a");
+  BOOST_TEST(events[0].content == "x");
+  BOOST_TEST(events[1].is_directory);
+  auto bad = [](const char* text) {
+    try {
+      parse_events(text, "batch.json");
+      return std::string();
+    } catch (const Error& e) {
+      BOOST_TEST(e.code() == "cli.invalid_argument");
+      return std::string(e.what());
+    }
+  };
+  BOOST_TEST(bad("[").find("batch input from batch.json is not valid JSON") == 0);
+  BOOST_TEST(bad("{}").find("must be a JSON array") != std::string::npos);
+  BOOST_TEST(bad(R"([{"operation":"read","path":"/a"},{"operation":"batch","path":"/b"}])").find("batch event #1") == 0);
+  BOOST_TEST(parse_events("[]", "stdin").empty());
+}

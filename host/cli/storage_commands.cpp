@@ -15,8 +15,6 @@ namespace homeboy::cli {
 
 namespace {
 
-using contract::Event;
-
 void path_argument(po::options_description& desc, po::positional_options_description& pos) {
   desc.add_options()("path", po::value<std::string>()->required()->value_name("PATH"),
                      "the file or folder (relative paths are taken from the working directory)");
@@ -124,23 +122,6 @@ json::object ensure_dir(Context& ctx, const po::variables_map& vm) {
   return {{"command", "storage.ensure-dir"}, {"path", path}};
 }
 
-std::vector<Event> parse_batch(const std::string& text, const std::string& source) {
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) throw errors::invalid_argument("batch input from " + source + " is not valid JSON (" + ec.message() + ")");
-  if (!value.is_array())
-    throw errors::invalid_argument("batch input from " + source + " must be a JSON array of events");
-  std::vector<Event> events;
-  events.reserve(value.get_array().size());
-  std::size_t index = 0;
-  for (const auto& item : value.get_array()) {
-    Event e = contract::parse_event(item, "batch event #" + std::to_string(index++));
-    e.path = absolute_path(e.path);
-    events.push_back(std::move(e));
-  }
-  return events;
-}
-
 json::object batch(Context& ctx, const po::variables_map& vm) {
   std::string source = vm.count("file") ? vm["file"].as<std::string>() : "-";
   if (vm.count("file") && vm.count("source"))
@@ -148,10 +129,13 @@ json::object batch(Context& ctx, const po::variables_map& vm) {
   if (vm.count("source") && vm["source"].as<std::string>() != "-")
     throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
                                    "' (use --file F, or - for stdin)");
-  auto events = parse_batch(read_input(source), source == "-" ? "stdin" : source);
+  auto events = contract::parse_events(read_input(source), source == "-" ? "stdin" : source);
   std::vector<std::pair<contract::Operation, std::string>> shown;  // the events move into the batch
   shown.reserve(events.size());
-  for (const auto& e : events) shown.emplace_back(e.operation, e.path);
+  for (auto& e : events) {
+    e.path = absolute_path(e.path);
+    shown.emplace_back(e.operation, e.path);
+  }
   auto responses = ctx.storage().batch(std::move(events));
   json::array results;
   std::size_t failed = 0;

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
+
 namespace json = boost::json;
 
 namespace homeboy {
@@ -61,6 +63,16 @@ void write_value(std::string& out, const json::value& v, int depth) {
     }
     case json::kind::string:
       write_string(out, v.get_string());
+      return;
+    case json::kind::double_:
+      // JSON has no infinity (1e400 parses to one) and Boost.JSON 1.81 writes "Infinity", which
+      // no parser reads back: a config document holding it could not be read again.
+      // 1e99999 reads back as the same infinity; a NaN (never parsed) is null.
+      if (std::isinf(v.get_double())) {
+        out += v.get_double() > 0 ? "1e99999" : "-1e99999";
+        return;
+      }
+      out += std::isnan(v.get_double()) ? std::string("null") : json::serialize(v);
       return;
     default:
       out += json::serialize(v);

@@ -8,25 +8,20 @@
 
 #include <fcntl.h>
 #include <malloc.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <cerrno>
-#include <chrono>
+#include <cstring>
 #include <iostream>
-#include <thread>
 
 namespace json = boost::json;
 
 namespace homeboy::plugin_host {
 
 namespace {
-
-std::atomic<bool> serving_request{false};
 
 // Lines from a descriptor; each line stays valid until the next call.
 class LineReader {
@@ -179,28 +174,10 @@ int serve(int in, int out) {
                                        {"binary", capabilities.binary},
                                        {"atomic_batch", capabilities.atomic_batch}}}};
   if (!write_line(out, message("hello", std::move(hello), id))) return 0;
-  while (reader.next(line)) {
-    serving_request = true;
-    std::string reply = answer(*transport, line);
-    serving_request = false;
-    if (!write_line(out, std::move(reply))) break;
-  }
+  while (reader.next(line))
+    if (!write_line(out, answer(*transport, line))) break;
   transport.reset();  // the plugin's destroy, as at the end of an in-process run
   return 0;
-}
-
-// End of input means homeboy is done, or gone. The main loop sees it between requests; this
-// watch sees it during one (a plugin that hangs), so the helper never outlives homeboy,
-// whichever thread of homeboy started it.
-void exit_when_homeboy_is_gone(int in) {
-  std::thread([in] {
-    pollfd hangup{in, 0, 0};
-    while (::poll(&hangup, 1, -1) < 0 && errno == EINTR) {
-    }
-    if (serving_request) ::_exit(0);  // nobody is left to answer
-    std::this_thread::sleep_for(std::chrono::seconds(2));  // time for the plugin's destroy
-    ::_exit(0);
-  }).detach();
 }
 
 }  // namespace
@@ -235,7 +212,6 @@ int run(int argc, char** argv) {
   // CPU). Buffers above 32 MiB are still mapped, and returned, one by one.
   ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  exit_when_homeboy_is_gone(in);
   return serve(in, out);
 }
 
