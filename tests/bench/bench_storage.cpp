@@ -384,10 +384,7 @@ int main(int argc, char** argv) {
   std::string pattern = (fs::temp_directory_path() / "homeboy-bench-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) return 1;
   fs::path dir = pattern;
-  fs::path build = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path();
-  fs::path modules = build / "share/homeboy/modules";
-  // The isolation helper is in the build tree's bin/, not next to this benchmark.
-  ::setenv("HOMEBOY_PLUGIN_HOST", (build / "bin/homeboy-plugin-host").c_str(), 0);
+  fs::path modules = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "share/homeboy/modules";
   homeboy::Module module = homeboy::load_module(modules / "builtin-filesystem");
   auto native = homeboy::open_provider(module, dir, homeboy::TransportPreference::native, "bench");
   auto isolated = homeboy::open_provider(module, dir, homeboy::TransportPreference::native, "bench",
