@@ -10,6 +10,8 @@ packages=(
   php-cli       # modules/filesystem-php
   python3       # modules/sqlite-storage (Debian's /usr/bin/python3, sqlite3 in its standard library)
   procps        # pgrep/ps, used by tests that check no module process is left behind
+  libpq-dev     # plugins/postgres (the PostgreSQL client library)
+  postgresql    # the PostgreSQL server the postgres plugin's tests start in a temp folder
 )
 
 missing=()
