@@ -263,9 +263,9 @@ class PostgresStorage {
           if (changes(ops[i])) out[i] = failure_of(*error, true, "committing the batch: ");
         return out;
       }
-      if (error) {
+      if (error) {  // the transaction never committed: nothing of it was applied
         failed = out.size();
-        out.push_back(failure_of(*error, changes(ops[failed])));
+        out.push_back(failure_of(*error, false));
       }
       std::string why = describe(failed, ops[failed]) + " failed: " + out[failed].message;
       for (std::size_t i = 0; i < failed; ++i)
