@@ -160,9 +160,10 @@ BOOST_AUTO_TEST_CASE(two_providers_without_a_pick_exit_two_listing_both) {
 }
 
 BOOST_AUTO_TEST_CASE(a_broken_library_falls_back_and_says_why) {
-  fs::path module = dir / "config/modules/builtin-filesystem";
+  fs::path module = dir / "config/modules/fs-copy";
   fs::create_directories(module);
   fs::copy(bundled_module_dir("builtin-filesystem"), module, fs::copy_options::recursive);
+  fs::rename(module / "builtin-filesystem.json", module / "fs-copy.json");
   write_file(module / "libhomeboy_builtin_filesystem.so", "corrupted");
   auto status = homeboy({"storage", "status"});
   BOOST_TEST(status.exit_code == 0);

@@ -126,19 +126,19 @@ BOOST_AUTO_TEST_CASE(selection_with_zero_one_and_two_other_providers) {
   ModuleBuilder(modules.path(), "builtin-filesystem").executable("true").write();
   ModuleBuilder(modules.path(), "helper").executable("true").not_a_provider().write();
 
-  auto none = discover({modules.path()});
+  auto none = discover({modules.path()}, modules.path());
   auto chosen = select_provider(none, config.path());
   BOOST_TEST(chosen.module->id == "builtin-filesystem");
   BOOST_TEST(chosen.selected_by == "default");
 
   ModuleBuilder(modules.path(), "sqlite-storage").executable("true").write();
-  auto one = discover({modules.path()});
+  auto one = discover({modules.path()}, modules.path());
   chosen = select_provider(one, config.path());
   BOOST_TEST(chosen.module->id == "sqlite-storage");
   BOOST_TEST(chosen.selected_by == "only_provider");
 
   ModuleBuilder(modules.path(), "filesystem-php").executable("true").write();
-  auto two = discover({modules.path()});
+  auto two = discover({modules.path()}, modules.path());
   std::string error = selection_error(two, config.path());
   BOOST_TEST(error.find("config.multiple_providers") == 0);
   BOOST_TEST(error.find("sqlite-storage") != std::string::npos);

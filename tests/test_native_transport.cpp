@@ -15,11 +15,14 @@ namespace {
 struct Fixture {
   ScratchDir dir;
 
-  // A module offering the fixture library `variant` and, when `with_executable`, the bash
-  // builtin-filesystem script as its fallback.
+  // A module offering `library` (copied into its folder, or named there when it does not
+  // exist) and, when `with_executable`, the bash builtin-filesystem script as its fallback.
   Module module(const std::string& id, const fs::path& library, bool with_executable) {
     ModuleBuilder b(dir.path(), id);
-    b.library(library.string());
+    if (fs::exists(library))
+      b.library_file(library);
+    else
+      b.library(library.filename().string());
     if (with_executable)
       b.executable("bash " + (bundled_module_dir("builtin-filesystem") / "storage.sh").string()).supports_batch();
     return b.load();
@@ -115,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_plugin_breaking_the_contract_is_a_violation_like_a_module
 
 BOOST_AUTO_TEST_CASE(the_example_c_plugin_serves_its_own_store) {
   ModuleBuilder b(dir.path(), "example-c");
-  b.library(example_c_plugin().string()).config({{"root", (dir / "store").string()}});
+  b.library_file(example_c_plugin()).config({{"root", (dir / "store").string()}});
   auto storage = open_provider(b.load(), dir.path(), TransportPreference::automatic, "t");
   storage->ensure_dir("/notes");
   storage->write("/notes/a.txt", "a\n\n-n \\t \xC3\xA9");

@@ -2,6 +2,7 @@
 
 #include "cli/output.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -24,6 +25,7 @@ po::options_description global_options() {
   desc.add_options()
       ("config-dir", po::value<std::string>()->value_name("DIR"),
        "homeboy's config folder (default: $HOMEBOY_CONFIG_DIR, $XDG_CONFIG_HOME/homeboy, ~/.config/homeboy)")
+      ("quiet,q", "no warnings on stderr (also HOMEBOY_QUIET=1)")
       ("help,h", "show this help")
       ("version", "print the version");
   return desc;
@@ -82,13 +84,17 @@ SplitArgs split(int argc, char** argv) {
 
 }  // namespace
 
-Context::Context(fs::path config_dir, std::ostream& out, bool raw_output)
-    : config_dir_(std::move(config_dir)), out_(out), raw_output_(raw_output) {}
+Context::Context(fs::path config_dir, std::ostream& out, bool raw_output, bool quiet)
+    : config_dir_(std::move(config_dir)), out_(out), raw_output_(raw_output), quiet_(quiet) {}
+
+void Context::warn(const std::string& message) const {
+  if (!quiet_) std::cerr << "homeboy: warning: " << message << '\n';
+}
 
 const Catalog& Context::catalog() {
   if (!registry_) {
     registry_.emplace(discover(module_search_path(config_dir_)), config_dir_);
-    for (const auto& w : registry_->catalog().warnings) std::cerr << "homeboy: warning: " << w << '\n';
+    for (const auto& w : registry_->catalog().warnings) warn(w);
   }
   return registry_->catalog();
 }
@@ -96,7 +102,11 @@ const Catalog& Context::catalog() {
 Storage& Context::storage() {
   catalog();
   if (auto* active = registry_->active()) return *active;
-  return registry_->activate(transport_preference_from_env());
+  auto preference = transport_preference_from_env();
+  Storage& storage = registry_->activate(preference);
+  if (const auto& reason = storage.provider().fallback_reason; reason && preference == TransportPreference::automatic)
+    warn("module '" + storage.provider().module_id + "' runs its executable, not its native library (" + *reason + ")");
+  return storage;
 }
 
 std::string absolute_path(const std::string& path) {
@@ -180,7 +190,9 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
 
     std::optional<fs::path> config_flag;
     if (globals.count("config-dir")) config_flag = globals["config-dir"].as<std::string>();
-    Context ctx(resolve_config_dir(config_flag), out, raw);
+    const char* quiet_env = std::getenv("HOMEBOY_QUIET");
+    bool quiet = globals.count("quiet") || (quiet_env && *quiet_env && std::string_view(quiet_env) != "0");
+    Context ctx(resolve_config_dir(config_flag), out, raw, quiet);
     auto data = command->run(ctx, vm);
     if (!raw) print(out, success_envelope(std::move(data)));
     out.flush();

@@ -21,11 +21,14 @@ namespace po = boost::program_options;
 // What a command needs from the run: the config dir, the modules, the one provider.
 class Context {
  public:
-  Context(std::filesystem::path config_dir, std::ostream& out, bool raw_output);
+  Context(std::filesystem::path config_dir, std::ostream& out, bool raw_output, bool quiet = false);
 
   const std::filesystem::path& config_dir() const noexcept { return config_dir_; }
   const Catalog& catalog();         // discovers on first use, warnings to stderr
-  Storage& storage();               // activates the provider on first use
+  Storage& storage();               // activates the provider on first use; warns of a native fallback
+
+  // "homeboy: warning: ..." on stderr, unless --quiet or HOMEBOY_QUIET=1.
+  void warn(const std::string& message) const;
 
   // `--raw`: the command writes bytes to out() and no envelope is printed.
   bool raw_output() const noexcept { return raw_output_; }
@@ -36,6 +39,7 @@ class Context {
   std::optional<Registry> registry_;
   std::ostream& out_;
   bool raw_output_;
+  bool quiet_;
 };
 
 struct Command {

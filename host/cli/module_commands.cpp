@@ -42,17 +42,39 @@ json::array warnings_json(const Catalog& catalog) {
   return out;
 }
 
-json::object list(Context& ctx, const po::variables_map&) {
-  const auto& catalog = ctx.catalog();
-  json::array modules;
-  modules.reserve(catalog.modules.size());
-  for (const auto& m : catalog.modules) modules.emplace_back(module_json(m, false));
-  return {{"command", "module.list"}, {"modules", std::move(modules)}, {"warnings", warnings_json(catalog)}};
+json::object refused_json(const RefusedModule& r) {
+  json::array hints;
+  for (const auto& h : r.reason.hints()) hints.emplace_back(h);
+  return {{"id", r.id},
+          {"dir", r.dir.string()},
+          {"manifest_path", r.manifest_path.string()},
+          {"code", r.reason.code()},
+          {"problem", r.reason.what()},
+          {"details", r.reason.details()},
+          {"hints", std::move(hints)},
+          {"possible_provider", r.possible_provider}};
 }
 
+json::object list(Context& ctx, const po::variables_map&) {
+  const auto& catalog = ctx.catalog();
+  json::array modules, refused;
+  modules.reserve(catalog.modules.size());
+  for (const auto& m : catalog.modules) modules.emplace_back(module_json(m, false));
+  for (const auto& r : catalog.refused) refused.emplace_back(refused_json(r));
+  return {{"command", "module.list"},
+          {"modules", std::move(modules)},
+          {"refused", std::move(refused)},
+          {"warnings", warnings_json(catalog)}};
+}
+
+// A module found on the search path; for a refused one, the reason it was refused.
 const Module& installed(Context& ctx, const std::string& id) {
   const auto& catalog = ctx.catalog();
   if (const Module* module = catalog.find(id)) return *module;
+  if (const RefusedModule* refused = catalog.find_refused(id)) {
+    Error reason = refused->reason;
+    throw std::move(reason).with_hint("Or remove it: homeboy module uninstall " + id + " --force");
+  }
   std::vector<std::string> hints;
   for (const auto& m : catalog.modules)
     if (m.id.find(id) != std::string::npos || id.find(m.id) != std::string::npos)
@@ -84,10 +106,13 @@ json::object install(Context& ctx, const po::variables_map& vm) {
   bool link = vm["link"].as<bool>();
   if (link && id != module.id)
     throw errors::invalid_argument("--link keeps the folder's own name; it cannot be combined with a different --id");
-  if (const Module* existing = ctx.catalog().find(id))
+  const Module* existing = ctx.catalog().find(id);
+  const RefusedModule* refused = ctx.catalog().find_refused(id);
+  if (existing || refused)
     throw Error("module.already_installed",
-                "a module '" + id + "' is already installed at " + existing->dir.string(), ExitCode::invalid,
-                {{"id", id}, {"manifest_path", existing->manifest_path.string()}},
+                "a module '" + id + "' is already installed at " + (existing ? existing->dir : refused->dir).string(),
+                ExitCode::invalid,
+                {{"id", id}, {"manifest_path", (existing ? existing->manifest_path : refused->manifest_path).string()}},
                 {"Install it under another id with --id NEW_ID, or remove the other one with `homeboy module uninstall " +
                  id + " --force`."});
 
@@ -103,6 +128,10 @@ json::object install(Context& ctx, const po::variables_map& vm) {
     fs::path staging = staging_pattern;
     try {
       fs::copy(source, staging, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+      // The copy is the user's: nobody else may change it (docs/security.md).
+      for (const auto& entry : fs::recursive_directory_iterator(staging))
+        if (!entry.is_symlink())
+          fs::permissions(entry.path(), fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
       if (id != module.id) fs::rename(staging / (module.id + ".json"), staging / (id + ".json"));
       fs::rename(staging, target);
     } catch (...) {
@@ -111,6 +140,14 @@ json::object install(Context& ctx, const po::variables_map& vm) {
       throw;
     }
   }
+  // The same checks discovery makes; an install that would be refused is taken back.
+  Catalog after = discover({modules});
+  if (const RefusedModule* refused_install = after.find_refused(id)) {
+    Error reason = refused_install->reason;
+    std::error_code ec;
+    link ? fs::remove(target, ec) : fs::remove_all(target, ec);
+    throw reason;
+  }
   Module result = load_module(target);
   return {{"command", "module.install"}, {"module", module_json(result, false)}, {"installed_to", target.string()},
           {"linked", link}};
@@ -118,14 +155,16 @@ json::object install(Context& ctx, const po::variables_map& vm) {
 
 json::object uninstall(Context& ctx, const po::variables_map& vm) {
   std::string id = vm["id"].as<std::string>();
-  const Module& module = installed(ctx, id);
+  // A refused module can be uninstalled too: that is one way to fix it.
+  const RefusedModule* refused = ctx.catalog().find_refused(id);
+  fs::path dir = refused ? refused->dir : installed(ctx, id).dir;
   fs::path modules = ctx.config_dir() / "modules";
   fs::path location = modules / id;
-  if (module.dir.lexically_normal() != location.lexically_normal())
+  if (dir.lexically_normal() != location.lexically_normal())
     throw Error("module.not_removable",
-                "module '" + id + "' lives at " + module.dir.string() + ", outside " + modules.string() +
+                "module '" + id + "' lives at " + dir.string() + ", outside " + modules.string() +
                     "; only modules installed with `homeboy module install` can be uninstalled",
-                ExitCode::invalid, {{"id", id}, {"dir", module.dir.string()}});
+                ExitCode::invalid, {{"id", id}, {"dir", dir.string()}});
   if (configured_provider(ctx.config_dir()) == id)
     throw Error("module.in_use", "module '" + id + "' is the storage provider picked in " +
                                      (ctx.config_dir() / "homeboy.json").string(),
@@ -151,30 +190,36 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   if (!is_folder && !ctx.catalog().find(target) && fs::is_directory(target))
     throw Error("module.not_found", "no module '" + target + "' is installed", ExitCode::not_found, {{"id", target}},
                 {"To test the folder '" + target + "', pass it with a slash: homeboy module test ./" + target});
-  Module module = is_folder ? load_module(target) : installed(ctx, target);
+  Module module = is_folder ? load_trusted_module(target) : installed(ctx, target);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
   auto report = run_conformance(module, transport_preference_from_env(), [&](const CaseResult& r) {
     if (!text) return;
-    *text << (r.passed ? "PASS  " : "FAIL  ") << r.name;
+    *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
     if (!r.passed) *text << ": " << r.reason;
     *text << '\n';
     text->flush();
   });
   json::array cases;
   std::string failed_names;
+  std::size_t skipped = 0;
   for (const auto& c : report.cases) {
-    cases.emplace_back(json::object{{"name", c.name}, {"rule", c.rule}, {"passed", c.passed},
+    cases.emplace_back(json::object{{"name", c.name}, {"rule", c.rule}, {"passed", c.passed}, {"skipped", c.skipped},
                                     {"reason", c.passed ? json::value(nullptr) : json::value(c.reason)},
                                     {"millis", static_cast<std::int64_t>(c.millis + 0.5)}});
-    if (!c.passed) failed_names += (failed_names.empty() ? "" : ", ") + c.name;
+    if (!c.passed && !c.skipped) failed_names += (failed_names.empty() ? "" : ", ") + c.name;
+    skipped += c.skipped ? 1 : 0;
   }
-  std::size_t total = report.cases.size(), failed = report.failed();
-  if (text)
-    *text << module.id << " over " << report.transport << ": " << (total - failed) << " of " << total
-          << " conformance cases passed\n";
-  json::object data{{"command", "module.test"}, {"module", module.id},  {"transport", report.transport},
-                    {"passed", total - failed},  {"failed", failed}, {"cases", std::move(cases)}};
+  std::size_t total = report.cases.size(), failed = report.failed(), passed = total - failed - skipped;
+  if (text) {
+    *text << module.id << " over " << report.transport << ": " << passed << " of " << (total - skipped)
+          << " conformance cases passed";
+    if (skipped) *text << " (" << skipped << " skipped: capabilities the module does not declare)";
+    *text << '\n';
+  }
+  json::object data{{"command", "module.test"}, {"module", module.id}, {"transport", report.transport},
+                    {"passed", passed},          {"failed", failed},   {"skipped", skipped},
+                    {"cases", std::move(cases)}};
   if (failed)
     throw Error("module.conformance_failed",
                 "module '" + module.id + "' failed " + std::to_string(failed) + " of " + std::to_string(total) +

@@ -38,6 +38,8 @@ json::object status(Context& ctx, const po::variables_map&) {
                         {"fallback_reason", p.fallback_reason ? json::value(*p.fallback_reason) : json::value(nullptr)},
                         {"selected_by", p.selected_by},
                         {"manifest_path", p.manifest_path.string()}};
+  const Module* module = ctx.catalog().find(p.module_id);
+  provider["overrides"] = module && module->overrides ? json::value(module->overrides->string()) : json::value(nullptr);
   return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
 }
 

@@ -70,11 +70,32 @@ struct Suite {
   }
 };
 
+// What a case needs beyond the core contract; it is skipped (and says why) without it.
+enum class Needs { core, versions, binary, atomic_batch };
+
 struct Case {
   const char* name;
   const char* rule;
   std::function<void(Suite&)> run;
+  Needs needs = Needs::core;
 };
+
+contract::Condition stale_version_of(Suite& s, const std::string& path) {
+  auto before = s.storage.read_versioned(path);
+  expect(before.version.has_value(), "a read reported no version although the provider declares versions");
+  s.storage.write(path, before.content);  // identical content: the version must still change
+  auto after = s.storage.read_versioned(path);
+  expect(after.version.has_value() && *after.version != *before.version,
+         "rewriting identical content did not change the version (" + *before.version + ")");
+  return contract::Condition::matching(*before.version);
+}
+
+std::string all_bytes() {
+  std::string s;
+  for (int round = 0; round < 2; ++round)
+    for (int b = 0; b < 256; ++b) s += static_cast<char>(b);
+  return s + "\xC3";  // ends inside a UTF-8 sequence
+}
 
 std::string megabyte() {
   std::string s;
@@ -181,6 +202,116 @@ const std::vector<Case>& cases() {
          s.storage.remove(s.at("d/f"));
          expect_error([&] { s.storage.read(s.at("d/f")); }, "storage.not_found", "read of a deleted file");
        }},
+      {"batch_read_after_write", "in a batch, a read sees the writes before it and not the ones after",
+       [](Suite& s) {
+         auto r = s.storage.batch({Event::write(s.at("a"), "v1"), Event::read(s.at("a")), Event::write(s.at("a"), "v2"),
+                                   Event::read(s.at("a"))});
+         expect(r[1].success && r[1].data == std::optional<std::string>("v1"),
+                "the read between two writes did not see the first one");
+         expect(r[3].success && r[3].data == std::optional<std::string>("v2"), "the last read did not see the second write");
+       }},
+      {"batch_read_before_overwrite", "in a batch, a read before an overwrite sees the old content",
+       [](Suite& s) {
+         s.storage.write(s.at("a"), "old");
+         auto r = s.storage.batch({Event::read(s.at("a")), Event::write(s.at("a"), "new")});
+         expect(r[0].success && r[0].data == std::optional<std::string>("old"), "the read saw the later write");
+         expect(r[1].success, "the overwrite failed");
+         expect_same("new", s.storage.read(s.at("a")));
+       }},
+      {"batch_read_before_delete", "in a batch, a read before a delete succeeds, and the delete too",
+       [](Suite& s) {
+         s.storage.write(s.at("a"), "here");
+         auto r = s.storage.batch({Event::read(s.at("a")), Event::remove(s.at("a")), Event::read(s.at("a"))});
+         expect(r[0].success && r[0].data == std::optional<std::string>("here"), "the read before the delete failed");
+         expect(r[1].success, "the delete after a read failed: " + r[1].error.value_or(""));
+         expect(!r[2].success && r[2].effective_error_code() == ErrorCode::not_found,
+                "the read after the delete did not fail with not_found");
+       }},
+      {"batch_list_after_writes", "in a batch, a list sees the folder and files made before it",
+       [](Suite& s) {
+         auto r = s.storage.batch({Event::ensure_dir(s.at("d")), Event::write(s.at("d/x"), "1"),
+                                   Event::write(s.at("d/y"), "2"), Event::list(s.at("d")), Event::remove(s.at("d/x")),
+                                   Event::list(s.at("d"))});
+         expect(r[3].success && r[3].entries && r[3].entries->size() == 2, "the list did not see both writes");
+         expect(r[5].success && r[5].entries && r[5].entries->size() == 1, "the second list still saw the deleted file");
+       }},
+      {"versions_reported", "reads report a version that changes on every write, even of identical content",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "same");
+         stale_version_of(s, s.at("f"));
+       },
+       Needs::versions},
+      {"write_if_version", "a write applies only while the version it names is current (else conflict)",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "one");
+         auto current = s.storage.read_versioned(s.at("f"));
+         auto stale = stale_version_of(s, s.at("f"));
+         expect_error([&] { s.storage.write(s.at("f"), "lost", stale); }, "storage.conflict", "a write with a stale version");
+         expect_same("one", s.storage.read(s.at("f")));
+         auto fresh = s.storage.read_versioned(s.at("f"));
+         s.storage.write(s.at("f"), "two", contract::Condition::matching(*fresh.version));
+         expect_same("two", s.storage.read(s.at("f")));
+         expect_error([&] { s.storage.write(s.at("gone"), "x", contract::Condition::matching(*current.version)); },
+                      "storage.conflict", "a write naming a version of a missing file");
+       },
+       Needs::versions},
+      {"write_if_absent", "a create-only write applies only while nothing is at the path (else conflict)",
+       [](Suite& s) {
+         s.storage.write(s.at("new"), "first", contract::Condition::absent());
+         expect_same("first", s.storage.read(s.at("new")));
+         expect_error([&] { s.storage.write(s.at("new"), "second", contract::Condition::absent()); }, "storage.conflict",
+                      "a create-only write over an existing file");
+         expect_same("first", s.storage.read(s.at("new")));
+       },
+       Needs::versions},
+      {"delete_if_version", "a delete applies only while the version it names is current (else conflict)",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         auto stale = stale_version_of(s, s.at("f"));
+         expect_error([&] { s.storage.remove(s.at("f"), false, stale); }, "storage.conflict", "a delete with a stale version");
+         auto fresh = s.storage.read_versioned(s.at("f"));
+         s.storage.remove(s.at("f"), false, contract::Condition::matching(*fresh.version));
+         expect_error([&] { s.storage.read(s.at("f")); }, "storage.not_found", "read after a conditional delete");
+       },
+       Needs::versions},
+      {"versions_in_a_batch", "conditions hold in a batch as in single operations",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         auto v = s.storage.read_versioned(s.at("f")).version.value_or("");
+         auto r = s.storage.batch({Event::write(s.at("f"), "y", contract::Condition::matching(v)),
+                                   Event::write(s.at("g"), "g", contract::Condition::absent())});
+         expect(r[0].success && r[1].success, "conditional writes that hold failed in a batch: " +
+                                                  r[0].error.value_or("") + r[1].error.value_or(""));
+         auto stale = s.storage.batch({Event::write(s.at("f"), "z", contract::Condition::matching(v))});
+         expect(!stale[0].success && stale[0].effective_error_code() == ErrorCode::conflict,
+                "a batched write with a stale version did not conflict");
+         auto taken = s.storage.batch({Event::write(s.at("g"), "h", contract::Condition::absent())});
+         expect(!taken[0].success && taken[0].effective_error_code() == ErrorCode::conflict,
+                "a batched create-only write over an existing file did not conflict");
+         expect_same("y", s.storage.read(s.at("f")));
+         expect_same("g", s.storage.read(s.at("g")));
+       },
+       Needs::versions},
+      {"atomic_batch_all_or_nothing", "a provider with atomic batches applies none of a batch whose change fails",
+       [](Suite& s) {
+         auto r = s.storage.batch({Event::write(s.at("a"), "1"), Event::write(s.at("missing/x"), "2"),
+                                   Event::write(s.at("b"), "3")});
+         expect(!r[1].success && r[1].effective_error_code() == ErrorCode::not_found,
+                "the failing write did not report its own error");
+         expect(!r[0].success && !r[2].success, "other changes of a failed atomic batch reported success");
+         expect_error([&] { s.storage.read(s.at("a")); }, "storage.not_found", "a change of a failed atomic batch remained");
+         expect_error([&] { s.storage.read(s.at("b")); }, "storage.not_found", "a change of a failed atomic batch remained");
+       },
+       Needs::atomic_batch},
+      {"binary_roundtrip",
+       "content that is not UTF-8 (every byte value, NUL included) survives byte for byte, or, for a text-only "
+       "module, is refused before anything is written",
+       [](Suite& s) {
+         if (s.storage.capabilities().binary) return s.roundtrip(all_bytes());
+         expect_error([&] { s.storage.write(s.at("bin"), all_bytes()); }, "storage.binary_unsupported",
+                      "a write of bytes that are not UTF-8 to a text-only module");
+         expect_error([&] { s.storage.read(s.at("bin")); }, "storage.not_found", "the refused write left a file");
+       }},
       {"atomic_under_concurrent_reader", "a reader sees the old or the new content, never a mix",
        [](Suite& s) {
          const std::string a(256 * 1024, 'a'), b(256 * 1024, 'b');
@@ -224,7 +355,7 @@ const std::vector<Case>& cases() {
 
 std::size_t ConformanceReport::failed() const {
   std::size_t n = 0;
-  for (const auto& c : cases) n += c.passed ? 0 : 1;
+  for (const auto& c : cases) n += (c.passed || c.skipped) ? 0 : 1;
   return n;
 }
 
@@ -247,8 +378,20 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
 
   auto storage = open_provider(module, config_dir, preference, "conformance");
   ConformanceReport report{module.id, std::string(storage->transport_kind()), {}};
+  const auto capabilities = storage->capabilities();
   for (const auto& c : cases()) {
-    CaseResult result{c.name, c.rule, false, {}, 0};
+    CaseResult result{c.name, c.rule, false, false, {}, 0};
+    const char* missing = c.needs == Needs::versions && !capabilities.versions     ? "versions"
+                          : c.needs == Needs::binary && !capabilities.binary         ? "binary"
+                          : c.needs == Needs::atomic_batch && !capabilities.atomic_batch ? "atomic_batch"
+                                                                                     : nullptr;
+    if (missing) {
+      result.skipped = true;
+      result.reason = std::string("the provider does not declare \"") + missing + "\"";
+      progress(result);
+      report.cases.push_back(std::move(result));
+      continue;
+    }
     auto start = std::chrono::steady_clock::now();
     try {
       Suite suite{module, preference, config_dir, *storage, area.string() + "/" + c.name};

@@ -16,7 +16,8 @@ struct CaseResult {
   std::string name;
   std::string rule;     // what the case checks, in a sentence
   bool passed = false;
-  std::string reason;   // why it failed
+  bool skipped = false; // the case needs a capability the provider does not declare
+  std::string reason;   // why it failed, or why it was skipped
   double millis = 0;
 };
 

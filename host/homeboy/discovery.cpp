@@ -1,12 +1,15 @@
 #include "homeboy/discovery.hpp"
 
 #include "homeboy/error.hpp"
+#include "homeboy/trust.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <set>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <system_error>
 
 namespace fs = std::filesystem;
@@ -63,6 +66,11 @@ const Module* Catalog::find(std::string_view id) const noexcept {
   return (it != modules.end() && it->id == id) ? &*it : nullptr;
 }
 
+const RefusedModule* Catalog::find_refused(std::string_view id) const noexcept {
+  auto it = std::find_if(refused.begin(), refused.end(), [&](const RefusedModule& r) { return r.id == id; });
+  return it != refused.end() ? &*it : nullptr;
+}
+
 std::vector<const Module*> Catalog::storage_providers() const {
   std::vector<const Module*> out;
   for (const auto& m : modules)
@@ -75,46 +83,149 @@ Module load_module(const fs::path& dir) {
   if (!folder.has_filename()) folder = folder.parent_path();
   std::string id = folder.filename().string();
   fs::path manifest_path = folder / (id + ".json");
-  return Module{id, folder, manifest_path, load_manifest(manifest_path)};
+  return Module{id, folder, manifest_path, load_manifest(manifest_path), std::nullopt};
 }
 
-Catalog discover(const std::vector<fs::path>& search_path) {
-  Catalog catalog;
-  std::set<std::string, std::less<>> seen;
-  for (const auto& root : search_path) {
-    std::error_code ec;
-    fs::directory_iterator it(root, ec);
-    if (ec) continue;  // a folder on the path that does not exist is normal
-    std::vector<fs::path> dirs;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      const auto& entry = *it;
-      std::string name = entry.path().filename().string();
-      if (name.empty() || name.front() == '.') continue;
-      if (!entry.is_directory(ec)) continue;
-      dirs.push_back(entry.path());
-    }
-    std::sort(dirs.begin(), dirs.end());
-    for (const auto& dir : dirs) {
+Module load_trusted_module(const fs::path& dir) {
+  Module module = load_module(dir);
+  auto problems = trust::check_module(module.dir, module.manifest_path, &module.manifest, ::geteuid());
+  if (!problems.empty()) throw trust::untrusted(module.id, module.manifest_path, problems);
+  return module;
+}
+
+namespace {
+
+fs::path canonical_or_empty(const fs::path& p) {
+  std::error_code ec;
+  fs::path real = fs::canonical(p, ec);
+  return ec ? fs::path() : real;
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string refusal_warning(const RefusedModule& r) {
+  std::string text = std::string(r.reason.what()) + "; module '" + r.id + "' refused";
+  for (std::size_t i = 0; i < r.reason.hints().size(); ++i) text += (i ? "; " : "; fix: ") + r.reason.hints()[i];
+  return text;
+}
+
+class Discovery {
+ public:
+  explicit Discovery(const fs::path& bundled) : bundled_(canonical_or_empty(bundled)), user_(::geteuid()) {}
+
+  void walk(const fs::path& root) {
+    fs::path root_real = canonical_or_empty(root);
+    if (root_real.empty() || !fs::is_directory(root_real)) return;  // a folder on the path that does not exist is normal
+    auto root_problems = trust::check_search_root(root_real, user_);
+    for (const auto& dir : module_folders(root)) {
       std::string id = dir.filename().string();
-      if (seen.count(id)) continue;  // first hit on the search path wins
       fs::path manifest_path = dir / (id + ".json");
+      std::error_code ec;
       if (!fs::exists(manifest_path, ec)) {
-        catalog.warnings.push_back("module folder " + dir.string() + " has no manifest " + id +
-                                   ".json; skipped");
+        catalog_.warnings.push_back("module folder " + dir.string() + " has no manifest " + id + ".json; skipped");
         continue;
       }
-      try {
-        catalog.modules.push_back(Module{id, dir, manifest_path, load_manifest(manifest_path)});
-        seen.insert(id);
-      } catch (const Error& e) {
-        catalog.warnings.push_back(std::string(e.what()) + "; module '" + id + "' skipped");
+      if (auto first = first_hit_.find(id); first != first_hit_.end()) {
+        if (!(id == default_provider_id && overridden_)) {
+          catalog_.warnings.push_back("module '" + id + "' in " + dir.string() + " is shadowed by the one in " +
+                                      first->second.string() +
+                                      " (the first on the search path wins); remove or rename one of them");
+        }
+        continue;
       }
+      first_hit_.emplace(id, dir);
+      admit(id, dir, manifest_path, root_real, root_problems);
     }
   }
-  std::sort(catalog.modules.begin(), catalog.modules.end(),
-            [](const Module& a, const Module& b) { return a.id < b.id; });
-  return catalog;
+
+  Catalog finish() && {
+    std::sort(catalog_.modules.begin(), catalog_.modules.end(),
+              [](const Module& a, const Module& b) { return a.id < b.id; });
+    std::sort(catalog_.refused.begin(), catalog_.refused.end(),
+              [](const RefusedModule& a, const RefusedModule& b) { return a.id < b.id; });
+    return std::move(catalog_);
+  }
+
+ private:
+  static std::vector<fs::path> module_folders(const fs::path& root) {
+    std::vector<fs::path> dirs;
+    std::error_code ec;
+    fs::directory_iterator it(root, ec);
+    if (ec) return dirs;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      std::string name = it->path().filename().string();
+      if (name.empty() || name.front() == '.') continue;
+      if (!it->is_directory(ec)) continue;
+      dirs.push_back(it->path());
+    }
+    std::sort(dirs.begin(), dirs.end());
+    return dirs;
+  }
+
+  void admit(const std::string& id, const fs::path& dir, const fs::path& manifest_path, const fs::path& root_real,
+             const std::vector<trust::Problem>& root_problems) {
+    std::optional<Manifest> manifest;
+    std::optional<Error> invalid;
+    try {
+      manifest = load_manifest(manifest_path);
+    } catch (const Error& e) {
+      invalid = e;
+    }
+    auto problems = root_problems;
+    auto own = trust::check_module(dir, manifest_path, manifest ? &*manifest : nullptr, user_, root_real);
+    problems.insert(problems.end(), own.begin(), own.end());
+    bool replaces_builtin = id == default_provider_id && root_real != bundled_;
+    if (replaces_builtin && manifest && !manifest->overrides_builtin) {
+      problems.push_back({trust::Kind::shadows_builtin, dir,
+                          dir.string() + " would replace the builtin-filesystem shipped with homeboy",
+                          "Rename the folder and its manifest to another id, or add \"overrides_builtin\": true to " +
+                              manifest_path.string() + " to replace the shipped one on purpose."});
+    }
+    bool provider = manifest ? manifest->storage_provider.has_value()
+                             : may_declare_storage_provider(read_text(manifest_path));
+    if (!problems.empty()) {
+      refuse({id, dir, manifest_path, trust::untrusted(id, manifest_path, problems), provider});
+    } else if (invalid) {
+      Error reason = *invalid;
+      reason.with_hint("Fix " + manifest_path.string() + ".");
+      refuse({id, dir, manifest_path, std::move(reason), provider});
+    } else {
+      Module module{id, dir, manifest_path, std::move(*manifest), std::nullopt};
+      if (replaces_builtin) {
+        overridden_ = true;
+        if (!bundled_.empty()) {
+          fs::path shipped = bundled_ / id / (id + ".json");
+          if (fs::exists(shipped)) module.overrides = shipped;
+        }
+      }
+      catalog_.modules.push_back(std::move(module));
+    }
+  }
+
+  void refuse(RefusedModule refused) {
+    catalog_.warnings.push_back(refusal_warning(refused));
+    catalog_.refused.push_back(std::move(refused));
+  }
+
+  fs::path bundled_;
+  uid_t user_;
+  bool overridden_ = false;
+  std::map<std::string, fs::path, std::less<>> first_hit_;
+  Catalog catalog_;
+};
+
+}  // namespace
+
+Catalog discover(const std::vector<fs::path>& search_path, const fs::path& bundled) {
+  Discovery discovery(bundled);
+  for (const auto& root : search_path) discovery.walk(root);
+  return std::move(discovery).finish();
 }
 
 }  // namespace homeboy

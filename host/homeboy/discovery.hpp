@@ -1,6 +1,7 @@
 #pragma once
 // Where homeboy keeps its config and where it looks for modules (DESIGN.md section 4).
 
+#include "homeboy/error.hpp"
 #include "homeboy/manifest.hpp"
 
 #include <filesystem>
@@ -15,6 +16,8 @@ struct Module {
   std::filesystem::path dir;
   std::filesystem::path manifest_path;
   Manifest manifest;
+  // The shipped builtin-filesystem manifest this module replaces ("overrides_builtin": true).
+  std::optional<std::filesystem::path> overrides;
 
   bool is_storage_provider() const noexcept { return manifest.storage_provider.has_value(); }
 };
@@ -31,17 +34,38 @@ std::filesystem::path bundled_modules_dir();
 // $HOMEBOY_MODULE_PATH (colon list), <config>/modules, then the bundled folder.
 std::vector<std::filesystem::path> module_search_path(const std::filesystem::path& config_dir);
 
+// A module folder that is not used: its manifest is broken, or it fails the trust checks.
+// It still holds its id, so a later folder with the same id never takes its place.
+struct RefusedModule {
+  std::string id;
+  std::filesystem::path dir;
+  std::filesystem::path manifest_path;
+  Error reason;             // config.invalid_manifest or config.untrusted_module, with hints
+  bool possible_provider;   // it is, or (its manifest unreadable) may be, a storage provider
+};
+
 struct Catalog {
   std::vector<Module> modules;          // sorted by id; for each id the first hit on the search path
-  std::vector<std::string> warnings;    // broken manifests, each naming its file and problem
+  std::vector<RefusedModule> refused;   // sorted by id; first hits that cannot be used
+  std::vector<std::string> warnings;    // refusals, folders without manifest, shadowed duplicates
 
   const Module* find(std::string_view id) const noexcept;
+  const RefusedModule* find_refused(std::string_view id) const noexcept;
   std::vector<const Module*> storage_providers() const;
 };
 
-Catalog discover(const std::vector<std::filesystem::path>& search_path);
+// Walks the search path; for each id the first folder holding `<id>/<id>.json` decides,
+// loaded or refused. Every folder passes the trust checks (trust.hpp). Only `bundled` may
+// hold a builtin-filesystem, unless the manifest says "overrides_builtin": true.
+Catalog discover(const std::vector<std::filesystem::path>& search_path,
+                 const std::filesystem::path& bundled = bundled_modules_dir());
 
 // Loads one module folder (`<dir>/<basename>.json`). Throws config.invalid_manifest.
+// No trust checks: for validating a folder before it is installed.
 Module load_module(const std::filesystem::path& dir);
+
+// load_module, then the trust checks of a folder found on its own (its parents are checked
+// as ancestors). Throws config.invalid_manifest or config.untrusted_module.
+Module load_trusted_module(const std::filesystem::path& dir);
 
 }  // namespace homeboy

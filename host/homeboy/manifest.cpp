@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -60,6 +62,24 @@ class ManifestReader {
     return &v->get_object();
   }
 
+  // runtime.env: names only; the values come from the host's environment.
+  std::vector<std::string> variable_names(const json::value& value) const {
+    const auto* list = value.if_array();
+    if (!list) fail("\"runtime.env\" must be an array of variable names");
+    std::vector<std::string> names;
+    for (const auto& item : *list) {
+      std::string_view name = item.is_string() ? std::string_view(item.get_string()) : std::string_view();
+      bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
+                   std::all_of(name.begin(), name.end(),
+                               [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+      if (!valid) fail("\"runtime.env\" must hold variable names (letters, digits, _), not " + json::serialize(item));
+      if (name.starts_with("HOMEBOY_"))
+        fail("\"runtime.env\" may not name " + std::string(name) + ": the host sets the HOMEBOY_ variables itself");
+      names.emplace_back(name);
+    }
+    return names;
+  }
+
   Manifest read(const json::value& root) const {
     const auto* obj = root.if_object();
     if (!obj) fail("the manifest must be a JSON object");
@@ -83,6 +103,7 @@ class ManifestReader {
           fail("\"runtime.timeout_secs\" must be a number of seconds above 0 and at most 86400");
         m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
       }
+      if (const auto* env = field(*rt, "env")) m.runtime.env = variable_names(*env);
       if (m.runtime.executable) {
         try {
           split_command(*m.runtime.executable);
@@ -91,6 +112,7 @@ class ManifestReader {
         }
       }
     }
+    m.overrides_builtin = optional_bool(*obj, "overrides_builtin", "overrides_builtin");
     if (const auto* sp = optional_object(*obj, "storage_provider", "storage_provider")) {
       StorageProvider provider;
       provider.storage_type = required_string(*sp, "storage_type", "storage_provider.storage_type");
@@ -135,6 +157,14 @@ Manifest load_manifest(const std::filesystem::path& file) {
   std::ostringstream text;
   text << in.rdbuf();
   return parse_manifest(text.str(), file);
+}
+
+bool may_declare_storage_provider(std::string_view text) {
+  json::error_code ec;
+  json::value root = json::parse(text, ec);
+  if (ec || !root.is_object()) return true;
+  const auto* provider = root.get_object().if_contains("storage_provider");
+  return provider && !provider->is_null();
 }
 
 std::vector<std::string> split_command(std::string_view command) {

@@ -25,6 +25,7 @@ struct Runtime {
   bool persistent = false;
   Isolation isolation = Isolation::in_process;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::vector<std::string> env;           // names of host variables the module also gets
 };
 
 struct StorageProvider {
@@ -40,11 +41,16 @@ struct Manifest {
   std::string version;
   Runtime runtime;
   std::optional<StorageProvider> storage_provider;
+  bool overrides_builtin = false;  // may replace the shipped builtin-filesystem
 };
 
 // Throws config.invalid_manifest naming `file` and the problem.
 Manifest parse_manifest(std::string_view text, const std::filesystem::path& file);
 Manifest load_manifest(const std::filesystem::path& file);
+
+// Whether a manifest that failed to parse may still be meant as a storage provider: true
+// unless it is a JSON object without a "storage_provider" key.
+bool may_declare_storage_provider(std::string_view text);
 
 // Splits a manifest's `executable` into argv: whitespace separates words, single and
 // double quotes group, a backslash escapes the next character. No expansion of any kind.

@@ -147,10 +147,7 @@ struct ResultSink {
     if (!r.success) r.error_code = to_error_code(status);
     r.data = std::move(data);
     r.version = std::move(version);
-    if (event.operation == Operation::list && r.success) {
-      std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
-      r.entries = std::move(entries);
-    }
+    if (event.operation == Operation::list && r.success) r.entries = std::move(entries);  // the facade sorts
     return r;
   }
 };

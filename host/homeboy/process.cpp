@@ -84,7 +84,7 @@ void ignore_sigpipe_once() {
 
 std::vector<std::string> build_environment(const Command& command) {
   std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e) {
+  for (char** e = environ; command.inherit_environment && e && *e; ++e) {
     std::string_view entry(*e);
     auto eq = entry.find('=');
     std::string_view key = entry.substr(0, eq);

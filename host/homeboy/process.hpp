@@ -19,6 +19,7 @@ struct Command {
   std::vector<std::string> argv;  // argv[0] is an absolute or relative-to-cwd path, not looked up on PATH
   std::filesystem::path working_dir;
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the host's environment
+  bool inherit_environment = true;  // false: `env` is the child's whole environment
 };
 
 struct ProcessOutcome {

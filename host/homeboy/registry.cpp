@@ -2,6 +2,7 @@
 
 #include "homeboy/native_transport.hpp"
 #include "homeboy/subprocess_transport.hpp"
+#include "homeboy/trust.hpp"
 
 #include <boost/json.hpp>
 
@@ -9,9 +10,50 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 
 namespace homeboy {
+
+namespace {
+
+// Selection fails closed: a broken module that is (or may be) a provider is never passed
+// over for another one, which would send the user's data somewhere else without a word.
+Error broken_provider(const std::vector<const RefusedModule*>& broken, const fs::path& config_dir, bool pinned) {
+  fs::path settings = config_dir / "homeboy.json";
+  std::string message;
+  if (pinned) {
+    message = "the storage provider picked in " + settings.string() + ", '" + broken.front()->id +
+              "', cannot be used: " + broken.front()->reason.what();
+  } else {
+    message = std::to_string(broken.size()) + (broken.size() == 1 ? " module that is" : " modules that are") +
+              " or may be a storage provider cannot be used, so homeboy will not pick a provider on its own: ";
+    for (std::size_t i = 0; i < broken.size(); ++i) message += (i ? "; " : "") + std::string(broken[i]->reason.what());
+  }
+  boost::json::array modules;
+  std::vector<std::string> hints;
+  for (const auto* r : broken) {
+    modules.emplace_back(boost::json::object{{"id", r->id},
+                                             {"manifest_path", r->manifest_path.string()},
+                                             {"code", r->reason.code()},
+                                             {"problem", r->reason.what()},
+                                             {"possible_provider", r->possible_provider}});
+    hints.insert(hints.end(), r->reason.hints().begin(), r->reason.hints().end());
+    if (pinned) continue;
+    if (r->dir.parent_path().lexically_normal() == (config_dir / "modules").lexically_normal())
+      hints.push_back("Or remove it: homeboy module uninstall " + r->id + " --force");
+    else
+      hints.push_back("Or take " + r->dir.string() + " off the search path (remove it, or change HOMEBOY_MODULE_PATH).");
+  }
+  hints.push_back(pinned ? "Or pick another provider: set \"storage\" in " + settings.string() + "."
+                         : "Or pick the provider yourself: set \"storage\": \"<module-id>\" in " + settings.string() +
+                               ".");
+  return Error("config.broken_provider", std::move(message), ExitCode::invalid,
+               {{"modules", std::move(modules)}, {"pinned", pinned}}, std::move(hints));
+}
+
+}  // namespace
 
 TransportPreference transport_preference_from_env() {
   const char* v = std::getenv("HOMEBOY_STORAGE_TRANSPORT");
@@ -52,6 +94,7 @@ Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
     return list;
   };
   if (auto picked = configured_provider(config_dir)) {
+    if (const RefusedModule* refused = catalog.find_refused(*picked)) throw broken_provider({refused}, config_dir, true);
     const Module* module = catalog.find(*picked);
     if (!module || !module->is_storage_provider()) {
       std::string what = module ? "is not a storage provider" : "is not installed";
@@ -63,6 +106,10 @@ Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
     }
     return {module, "config"};
   }
+  std::vector<const RefusedModule*> broken;
+  for (const auto& r : catalog.refused)
+    if (r.possible_provider) broken.push_back(&r);
+  if (!broken.empty()) throw broken_provider(broken, config_dir, false);
   std::vector<const Module*> others;
   for (const auto* m : providers)
     if (m->id != default_provider_id) others.push_back(m);
@@ -112,6 +159,9 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
                          "module '" + module.id + "' has no runtime.library, so it cannot run natively",
                          {{"module", module.id}})
         .with_hint("Unset HOMEBOY_STORAGE_TRANSPORT to use its executable.");
+  // Also when the module did not come through discovery: never load a library from elsewhere.
+  if (auto problems = trust::check_library(module.dir, *runtime.library, ::geteuid()); !problems.empty())
+    throw trust::untrusted(module.id, module.manifest_path, problems);
   try {
     return std::make_unique<Storage>(std::move(info), open_native(module, config_dir));
   } catch (const NativeLoadError& e) {

@@ -23,6 +23,8 @@ struct Selection {
 
 // DESIGN.md section 4: `storage` in <config>/homeboy.json picks; otherwise the providers
 // other than builtin-filesystem are counted (0 -> default, 1 -> it, 2+ -> config.multiple_providers).
+// Fails closed with config.broken_provider when the picked module is refused, or (without a
+// pick) when any refused module is or may be a provider.
 Selection select_provider(const Catalog& catalog, const std::filesystem::path& config_dir);
 
 // The `storage` key of <config>/homeboy.json, read with plain file I/O (it bootstraps storage).

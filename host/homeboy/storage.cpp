@@ -140,18 +140,26 @@ Error failure_error(const Response& response, const Event& event, std::string_vi
 Storage::Storage(ProviderInfo provider, std::unique_ptr<Transport> transport)
     : provider_(std::move(provider)), transport_(std::move(transport)) {}
 
+namespace {
+
+// What the host does with every validated answer, whoever gave it: entries sorted by path
+// in byte order (providers may list in any order), content held to the limit.
+void settle(Response& r) {
+  if (r.entries)
+    std::sort(r.entries->begin(), r.entries->end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  if (r.data && r.data->size() > limits::content_bytes)
+    r = Response::failure(ErrorCode::too_large,
+                          "the content is larger than the " + std::to_string(limits::content_bytes >> 20) + " MiB limit");
+}
+
+}  // namespace
+
 Response Storage::send_checked(const Event& event) {
   Response response = transport_->send(event);
   contract::validate_response(response, event, {provider_.module_id});
-  auto oversized = [](const Response& r) { return r.data && r.data->size() > limits::content_bytes; };
-  if (oversized(response))
-    return Response::failure(ErrorCode::too_large, "the content is larger than the " +
-                                                       std::to_string(limits::content_bytes >> 20) + " MiB limit");
+  settle(response);
   if (response.results)
-    for (auto& r : *response.results)
-      if (oversized(r))
-        r = Response::failure(ErrorCode::too_large,
-                              "the content is larger than the " + std::to_string(limits::content_bytes >> 20) + " MiB limit");
+    for (auto& r : *response.results) settle(r);
   return response;
 }
 

@@ -1,12 +1,24 @@
 #include "homeboy/subprocess_transport.hpp"
 
 #include "homeboy/text.hpp"
+#include "homeboy/trust.hpp"
 
 #include <boost/json/serialize.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <string>
+
+extern char** environ;
 
 namespace homeboy {
 
@@ -45,6 +57,28 @@ contract::Capabilities module_capabilities(const Module& module) {
   return module.manifest.storage_provider ? module.manifest.storage_provider->capabilities : contract::Capabilities{};
 }
 
+// Host variables every module gets besides PATH and LC_* (docs/security.md).
+constexpr std::array<std::string_view, 6> passed_variables{"HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"};
+
+// <config>/run, made private (0700) to the user: where provider configs are handed over.
+std::filesystem::path private_folder(const std::filesystem::path& config_dir) {
+  std::filesystem::path dir = config_dir / "run";
+  std::error_code ec;
+  std::filesystem::create_directories(config_dir.parent_path(), ec);
+  ::mkdir(config_dir.c_str(), 0700);  // a new config folder is the user's alone
+  ::mkdir(dir.c_str(), 0700);
+  struct stat st {};
+  bool ours = ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid();
+  if (ours && (st.st_mode & 077) != 0) ours = ::chmod(dir.c_str(), 0700) == 0;
+  if (!ours)
+    throw errors::config("config.unsafe_private_folder",
+                         dir.string() + " must be a folder owned by the user and private to them (mode 0700); "
+                                        "homeboy hands provider configs to modules there",
+                         {{"path", dir.string()}})
+        .with_hint("Remove it (homeboy creates it again): rm -r " + trust::shell_quote(dir.string()));
+  return dir;
+}
+
 }  // namespace
 
 void check_transportable(const contract::Event& event, const contract::Capabilities& capabilities,
@@ -79,26 +113,94 @@ Command module_command(const Module& module, const std::filesystem::path& config
                 ExitCode::failure, {{"module", module.id}});
   Command command;
   command.argv = split_command(*executable);
-  auto resolved = find_executable(command.argv[0], module.dir);
-  if (!resolved)
+  auto located = trust::locate_executable(command.argv[0], module.dir, ::geteuid());
+  if (!located.problems.empty()) throw trust::untrusted(module.id, module.manifest_path, located.problems);
+  if (!located.path)
     throw Error("storage.provider_unavailable",
                 "module '" + module.id + "': executable '" + command.argv[0] +
-                    "' is neither in the module folder nor on PATH",
+                    "' is neither in the module folder nor in /usr/local/bin, /usr/bin or /bin",
                 ExitCode::failure, {{"module", module.id}, {"executable", command.argv[0]}},
                 {"Install the program the module needs, or fix runtime.executable in " +
                  module.manifest_path.string() + "."});
-  command.argv[0] = resolved->string();
+  command.argv[0] = located.path->string();
   command.argv.emplace_back(mode_flag);
   command.working_dir = module.dir;
-  std::string provider_config = module.manifest.storage_provider
-                                    ? boost::json::serialize(module.manifest.storage_provider->config)
-                                    : std::string("{}");
-  command.env = {{"HOMEBOY_MODULE_ID", module.id},
-                 {"HOMEBOY_MODULE_DIR", module.dir.string()},
-                 {"HOMEBOY_CONFIG_DIR", config_dir.string()},
-                 {"HOMEBOY_STORAGE_CONFIG", provider_config},
-                 {"HOMEBOY_CONTRACT_VERSION", std::to_string(contract::version)}};
+  command.env = module_environment(module, config_dir);
+  command.inherit_environment = false;
   return command;
+}
+
+std::vector<std::pair<std::string, std::string>> module_environment(const Module& module,
+                                                                    const std::filesystem::path& config_dir) {
+  std::map<std::string, std::string, std::less<>> env{{"PATH", std::string(trust::system_path)}};
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = entry.substr(0, eq);
+    if (name.starts_with("LC_") || std::find(passed_variables.begin(), passed_variables.end(), name) != passed_variables.end())
+      env[std::string(name)] = entry.substr(eq + 1);
+  }
+  for (const auto& name : module.manifest.runtime.env)
+    if (const char* value = std::getenv(name.c_str())) env[name] = value;
+
+  std::string config = module.manifest.storage_provider
+                           ? boost::json::serialize(module.manifest.storage_provider->config)
+                           : std::string("{}");
+  env["HOMEBOY_MODULE_ID"] = module.id;
+  env["HOMEBOY_MODULE_DIR"] = module.dir.string();
+  env["HOMEBOY_CONFIG_DIR"] = config_dir.string();
+  env["HOMEBOY_CONTRACT_VERSION"] = std::to_string(contract::version);
+  env["HOMEBOY_STORAGE_CONFIG_FILE"] = provider_config_file(config_dir, module.id, config).string();
+  if (config.size() <= max_config_in_environment) env["HOMEBOY_STORAGE_CONFIG"] = std::move(config);
+  return {env.begin(), env.end()};
+}
+
+std::filesystem::path provider_config_file(const std::filesystem::path& config_dir, const std::string& module_id,
+                                           const std::string& config) {
+  namespace fs = std::filesystem;
+  fs::path dir = private_folder(config_dir);
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a: a name per content, not a secret
+  for (unsigned char c : config) hash = (hash ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  std::string prefix = "storage-config-" + module_id + "-";
+  std::string name = prefix + hex + ".json";
+  fs::path file = dir / name;
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+      (st.st_mode & 077) == 0 && static_cast<std::size_t>(st.st_size) == config.size())
+    return file;  // written by an earlier run
+
+  auto fail = [&](const std::string& what) {
+    return Error("storage.provider_unavailable",
+                 "cannot hand module '" + module_id + "' its provider config: " + what + " (" + std::strerror(errno) + ")",
+                 ExitCode::failure, {{"module", module_id}, {"path", file.string()}});
+  };
+  std::string temp = (dir / ("." + name + ".XXXXXX")).string();
+  int fd = ::mkstemp(temp.data());  // 0600
+  if (fd < 0) throw fail("cannot create a file in " + dir.string());
+  std::size_t done = 0;
+  while (done < config.size()) {
+    ssize_t n = ::write(fd, config.data() + done, config.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 || done != config.size() || ::rename(temp.c_str(), file.c_str()) != 0) {
+    int error = errno;
+    ::unlink(temp.c_str());
+    errno = error;
+    throw fail("cannot write " + file.string());
+  }
+  // An older config of the same module may hold a secret since changed: remove it.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string other = entry.path().filename().string();
+    bool same_module = other.size() == name.size() && other.starts_with(prefix) && other.ends_with(".json");
+    if (same_module && other != name) fs::remove(entry.path(), ec);
+  }
+  return file;
 }
 
 std::chrono::milliseconds module_timeout(const Module& module) {

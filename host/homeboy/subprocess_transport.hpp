@@ -11,9 +11,24 @@
 
 namespace homeboy {
 
-// How a module is started: argv resolved in its folder, its folder as working directory,
-// and the HOMEBOY_* environment it is promised (docs/module-authoring.md).
+// How a module is started: argv[0] found as trust.hpp allows, its folder as working
+// directory, and module_environment() as its whole environment (docs/module-authoring.md).
+// Throws config.untrusted_module for an executable it may not run.
 Command module_command(const Module& module, const std::filesystem::path& config_dir, std::string_view mode_flag);
+
+// Larger provider configs reach the module only through HOMEBOY_STORAGE_CONFIG_FILE.
+inline constexpr std::size_t max_config_in_environment = 64 * 1024;
+
+// The minimal environment (docs/security.md): PATH (system_path), HOME, USER, LOGNAME, LANG,
+// LC_*, TZ and TMPDIR from the host, the variables named in runtime.env, and the HOMEBOY_*
+// variables a module is promised.
+std::vector<std::pair<std::string, std::string>> module_environment(const Module& module,
+                                                                    const std::filesystem::path& config_dir);
+
+// Writes `config` to a 0600 file in <config_dir>/run (0700), named by module and content so
+// later runs reuse it, removes older configs of that module, and returns the path.
+std::filesystem::path provider_config_file(const std::filesystem::path& config_dir, const std::string& module_id,
+                                           const std::string& config);
 
 // runtime.timeout_secs, unless HOMEBOY_STORAGE_TIMEOUT_SECS overrides it.
 std::chrono::milliseconds module_timeout(const Module& module);

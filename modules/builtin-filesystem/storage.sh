@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# builtin-filesystem: homeboy's default storage module as a script (bash + jq).
+# builtin-filesystem: homeboy's default storage module as a script (bash, coreutils, jq).
 # Reads one JSON event on stdin and writes one JSON response on stdout
-# (docs/storage-contract.md). Content travels byte for byte: jq decodes it into the file
-# (or bash writes it with printf '%s', never echo) and jq encodes the file into the answer.
-# A batch runs in this one process without a process per operation.
+# (docs/storage-contract.md). It follows the same rules as the native plugin, so both
+# can serve the same folders at once:
+#   - content is bytes: it arrives as "content" (text) or "content_base64", is written with
+#     printf '%s' or base64 -d (never echo), and goes back as "data" or "data_base64";
+#   - every change to a folder holds an exclusive flock on the folder, and goes through the
+#     folder's one temp file, .homeboy-tmp (never listed): created with the target's mode,
+#     filled, given a fresh modification time, renamed into place; whatever a killed writer
+#     left there is removed by the next write;
+#   - a version is "<inode>-<size>-<mtime with nanoseconds>"; a read reports it, a write or
+#     delete may require it (if_version) or require the path to be absent (if_absent);
+#   - a batch runs strictly in order: a read sees every earlier write and delete.
 set -uo pipefail
-export LC_ALL=C  # byte-order sorting for `list`
+export LC_ALL=C  # byte-order sorting and byte-wise string handling
+
+temp_name=.homeboy-tmp
+stat_version='%i-%s-%.9Y'
+initial_umask=$(umask)
+my_gid=
 
 # --- answers, built in bash: every helper leaves its answer in REPLY -------------------
 
@@ -39,6 +52,33 @@ normalize() {  # normalize PATH -> REPLY: trailing slashes stripped, "/" kept
   while [[ ${#REPLY} -gt 1 && $REPLY == */ ]]; do REPLY=${REPLY%/}; done
 }
 
+# --- folder locks and durability ---------------------------------------------------------
+
+locked_dir= lock_fd=
+lock_folder() {  # lock_folder DIR: an exclusive flock on DIR, held until another folder is locked
+  [[ -n $locked_dir && $locked_dir == "$1" ]] && return 0
+  unlock_folder
+  exec {lock_fd}<"$1" || return 1
+  if ! flock -x "$lock_fd"; then
+    exec {lock_fd}<&-
+    return 1
+  fi
+  locked_dir=$1
+}
+unlock_folder() {
+  [[ -n $locked_dir ]] && exec {lock_fd}<&-
+  locked_dir=
+}
+
+declare -A changed_dirs=()
+changed_files=()
+sync_changes() {  # fsync every file written and every folder changed, in one process
+  ((${#changed_files[@]} + ${#changed_dirs[@]})) || return 0
+  sync -- "${changed_files[@]}" "${!changed_dirs[@]}" 2>/dev/null
+  changed_files=()
+  changed_dirs=()
+}
+
 # --- operations ------------------------------------------------------------------------
 
 check_readable() {  # check_readable PATH -> REPLY: a failure, or empty when it can be read
@@ -46,171 +86,310 @@ check_readable() {  # check_readable PATH -> REPLY: a failure, or empty when it 
   REPLY=
   if [[ ! -e $path ]]; then failure not_found "no such file: $path"
   elif [[ -d $path ]]; then failure invalid_argument "is a folder, not a file: $path"
+  elif [[ ! -f $path ]]; then failure invalid_argument "is not a regular file (a device, FIFO or socket): $path"
   elif [[ ! -r $path ]]; then failure permission_denied "cannot read $path: permission denied"
   fi
 }
 
-op_read() {  # op_read PATH
-  check_readable "$1"
-  [[ -n $REPLY ]] && return
-  REPLY=$(jq -cRs '{success:true, data:.}' <"$1") || failure io_error "cannot read $1"
-}
-
-# write_file PATH (string TEXT | filter JQ_FILTER_ON_EVENT)
+# write_file PATH SOURCE CONTENT CONDITION WANTED_VERSION
+#   SOURCE: text (CONTENT is the bytes), base64 (CONTENT is base64), filter (CONTENT is a jq
+#   filter on the event, for content holding NUL bytes, which a bash string cannot)
+#   CONDITION: "", version or absent
 write_file() {
-  local path=$1 source=$2 dir name tmp attempt
+  local path=$1 source=$2 content=$3 condition=$4 wanted=$5 dir name tmp resolved
+  local dir_mode= mode= uid= gid= current=
+  if [[ -L $path ]]; then
+    resolved=$(realpath -e -- "$path" 2>/dev/null) || {
+      failure invalid_argument "is a symbolic link to a missing file: $path"
+      return
+    }
+    path=$resolved
+  fi
   dir=${path%/*}
   [[ -z $dir ]] && dir=/
   name=${path##*/}
   if [[ -z $name ]]; then failure invalid_argument "not a file path: $path"; return; fi
   if [[ ! -d $dir ]]; then failure not_found "folder does not exist: $dir"; return; fi
   if [[ -d $path ]]; then failure invalid_argument "is a folder, not a file: $path"; return; fi
-  # A unique temp file in the same folder, then an atomic rename: concurrent writers never
-  # collide and readers see the old or the new content. noclobber makes bash open the temp
-  # file with O_EXCL, so the name is ours alone without spawning mktemp.
-  tmp=
+  if ! lock_folder "$dir"; then
+    if [[ -r $dir ]]; then failure io_error "cannot lock folder $dir"
+    else failure permission_denied "cannot open folder $dir: permission denied"; fi
+    return
+  fi
+  # One stat for the folder's mode and, when the file exists, its mode, owner and version.
+  {
+    read -r dir_mode _
+    read -r mode uid gid current
+  } < <(stat -c "%a %u %g $stat_version" -- "$dir" "$path" 2>/dev/null)
+  case $condition in
+    absent) if [[ -n $current ]]; then failure conflict "already exists: $path"; return; fi ;;
+    version)
+      if [[ -z $current ]]; then failure conflict "was deleted since version $wanted: $path"; return; fi
+      if [[ $current != "$wanted" ]]; then
+        failure conflict "changed since version $wanted (now $current): $path"
+        return
+      fi
+      ;;
+  esac
+  tmp=$dir/$temp_name
+  # We hold the folder's lock: a temp file here was left by a writer that was killed.
+  [[ -e $tmp || -L $tmp ]] && rm -f -- "$tmp"
+  # The temp file is created with the target's permissions (0600 for a new file in a private
+  # folder) before any byte is written, through the umask; set-ID bits are never carried.
+  local wanted_mode
+  if [[ -n $mode ]]; then wanted_mode=$((8#$mode & 0777))
+  elif (((8#$dir_mode & 077) == 0)); then wanted_mode=8#600
+  else wanted_mode=$((0666 & ~8#$initial_umask))
+  fi
+  printf -v REPLY '%o' $((0777 & ~wanted_mode))
+  umask "$REPLY"
   set -C
-  for attempt in 1 2 3 4 5; do
-    tmp="$dir/.$name.tmp.$$.$RANDOM$RANDOM"
-    { : >"$tmp"; } 2>/dev/null && break
-    tmp=
-  done
+  { : >"$tmp"; } 2>/dev/null
+  local created=$?
   set +C
-  if [[ -z $tmp ]]; then
+  umask "$initial_umask"
+  if ((created != 0)); then
     if [[ -w $dir ]]; then failure io_error "cannot create a temp file in $dir"
     else failure permission_denied "cannot write in $dir: permission denied"; fi
     return
   fi
-  local written=0
-  if [[ $source == string ]]; then
-    printf '%s' "$3" >|"$tmp" && written=1
-  else
-    jq -j "$3" <<<"$event" >|"$tmp" && written=1
+  if [[ -n $uid ]]; then
+    [[ -z $my_gid ]] && my_gid=$(id -g)
+    if [[ $uid != "$EUID" || $gid != "$my_gid" ]]; then
+      chown "$uid:$gid" -- "$tmp" 2>/dev/null || chgrp "$gid" -- "$tmp" 2>/dev/null
+    fi
   fi
-  [[ $written == 1 && -e $path ]] && chmod --reference="$path" "$tmp" 2>/dev/null
-  if [[ $written != 1 ]] || ! mv -f "$tmp" "$path"; then
-    rm -f "$tmp"
-    failure io_error "cannot write $path"
+  local written=0
+  case $source in
+    text) printf '%s' "$content" >|"$tmp" && written=1 ;;
+    base64) base64 -d <<<"$content" >|"$tmp" 2>/dev/null && written=1 ;;
+    filter) jq -j "$content" <<<"$event" >|"$tmp" && written=1 ;;
+  esac
+  if [[ $written != 1 ]] || ! touch -m -d "@$EPOCHREALTIME" -- "$tmp" || ! mv -f -- "$tmp" "$path"; then
+    rm -f -- "$tmp"
+    if [[ $source == base64 && $written != 1 ]]; then failure invalid_argument "content_base64 is not valid base64"
+    else failure io_error "cannot write $path"; fi
+    return
+  fi
+  changed_files+=("$path")
+  changed_dirs[$dir]=1
+  succeeded
+}
+
+op_list() {  # op_list PATH: entries built in bash, so a folder of any size lists
+  local path=$1 entry prefix out=
+  if [[ ! -e $path ]]; then REPLY='{"success":true,"entries":[]}'; return; fi
+  if [[ ! -d $path ]]; then failure invalid_argument "is a file, not a folder: $path"; return; fi
+  if [[ ! -r $path || ! -x $path ]]; then failure permission_denied "cannot list $path: permission denied"; return; fi
+  prefix=${path%/}
+  shopt -s nullglob dotglob
+  for entry in "$prefix"/*; do
+    [[ ${entry##*/} == "$temp_name" ]] && continue
+    json_string "$entry"
+    if [[ -d $entry ]]; then out+=",{\"path\":$REPLY,\"is_directory\":true}"
+    else out+=",{\"path\":$REPLY,\"is_directory\":false}"; fi
+  done
+  shopt -u nullglob dotglob
+  REPLY="{\"success\":true,\"entries\":[${out:1}]}"
+}
+
+op_delete() {  # op_delete PATH IS_DIRECTORY CONDITION WANTED_VERSION
+  local path=$1 is_dir=$2 condition=$3 wanted=$4 dir current
+  if [[ ! -e $path && ! -L $path ]]; then failure not_found "no such file or folder: $path"; return; fi
+  dir=${path%/*}
+  [[ -z $dir ]] && dir=/
+  if ! lock_folder "$dir"; then failure permission_denied "cannot open folder $dir"; return; fi
+  if [[ -d $path && ! -L $path ]]; then
+    if [[ $is_dir != true ]]; then
+      failure invalid_argument "is a folder: $path (delete it with its contents: is_directory, or --recursive)"
+      return
+    fi
+    if [[ -n $condition ]]; then failure invalid_argument "a folder has no version: $path"; return; fi
+    if [[ $path == / ]]; then failure invalid_argument "refusing to delete the root folder"; return; fi
+    rm -rf -- "$path" || { failure io_error "cannot delete $path"; return; }
+  else
+    if [[ $condition == version ]]; then
+      current=$(stat -c "$stat_version" -- "$path" 2>/dev/null)
+      if [[ $current != "$wanted" ]]; then
+        failure conflict "changed since version $wanted (now ${current:-deleted}): $path"
+        return
+      fi
+    fi
+    rm -f -- "$path" || { failure io_error "cannot delete $path"; return; }
+  fi
+  changed_dirs[$dir]=1
+  succeeded
+}
+
+op_ensure_dir() {  # op_ensure_dir PATH: a folder made inside a private folder is private too
+  local path=$1 parent current=
+  if [[ -d $path ]]; then succeeded; return; fi
+  if [[ -e $path ]]; then failure conflict "a file is in the way: $path"; return; fi
+  parent=${path%/*}
+  while [[ -n $parent && ! -d $parent ]]; do parent=${parent%/*}; done
+  [[ -z $parent ]] && parent=/
+  read -r current < <(stat -c '%a' -- "$parent" 2>/dev/null)
+  (((8#${current:-755} & 077) == 0)) && umask 077
+  mkdir -p -- "$path" 2>/dev/null
+  local made=$?
+  umask "$initial_umask"
+  if ((made != 0)); then
+    if [[ -e $path && ! -d $path ]]; then failure conflict "a file is in the way: $path"
+    else failure io_error "cannot create folder $path"; fi
     return
   fi
   succeeded
 }
 
-op_list() {  # op_list PATH
-  local path=$1 entry
-  if [[ ! -e $path ]]; then REPLY='{"success":true,"entries":[]}'; return; fi
-  if [[ ! -d $path ]]; then failure invalid_argument "is a file, not a folder: $path"; return; fi
-  local -a args=()
-  shopt -s nullglob dotglob
-  for entry in "${path%/}"/*; do
-    if [[ -d $entry ]]; then args+=("$entry" d); else args+=("$entry" f); fi
-  done
-  shopt -u nullglob dotglob
-  REPLY=$(jq -cn '{success:true, entries:[$ARGS.positional as $a | range(0; $a|length; 2) | {path:$a[.], is_directory:($a[.+1]=="d")}]}' \
-    --args "${args[@]}")
-}
+# --- one event -------------------------------------------------------------------------
 
-op_delete() {  # op_delete PATH IS_DIRECTORY
-  local path=$1 is_dir=$2
-  if [[ ! -e $path && ! -L $path ]]; then failure not_found "no such file or folder: $path"; return; fi
-  if [[ -d $path && ! -L $path ]]; then
-    if [[ $is_dir != true ]]; then
-      failure invalid_argument "is a folder: $path (set is_directory to delete it with its contents)"
-      return
-    fi
-    if [[ $path == / ]]; then failure invalid_argument "refusing to delete the root folder"; return; fi
-    rm -rf -- "$path" || { failure io_error "cannot delete $path"; return; }
-  else
-    rm -f -- "$path" || { failure io_error "cannot delete $path"; return; }
-  fi
-  succeeded
-}
+event=$(cat)
+if [[ -z $event ]]; then echo "builtin-filesystem: no event on stdin" >&2; exit 2; fi
 
-op_ensure_dir() {  # op_ensure_dir PATH
-  local path=$1
-  if [[ -d $path ]]; then succeeded; return; fi
-  if [[ -e $path ]]; then failure conflict "a file is in the way: $path"; return; fi
-  mkdir -p -- "$path" 2>/dev/null || { failure io_error "cannot create folder $path"; return; }
-  succeeded
-}
+# Each operation as shell words: op, path, is_directory, content kind (text, base64, or
+# nul: text holding NUL bytes), condition (version, absent or nothing), wanted version.
+read_ops='(@sh "\(.operation // "") \(.path // "") \(.is_directory // false) \(if has("content_base64") then "base64" elif (.content // "" | tostring | test("\u0000")) then "nul" else "text" end) \(if .if_absent == true then "absent" elif (.if_version // null) != null then "version" else "" end) \(.if_version // "" | tostring)")'
 
-# dispatch OP PATH IS_DIRECTORY CONTENT_FILTER -> REPLY
-dispatch() {
+# run_op OP PATH IS_DIR KIND CONDITION WANTED CONTENT CONTENT_FILTER -> REPLY
+run_op() {
   normalize "$2"
   local path=$REPLY
   if [[ $path != /* ]]; then failure invalid_argument "path must be absolute: $path"; return; fi
   case $1 in
-    read) op_read "$path" ;;
-    write) write_file "$path" filter "$4" ;;
+    write)
+      case $4 in
+        base64) write_file "$path" base64 "$7" "$5" "$6" ;;
+        nul) write_file "$path" filter "$8" "$5" "$6" ;;
+        *) write_file "$path" text "$7" "$5" "$6" ;;
+      esac
+      ;;
     list) op_list "$path" ;;
-    delete) op_delete "$path" "$3" ;;
+    delete) op_delete "$path" "$3" "$5" "$6" ;;
     ensure_dir) op_ensure_dir "$path" ;;
     *) failure unsupported "unknown operation: $1" ;;
   esac
 }
 
-event=$(cat)
-if [[ -z $event ]]; then echo "builtin-filesystem: no event on stdin" >&2; exit 2; fi
-
-eval "$(jq -r '@sh "op=\(.operation // "") path=\(.path // "") is_dir=\(.is_directory // false) count=\(.operations // [] | length)"' <<<"$event")" \
+op= path= is_dir= kind= condition= wanted=
+eval "$(jq -r "$read_ops"' + " \(.operations // [] | length)" | "set -- " + .' <<<"$event")" \
   || { echo "builtin-filesystem: the event is not valid JSON" >&2; exit 2; }
+op=$1 path=$2 is_dir=$3 kind=$4 condition=$5 wanted=$6 count=$7
+
+if [[ $op == read ]]; then
+  # Straight to stdout: base64 carries any bytes, and the version is taken before the
+  # content, so it is never newer than what was read.
+  normalize "$path"
+  path=$REPLY
+  check_readable "$path"
+  if [[ -n $REPLY ]]; then printf '%s\n' "$REPLY"; exit 0; fi
+  version=$(stat -c "$stat_version" -- "$path" 2>/dev/null) || { failure io_error "cannot read $path"; printf '%s\n' "$REPLY"; exit 0; }
+  printf '{"success":true,"version":"%s","data_base64":"' "$version"
+  base64 -w0 -- "$path" || exit 1
+  printf '"}\n'
+  exit 0
+fi
 
 if [[ $op != batch ]]; then
-  dispatch "$op" "$path" "$is_dir" '.content'
+  content=
+  if [[ $op == write && $kind != nul ]]; then
+    content=$(jq -j 'if has("content_base64") then .content_base64 else .content end' <<<"$event"; printf x)
+    content=${content%x}
+  fi
+  run_op "$op" "$path" "$is_dir" "$kind" "$condition" "$wanted" "$content" '.content'
+  unlock_folder
+  sync_changes
   printf '%s\n' "$REPLY"
   exit 0
 fi
 
-# --- batch: one jq call lists the operations, one hands over every write's content, and
-# one per chunk of results reads every file to return (--rawfile): a batch of 1,000 reads
-# costs four processes, not a thousand.
+# --- batch: strictly in order, without a process per operation. Reads are gathered and
+# answered together (one stat, one grep and one jq for up to 500 of them), but every
+# change waits until the reads before it are answered, so a read never sees a later write.
 
-flush_chunk() {  # prints the pending results, letting jq read the files they name
-  ((${#pending[@]})) || return 0
-  local program='[' i out
-  for ((i = 0; i < ${#pending[@]}; i++)); do
-    ((i > 0)) && program+=','
-    program+=${pending[i]}
-  done
-  program+=']'
-  if ! out=$(jq -cn "${rawfiles[@]}" -f /dev/fd/3 3<<<"$program"); then
-    echo "builtin-filesystem: could not assemble the batch results" >&2
-    exit 1
+pending=() reads=() read_index=() printed=0
+flush_reads() {  # answers the gathered reads, then prints every result held so far
+  if ((${#reads[@]})); then
+    local -a versions=() rawfiles=() binary=()
+    local versions_text i j program
+    # Versions first: a version is never newer than the content read after it.
+    versions_text=$(stat --printf "$stat_version\n" -- "${reads[@]}" 2>/dev/null)
+    mapfile -t versions <<<"$versions_text"
+    if ((${#versions[@]} != ${#reads[@]})); then  # one vanished meanwhile: ask one by one
+      versions=()
+      for ((i = 0; i < ${#reads[@]}; i++)); do versions+=("$(stat -c "$stat_version" -- "${reads[i]}" 2>/dev/null)"); done
+    fi
+    # Files that are not UTF-8 go back as base64; jq would replace their bytes.
+    declare -A not_utf8=()
+    while IFS= read -r -d '' j; do not_utf8[$j]=1; done < <(LC_ALL=C.UTF-8 grep -laxvZ '.*' -- "${reads[@]}" 2>/dev/null)
+    for ((i = 0; i < ${#reads[@]}; i++)); do
+      j=${read_index[i]}
+      if [[ -z ${versions[i]} ]]; then  # it vanished between its check and now
+        failure not_found "no such file: ${reads[i]}"
+        pending[j]=$REPLY
+        all_ok=false
+      elif [[ -n ${not_utf8[${reads[i]}]:-} ]]; then
+        pending[j]="{\"success\":true,\"version\":\"${versions[i]}\",\"data_base64\":\"$(base64 -w0 -- "${reads[i]}")\"}"
+      else
+        rawfiles+=(--rawfile "r$j" "${reads[i]}")
+        pending[j]="{success:true,version:\"${versions[i]}\",data:\$r$j}"
+      fi
+    done
+    reads=() read_index=()
+    if ((${#rawfiles[@]})); then
+      program='['
+      for ((i = 0; i < ${#pending[@]}; i++)); do
+        ((i > 0)) && program+=','
+        program+=${pending[i]}
+      done
+      program+=']'
+      local out
+      if ! out=$(jq -cn "${rawfiles[@]}" -f /dev/fd/3 3<<<"$program"); then
+        echo "builtin-filesystem: could not assemble the batch results" >&2
+        exit 1
+      fi
+      ((printed > 0)) && printf ','
+      printf '%s' "${out:1:${#out}-2}"
+      printed=$((printed + ${#pending[@]}))
+      pending=()
+      return 0
+    fi
   fi
+  ((${#pending[@]})) || return 0
+  local IFS=,
   ((printed > 0)) && printf ','
-  printf '%s' "${out:1:${#out}-2}"
+  printf '%s' "${pending[*]}"
   printed=$((printed + ${#pending[@]}))
   pending=()
-  rawfiles=()
 }
 
-# Operations: op, path, is_directory, and whether the content holds a NUL (which a bash
-# string cannot: such a write takes its content from jq directly).
-mapfile -d '' -t ops < <(jq -j '.operations[] | (@sh "\(.operation // "") \(.path // "") \(.is_directory // false) \(.content // "" | tostring | test("\u0000"))") + "\u0000"' <<<"$event")
-mapfile -d '' -t contents < <(jq -j '.operations[] | select(.operation == "write") | (.content // "" | tostring) + "\u0000"' <<<"$event")
-pending=() rawfiles=() printed=0 writes=0 all_ok=true
+mapfile -d '' -t ops < <(jq -j '.operations[] | '"$read_ops"' + "\u0000"' <<<"$event")
+mapfile -d '' -t contents < <(jq -j '.operations[] | select(.operation == "write") | (.content_base64 // .content // "" | tostring) + "\u0000"' <<<"$event")
+writes=0 all_ok=true
 printf '{"success":true,"results":['
 for ((i = 0; i < count; i++)); do
   eval "set -- ${ops[i]}"
-  normalize "$2"
-  target=$REPLY
-  if [[ $target != /* ]]; then
-    failure invalid_argument "path must be absolute: $target"
-  elif [[ $1 == read ]]; then
-    check_readable "$target"
+  if [[ $1 == read ]]; then
+    normalize "$2"
+    check_readable "$REPLY"
     if [[ -z $REPLY ]]; then
-      rawfiles+=(--rawfile "r$i" "$target")
-      REPLY="{success:true,data:\$r$i}"
+      normalize "$2"
+      reads+=("$REPLY")
+      read_index+=(${#pending[@]})
+      pending+=(pending)
+    else
+      all_ok=false
+      pending+=("$REPLY")
     fi
-  elif [[ $1 == write && $4 == false ]]; then
-    write_file "$target" string "${contents[writes]}"
   else
-    dispatch "$1" "$2" "$3" ".operations[$i].content"
+    ((${#reads[@]})) && flush_reads
+    run_op "$1" "$2" "$3" "$4" "$5" "$6" "${contents[writes]:-}" ".operations[$i].content"
+    [[ $1 == write ]] && writes=$((writes + 1))
+    [[ $REPLY == '{"success":true'* ]] || all_ok=false
+    pending+=("$REPLY")
   fi
-  [[ $1 == write ]] && writes=$((writes + 1))
-  [[ $REPLY == '{"success":true'* || $REPLY == '{success:true'* ]] || all_ok=false
-  pending+=("$REPLY")
-  ((${#pending[@]} >= 500)) && flush_chunk
+  ((${#pending[@]} >= 500)) && flush_reads
 done
-flush_chunk
+flush_reads
+unlock_folder
+sync_changes
 printf '],"overall_success":%s}\n' "$all_ok"

@@ -1,8 +1,15 @@
 <?php
 // filesystem-php: homeboy storage on the local filesystem, in PHP (php-cli).
 // One JSON event on stdin, one JSON response on stdout (docs/storage-contract.md).
-// Content is written and read byte for byte; writes go to a unique temp file in the same
-// folder and are renamed into place, so readers never see a torn file.
+// It follows the same folder rules as builtin-filesystem, so both may serve one folder:
+// every change holds an exclusive flock on the folder and goes through the folder's one
+// temp file, .homeboy-tmp (created with the target's permissions, fsynced, renamed into
+// place; a killed writer's leftover is removed by the next write). Content is bytes:
+// "content_base64" in, "data_base64" out when it is not UTF-8.
+// A version is "<inode>-<size>-<xxh128 of the content>": every write makes a new inode, and
+// an old inode number coming back is harmless, since the content then matches too.
+
+const TEMP_NAME = '.homeboy-tmp';
 
 final class Failure extends Exception
 {
@@ -15,10 +22,15 @@ final class Failure extends Exception
 function normalize_path($path): string
 {
     if (!is_string($path) || $path === '' || $path[0] !== '/' || str_contains($path, "\0")) {
-        throw new Failure('invalid_argument', 'path must be absolute: ' . json_encode($path));
+        throw new Failure('invalid_argument', 'path must be absolute: ' . json_encode($path, JSON_INVALID_UTF8_SUBSTITUTE));
     }
     $path = rtrim($path, '/');
     return $path === '' ? '/' : $path;
+}
+
+function is_utf8(string $s): bool
+{
+    return preg_match('//u', $s) === 1;
 }
 
 function error_code_for(string $path): string
@@ -28,50 +40,129 @@ function error_code_for(string $path): string
     return is_writable(is_dir($path) ? $path : $dir) ? 'io_error' : 'permission_denied';
 }
 
+function version_of(string $path, string $content): string
+{
+    $st = stat($path);
+    return $st['ino'] . '-' . strlen($content) . '-' . hash('xxh128', $content);
+}
+
+// An exclusive lock on a folder, held until released (or the process ends).
+function lock_folder(string $dir)
+{
+    $handle = @fopen($dir, 'r');
+    if ($handle === false) throw new Failure(is_dir($dir) ? 'permission_denied' : 'not_found', "cannot open folder $dir");
+    if (!flock($handle, LOCK_EX)) throw new Failure('io_error', "cannot lock folder $dir");
+    return $handle;
+}
+
+function sync_folder(string $dir): void
+{
+    $handle = @fopen($dir, 'r');
+    if ($handle !== false) {
+        @fsync($handle);
+        fclose($handle);
+    }
+}
+
 function op_read(string $path, array $event): array
 {
     if (!file_exists($path)) throw new Failure('not_found', "no such file: $path");
     if (is_dir($path)) throw new Failure('invalid_argument', "is a folder, not a file: $path");
+    if (!is_file($path)) throw new Failure('invalid_argument', "is not a regular file (a device, FIFO or socket): $path");
     $content = @file_get_contents($path);
     if ($content === false) throw new Failure(error_code_for($path), "cannot read $path");
-    return ['success' => true, 'data' => $content];
+    $version = version_of($path, $content);
+    if (is_utf8($content)) return ['success' => true, 'data' => $content, 'version' => $version];
+    return ['success' => true, 'data_base64' => base64_encode($content), 'version' => $version];
+}
+
+function event_content(array $event): string
+{
+    if (isset($event['content_base64'])) {
+        $decoded = is_string($event['content_base64']) ? base64_decode($event['content_base64'], true) : false;
+        if ($decoded === false) throw new Failure('invalid_argument', 'content_base64 is not valid base64');
+        return $decoded;
+    }
+    $content = $event['content'] ?? null;
+    if (!is_string($content)) throw new Failure('invalid_argument', 'write needs a string content');
+    return $content;
+}
+
+function check_condition(array $event, string $path, bool $exists): void
+{
+    if (($event['if_absent'] ?? false) === true && $exists) throw new Failure('conflict', "already exists: $path");
+    $wanted = $event['if_version'] ?? null;
+    if ($wanted === null) return;
+    if (!$exists) throw new Failure('conflict', "was deleted since version $wanted: $path");
+    $current = @file_get_contents($path);
+    $now = $current === false ? 'unreadable' : version_of($path, $current);
+    if ($now !== $wanted) throw new Failure('conflict', "changed since version $wanted (now $now): $path");
 }
 
 function op_write(string $path, array $event): array
 {
-    $content = $event['content'] ?? null;
-    if (!is_string($content)) throw new Failure('invalid_argument', 'write needs a string content');
+    $content = event_content($event);
+    if (is_link($path)) {
+        $resolved = realpath($path);
+        if ($resolved === false) throw new Failure('invalid_argument', "is a symbolic link to a missing file: $path");
+        $path = $resolved;
+    }
     $dir = dirname($path);
     if (!is_dir($dir)) throw new Failure('not_found', "folder does not exist: $dir");
     if (is_dir($path)) throw new Failure('invalid_argument', "is a folder, not a file: $path");
-    $tmp = @tempnam($dir, '.' . basename($path) . '.tmp.');  // unique, created with O_EXCL
-    if ($tmp === false || dirname($tmp) !== $dir) {
-        if ($tmp !== false) @unlink($tmp);
-        throw new Failure(is_writable($dir) ? 'io_error' : 'permission_denied', "cannot write in $dir");
+    $lock = lock_folder($dir);
+    clearstatcache();
+    $existing = @lstat($path);
+    check_condition($event, $path, $existing !== false);
+    $tmp = $dir . '/' . TEMP_NAME;
+    if (file_exists($tmp) || is_link($tmp)) @unlink($tmp);  // a killed writer's; we hold the lock
+    // Created with the target's permissions before any byte is written: 0600 for a new
+    // file in a private folder, the old file's mode for a replacement; set-ID bits never.
+    if ($existing !== false) {
+        $mode = $existing['mode'] & 0777;
+    } elseif ((fileperms($dir) & 077) === 0) {
+        $mode = 0600;
+    } else {
+        $mode = 0666 & ~umask();
     }
-    $mode = file_exists($path) ? (fileperms($path) & 07777) : (0666 & ~umask());
-    if (@file_put_contents($tmp, $content) !== strlen($content) || !@chmod($tmp, $mode) || !@rename($tmp, $path)) {
+    $old_umask = umask(0777 & ~$mode);
+    $handle = @fopen($tmp, 'x');
+    umask($old_umask);
+    if ($handle === false) throw new Failure(is_writable($dir) ? 'io_error' : 'permission_denied', "cannot write in $dir");
+    if ($existing !== false && ($existing['uid'] !== getmyuid() || $existing['gid'] !== getmygid())) {
+        @chown($tmp, $existing['uid']);  // keeps the owner where we may (root); the group likewise
+        @chgrp($tmp, $existing['gid']);
+    }
+    $ok = fwrite($handle, $content) === strlen($content) && fflush($handle) && fsync($handle);
+    fclose($handle);
+    if (!$ok || !@rename($tmp, $path)) {
         @unlink($tmp);
         throw new Failure('io_error', "cannot write $path");
     }
-    return ['success' => true];
+    sync_folder($dir);
+    clearstatcache();
+    $version = version_of($path, $content);
+    flock($lock, LOCK_UN);
+    return ['success' => true, 'version' => $version];
 }
 
 function op_list(string $path, array $event): array
 {
     if (!file_exists($path)) return ['success' => true, 'entries' => []];
     if (!is_dir($path)) throw new Failure('invalid_argument', "is a file, not a folder: $path");
-    $names = @scandir($path);
+    $names = @scandir($path, SCANDIR_SORT_NONE);
     if ($names === false) throw new Failure(error_code_for($path), "cannot list $path");
     $prefix = $path === '/' ? '/' : $path . '/';
     $entries = [];
     foreach ($names as $name) {
-        if ($name === '.' || $name === '..') continue;
-        $entries[] = $prefix . $name;
+        if ($name === '.' || $name === '..' || $name === TEMP_NAME) continue;
+        if (!is_utf8($name)) {
+            throw new Failure('invalid_argument', "$path holds a name that is not UTF-8 (" .
+                bin2hex($name) . " in hex), which JSON cannot carry");
+        }
+        $entries[] = ['path' => $prefix . $name, 'is_directory' => is_dir($prefix . $name)];
     }
-    sort($entries, SORT_STRING);  // byte order
-    return ['success' => true, 'entries' => array_map(
-        fn($p) => ['path' => $p, 'is_directory' => is_dir($p)], $entries)];
+    return ['success' => true, 'entries' => $entries];  // any order: the host sorts
 }
 
 function remove_tree(string $path): bool
@@ -88,13 +179,21 @@ function remove_tree(string $path): bool
 function op_delete(string $path, array $event): array
 {
     if (!file_exists($path) && !is_link($path)) throw new Failure('not_found', "no such file or folder: $path");
+    $dir = dirname($path);
+    $lock = lock_folder($dir);
+    clearstatcache();
     if (is_dir($path) && !is_link($path)) {
         if (($event['is_directory'] ?? false) !== true) {
-            throw new Failure('invalid_argument', "is a folder: $path (set is_directory to delete it with its contents)");
+            throw new Failure('invalid_argument', "is a folder: $path (delete it with its contents: is_directory, or --recursive)");
         }
+        if (isset($event['if_version'])) throw new Failure('invalid_argument', "a folder has no version: $path");
         if ($path === '/') throw new Failure('invalid_argument', 'refusing to delete the root folder');
+    } else {
+        check_condition($event, $path, file_exists($path) || is_link($path));
     }
     if (!remove_tree($path)) throw new Failure(error_code_for($path), "cannot delete $path");
+    sync_folder($dir);
+    flock($lock, LOCK_UN);
     return ['success' => true];
 }
 
@@ -102,7 +201,13 @@ function op_ensure_dir(string $path, array $event): array
 {
     if (is_dir($path)) return ['success' => true];
     if (file_exists($path)) throw new Failure('conflict', "a file is in the way: $path");
-    if (!@mkdir($path, 0777, true) && !is_dir($path)) throw new Failure(error_code_for($path), "cannot create folder $path");
+    // A folder made inside a private folder is private too.
+    $parent = dirname($path);
+    while ($parent !== '/' && !is_dir($parent)) $parent = dirname($parent);
+    $private = (fileperms($parent) & 077) === 0;
+    if (!@mkdir($path, $private ? 0700 : 0777, true) && !is_dir($path)) {
+        throw new Failure(error_code_for($path), "cannot create folder $path");
+    }
     return ['success' => true];
 }
 
@@ -114,7 +219,7 @@ function run_one($event): array
                        'delete' => 'op_delete', 'ensure_dir' => 'op_ensure_dir'];
         $op = $event['operation'] ?? null;
         if (!is_string($op) || !isset($operations[$op])) {
-            throw new Failure('unsupported', 'unknown operation: ' . json_encode($op));
+            throw new Failure('unsupported', 'unknown operation: ' . json_encode($op, JSON_INVALID_UTF8_SUBSTITUTE));
         }
         clearstatcache();
         return $operations[$op](normalize_path($event['path'] ?? null), $event);
@@ -130,11 +235,18 @@ if (!is_array($event)) {
     exit(2);
 }
 if (($event['operation'] ?? null) === 'batch') {
+    // Strictly in order: each operation sees the ones before it.
     $results = array_map('run_one', is_array($event['operations'] ?? null) ? $event['operations'] : []);
     $response = ['success' => true, 'results' => $results,
                  'overall_success' => !in_array(false, array_column($results, 'success'), true)];
 } else {
     $response = run_one($event);
 }
-$json = json_encode($response, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE);
+// Every string is UTF-8 by now (content that is not goes as base64; a name that is not
+// is refused), so encoding cannot fail; if it ever does, say so rather than substitute.
+$json = json_encode($response, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+if ($json === false) {
+    fwrite(STDERR, "filesystem-php: cannot encode the answer: " . json_last_error_msg() . "\n");
+    exit(1);
+}
 fwrite(STDOUT, $json . "\n");

@@ -7,7 +7,14 @@ each echoing the request's "id"; exits at end of input.
 The database lives at storage_provider.config.database_path; a relative path is taken
 under homeboy's config folder. Folders are real rows: ensure_dir records a folder and its
 parents, write needs its parent folder, list returns immediate children only.
+
+Content is bytes (a BLOB): text arrives as "content", anything else as "content_base64",
+and goes back as "data" or "data_base64". Every write takes the next number of a counter
+as the row's version, so conditional writes (if_version, if_absent) and deletes are checked
+and applied in one transaction. A batch is one transaction, all or nothing: when a change
+fails, nothing of the batch remains and the answer says which operation failed.
 """
+import base64
 import json
 import os
 import sqlite3
@@ -18,10 +25,15 @@ CREATE TABLE IF NOT EXISTS entries (
     path TEXT PRIMARY KEY,
     parent TEXT NOT NULL,
     is_directory INTEGER NOT NULL,
-    content TEXT
+    content BLOB,
+    version INTEGER
 );
 CREATE INDEX IF NOT EXISTS entries_parent ON entries(parent, path);
+CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counter VALUES (1, 0);
 """
+
+CHANGES = ("write", "delete", "ensure_dir")
 
 
 class Failure(Exception):
@@ -30,9 +42,17 @@ class Failure(Exception):
         self.code = code
 
 
+def provider_config():
+    # The host hands the config over in a file when it can (no size limit), else inline.
+    path = os.environ.get("HOMEBOY_STORAGE_CONFIG_FILE")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    return json.loads(os.environ.get("HOMEBOY_STORAGE_CONFIG") or "{}")
+
+
 def database_path():
-    config = json.loads(os.environ.get("HOMEBOY_STORAGE_CONFIG") or "{}")
-    path = config.get("database_path", "storage.db")
+    path = provider_config().get("database_path", "storage.db")
     if not isinstance(path, str) or not path:
         raise Failure("invalid_argument", "config database_path must be a non-empty string")
     if not os.path.isabs(path):
@@ -47,7 +67,24 @@ def connect():
     db = sqlite3.connect(path, timeout=10, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(SCHEMA)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
+    has_counter = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'").fetchone()
+    if "version" in columns and has_counter:
+        return db
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in SCHEMA.strip().split(";"):
+            if statement.strip():
+                db.execute(statement)
+        # A database from before versions: give every row one, and the counter its maximum.
+        if "version" not in [row[1] for row in db.execute("PRAGMA table_info(entries)")]:
+            db.execute("ALTER TABLE entries ADD COLUMN version INTEGER")
+        db.execute("UPDATE entries SET version = rowid WHERE version IS NULL")
+        db.execute("UPDATE counter SET value = max(value, (SELECT coalesce(max(version), 0) FROM entries))")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
     return db
 
 
@@ -64,61 +101,107 @@ def parent_of(path):
     return head or "/"
 
 
-def kind(db, path):
-    """None when missing, else True for a folder, False for a file. "/" is always a folder."""
+def row_of(db, path):
+    """(is_directory, version) of the row at path, or None. "/" is always a folder."""
     if path == "/":
-        return True
-    row = db.execute("SELECT is_directory FROM entries WHERE path = ?", (path,)).fetchone()
-    return None if row is None else bool(row[0])
+        return (True, None)
+    row = db.execute("SELECT is_directory, version FROM entries WHERE path = ?", (path,)).fetchone()
+    return None if row is None else (bool(row[0]), row[1])
+
+
+def kind(db, path):
+    """None when missing, else True for a folder, False for a file."""
+    row = row_of(db, path)
+    return None if row is None else row[0]
+
+
+def next_version(db):
+    return db.execute("UPDATE counter SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()[0]
+
+
+def check_version(event, path, row):
+    wanted = event.get("if_version")
+    if wanted is None:
+        return
+    if row is None:
+        raise Failure("conflict", "was deleted since version %s: %s" % (wanted, path))
+    if str(row[1]) != wanted:
+        raise Failure("conflict", "changed since version %s (now %s): %s" % (wanted, row[1], path))
+
+
+def content_of(event):
+    if "content_base64" in event:
+        try:
+            return base64.b64decode(event["content_base64"], validate=True)
+        except (TypeError, ValueError):
+            raise Failure("invalid_argument", "content_base64 is not valid base64")
+    content = event.get("content")
+    if not isinstance(content, str):
+        raise Failure("invalid_argument", "write needs a string content")
+    try:
+        return content.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Failure("invalid_argument", "content is not valid Unicode text")
 
 
 def op_read(db, path, event):
-    row = db.execute("SELECT is_directory, content FROM entries WHERE path = ?", (path,)).fetchone()
+    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (path,)).fetchone()
     if row is None:
         raise Failure("not_found", "no such file: " + path)
     if row[0]:
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
-    return {"success": True, "data": row[1]}
+    content = row[1] if row[1] is not None else b""
+    if isinstance(content, str):  # a row written before content became bytes
+        content = content.encode("utf-8")
+    try:
+        return {"success": True, "data": content.decode("utf-8"), "version": str(row[2])}
+    except UnicodeDecodeError:
+        return {"success": True, "data_base64": base64.b64encode(content).decode("ascii"), "version": str(row[2])}
 
 
 def op_write(db, path, event):
-    content = event.get("content")
-    if not isinstance(content, str):
-        raise Failure("invalid_argument", "write needs a string content")
+    content = content_of(event)
     parent = parent_of(path)
     if kind(db, parent) is not True:
         raise Failure("not_found", "folder does not exist: " + parent)
-    if kind(db, path) is True:
+    row = row_of(db, path)
+    if row is not None and row[0]:
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
+    if event.get("if_absent") is True and row is not None:
+        raise Failure("conflict", "already exists: " + path)
+    check_version(event, path, row)
+    version = next_version(db)
     db.execute(
-        "INSERT INTO entries(path, parent, is_directory, content) VALUES (?, ?, 0, ?) "
-        "ON CONFLICT(path) DO UPDATE SET content = excluded.content",
-        (path, parent, content))
-    return {"success": True}
+        "INSERT INTO entries(path, parent, is_directory, content, version) VALUES (?, ?, 0, ?, ?) "
+        "ON CONFLICT(path) DO UPDATE SET content = excluded.content, version = excluded.version",
+        (path, parent, content, version))
+    return {"success": True, "version": str(version)}
 
 
 def op_list(db, path, event):
     if kind(db, path) is False:
         raise Failure("invalid_argument", "is a file, not a folder: " + path)
-    rows = db.execute("SELECT path, is_directory FROM entries WHERE parent = ? AND path != '/' ORDER BY path",
-                      (path,)).fetchall()
+    rows = db.execute("SELECT path, is_directory FROM entries WHERE parent = ? AND path != '/'", (path,)).fetchall()
     return {"success": True, "entries": [{"path": p, "is_directory": bool(d)} for p, d in rows]}
 
 
 def op_delete(db, path, event):
-    what = kind(db, path)
-    if what is None:
+    row = row_of(db, path)
+    if row is None:
         raise Failure("not_found", "no such file or folder: " + path)
-    if what:
+    if row[0]:
         if event.get("is_directory") is not True:
             raise Failure("invalid_argument",
-                          "is a folder: %s (set is_directory to delete it with its contents)" % path)
+                          "is a folder: %s (delete it with its contents: is_directory, or --recursive)" % path)
+        if event.get("if_version") is not None:
+            raise Failure("invalid_argument", "a folder has no version: " + path)
         if path == "/":
             raise Failure("invalid_argument", "refusing to delete the root folder")
         # Descendants share the prefix "path/": a range on the primary key finds them all,
         # and only them ("/a/bc" is not under "/a/b").
         db.execute("DELETE FROM entries WHERE path = ? OR (path >= ? AND path < ?)", (path, path + "/", path + "0"))
     else:
+        check_version(event, path, row)
         db.execute("DELETE FROM entries WHERE path = ?", (path,))
     return {"success": True}
 
@@ -135,8 +218,8 @@ def op_ensure_dir(db, path, event):
         missing.append(current)
         current = parent_of(current)
     for folder in reversed(missing):
-        db.execute("INSERT INTO entries(path, parent, is_directory, content) VALUES (?, ?, 1, NULL)",
-                   (folder, parent_of(folder)))
+        db.execute("INSERT INTO entries(path, parent, is_directory, content, version) VALUES (?, ?, 1, NULL, ?)",
+                   (folder, parent_of(folder), next_version(db)))
     return {"success": True}
 
 
@@ -157,6 +240,31 @@ def run_one(db, event):
         return {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
 
 
+def failed(message):
+    return {"success": False, "error": message, "error_code": "conflict"}
+
+
+def run_batch(db, operations):
+    """All or nothing: the first change that fails rolls the whole batch back."""
+    results = []
+    failed_at = None
+    for index, op in enumerate(operations):
+        if failed_at is not None:
+            results.append(failed("not run: operation %d of the batch failed, so none of it was applied" % failed_at))
+            continue
+        result = run_one(db, op)
+        results.append(result)
+        if not result["success"] and isinstance(op, dict) and op.get("operation") in CHANGES:
+            failed_at = index + 1
+    if failed_at is None:
+        return results, True
+    for index, (op, result) in enumerate(zip(operations, results)):
+        if index + 1 < failed_at and result["success"] and op.get("operation") in CHANGES:
+            results[index] = failed("rolled back: operation %d of the batch failed, so none of it was applied"
+                                    % failed_at)
+    return results, False
+
+
 def handle(db, event):
     if isinstance(event, dict) and event.get("operation") == "batch":
         operations = event.get("operations")
@@ -164,8 +272,8 @@ def handle(db, event):
             return {"success": False, "error": "batch needs an operations array", "error_code": "invalid_argument"}
         db.execute("BEGIN IMMEDIATE")  # the whole batch in one transaction
         try:
-            results = [run_one(db, op) for op in operations]
-            db.execute("COMMIT")
+            results, commit = run_batch(db, operations)
+            db.execute("COMMIT" if commit else "ROLLBACK")
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -190,7 +298,7 @@ def main():
     out = sys.stdout
     try:
         db = connect()
-    except (sqlite3.Error, OSError, Failure) as error:
+    except (sqlite3.Error, OSError, ValueError, Failure) as error:
         print("sqlite-storage: cannot open the database: %s" % error, file=sys.stderr)
         return 1
     if "--storage-serve" in sys.argv:

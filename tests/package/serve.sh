@@ -11,10 +11,12 @@ cat >"$work/config/modules/example-c/example-c.json" <<JSON
 {
   "name": "Example C store",
   "version": "1.0.0",
-  "runtime": {"library": "$plugin"},
+  "runtime": {"library": "$(basename "$plugin")"},
   "storage_provider": {"storage_type": "folder", "config": {"root": "$work/store"}}
 }
 JSON
+# The host loads libraries from the module folder only.
+cp "$plugin" "$work/config/modules/example-c/"
 export HOMEBOY_CONFIG_DIR=$work/config HOMEBOY_MODULE_PATH= HOMEBOY_STORAGE_TRANSPORT=
 
 fail() { echo "package test: $*" >&2; exit 1; }

@@ -41,6 +41,21 @@ ModuleBuilder& ModuleBuilder::library(std::string path) {
   runtime_["library"] = std::move(path);
   return *this;
 }
+ModuleBuilder& ModuleBuilder::library_file(fs::path file) {
+  runtime_["library"] = file.filename().string();
+  library_source_ = std::move(file);
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::env(std::vector<std::string> names) {
+  json::array list;
+  for (auto& n : names) list.emplace_back(n);
+  runtime_["env"] = std::move(list);
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::overrides_builtin(bool on) {
+  top_["overrides_builtin"] = on;
+  return *this;
+}
 ModuleBuilder& ModuleBuilder::supports_batch(bool on) {
   runtime_["supports_batch"] = on;
   return *this;
@@ -78,9 +93,12 @@ fs::path ModuleBuilder::write() const {
     json::object manifest{{"name", "Test module " + id_}, {"version", "1.0.0"}};
     if (!runtime_.empty()) manifest["runtime"] = runtime_;
     if (provider_on_) manifest["storage_provider"] = provider_;
+    for (const auto& kv : top_) manifest[kv.key()] = kv.value();
     text = json::serialize(manifest);
   }
   write_file(dir / (id_ + ".json"), text);
+  if (!library_source_.empty())
+    fs::copy_file(library_source_, dir / library_source_.filename(), fs::copy_options::overwrite_existing);
   return dir;
 }
 
@@ -114,7 +132,7 @@ CliResult run_cli(const std::vector<std::string>& args, const Env& env, const st
   command.argv.push_back(homeboy_cli().string());
   command.argv.insert(command.argv.end(), args.begin(), args.end());
   command.env = {{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_CONFIG_DIR", ""}, {"HOMEBOY_STORAGE_TRANSPORT", ""},
-                 {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}};
+                 {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}, {"HOMEBOY_QUIET", ""}};
   for (const auto& kv : env) {
     bool replaced = false;
     for (auto& existing : command.env)

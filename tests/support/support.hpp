@@ -35,6 +35,11 @@ class ModuleBuilder {
   ModuleBuilder(fs::path root, std::string id);
   ModuleBuilder& executable(std::string command);
   ModuleBuilder& library(std::string path);
+  // Copies `file` (a built plugin) into the module folder and names it in runtime.library:
+  // the host loads libraries from the module folder only.
+  ModuleBuilder& library_file(fs::path file);
+  ModuleBuilder& env(std::vector<std::string> names);   // runtime.env
+  ModuleBuilder& overrides_builtin(bool on = true);
   ModuleBuilder& supports_batch(bool on = true);
   ModuleBuilder& persistent(bool on = true);
   ModuleBuilder& timeout_secs(double secs);
@@ -50,6 +55,8 @@ class ModuleBuilder {
   std::string id_;
   boost::json::object runtime_;
   boost::json::object provider_;
+  boost::json::object top_;
+  fs::path library_source_;
   bool provider_on_ = true;
   std::string text_;
 };
