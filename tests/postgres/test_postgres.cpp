@@ -90,7 +90,7 @@ struct Pg {
     static std::atomic<int> modules{0};
     if (!config.contains("namespace")) config["namespace"] = ns;
     Module module = ModuleBuilder(dir / ("module-" + std::to_string(modules++)), "postgres")
-                        .library(HOMEBOY_TEST_POSTGRES_MODULE_DIR "/libhomeboy_postgres.so")
+                        .library_file(HOMEBOY_TEST_POSTGRES_MODULE_DIR "/libhomeboy_postgres.so")
                         .storage_type("postgres")
                         .config(std::move(config))
                         .load();
