@@ -26,6 +26,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,7 @@ constexpr Oid text_type = 25, bytea_type = 17, bool_type = 16, int8_type = 20, b
 
 enum Stmt : std::size_t {
   read_entry,
+  read_entries,
   write_file,
   write_file_if_absent,
   write_file_if_version,
@@ -70,6 +72,9 @@ std::vector<Statement> statements() {
   std::vector<Statement> s(statement_count);
   s[read_entry] = {"SELECT is_directory, content, version FROM homeboy.entries WHERE namespace = $1 AND path = $2",
                    {text_type, bytea_type}};
+  s[read_entries] = {"SELECT path, is_directory, content, version FROM homeboy.entries "
+                     "WHERE namespace = $1 AND path = ANY($2::bytea[])",
+                     {text_type, bytea_array_type}};
   s[write_file] = {std::string(insert_file) +
                        "ON CONFLICT (namespace, path) DO UPDATE SET content = excluded.content, "
                        "version = excluded.version, updated_at = now() WHERE NOT e.is_directory RETURNING version",
@@ -246,9 +251,17 @@ class PostgresStorage {
       std::optional<DbError> error;
       try {
         Transaction tx(db_);
-        for (std::size_t i = 0; i < ops.size() && failed == ops.size(); ++i) {
+        for (std::size_t i = 0; i < ops.size() && failed == ops.size();) {
+          std::size_t reads = 0;
+          while (i + reads < ops.size() && ops[i + reads].operation == HOMEBOY_OP_READ) ++reads;
+          if (reads > 1) {  // consecutive reads see the same state: one statement for all of them
+            read_together(ops, i, i + reads, out);
+            i += reads;
+            continue;
+          }
           out.push_back(run(ops[i]));
           if (out.back().failed() && changes(ops[i])) failed = i;
+          ++i;
         }
         if (failed == ops.size()) {
           tx.commit();
@@ -328,12 +341,16 @@ class PostgresStorage {
     }
   }
 
+  static std::optional<Outcome> refused_key(const std::string& key, const Op& op) {
+    if (key.size() <= max_key_bytes) return std::nullopt;
+    return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "the path is " + std::to_string(op.path.size()) +
+                                                              " bytes long; PostgreSQL storage keeps paths of up to " +
+                                                              std::to_string(max_key_bytes) + " bytes");
+  }
+
   Outcome run(const Op& op) {
     std::string key = keys_.key(op.path);
-    if (key.size() > max_key_bytes)
-      return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "the path is " + std::to_string(op.path.size()) +
-                                                                " bytes long; PostgreSQL storage keeps paths of up to " +
-                                                                std::to_string(max_key_bytes) + " bytes");
+    if (auto refused = refused_key(key, op)) return *refused;
     switch (op.operation) {
       case HOMEBOY_OP_READ: return read(key, op);
       case HOMEBOY_OP_WRITE: return write(key, op);
@@ -366,16 +383,46 @@ class PostgresStorage {
     return o;
   }
 
-  Outcome read(const std::string& key, const Op& op) {
+  // A read's outcome from its row (columns is_directory, content, version), or -1 for none.
+  static Outcome read_outcome(const Op& op, const Rows& rows, int row, int first_column) {
     std::string path(op.path);
-    if (Keys::is_root(key)) return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + path);
-    Rows rows = db_.run(read_entry, {Param::bytes(ns_), Param::bytes(key)});
-    if (rows.size() == 0) return Outcome::failure(HOMEBOY_ERR_NOT_FOUND, "no such file: " + path);
-    if (rows.boolean(0, 0)) return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + path);
+    if (row < 0) return Outcome::failure(HOMEBOY_ERR_NOT_FOUND, "no such file: " + path);
+    if (rows.boolean(row, first_column))
+      return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + path);
     Outcome o;
-    o.data.emplace(rows.bytes(0, 1));
-    o.version = std::to_string(rows.int64(0, 2));
+    o.data.emplace(rows.bytes(row, first_column + 1));
+    o.version = std::to_string(rows.int64(row, first_column + 2));
     return o;
+  }
+
+  Outcome read(const std::string& key, const Op& op) {
+    if (Keys::is_root(key))
+      return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + std::string(op.path));
+    Rows rows = db_.run(read_entry, {Param::bytes(ns_), Param::bytes(key)});
+    return read_outcome(op, rows, rows.size() ? 0 : -1, 0);
+  }
+
+  // ops[from, to) are reads: one round trip instead of one each (`project list` reads
+  // every document in one batch).
+  void read_together(const std::vector<Op>& ops, std::size_t from, std::size_t to, std::vector<Outcome>& out) {
+    std::vector<std::string> keys(to - from), wanted;
+    for (std::size_t i = from; i < to; ++i) {
+      keys[i - from] = keys_.key(ops[i].path);
+      if (!refused_key(keys[i - from], ops[i]) && !Keys::is_root(keys[i - from])) wanted.push_back(keys[i - from]);
+    }
+    const std::string array = bytea_array(wanted);
+    Rows rows = db_.run(read_entries, {Param::bytes(ns_), Param::bytes(array)});
+    std::unordered_map<std::string_view, int> row_of;
+    for (int r = 0; r < rows.size(); ++r) row_of.emplace(rows.bytes(r, 0), r);
+    for (std::size_t i = from; i < to; ++i) {
+      const std::string& key = keys[i - from];
+      if (refused_key(key, ops[i]) || Keys::is_root(key)) {
+        out.push_back(run(ops[i]));
+        continue;
+      }
+      auto found = row_of.find(key);
+      out.push_back(read_outcome(ops[i], rows, found == row_of.end() ? -1 : found->second, 1));
+    }
   }
 
   Outcome write(const std::string& key, const Op& op) {

@@ -215,6 +215,22 @@ BOOST_FIXTURE_TEST_CASE(a_batch_applies_all_or_nothing, Pg) {
   BOOST_TEST(failure_of([&] { s->read(at("kept")); }).code == "storage.not_found");
 }
 
+// Consecutive reads in a batch go to the server together; each still answers for itself.
+BOOST_FIXTURE_TEST_CASE(consecutive_reads_in_a_batch, Pg) {
+  auto s = open();
+  s->ensure_dir(at("folder"));
+  auto r = s->batch({Event::write(at("a"), "1"), Event::read(at("a")), Event::read(at("nope")), Event::read(at("folder")),
+                     Event::read("/"), Event::read(at("a")), Event::write(at("a"), "2"), Event::read(at("a"))});
+  BOOST_REQUIRE(r.size() == 8u);
+  BOOST_TEST((r[1].data == std::optional<std::string>("1")));
+  BOOST_TEST(r[1].version.has_value());
+  BOOST_TEST((r[2].effective_error_code() == ErrorCode::not_found));
+  BOOST_TEST((r[3].effective_error_code() == ErrorCode::invalid_argument));
+  BOOST_TEST((r[4].effective_error_code() == ErrorCode::invalid_argument));
+  BOOST_TEST((r[5].data == std::optional<std::string>("1")));
+  BOOST_TEST((r[7].data == std::optional<std::string>("2")));
+}
+
 BOOST_FIXTURE_TEST_CASE(contract_details, Pg) {
   auto s = open();
   s->ensure_dir(at("folder/sub"));

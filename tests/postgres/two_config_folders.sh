@@ -51,7 +51,8 @@ for n in $(seq 1 20); do
 done
 out=$(hb "$b" server show s1)
 lost=$(jq -r '.data.server as $s | [range(1; 21) | select($s["k\(.)"] != .) | "k\(.)"] | join(" ")' <<<"$out")
-[[ -z $lost ]] || fail "20 parallel sets from two folders lost updates ($lost missing): $(jq -c .data.server <<<"$out")"
+[[ -z $lost ]] || fail "20 parallel sets from two folders lost updates ($lost missing): $(jq -c .data.server <<<"$out")" \
+  "(does the config store write with compare-and-swap?)"
 
 # 8 parallel creates of one id.
 pids=()
@@ -71,7 +72,8 @@ for n in $(seq 1 8); do
 done
 if ((created != 1 || refused != 7)); then
   for n in $(seq 1 8); do echo "create $n: $(jq -c '{success, code: .error.code}' "$work/create-$n.json" 2>/dev/null || cat "$work/create-$n.json")" >&2; done
-  fail "8 parallel creates of one id: $created created and $refused project.already_exists, expected 1 and 7"
+  fail "8 parallel creates of one id: $created created and $refused project.already_exists, expected 1 and 7" \
+    "(does the config store create only while absent?)"
 fi
 expect "$a" '.data.count == 1 and .data.projects[0].id == "same-id"' -- project list
 echo "two config folders share one config: 20 parallel sets kept, 1 of 8 parallel creates won"
