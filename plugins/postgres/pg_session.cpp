@@ -204,8 +204,8 @@ void Session::drop() noexcept {
   prepared_.assign(prepared_.size(), false);
 }
 
-bool Session::connect() {
-  if (alive()) return false;
+void Session::connect() {
+  if (alive()) return;
   drop();
   // Defaults first: the conninfo (expanded from "dbname") and the PG* variables override them.
   std::vector<const char*> keys, values;
@@ -234,7 +234,6 @@ bool Session::connect() {
     throw DbError(HOMEBOY_ERR_UNAVAILABLE, DbError::Kind::unavailable,
                   scrub("cannot connect to PostgreSQL at " + target_ + ": " + why));
   }
-  return true;
 }
 
 void Session::fail(PGresult* result) {

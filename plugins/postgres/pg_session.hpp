@@ -96,9 +96,8 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // Connects unless the connection is still good (a connection the server closed while
-  // idle is noticed here, before anything is sent on it). Returns true for a new
-  // connection. Throws DbError (unavailable).
-  bool connect();
+  // idle is noticed here, before anything is sent on it). Throws DbError (unavailable).
+  void connect();
   Rows run(std::size_t statement, std::initializer_list<Param> params);
   Rows execute(const char* sql);  // a plain SQL text, text results
 
