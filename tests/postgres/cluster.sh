@@ -75,13 +75,16 @@ case $command in
     mkdir -p "$state"
     remove_cluster  # left over by an interrupted run
     root=$(mktemp -d /tmp/homeboy-pg.XXXXXX)
-    trap 'rm -f "$state/env"; [[ -f $root/data/postmaster.pid ]] && pg_ctl stop -m immediate >/dev/null 2>&1; rm -rf "$root"' ERR
+    port=
+    # Recorded at once: whatever happens from here on, `stop` finds the folder and removes it.
+    printf 'root=%q\nport=\n' "$root" >"$state/env"
+    trap remove_cluster ERR
     chmod 700 "$root"
     [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$root"
     as_server timeout 120 "$bindir/initdb" -D "$root/data" -U postgres -E UTF8 --locale=C --no-sync \
       --auth-local=trust --auth-host=scram-sha-256 >"$root/initdb.log" 2>&1 ||
       { cat "$root/initdb.log" >&2; false; }
-    # Durable enough for tests (commits survive a clean restart), and quick.
+    # Quick, and durable enough for tests: a commit survives a server restart (not an OS crash).
     as_server tee -a "$root/data/postgresql.conf" >/dev/null <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$root'
@@ -98,6 +101,7 @@ EOF
     ((started)) || { echo "cluster.sh: the server did not start:" >&2; tail -n 20 "$root/server.log" >&2; false; }
     printf 'root=%q\nport=%q\n' "$root" "$port" >"$state/env"
     superuser_psql postgres -c "CREATE ROLE $client_role LOGIN PASSWORD '$password'"
+    trap - ERR
     echo "cluster.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on port $port, socket in $root"
     ;;
   stop)
