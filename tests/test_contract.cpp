@@ -156,3 +156,26 @@ BOOST_AUTO_TEST_CASE(user_events_are_checked_with_their_position) {
   BOOST_TEST(bad(R"({"operation":"read"})").find("path") != std::string::npos);
   BOOST_TEST(bad(R"([1])").find("object") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_batch_from_user_input_keeps_paths_as_given_and_names_the_faulty_event) {
+  auto events = parse_events(R"([{"operation":"write","path":"notes/a","content":"x"},
+                                 {"operation":"delete","path":"/d","is_directory":true}])",
+                             "stdin");
+  BOOST_TEST(events.size() == 2u);
+  BOOST_TEST(events[0].path == "notes/a");
+  BOOST_TEST(events[0].content == "x");
+  BOOST_TEST(events[1].is_directory);
+  auto bad = [](const char* text) {
+    try {
+      parse_events(text, "batch.json");
+      return std::string();
+    } catch (const Error& e) {
+      BOOST_TEST(e.code() == "cli.invalid_argument");
+      return std::string(e.what());
+    }
+  };
+  BOOST_TEST(bad("[").find("batch input from batch.json is not valid JSON") == 0);
+  BOOST_TEST(bad("{}").find("must be a JSON array") != std::string::npos);
+  BOOST_TEST(bad(R"([{"operation":"read","path":"/a"},{"operation":"batch","path":"/b"}])").find("batch event #1") == 0);
+  BOOST_TEST(parse_events("[]", "stdin").empty());
+}

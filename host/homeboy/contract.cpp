@@ -242,6 +242,19 @@ Event parse_event(const json::value& value, std::string_view where) {
   return event;
 }
 
+std::vector<Event> parse_events(std::string_view text, std::string_view source) {
+  std::string from = "batch input from " + std::string(source);
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
+  std::vector<Event> events;
+  events.reserve(value.get_array().size());
+  for (const auto& item : value.get_array())
+    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size())));
+  return events;
+}
+
 json::object to_json(const Response& r) {
   json::object out;
   out["success"] = r.success;

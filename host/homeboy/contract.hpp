@@ -126,6 +126,10 @@ const Event* first_binary_write(const Event& event) noexcept;
 // An event from user input (the CLI's batch file). Throws cli.invalid_argument naming `where`.
 Event parse_event(const boost::json::value& value, std::string_view where);
 
+// A batch from user input: a JSON array of events, paths kept as given. Throws
+// cli.invalid_argument naming `source` ("stdin", a file name) or the event at fault.
+std::vector<Event> parse_events(std::string_view text, std::string_view source);
+
 boost::json::object to_json(const Response& response);
 
 // Who answered, for error messages.

@@ -101,7 +101,8 @@ class ManifestReader {
         double secs = t->is_number() ? t->to_number<double>() : -1;
         if (!(secs > 0) || !std::isfinite(secs) || secs > 24 * 3600)
           fail("\"runtime.timeout_secs\" must be a number of seconds above 0 and at most 86400");
-        m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+        // Rounded up: a timeout above 0 never becomes 0 ms.
+        m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(std::ceil(secs * 1000)));
       }
       if (const auto* env = field(*rt, "env")) m.runtime.env = variable_names(*env);
       if (m.runtime.executable) {

@@ -115,7 +115,8 @@ function op_write(string $path, array $event): array
     $existing = @lstat($path);
     check_condition($event, $path, $existing !== false);
     $tmp = $dir . '/' . TEMP_NAME;
-    if (file_exists($tmp) || is_link($tmp)) @unlink($tmp);  // a killed writer's; we hold the lock
+    // A killed writer's (a file, or the bash module's staging folder); we hold the lock.
+    if (file_exists($tmp) || is_link($tmp)) remove_tree($tmp);
     // Created with the target's permissions before any byte is written: 0600 for a new
     // file in a private folder, the old file's mode for a replacement; set-ID bits never.
     if ($existing !== false) {

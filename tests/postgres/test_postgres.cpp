@@ -6,7 +6,6 @@
 #define BOOST_TEST_MODULE postgres
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/process.hpp"
 #include "homeboy/registry.hpp"
 #include "support.hpp"
 
@@ -16,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <latch>
@@ -51,22 +51,33 @@ Failure failure_of(Call call) {
   return {};
 }
 
-// SQL as the cluster's superuser; returns psql's unaligned output.
-std::string admin_sql(const std::string& sql) {
-  Command psql;
-  psql.argv = {"/bin/bash", HOMEBOY_TEST_PG_CLUSTER, "psql", env("HOMEBOY_PG_STATE"), env("PGDATABASE"), "-tA", "-c", sql};
-  ProcessOutcome outcome = run_once(psql, "", std::chrono::seconds(60));
-  BOOST_REQUIRE_MESSAGE(outcome.exited_cleanly(), "psql failed (" << sql << "): " << outcome.err_tail);
-  while (!outcome.out.empty() && outcome.out.back() == '\n') outcome.out.pop_back();
-  return outcome.out;
+std::string quoted(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
-void cluster(const std::string& command) {
-  Command c;
-  c.argv = {"/bin/bash", HOMEBOY_TEST_PG_CLUSTER, command, env("HOMEBOY_PG_STATE")};
-  ProcessOutcome outcome = run_once(c, "", std::chrono::seconds(120));
-  BOOST_REQUIRE_MESSAGE(outcome.exited_cleanly(), "cluster.sh " << command << " failed: " << outcome.err_tail);
+// Runs cluster.sh with `args`; returns what it printed. Not through homeboy::run_once: that
+// ends the whole process tree when the command returns, a server started by it included.
+std::string cluster(const std::string& args) {
+  std::string command = "bash " + quoted(HOMEBOY_TEST_PG_CLUSTER) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  BOOST_REQUIRE(pipe);
+  std::string out;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  int status = ::pclose(pipe);
+  BOOST_REQUIRE_MESSAGE(status == 0, "cluster.sh " << args << " failed: " << out);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
 }
+
+// SQL as the cluster's superuser; returns psql's unaligned output.
+std::string admin_sql(const std::string& sql) {
+  return cluster("psql " + quoted(env("HOMEBOY_PG_STATE")) + " " + quoted(env("PGDATABASE")) + " -tA -c " + quoted(sql));
+}
+
+void server(const std::string& command) { cluster(command + " " + quoted(env("HOMEBOY_PG_STATE"))); }
 
 int unused_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -445,16 +456,16 @@ BOOST_FIXTURE_TEST_CASE(operations_after_a_restart_reconnect, Pg) {
   auto s = open();
   s->ensure_dir(area);
   s->write(at("f"), "before");
-  cluster("restart");  // cuts the idle connection off
+  server("restart");  // cuts the idle connection off
   BOOST_TEST(s->read(at("f")) == "before");
   s->write(at("f"), "after");
 
-  cluster("down");
+  server("down");
   Failure f = failure_of([&] { s->read(at("f")); });
   BOOST_TEST(f.code == "storage.unavailable");
   BOOST_TEST(f.message.find("host " + env("PGHOST") + " port " + env("PGPORT")) != std::string::npos, f.message);
   BOOST_TEST(failure_of([&] { s->write(at("f"), "while down"); }).code == "storage.unavailable");
-  cluster("up");
+  server("up");
   BOOST_TEST(s->read(at("f")) == "after");
 }
 
