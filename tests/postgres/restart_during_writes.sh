@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A PostgreSQL restart in the middle of a run. Two writers run through the CLI while the
-# server restarts (fast mode: sessions are cut off): single writes, one process each, and
-# batches of 300 writes, each one transaction. Checks:
+# server stops (fast mode: open sessions are cut off) and starts again: single writes, one
+# process each, and batches of 300 writes, each one transaction. The server stays down until
+# a write has failed, and the run goes on until writes succeed again, however slow the
+# machine (sanitizer builds are). Checks:
 #   - every failure is clear: a single write fails with storage.unavailable naming host and
 #     port; a failed batch's results say unavailable or rolled back;
 #   - operations after the restart succeed;
@@ -28,7 +30,7 @@ single_writer() {
   while [[ ! -e $work/stop ]]; do
     i=$((i + 1))
     rc=0
-    hb storage write "$root/single/f$i" --content "value $i" >"$work/out/single-$i.json" 2>&1 || rc=$?
+    hb storage write "$root/single/f$i" --content "value $i" >"$work/out/single-$i.json" 2>"$work/out/single-$i.err" || rc=$?
     echo "$i $rc" >>"$work/single.log"
   done
 }
@@ -40,19 +42,35 @@ batch_writer() {
       '[{operation: "ensure_dir", path: $dir}] + [range($n) | {operation: "write", path: "\($dir)/f\(.)", content: "batch"}]' \
       >"$work/batch-$i.json"
     rc=0
-    hb storage batch --file "$work/batch-$i.json" >"$work/out/batch-$i.json" 2>&1 || rc=$?
+    hb storage batch --file "$work/batch-$i.json" >"$work/out/batch-$i.json" 2>"$work/out/batch-$i.err" || rc=$?
     echo "$i $rc" >>"$work/batch.log"
   done
 }
+
+lines() { if [[ -f $1 ]]; then awk "$2" "$1" | wc -l; else echo 0; fi; }
+wait_until() {  # wait_until SECONDS WHAT CONDITION...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "gave up after $((SECONDS - deadline + $1)) s waiting for $what"
+    sleep 0.1
+  done
+}
+writes_done() { (($(lines "$work/single.log" '$2 == 0') >= 3 && $(lines "$work/batch.log" '$2 == 0') >= 1)); }
+write_failed() { (($(lines "$work/single.log" '$2 != 0') >= 1)); }
+writes_again() { (($(lines "$work/single.log" "\$1 > $restarted && \$2 == 0") >= 3)); }
 
 single_writer &
 writers=("$!")
 batch_writer &
 writers+=("$!")
 trap 'touch "$work/stop"; wait' EXIT
-sleep 1.5
-bash "$cluster" restart "$HOMEBOY_PG_STATE"
-sleep 2  # operations after the restart
+wait_until 120 "writes before the restart" writes_done
+bash "$cluster" down "$HOMEBOY_PG_STATE"
+wait_until 60 "a write to fail while the server is down" write_failed
+bash "$cluster" up "$HOMEBOY_PG_STATE"
+restarted=$(lines "$work/single.log" 1)
+wait_until 120 "writes after the restart" writes_again
 touch "$work/stop"
 wait "${writers[@]}"
 trap - EXIT
@@ -62,14 +80,16 @@ while read -r i rc; do
   [[ $rc == 0 ]] && continue
   failures=$((failures + 1))
   jq -e '.error.code == "storage.unavailable" and (.error.message | test("host .* port [0-9]+"))' \
-    "$work/out/single-$i.json" >/dev/null || fail "single write $i failed unclearly: $(cat "$work/out/single-$i.json")"
+    "$work/out/single-$i.json" >/dev/null ||
+    fail "single write $i failed unclearly: $(cat "$work/out/single-$i.json" "$work/out/single-$i.err")"
 done <"$work/single.log"
 while read -r i rc; do
   [[ $rc == 0 ]] && continue
   failures=$((failures + 1))
   jq -e '.error.code == "storage.batch_failed" and
          ([.error.details.results[] | select(.success | not) | .error_code] - ["unavailable", "conflict"] | length == 0)' \
-    "$work/out/batch-$i.json" >/dev/null || fail "batch $i failed unclearly: $(head -c 2000 "$work/out/batch-$i.json")"
+    "$work/out/batch-$i.json" >/dev/null ||
+    fail "batch $i failed unclearly: $(head -c 2000 "$work/out/batch-$i.json") $(cat "$work/out/batch-$i.err")"
 done <"$work/batch.log"
 ((failures > 0)) || fail "no operation was in flight during the restart (the test proves nothing); writes: $(wc -l <"$work/single.log")"
 last_failure=$(awk '$2 != 0 {last = $1} END {print last + 0}' "$work/single.log")

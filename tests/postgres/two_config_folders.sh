@@ -43,11 +43,11 @@ expect "$a" '.data.server.port == 22' -- server show s1
 pids=()
 for n in $(seq 1 20); do
   if ((n % 2)); then config=$a; else config=$b; fi
-  hb "$config" server set s1 "{\"k$n\": $n}" >"$work/set-$n.json" 2>&1 &
+  hb "$config" server set s1 "{\"k$n\": $n}" >"$work/set-$n.json" 2>"$work/set-$n.err" &
   pids+=("$!")
 done
 for n in $(seq 1 20); do
-  wait "${pids[$((n - 1))]}" || fail "server set s1 {\"k$n\": $n} failed: $(cat "$work/set-$n.json")"
+  wait "${pids[$((n - 1))]}" || fail "server set s1 {\"k$n\": $n} failed: $(cat "$work/set-$n.json" "$work/set-$n.err")"
 done
 out=$(hb "$b" server show s1)
 lost=$(jq -r '.data.server as $s | [range(1; 21) | select($s["k\(.)"] != .) | "k\(.)"] | join(" ")' <<<"$out")
@@ -58,7 +58,7 @@ lost=$(jq -r '.data.server as $s | [range(1; 21) | select($s["k\(.)"] != .) | "k
 pids=()
 for n in $(seq 1 8); do
   if ((n % 2)); then config=$a; else config=$b; fi
-  hb "$config" project create same-id --json "{\"name\": \"attempt $n\"}" >"$work/create-$n.json" 2>&1 &
+  hb "$config" project create same-id --json "{\"name\": \"attempt $n\"}" >"$work/create-$n.json" 2>"$work/create-$n.err" &
   pids+=("$!")
 done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
@@ -71,7 +71,9 @@ for n in $(seq 1 8); do
   fi
 done
 if ((created != 1 || refused != 7)); then
-  for n in $(seq 1 8); do echo "create $n: $(jq -c '{success, code: .error.code}' "$work/create-$n.json" 2>/dev/null || cat "$work/create-$n.json")" >&2; done
+  for n in $(seq 1 8); do
+    echo "create $n: $(jq -c '{success, code: .error.code}' "$work/create-$n.json" 2>/dev/null || cat "$work/create-$n.json") $(cat "$work/create-$n.err")" >&2
+  done
   fail "8 parallel creates of one id: $created created and $refused project.already_exists, expected 1 and 7" \
     "(does the config store create only while absent?)"
 fi
