@@ -1,5 +1,6 @@
 #include "homeboy/contract.hpp"
 
+#include "homeboy/limits.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
@@ -303,6 +304,9 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
   if (!r.success && (!r.error || r.error->empty()))
     fail(rule::failure_without_error, "a failed response must say why in \"error\"");
   if (!r.success) return;
+  if (r.version && (r.version->empty() || r.version->size() > limits::version_bytes))
+    fail(rule::version_shape, "a version must be 1 to " + std::to_string(limits::version_bytes) + " bytes long (got " +
+                                  std::to_string(r.version->size()) + ")");
   switch (event.operation) {
     case Operation::read:
       if (!r.data) fail(rule::read_without_data, "a successful read must return its content in \"data\"");

@@ -160,6 +160,7 @@ inline constexpr std::string_view entry_not_child = "entry_not_child";
 inline constexpr std::string_view entry_repeated = "entry_repeated";
 inline constexpr std::string_view data_set_twice = "data_set_twice";
 inline constexpr std::string_view bad_base64 = "bad_base64";
+inline constexpr std::string_view version_shape = "version_shape";
 inline constexpr std::string_view batch_without_results = "batch_without_results";
 inline constexpr std::string_view batch_result_count = "batch_result_count";
 inline constexpr std::string_view overall_success_mismatch = "overall_success_mismatch";

@@ -17,6 +17,7 @@ export LC_ALL=C  # byte-order sorting and byte-wise string handling
 
 temp_name=.homeboy-tmp
 stat_version='%i-%s-%.9Y'
+content_limit=268435456  # 256 MiB, the host's limit: larger files are refused with too_large
 initial_umask=$(umask)
 my_gid=
 
@@ -88,6 +89,13 @@ dir_mode() {  # dir_mode DIR -> REPLY: the folder's permission bits (octal), ask
 }
 
 # --- operations ------------------------------------------------------------------------
+
+too_large() {  # too_large PATH VERSION: true (with the failure in REPLY) above the content limit
+  local size=${2#*-}
+  size=${size%%-*}
+  ((size > content_limit)) || return 1
+  failure too_large "$1 is $size bytes; the limit is $content_limit"
+}
 
 check_readable() {  # check_readable PATH -> REPLY: a failure, or empty when it can be read
   local path=$1
@@ -351,6 +359,7 @@ if [[ $op == read ]]; then
   check_readable "$path"
   if [[ -n $REPLY ]]; then printf '%s\n' "$REPLY"; exit 0; fi
   version=$(stat -c "$stat_version" -- "$path" 2>/dev/null) || { failure io_error "cannot read $path"; printf '%s\n' "$REPLY"; exit 0; }
+  too_large "$path" "$version" && { printf '%s\n' "$REPLY"; exit 0; }
   printf '{"success":true,"version":"%s","data_base64":"' "$version"
   base64 -w0 -- "$path" || exit 1
   printf '"}\n'
@@ -393,6 +402,9 @@ flush_reads() {  # answers the gathered reads, then prints every result held so 
       j=${read_index[i]}
       if [[ -z ${versions[i]} ]]; then  # it vanished between its check and now
         failure not_found "no such file: ${reads[i]}"
+        pending[j]=$REPLY
+        all_ok=false
+      elif too_large "${reads[i]}" "${versions[i]}"; then
         pending[j]=$REPLY
         all_ok=false
       elif [[ -n ${not_utf8[${reads[i]}]:-} ]]; then

@@ -53,7 +53,7 @@ void check_violation(const Error& e) {
       rule::success_with_error,    rule::failure_without_error, rule::read_without_data,   rule::list_without_entries,
       rule::entry_shape,           rule::batch_without_results, rule::batch_result_count,  rule::overall_success_mismatch,
       rule::id_mismatch,           rule::entry_not_absolute,    rule::entry_not_child,     rule::entry_repeated,
-      rule::data_set_twice,        rule::bad_base64};
+      rule::data_set_twice,        rule::bad_base64,            rule::version_shape};
   FUZZ_CHECK_SAYING(e.code() == "storage.contract_violation", e.what());
   const auto* rule_id = e.details().if_contains("rule");
   FUZZ_CHECK(rule_id && rule_id->is_string());
