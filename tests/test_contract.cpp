@@ -157,6 +157,40 @@ BOOST_AUTO_TEST_CASE(user_events_are_checked_with_their_position) {
   BOOST_TEST(bad(R"([1])").find("object") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_cross_json_as_base64_both_ways) {
+  // Latin-1 names, a binary hash as a version, and content that is not text: JSON text
+  // cannot hold them, so each goes as "<field>_base64" and comes back byte for byte.
+  const std::string path = "/caf\xE9/\xFF\x00x";
+  const std::string content = std::string("\x00\x01\xFE\xFF", 4);
+  const std::string version = "v\x80\x81";
+  Event write = Event::write(path, content, Condition::matching(version));
+  auto line = serialize(write, 3);
+  auto sent = boost::json::parse(line).as_object();
+  BOOST_TEST(sent.contains("path_base64"));
+  BOOST_TEST(sent.contains("content_base64"));
+  BOOST_TEST(sent.contains("if_version_base64"));
+  Event back = parse_event(sent, "request");
+  BOOST_TEST(back.path == path);
+  BOOST_TEST(back.content == content);
+  BOOST_TEST((back.condition == Condition::matching(version)));
+
+  Response r = Response::ok();
+  r.data = content;
+  r.version = version;
+  r.entries = std::vector<Entry>{{"/caf\xE9/a", false}, {"/plain", true}};
+  auto answered = boost::json::serialize(to_json(r));
+  auto parsed = parse_response(answered, Event::list("/caf\xE9"), origin);
+  BOOST_TEST((parsed.data == r.data));
+  BOOST_TEST((parsed.version == r.version));
+  BOOST_TEST((parsed.entries == r.entries));
+  BOOST_TEST(answered.find("\"path\":\"/plain\"") != std::string::npos, "UTF-8 stays plain text");
+
+  BOOST_TEST(broken_rule(R"({"success":true,"data":"a","data_base64":"YQ=="})", Event::read("/a")) == "field_type");
+  BOOST_TEST(broken_rule(R"({"success":true,"version_base64":"%%%","data":"a"})", Event::read("/a")) == "bad_base64");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/a","path_base64":"L2E=","is_directory":false}]})",
+                         Event::list("/")) == "entry_shape");
+}
+
 BOOST_AUTO_TEST_CASE(a_batch_from_user_input_keeps_paths_as_given_and_names_the_faulty_event) {
   auto events = parse_events(R"([{"operation":"write","path":"notes/a","content":"x"},
                                  {"operation":"delete","path":"/d","is_directory":true}])",

@@ -134,7 +134,7 @@ Storage& Context::storage() {
   catalog();
   if (auto* active = registry_->active()) return *active;
   auto preference = transport_preference_from_env();
-  Storage& storage = registry_->activate(preference);
+  Storage& storage = registry_->activate(preference, isolation_preference_from_env());
   if (const auto& reason = storage.provider().fallback_reason; reason && preference == TransportPreference::automatic)
     warn("module '" + storage.provider().module_id + "' runs its executable, not its native library (" + *reason + ")");
   return storage;

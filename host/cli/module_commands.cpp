@@ -29,6 +29,7 @@ json::object module_json(const Module& m, bool full) {
                                 {"executable", rt.executable ? json::value(*rt.executable) : nullptr},
                                 {"supports_batch", rt.supports_batch},
                                 {"persistent", rt.persistent},
+                                {"isolation", rt.isolation == Isolation::process ? "process" : "in_process"},
                                 {"timeout_secs", rt.timeout.count() % 1000 == 0
                                                      ? json::value(rt.timeout.count() / 1000)
                                                      : json::value(static_cast<double>(rt.timeout.count()) / 1000.0)}};
@@ -193,7 +194,11 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   Module module = is_folder ? load_trusted_module(target) : installed(ctx, target);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
-  auto report = run_conformance(module, transport_preference_from_env(), [&](const CaseResult& r) {
+  // Native plugins are tested isolated, so a case that crashes or hangs one is reported by
+  // name and the rest still run; HOMEBOY_ISOLATION=in_process tests the in-process path.
+  auto isolation = isolation_preference_from_env() == IsolationPreference::in_process ? IsolationPreference::in_process
+                                                                                      : IsolationPreference::process;
+  auto report = run_conformance(module, transport_preference_from_env(), isolation, [&](const CaseResult& r) {
     if (!text) return;
     *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
     if (!r.passed) *text << ": " << r.reason;

@@ -28,9 +28,10 @@ struct ConformanceReport {
   std::size_t failed() const;
 };
 
-// Runs every case; `progress` is told of each result as it completes. Throws homeboy::Error
-// only when the module cannot be opened at all.
-ConformanceReport run_conformance(const Module& module, TransportPreference preference,
+// Runs every case; `progress` is told of each result as it completes. A case that fails
+// leaves the next one a freshly opened provider, so a crash or a hang (under isolation)
+// fails that case only. Throws homeboy::Error only when the module cannot be opened at all.
+ConformanceReport run_conformance(const Module& module, TransportPreference preference, IsolationPreference isolation,
                                   const std::function<void(const CaseResult&)>& progress);
 
 }  // namespace homeboy

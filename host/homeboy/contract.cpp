@@ -37,6 +37,15 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> error_code_name
     {ErrorCode::not_run, "not_run"},
 }};
 
+// A string of bytes under `key`, or, when it is not UTF-8 (JSON text cannot carry it), its
+// base64 under `key` + "_base64". Readers take either, never both.
+void put_bytes(json::object& out, std::string_view key, std::string_view bytes) {
+  if (text::is_utf8(bytes))
+    out[key] = bytes;
+  else
+    out[std::string(key) + "_base64"] = text::base64_encode(bytes);
+}
+
 json::object event_object(const Event& event) {
   json::object out;
   out.reserve(5);
@@ -48,15 +57,10 @@ json::object event_object(const Event& event) {
     out["operations"] = std::move(ops);
     return out;
   }
-  out["path"] = event.path;
-  if (event.operation == Operation::write) {
-    if (text::is_utf8(event.content))
-      out["content"] = event.content;
-    else
-      out["content_base64"] = text::base64_encode(event.content);
-  }
+  put_bytes(out, "path", event.path);
+  if (event.operation == Operation::write) put_bytes(out, "content", event.content);
   if (event.is_directory) out["is_directory"] = true;
-  if (event.condition.kind == Condition::Kind::if_version) out["if_version"] = event.condition.version;
+  if (event.condition.kind == Condition::Kind::if_version) put_bytes(out, "if_version", event.condition.version);
   if (event.condition.kind == Condition::Kind::if_absent) out["if_absent"] = true;
   return out;
 }
@@ -74,13 +78,8 @@ class ResponseReader {
     const auto* success = obj->if_contains("success");
     if (!success || !success->is_bool()) fail(rule::field_type, "\"success\" must be present and a boolean");
     r.success = success->get_bool();
-    r.data = optional_string(*obj, "data");
-    if (auto encoded = optional_string(*obj, "data_base64")) {
-      if (r.data) fail(rule::field_type, "a response carries \"data\" or \"data_base64\", not both");
-      r.data = text::base64_decode(*encoded);
-      if (!r.data) fail(rule::bad_base64, "\"data_base64\" is not valid base64 (RFC 4648, padded)");
-    }
-    r.version = optional_string(*obj, "version");
+    r.data = optional_bytes(*obj, "data");
+    r.version = optional_bytes(*obj, "version");
     r.error = optional_string(*obj, "error");
     if (auto code = optional_string(*obj, "error_code")) {
       // Unknown codes from newer providers degrade to io_error rather than failing the call.
@@ -132,13 +131,37 @@ class ResponseReader {
     return std::string(v->get_string());
   }
 
+  // `key`, or its base64 under `key` + "_base64" (bytes that are not UTF-8).
+  std::optional<std::string> optional_bytes(const json::object& obj, std::string_view key) const {
+    auto plain = optional_string(obj, key);
+    std::string encoded_key = std::string(key) + "_base64";
+    auto encoded = optional_string(obj, encoded_key);
+    if (!encoded) return plain;
+    if (plain)
+      fail(rule::field_type, "a response carries \"" + std::string(key) + "\" or \"" + encoded_key + "\", not both");
+    auto decoded = text::base64_decode(*encoded);
+    if (!decoded) fail(rule::bad_base64, "\"" + encoded_key + "\" is not valid base64 (RFC 4648, padded)");
+    return decoded;
+  }
+
   Entry entry(const json::value& value) const {
     const auto* obj = value.if_object();
-    const json::value* path = obj ? obj->if_contains("path") : nullptr;
     const json::value* dir = obj ? obj->if_contains("is_directory") : nullptr;
-    if (!path || !path->is_string() || !dir || !dir->is_bool())
+    auto shape = [&] {
       fail(rule::entry_shape, "every entry needs a string \"path\" and a boolean \"is_directory\"");
-    return Entry{std::string(path->get_string()), dir->get_bool()};
+    };
+    if (!obj || !dir || !dir->is_bool()) shape();
+    const json::value* path = obj->if_contains("path");
+    const json::value* encoded = obj->if_contains("path_base64");
+    if ((path != nullptr) == (encoded != nullptr)) shape();
+    if (path) {
+      if (!path->is_string()) shape();
+      return Entry{std::string(path->get_string()), dir->get_bool()};
+    }
+    if (!encoded->is_string()) shape();
+    auto decoded = text::base64_decode(encoded->get_string());
+    if (!decoded) fail(rule::bad_base64, "an entry's \"path_base64\" is not valid base64 (RFC 4648, padded)");
+    return Entry{std::move(*decoded), dir->get_bool()};
   }
 
   const Event& event_;
@@ -199,38 +222,41 @@ Event parse_event(const json::value& value, std::string_view where) {
     throw bad("unknown operation \"" + std::string(op->get_string()) +
               "\" (expected read, write, list, delete, ensure_dir or batch)");
   if (*operation == Operation::batch) throw bad("a batch cannot contain another batch");
+  // A string under `key`, or bytes under `key` + "_base64"; `required` or not, never both.
+  auto bytes = [&](std::string_view key, bool required) -> std::optional<std::string> {
+    std::string encoded_key = std::string(key) + "_base64";
+    const auto* plain = obj->if_contains(key);
+    const auto* encoded = obj->if_contains(encoded_key);
+    if (plain && plain->is_null()) plain = nullptr;
+    if (encoded && encoded->is_null()) encoded = nullptr;
+    if (plain && encoded) throw bad("give \"" + std::string(key) + "\" or \"" + encoded_key + "\", not both");
+    if (!plain && !encoded) {
+      if (required) throw bad("a string \"" + std::string(key) + "\" (or \"" + encoded_key + "\") is required");
+      return std::nullopt;
+    }
+    if (plain) {
+      if (!plain->is_string()) throw bad("\"" + std::string(key) + "\" must be a string");
+      return std::string(plain->get_string());
+    }
+    if (!encoded->is_string()) throw bad("\"" + encoded_key + "\" must be a string");
+    auto decoded = text::base64_decode(encoded->get_string());
+    if (!decoded) throw bad("\"" + encoded_key + "\" is not valid base64 (RFC 4648, padded)");
+    return decoded;
+  };
   Event event;
   event.operation = *operation;
-  const auto* path = obj->if_contains("path");
-  if (!path || !path->is_string()) throw bad("\"path\" must be a string");
-  event.path = std::string(path->get_string());
-  if (event.operation == Operation::write) {
-    const auto* content = obj->if_contains("content");
-    const auto* encoded = obj->if_contains("content_base64");
-    if ((content != nullptr) == (encoded != nullptr))
-      throw bad("a write needs a string \"content\" or \"content_base64\" (one of them)");
-    if (content) {
-      if (!content->is_string()) throw bad("\"content\" must be a string");
-      event.content = std::string(content->get_string());
-    } else {
-      if (!encoded->is_string()) throw bad("\"content_base64\" must be a string");
-      auto decoded = text::base64_decode(encoded->get_string());
-      if (!decoded) throw bad("\"content_base64\" is not valid base64 (RFC 4648, padded)");
-      event.content = std::move(*decoded);
-    }
-  }
+  event.path = *bytes("path", true);
+  if (event.operation == Operation::write) event.content = *bytes("content", true);
   if (const auto* dir = obj->if_contains("is_directory")) {
     if (!dir->is_bool()) throw bad("\"is_directory\" must be a boolean");
     event.is_directory = dir->get_bool();
   }
-  const auto* if_version = obj->if_contains("if_version");
   const auto* if_absent = obj->if_contains("if_absent");
-  if (if_version && !if_version->is_null()) {
+  if (auto version = bytes("if_version", false)) {
     if (event.operation != Operation::write && event.operation != Operation::remove)
       throw bad("\"if_version\" applies to write and delete only");
-    if (!if_version->is_string() || if_version->get_string().empty())
-      throw bad("\"if_version\" must be a non-empty string (a version from an earlier read)");
-    event.condition = Condition::matching(std::string(if_version->get_string()));
+    if (version->empty()) throw bad("\"if_version\" must be a non-empty string (a version from an earlier read)");
+    event.condition = Condition::matching(std::move(*version));
   }
   if (if_absent && !if_absent->is_null()) {
     if (!if_absent->is_bool()) throw bad("\"if_absent\" must be a boolean");
@@ -259,17 +285,17 @@ std::vector<Event> parse_events(std::string_view text, std::string_view source) 
 json::object to_json(const Response& r) {
   json::object out;
   out["success"] = r.success;
-  if (r.data) {
-    if (text::is_utf8(*r.data))
-      out["data"] = *r.data;
-    else
-      out["data_base64"] = text::base64_encode(*r.data);
-  }
-  if (r.version) out["version"] = *r.version;
+  if (r.data) put_bytes(out, "data", *r.data);
+  if (r.version) put_bytes(out, "version", *r.version);
   if (r.entries) {
     json::array entries;
     entries.reserve(r.entries->size());
-    for (const auto& e : *r.entries) entries.emplace_back(json::object{{"path", e.path}, {"is_directory", e.is_directory}});
+    for (const auto& e : *r.entries) {
+      json::object entry;
+      put_bytes(entry, "path", e.path);
+      entry["is_directory"] = e.is_directory;
+      entries.emplace_back(std::move(entry));
+    }
     out["entries"] = std::move(entries);
   }
   if (r.error) out["error"] = *r.error;

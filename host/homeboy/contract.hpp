@@ -117,7 +117,9 @@ struct Response {
 };
 
 // The event as one line of JSON (no trailing newline). `id` is added for persistent framing.
-// Content that is not UTF-8 goes as "content_base64" instead of "content".
+// Bytes that are not UTF-8 go base64-encoded under the field's name plus "_base64":
+// "content_base64", "path_base64", "if_version_base64" (and in to_json: "data_base64",
+// "version_base64", an entry's "path_base64"). parse_event and parse_response read both.
 std::string serialize(const Event& event, std::optional<std::uint64_t> id = std::nullopt);
 
 // The first operation of `event` (itself, or one of a batch's) whose content is not UTF-8.

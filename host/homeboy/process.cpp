@@ -511,6 +511,11 @@ std::string PersistentProcess::describe_end() {
   return describe_status(impl_->timed_out, code, sig);
 }
 
+int PersistentProcess::term_signal() const noexcept {
+  int status = impl_->child.status();
+  return impl_->child.exited() && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base) {
   auto runnable = [](const fs::path& p) {
     struct stat st {};

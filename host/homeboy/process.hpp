@@ -74,6 +74,7 @@ class PersistentProcess {
   void kill() noexcept;                 // kills the process and everything it started, and reaps
   std::string stderr_tail() const;      // what it last wrote to stderr
   std::string describe_end();           // how it ended, once it has
+  int term_signal() const noexcept;     // the signal that ended it, once it has; 0 for none
 
   static constexpr std::chrono::milliseconds grace{500};
 

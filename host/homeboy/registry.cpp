@@ -1,5 +1,6 @@
 #include "homeboy/registry.hpp"
 
+#include "homeboy/isolated_transport.hpp"
 #include "homeboy/native_transport.hpp"
 #include "homeboy/subprocess_transport.hpp"
 #include "homeboy/trust.hpp"
@@ -64,6 +65,17 @@ TransportPreference transport_preference_from_env() {
   throw errors::config("config.invalid_environment",
                        "HOMEBOY_STORAGE_TRANSPORT must be native, subprocess or auto, not '" + std::string(value) + "'",
                        {{"variable", "HOMEBOY_STORAGE_TRANSPORT"}, {"value", value}});
+}
+
+IsolationPreference isolation_preference_from_env() {
+  const char* v = std::getenv("HOMEBOY_ISOLATION");
+  std::string_view value = v ? v : "";
+  if (value.empty() || value == "auto") return IsolationPreference::automatic;
+  if (value == "process") return IsolationPreference::process;
+  if (value == "in_process") return IsolationPreference::in_process;
+  throw errors::config("config.invalid_environment",
+                       "HOMEBOY_ISOLATION must be process, in_process or auto, not '" + std::string(value) + "'",
+                       {{"variable", "HOMEBOY_ISOLATION"}, {"value", value}});
 }
 
 std::optional<std::string> configured_provider(const fs::path& config_dir) {
@@ -135,7 +147,8 @@ Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
 }
 
 std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& config_dir,
-                                       TransportPreference preference, std::string selected_by) {
+                                       TransportPreference preference, std::string selected_by,
+                                       IsolationPreference isolation) {
   ProviderInfo info{module.id, module.manifest.storage_provider ? module.manifest.storage_provider->storage_type : "",
                     std::move(selected_by), std::nullopt, module.manifest_path};
   const auto& runtime = module.manifest.runtime;
@@ -162,7 +175,10 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
   // Also when the module did not come through discovery: never load a library from elsewhere.
   if (auto problems = trust::check_library(module.dir, *runtime.library, ::geteuid()); !problems.empty())
     throw trust::untrusted(module.id, module.manifest_path, problems);
+  bool isolated = isolation == IsolationPreference::process ||
+                  (isolation == IsolationPreference::automatic && runtime.isolation == Isolation::process);
   try {
+    if (isolated) return std::make_unique<Storage>(std::move(info), std::make_unique<IsolatedTransport>(module, config_dir));
     return std::make_unique<Storage>(std::move(info), open_native(module, config_dir));
   } catch (const NativeLoadError& e) {
     if (preference == TransportPreference::native || !runtime.executable) {
@@ -178,12 +194,12 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
 Registry::Registry(Catalog catalog, fs::path config_dir)
     : catalog_(std::move(catalog)), config_dir_(std::move(config_dir)) {}
 
-Storage& Registry::activate(TransportPreference preference) {
+Storage& Registry::activate(TransportPreference preference, IsolationPreference isolation) {
   if (storage_)
     throw errors::internal("a storage provider ('" + storage_->provider().module_id +
                            "') is already active; homeboy runs exactly one per run");
   Selection selection = select_provider(catalog_, config_dir_);
-  storage_ = open_provider(*selection.module, config_dir_, preference, selection.selected_by);
+  storage_ = open_provider(*selection.module, config_dir_, preference, selection.selected_by, isolation);
   return *storage_;
 }
 

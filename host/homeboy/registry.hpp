@@ -16,6 +16,13 @@ enum class TransportPreference { automatic, native, subprocess };
 // HOMEBOY_STORAGE_TRANSPORT=native|subprocess|auto; throws config.invalid_environment.
 TransportPreference transport_preference_from_env();
 
+// Where a native library runs. `automatic` follows each manifest's runtime.isolation;
+// the others apply to every plugin.
+enum class IsolationPreference { automatic, in_process, process };
+
+// HOMEBOY_ISOLATION=process|in_process|auto; throws config.invalid_environment.
+IsolationPreference isolation_preference_from_env();
+
 struct Selection {
   const Module* module = nullptr;
   std::string selected_by;  // "config" (homeboy.json), "only_provider", "default"
@@ -39,7 +46,7 @@ class Registry {
   const std::filesystem::path& config_dir() const noexcept { return config_dir_; }
 
   // Selects and opens the provider. A second call is refused: one provider per run.
-  Storage& activate(TransportPreference preference);
+  Storage& activate(TransportPreference preference, IsolationPreference isolation = IsolationPreference::automatic);
   Storage* active() noexcept { return storage_.get(); }
 
  private:
@@ -48,9 +55,11 @@ class Registry {
   std::unique_ptr<Storage> storage_;
 };
 
-// Opens `module` on the transport `preference` allows: native first when it has a library,
-// falling back to its executable with the reason recorded. Throws homeboy::Error.
+// Opens `module` on the transport `preference` allows: native first when it has a library
+// (in-process, or isolated in a helper process as `isolation` says), falling back to its
+// executable with the reason recorded. Throws homeboy::Error.
 std::unique_ptr<Storage> open_provider(const Module& module, const std::filesystem::path& config_dir,
-                                       TransportPreference preference, std::string selected_by);
+                                       TransportPreference preference, std::string selected_by,
+                                       IsolationPreference isolation = IsolationPreference::automatic);
 
 }  // namespace homeboy

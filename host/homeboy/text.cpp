@@ -1,6 +1,8 @@
 #include "homeboy/text.hpp"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 namespace homeboy::text {
 
@@ -45,8 +47,18 @@ constexpr std::array<signed char, 256> decoding_table() {
 }  // namespace
 
 std::optional<std::size_t> invalid_utf8_at(std::string_view bytes) noexcept {
+  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
   std::size_t i = 0;
   while (i < bytes.size()) {
+    // Most content is ASCII: eight bytes at a time while no high bit is set.
+    if (i + 8 <= bytes.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes.data() + i, 8);
+      if (!(word & high_bits)) {
+        i += 8;
+        continue;
+      }
+    }
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
       ++i;
       continue;

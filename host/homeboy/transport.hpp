@@ -29,7 +29,7 @@ class Transport {
   // isolated transports); nothing for an in-process plugin.
   virtual std::optional<std::chrono::milliseconds> timeout() const noexcept { return std::nullopt; }
 
-  // "native", "subprocess" or "persistent", as `storage status` reports it.
+  // "native", "isolated", "subprocess" or "persistent", as `storage status` reports it.
   virtual std::string_view kind() const noexcept = 0;
 };
 

@@ -9,7 +9,9 @@
 // the one-shot spawn cost of the host's launcher against a bare posix_spawn; then 1,000
 // reads of 1 KiB through every kind of provider (native, persistent, batch, one-shot),
 // the persistent framing against a raw pipe round trip, and whole CLI processes; and, when
-// HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin (bench_postgres).
+// HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin (bench_postgres). Native
+// plugins are measured in-process and isolated (homeboy-plugin-host), next to persistent
+// Python modules (/usr/bin/python3): the sqlite-storage module and a minimal file reader.
 
 #include "homeboy/process.hpp"
 #include "homeboy/registry.hpp"
@@ -145,6 +147,29 @@ homeboy::Module sqlite_module(const fs::path& dir, bool persistent) {
   return homeboy::load_module(folder);
 }
 
+// A minimal persistent Python module that reads the file it is asked for: the least a
+// scripted provider can do per request.
+homeboy::Module python_reader_module(const fs::path& dir) {
+  fs::path folder = dir / "py-reader";
+  fs::create_directories(folder);
+  std::ofstream(folder / "read.py") << R"(import json, sys
+for line in sys.stdin:
+    request = json.loads(line)
+    try:
+        with open(request["path"], encoding="utf-8") as f:
+            answer = {"success": True, "data": f.read()}
+    except OSError as e:
+        answer = {"success": False, "error": str(e), "error_code": "io_error"}
+    answer["id"] = request["id"]
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+)";
+  std::ofstream(folder / "py-reader.json")
+      << R"({"name": "Python reader", "version": "1.0.0", "runtime": {"executable": "/usr/bin/python3 -S read.py",
+             "persistent": true}, "storage_provider": {"storage_type": "bench", "config": {}}})";
+  return homeboy::load_module(folder);
+}
+
 double per_op(const std::function<void()>& op, int count) {
   auto t0 = Clock::now();
   for (int i = 0; i < count; ++i) op();
@@ -197,21 +222,36 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
   auto script = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::subprocess, "bench");
   auto python = homeboy::open_provider(sqlite_module(dir, true), dir, homeboy::TransportPreference::automatic, "bench");
   auto python_once = homeboy::open_provider(sqlite_module(dir, false), dir, homeboy::TransportPreference::automatic, "bench");
+  auto isolated = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::native, "bench",
+                                         homeboy::IsolationPreference::process);
+  auto python_reader = homeboy::open_provider(python_reader_module(dir), dir, homeboy::TransportPreference::automatic, "bench");
   // The Python module stores in its database: load the same 1,000 files into it first.
   python->ensure_dir(data.string());
   std::vector<std::pair<std::string, std::string>> load;
   for (const auto& p : paths) load.emplace_back(p, content);
   python->write_many(load);
 
+  // The bare persistent exchange (an echo child, no provider work), measured in the same
+  // rounds as the providers: the isolation target is stated against it.
+  homeboy::Command cat;
+  cat.argv = {"/bin/cat"};
+  homeboy::PersistentProcess echo(cat);
+  const std::string echo_line = "{\"operation\":\"read\",\"path\":\"/x\",\"id\":1}";
+
   int rounds = quick ? 3 : 5;
-  std::vector<double> direct, nat, pers, bash_batch, py_batch, bash_batch100;
+  std::vector<double> direct, nat, iso, exchange, pers, py_reader, bash_batch, py_batch, bash_batch100;
   for (int r = 0; r < rounds; ++r) {
     int k = 0;
     direct.push_back(per_op([&] { direct_read(paths[k++ % files]); }, files));
     k = 0;
     nat.push_back(per_op([&] { native->read(paths[k++ % files]); }, files));
     k = 0;
+    iso.push_back(per_op([&] { isolated->read(paths[k++ % files]); }, files));
+    exchange.push_back(per_op([&] { echo.exchange(echo_line, std::chrono::seconds(5)); }, files));
+    k = 0;
     pers.push_back(per_op([&] { python->read(paths[k++ % files]); }, files));
+    k = 0;
+    py_reader.push_back(per_op([&] { python_reader->read(paths[k++ % files]); }, files));
     bash_batch.push_back(per_op([&] { script->read_many(paths); }, 1) / files);
     py_batch.push_back(per_op([&] { python->read_many(paths); }, 1) / files);
     std::vector<std::string> hundred(paths.begin(), paths.begin() + 100);
@@ -227,8 +267,11 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
   double base = median(direct);
   header("1,000 reads of 1 KiB files, per read (ratio to direct I/O)");
   row("direct std::ifstream", base, base);
-  row("native builtin-filesystem plugin", median(nat), base);
+  row("native builtin-filesystem plugin, in-process", median(nat), base);
+  row("native builtin-filesystem plugin, isolated", median(iso), base);
+  row("persistent exchange with an echo child (no provider)", median(exchange), base);
   row("persistent Python module (sqlite-storage)", median(pers), base);
+  row("persistent Python file reader (minimal)", median(py_reader), base);
   row("batch of 1,000 to the bash module", median(bash_batch), base);
   row("batch of 1,000 to the Python module", median(py_batch), base);
   row("one-shot bash module, one process per read", median(bash_once), base);
@@ -256,6 +299,12 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
   double marginal = (spawn100 - spawn1) / 99;
   std::cout << "\nTargets (same run):\n";
   std::printf("- persistent exchange / raw round trip: %.2fx (target <= 3x)\n", framed / rtt);
+  std::printf("- isolated read %.1f us = in-process %.1f us + %.1f us of isolation; / (persistent exchange %.1f us +"
+              " in-process %.1f us): %.2fx (target <= 1.5x)\n",
+              median(iso), median(nat), median(iso) - median(nat), median(exchange), median(nat),
+              median(iso) / (median(exchange) + median(nat)));
+  std::printf("- isolated / persistent Python per read: %.2fx (sqlite-storage), %.2fx (minimal reader)\n",
+              median(iso) / median(pers), median(iso) / median(py_reader));
   std::printf("- one-shot Python / persistent Python, per read: %.0fx (target >= 100x)\n", median(py_once) / median(pers));
   std::printf("- bash batch of 1,000: %.1f ms; one spawn (batch of 1) %.1f ms + 1,000 x %.3f ms marginal (from a batch of 100)"
               " = %.1f ms; ratio %.2fx (target <= 2x)\n",
@@ -486,6 +535,8 @@ int main(int argc, char** argv) {
   fs::path modules = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "share/homeboy/modules";
   homeboy::Module module = homeboy::load_module(modules / "builtin-filesystem");
   auto native = homeboy::open_provider(module, dir, homeboy::TransportPreference::native, "bench");
+  auto isolated = homeboy::open_provider(module, dir, homeboy::TransportPreference::native, "bench",
+                                         homeboy::IsolationPreference::process);
   auto script = homeboy::open_provider(module, dir, homeboy::TransportPreference::subprocess, "bench");
 
   std::cout << "homeboy storage benchmark (" << (quick ? "quick" : "full") << "; medians of " << rounds
@@ -508,20 +559,23 @@ int main(int argc, char** argv) {
     int slow = size == 1024 ? 6 : 3;
 
     header("read, " + label);
-    auto fast_read = measure({[&] { direct_read(file); }, [&] { native->read(file); }}, rounds, fast);
+    auto fast_read =
+        measure({[&] { direct_read(file); }, [&] { native->read(file); }, [&] { isolated->read(file); }}, rounds, fast);
     auto slow_read = measure({[&] { direct_read(file); }, [&] { script->read(file); }}, rounds, slow);
     row("direct std::ifstream", fast_read[0], fast_read[0]);
     row("native builtin-filesystem via facade", fast_read[1], fast_read[0]);
+    row("isolated builtin-filesystem via facade", fast_read[2], fast_read[0]);
     row("scripted builtin-filesystem (bash+jq, one-shot)", slow_read[1], fast_read[0]);
 
     header("write, " + label);
     auto fast_write = measure({[&] { direct_write(file, content); }, [&] { direct_atomic_write(file, content); },
-                               [&] { native->write(file, content); }},
+                               [&] { native->write(file, content); }, [&] { isolated->write(file, content); }},
                               rounds, size == 1024 ? 40 : 10);
     auto slow_write = measure({[&] { script->write(file, content); }}, rounds, slow);
     row("direct std::ofstream (not atomic, no fsync)", fast_write[0], fast_write[0]);
     row("direct temp+fsync+rename", fast_write[1], fast_write[0]);
     row("native builtin-filesystem via facade (fsync)", fast_write[2], fast_write[0]);
+    row("isolated builtin-filesystem via facade (fsync)", fast_write[3], fast_write[0]);
     row("scripted builtin-filesystem (bash+jq, one-shot)", slow_write[0], fast_write[0]);
   }
 

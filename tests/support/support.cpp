@@ -70,6 +70,10 @@ ModuleBuilder& ModuleBuilder::persistent(bool on) {
   runtime_["persistent"] = on;
   return *this;
 }
+ModuleBuilder& ModuleBuilder::isolation(std::string mode) {
+  runtime_["isolation"] = std::move(mode);
+  return *this;
+}
 ModuleBuilder& ModuleBuilder::timeout_secs(double secs) {
   runtime_["timeout_secs"] = secs;
   return *this;
@@ -139,7 +143,8 @@ namespace {
 // then `env`.
 Env cli_environment(const Env& env) {
   Env out = {{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_CONFIG_DIR", ""}, {"HOMEBOY_STORAGE_TRANSPORT", ""},
-             {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}, {"HOMEBOY_QUIET", ""}};
+             {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}, {"HOMEBOY_QUIET", ""}, {"HOMEBOY_ISOLATION", ""},
+             {"HOMEBOY_PLUGIN_HOST", ""}};
   for (const auto& kv : env) {
     bool replaced = false;
     for (auto& existing : out)

@@ -45,6 +45,7 @@ class ModuleBuilder {
   ModuleBuilder& overrides_builtin(bool on = true);
   ModuleBuilder& supports_batch(bool on = true);
   ModuleBuilder& persistent(bool on = true);
+  ModuleBuilder& isolation(std::string mode);  // runtime.isolation: "process" or "in_process"
   ModuleBuilder& timeout_secs(double secs);
   ModuleBuilder& storage_type(std::string type);
   ModuleBuilder& not_a_provider();
