@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "homeboy/text.hpp"
 #include "support.hpp"
 
 using namespace homeboy::test;
@@ -60,11 +61,18 @@ BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_stay_bytes_and_the_envelope_stays_u
       BOOST_TEST(!r.json().at("data").as_object().contains("content"));
     }
   }
-  // A file name that is not UTF-8: the native listing shows it as \xNN, and the envelope is
-  // still valid JSON (Boost.JSON refuses invalid UTF-8 when it parses it).
-  auto listed = homeboy({"storage", "list", (dir / "odd").string()});
-  BOOST_TEST(listed.exit_code == 0);
-  BOOST_TEST(std::string(listed.json().at("data").at("entries").at(0).at("path").as_string()).ends_with("name-\\xff"));
+  // A file name that is not UTF-8 is listed as path_base64, on every transport, and the
+  // envelope is still valid JSON (Boost.JSON refuses invalid UTF-8 when it parses it).
+  for (std::string transport : {"native", "subprocess"}) {
+    auto listed = homeboy({"storage", "list", (dir / "odd").string()}, {{"HOMEBOY_STORAGE_TRANSPORT", transport}});
+    BOOST_TEST(listed.exit_code == 0, listed.out);
+    auto answer = listed.json();
+    const auto& entry = answer.at("data").at("entries").at(0).as_object();
+    BOOST_TEST(!entry.contains("path"));
+    auto name = homeboy::text::base64_decode(entry.at("path_base64").as_string());
+    BOOST_TEST_REQUIRE(name.has_value());
+    BOOST_TEST(name->ends_with("name-\xff"));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(write_from_a_file_and_list_and_delete) {

@@ -48,6 +48,18 @@ struct Fixture : CliFixture {
 
 BOOST_FIXTURE_TEST_SUITE(fail_closed, Fixture)
 
+BOOST_AUTO_TEST_CASE(a_module_folder_that_lost_its_manifest_stops_storage_and_config_commands) {
+  fs::create_directories(modules / "my-store");
+  write_file(modules / "my-store/storage.db", "data lives here");
+  expect_fails_closed("has no manifest my-store.json", {"Put the manifest back", "homeboy.json"});
+}
+
+BOOST_AUTO_TEST_CASE(a_linked_module_whose_folder_is_gone_stops_storage_and_config_commands) {
+  fs::create_directories(modules);
+  fs::create_directory_symlink(dir / "unmounted/my-store", modules / "my-store");
+  expect_fails_closed("which does not exist", {"remove the link", "homeboy.json"});
+}
+
 BOOST_AUTO_TEST_CASE(the_only_provider_missing_its_version_stops_storage_and_config_commands) {
   ModuleBuilder(modules, "my-store")
       .manifest_text(R"({"name": "My store", "runtime": {"executable": "true"}, "storage_provider": {"storage_type": "x"}})")

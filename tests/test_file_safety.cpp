@@ -11,6 +11,7 @@
 #include "support.hpp"
 
 #include <pwd.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,6 +172,49 @@ BOOST_AUTO_TEST_CASE(fifos_and_devices_are_refused_at_once) {
     BOOST_TEST(code_of([&] { s.read("/dev/zero"); }) == "storage.invalid_argument");
     bool prompt = std::chrono::steady_clock::now() - started < std::chrono::seconds(5);
     BOOST_TEST(prompt, "a FIFO must not be waited on");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(fifos_and_devices_are_never_replaced_nor_deleted) {
+  on_each([&](Storage& s, const fs::path& area) {
+    fs::path fifo = area / "fifo-w";
+    BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    BOOST_TEST(code_of([&] { s.write(fifo.string(), "x"); }) == "storage.invalid_argument");
+    BOOST_TEST(S_ISFIFO(mode_of(fifo)), "the FIFO is left alone");
+    if (::geteuid() == 0) {
+      fs::path device = area / "null";
+      BOOST_TEST_REQUIRE(::mknod(device.c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+      BOOST_TEST(code_of([&] { s.write(device.string(), "x"); }) == "storage.invalid_argument");
+      BOOST_TEST(code_of([&] { s.remove(device.string()); }) == "storage.invalid_argument");
+      BOOST_TEST(S_ISCHR(mode_of(device)), "the device is left alone");
+    }
+  });
+}
+
+BOOST_AUTO_TEST_CASE(execute_bits_are_kept_and_names_that_are_not_utf8_are_listed) {
+  on_each([&](Storage& s, const fs::path& area) {
+    fs::path tool = area / "tool";
+    write_file(tool, "#!/bin/sh\n");
+    ::chmod(tool.c_str(), 0750);
+    s.write(tool.string(), "#!/bin/sh\necho new\n");
+    BOOST_TEST((mode_of(tool) & 0777) == 0750u);
+
+    fs::path odd = area / "odd";
+    fs::create_directories(odd);
+    write_file(odd / "caf\xe9", "latin-1 name");
+    auto entries = s.list(odd.string());
+    BOOST_TEST_REQUIRE(entries.size() == 1u);
+    BOOST_TEST(entries[0].path == (odd / "caf\xe9").string(), "the name's bytes, unchanged");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(the_temp_name_is_reserved_and_a_loop_of_links_is_not_found) {
+  on_each([&](Storage& s, const fs::path& area) {
+    BOOST_TEST(code_of([&] { s.write((area / ".homeboy-tmp").string(), "x"); }) == "storage.invalid_path");
+    BOOST_TEST(code_of([&] { s.ensure_dir((area / ".homeboy-tmp/sub").string()); }) == "storage.invalid_path");
+    fs::create_symlink(area / "loop-b", area / "loop-a");
+    fs::create_symlink(area / "loop-a", area / "loop-b");
+    BOOST_TEST(code_of([&] { s.read((area / "loop-a").string()); }) == "storage.not_found");
   });
 }
 

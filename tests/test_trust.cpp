@@ -224,6 +224,26 @@ BOOST_AUTO_TEST_CASE(an_executable_outside_the_module_folder_is_refused) {
   BOOST_TEST(refusal("via-bin") == "", "/bin may be a link to /usr/bin");
 }
 
+BOOST_AUTO_TEST_CASE(a_script_named_outside_the_module_folder_is_refused) {
+  // `bash /somewhere/evil.sh` or `bash ../../evil.sh`: the script is the module's code too.
+  fs::path open_dir = dir / "open";
+  fs::create_directories(open_dir);
+  fs::permissions(open_dir, fs::perms::all);
+  write_file(open_dir / "evil.sh", "echo '{\"success\":true}'\n");
+  fs::permissions(open_dir / "evil.sh", fs::perms::all & ~(fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec));
+  ModuleBuilder(root, "abs-script").executable("bash " + (open_dir / "evil.sh").string()).write();
+  std::string abs = refusal("abs-script");
+  BOOST_TEST(contains(abs, "the argument '" + (open_dir / "evil.sh").string() + "'"), abs);
+  BOOST_TEST(contains(abs, "writable by group and others"), abs);
+
+  fs::path relative = std::filesystem::relative(open_dir / "evil.sh", root / "up-script");
+  ModuleBuilder(root, "up-script").executable("bash " + relative.string()).write();
+  BOOST_TEST(contains(refusal("up-script"), "is outside the module folder"), relative.string());
+
+  ModuleBuilder(root, "etc-arg").executable("bash -c true /etc/hostname").write();
+  BOOST_TEST(refusal("etc-arg") == "", "a file root owns and keeps closed may be named");
+}
+
 BOOST_AUTO_TEST_CASE(module_command_runs_only_what_discovery_would_allow) {
   Module m = ModuleBuilder(root, "cmd").executable("../outside.sh").load();
   write_file(root / "outside.sh", "echo hi\n");

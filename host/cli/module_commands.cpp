@@ -118,6 +118,7 @@ json::object install(Context& ctx, const po::variables_map& vm) {
                  id + " --force`."});
 
   fs::path modules = ctx.config_dir() / "modules";
+  ensure_config_dir(ctx.config_dir());
   fs::create_directories(modules);
   fs::path target = modules / id;
   if (link) {

@@ -26,7 +26,7 @@ std::string path_of(const po::variables_map& vm) { return absolute_path(vm["path
 json::array entries_json(const std::vector<contract::Entry>& entries) {
   json::array out;
   out.reserve(entries.size());
-  for (const auto& e : entries) out.emplace_back(json::object{{"path", e.path}, {"is_directory", e.is_directory}});
+  for (const auto& e : entries) out.emplace_back(contract::to_json(e));  // path_base64 for names that are not UTF-8
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "homeboy/config_store.hpp"
 
+#include "homeboy/discovery.hpp"
 #include "homeboy/json_text.hpp"
 
 #include <boost/json.hpp>
@@ -241,10 +242,52 @@ contract::Condition ConfigStore::only_if_absent() const {
 
 void ConfigStore::ensure_private_root() const {
   // homeboy's own config folder is the user's alone: documents made in it (through a
-  // filesystem provider) are then private too (0700 folders, 0600 files).
-  std::error_code ec;
-  std::filesystem::create_directories(config_dir_.parent_path(), ec);
-  ::mkdir(config_dir_.c_str(), 0700);
+  // filesystem provider) are then private too (0700 folders, 0600 files). Entity folders
+  // on disk that an older homeboy made open are closed too.
+  ensure_config_dir(config_dir_);
+  for (EntityKind kind : all_kinds) {
+    struct stat st {};
+    std::string folder = folder_of(kind);
+    if (::lstat(folder.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077))
+      ::chmod(folder.c_str(), st.st_mode & 0700);
+  }
+}
+
+bool ConfigStore::take_back(const std::vector<contract::Event>& done, const std::vector<contract::Event>& undo,
+                            const std::vector<contract::Response>& results) {
+  // Each step that went through is put back only while it is still what this command made:
+  // a document changed by someone else since then is theirs, and stays.
+  bool clean = true;
+  for (std::size_t i = results.size(); i-- > 0;) {
+    if (!results[i].success) continue;
+    try {
+      if (done[i].operation == contract::Operation::remove) {
+        storage_.write(undo[i].path, undo[i].content, only_if_absent());
+        continue;
+      }
+      auto now = storage_.read_versioned(done[i].path);
+      if (now.content != done[i].content) continue;
+      if (undo[i].operation == contract::Operation::remove)
+        storage_.remove(undo[i].path, false, unchanged_since(now.version));
+      else
+        storage_.write(undo[i].path, undo[i].content, unchanged_since(now.version));
+    } catch (const Error& e) {
+      if (e.code() == "storage.conflict" || e.code() == "storage.not_found") continue;  // changed meanwhile
+      clean = false;
+    }
+  }
+  return clean;
+}
+
+std::vector<std::string> ConfigStore::taken_elsewhere(EntityKind kind, const std::vector<std::string>& ids_made) {
+  std::vector<std::string> clashes;
+  for (EntityKind other : all_kinds) {
+    if (other == kind) continue;
+    auto theirs = ids(other);
+    for (const auto& id : ids_made)
+      if (std::binary_search(theirs.begin(), theirs.end(), id)) clashes.push_back(id);
+  }
+  return clashes;
 }
 
 std::vector<Ref> ConfigStore::missing(const std::vector<Ref>& refs) {
@@ -286,6 +329,13 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string shown = std::string(plural(kind)) + "/" + names[i] + ".json";
     if (!responses[i].success) {
+      // A document gone since the listing, or unreadable on its own, is a warning; the
+      // provider failing (a timeout, a crash, a server away) fails the command, or a list
+      // would look as if the config had lost documents.
+      auto code = responses[i].effective_error_code();
+      if (code != contract::ErrorCode::not_found && code != contract::ErrorCode::invalid_argument &&
+          code != contract::ErrorCode::too_large)
+        throw failure_error(responses[i], contract::Event::read(paths[i]), storage_.provider().module_id);
       listing.warnings.push_back(shown + " could not be read: " + responses[i].error.value_or("unknown error"));
       continue;
     }
@@ -361,9 +411,9 @@ void ConfigStore::check_references(const json::object& project, const IdIndex& k
 
 std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std::vector<json::object> docs,
                                                             bool skip_existing) {
+  ensure_private_root();
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
-  ensure_private_root();
   IdIndex taken = all_ids();  // listed once for the whole request, updated as items are accepted
   std::vector<CreateOutcome> outcomes;
   std::vector<contract::Event> writes;
@@ -411,7 +461,24 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
   storage_.ensure_dir(folder_of(kind));
   std::vector<std::string> paths;
   for (const auto& w : writes) paths.push_back(w.path);
-  auto results = storage_.batch(std::move(writes));
+  // An all-or-nothing provider rolls the whole batch back when one write fails (an id
+  // another command just took, say): the others report `aborted` and go again, without it.
+  std::vector<contract::Response> results(writes.size());
+  std::vector<std::size_t> pending(writes.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  for (int round = 0; !pending.empty() && round < 8; ++round) {
+    std::vector<contract::Event> batch;
+    for (auto i : pending) batch.push_back(writes[i]);
+    auto answered = storage_.batch(std::move(batch));
+    std::vector<std::size_t> again;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      results[pending[k]] = std::move(answered[k]);
+      if (results[pending[k]].effective_error_code() == contract::ErrorCode::aborted && !results[pending[k]].success)
+        again.push_back(pending[k]);
+    }
+    if (again.size() == pending.size()) break;  // nothing got through: report what was said
+    pending = std::move(again);
+  }
   std::vector<Ref> refs;
   for (std::size_t i = 0; i < results.size(); ++i) {
     auto& outcome = outcomes[written_outcome[i]];
@@ -427,6 +494,24 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
     outcome.status = "failed";
     outcome.error = lost_race ? exists_error(outcome.id)
                               : failure_error(results[i], contract::Event::write(paths[i], {}), storage_.provider().module_id);
+  }
+  // Ids are unique across kinds: one taken by another kind meanwhile makes this create step
+  // back (the other may too; then both can try again, and no id is ever shared).
+  std::vector<std::string> made;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (results[i].success) made.push_back(outcomes[written_outcome[i]].id);
+  for (const auto& clash : taken_elsewhere(kind, made)) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      auto& outcome = outcomes[written_outcome[i]];
+      if (!results[i].success || outcome.id != clash) continue;
+      take_back({writes[i]}, {contract::Event::remove(paths[i])}, {results[i]});
+      results[i] = contract::Response::failure(contract::ErrorCode::conflict, "id taken by another kind");
+      outcome.status = "failed";
+      outcome.error = Error("config.id_collision",
+                            "id '" + clash + "' was taken by another kind while this " +
+                                std::string(to_string(kind)) + " was being created; ids are unique across kinds",
+                            ExitCode::invalid, {{"id", clash}});
+    }
   }
   // A server or component deleted while these projects were written: take back the projects
   // that now point at nothing (the delete checks the other way round).
@@ -461,6 +546,7 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
   if (const auto* new_id = patch.if_contains("id"); new_id && !(new_id->is_string() && new_id->get_string() == id))
     throw Error("config.invalid_patch", "a patch cannot change \"id\"", ExitCode::invalid, {{"id", id}},
                 {"Use `homeboy " + std::string(to_string(kind)) + " rename " + id + " <new-id>`."});
+  ensure_private_root();
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
   // Read, merge, write back only if nobody changed the document in between; else again.
@@ -515,6 +601,7 @@ std::vector<std::string> ConfigStore::referencing_projects(EntityKind kind, cons
 
 std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id) {
   check_entity_id(new_id);
+  ensure_private_root();
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
   for (int attempt = 1;; ++attempt) {
@@ -564,12 +651,18 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
     steps.push_back(contract::Event::remove(path_of(kind, id), false, unchanged_since(entity.version)));
     undo.push_back(contract::Event::write(path_of(kind, id), serialize_document(entity.entity.doc)));
 
-    std::vector<std::string> step_paths;
-    for (const auto& step : steps) step_paths.push_back(step.path);
+    const std::vector<contract::Event> done = steps;
     auto results = storage_.batch(std::move(steps));
     std::size_t failed_at = results.size();
     for (std::size_t i = 0; i < results.size() && failed_at == results.size(); ++i)
       if (!results[i].success) failed_at = i;
+    if (failed_at == results.size() && !taken_elsewhere(kind, {new_id}).empty()) {
+      // Another command gave the new id to another kind meanwhile: ids are unique across
+      // kinds, so this rename steps back (the other may too; then both can try again).
+      take_back(done, undo, results);
+      throw Error("config.id_collision", "cannot rename to '" + new_id + "': another kind took that id meanwhile",
+                  ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
+    }
     if (failed_at == results.size()) {
       // Projects created meanwhile that still name the old id follow too.
       if (kind != EntityKind::project)
@@ -591,11 +684,7 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
       return updated;
     }
 
-    std::vector<contract::Event> restore;
-    for (std::size_t i = results.size(); i-- > 0;)
-      if (results[i].success) restore.push_back(undo[i]);
-    auto restored = storage_.batch(std::move(restore));
-    bool clean = std::all_of(restored.begin(), restored.end(), [](const contract::Response& r) { return r.success; });
+    bool clean = take_back(done, undo, results);
     bool raced = results[failed_at].effective_error_code() == contract::ErrorCode::conflict &&
                  concurrency_ == Concurrency::versions;
     if (raced && clean && attempt < max_attempts) {
@@ -605,13 +694,14 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
     if (raced && clean) throw busy(kind, id);
     throw Error("config.rename_failed",
                 "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed at " +
-                    step_paths[failed_at] + ": " + results[failed_at].error.value_or("unknown error") +
+                    done[failed_at].path + ": " + results[failed_at].error.value_or("unknown error") +
                     (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
                 ExitCode::failure, {{"id", id}, {"new_id", new_id}, {"restored", clean}});
   }
 }
 
 void ConfigStore::remove(EntityKind kind, const std::string& id) {
+  ensure_private_root();
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
   auto in_use = [&](const std::vector<std::string>& users) {

@@ -99,6 +99,12 @@ class ConfigStore {
   // The ids among `refs` that no longer exist, by kind.
   std::vector<std::pair<EntityKind, std::string>> missing(const std::vector<std::pair<EntityKind, std::string>>& refs);
   void ensure_private_root() const;
+  // Puts back the steps of `done` that succeeded, each with its `undo`, while it is still what
+  // this command made. False when putting one back failed.
+  bool take_back(const std::vector<contract::Event>& done, const std::vector<contract::Event>& undo,
+                 const std::vector<contract::Response>& results);
+  // The ids of `ids_made` that another kind holds too.
+  std::vector<std::string> taken_elsewhere(EntityKind kind, const std::vector<std::string>& ids_made);
 
   Storage& storage_;
   std::filesystem::path config_dir_;

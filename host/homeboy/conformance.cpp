@@ -238,6 +238,17 @@ const std::vector<Case>& cases() {
          expect(r[3].success && r[3].entries && r[3].entries->size() == 2, "the list did not see both writes");
          expect(r[5].success && r[5].entries && r[5].entries->size() == 1, "the second list still saw the deleted file");
        }},
+      {"batch_writes_keep_their_content", "each write of a batch stores exactly its own content, NUL bytes included",
+       [](Suite& s) {
+         const std::string with_nul("x\0y\n", 4);
+         auto r = s.storage.batch({Event::write(s.at("a"), with_nul), Event::write(s.at("b"), "B"),
+                                   Event::write(s.at("c"), "C\n\n"), Event::write(s.at("d"), "")});
+         for (const auto& result : r) expect(result.success, "a write in the batch failed: " + result.error.value_or(""));
+         expect_same(with_nul, s.storage.read(s.at("a")));
+         expect_same("B", s.storage.read(s.at("b")));
+         expect_same("C\n\n", s.storage.read(s.at("c")));
+         expect_same("", s.storage.read(s.at("d")));
+       }},
       {"versions_reported", "reads report a version that changes on every write, even of identical content",
        [](Suite& s) {
          s.storage.write(s.at("f"), "same");
@@ -301,7 +312,10 @@ const std::vector<Case>& cases() {
                                    Event::write(s.at("b"), "3")});
          expect(!r[1].success && r[1].effective_error_code() == ErrorCode::not_found,
                 "the failing write did not report its own error");
-         expect(!r[0].success && !r[2].success, "other changes of a failed atomic batch reported success");
+         expect(!r[0].success && r[0].effective_error_code() == ErrorCode::aborted,
+                "a change before the failing one did not report aborted");
+         expect(!r[2].success && r[2].effective_error_code() == ErrorCode::aborted,
+                "a change after the failing one did not report aborted");
          expect_error([&] { s.storage.read(s.at("a")); }, "storage.not_found", "a change of a failed atomic batch remained");
          expect_error([&] { s.storage.read(s.at("b")); }, "storage.not_found", "a change of a failed atomic batch remained");
        },

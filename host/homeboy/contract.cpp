@@ -24,7 +24,7 @@ constexpr std::array<std::pair<Operation, std::string_view>, 6> operation_names{
     {Operation::batch, "batch"},
 }};
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> error_code_names{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 11> error_code_names{{
     {ErrorCode::not_found, "not_found"},
     {ErrorCode::permission_denied, "permission_denied"},
     {ErrorCode::invalid_argument, "invalid_argument"},
@@ -33,6 +33,7 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 10> error_code_name
     {ErrorCode::io_error, "io_error"},
     {ErrorCode::unavailable, "unavailable"},
     {ErrorCode::too_large, "too_large"},
+    {ErrorCode::aborted, "aborted"},
     {ErrorCode::timeout, "timeout"},
     {ErrorCode::not_run, "not_run"},
 }};
@@ -282,6 +283,13 @@ std::vector<Event> parse_events(std::string_view text, std::string_view source) 
   return events;
 }
 
+json::object to_json(const Entry& e) {
+  json::object entry;
+  put_bytes(entry, "path", e.path);
+  entry["is_directory"] = e.is_directory;
+  return entry;
+}
+
 json::object to_json(const Response& r) {
   json::object out;
   out["success"] = r.success;
@@ -290,12 +298,7 @@ json::object to_json(const Response& r) {
   if (r.entries) {
     json::array entries;
     entries.reserve(r.entries->size());
-    for (const auto& e : *r.entries) {
-      json::object entry;
-      put_bytes(entry, "path", e.path);
-      entry["is_directory"] = e.is_directory;
-      entries.emplace_back(std::move(entry));
-    }
+    for (const auto& e : *r.entries) entries.emplace_back(to_json(e));
     out["entries"] = std::move(entries);
   }
   if (r.error) out["error"] = *r.error;

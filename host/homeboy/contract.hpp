@@ -34,6 +34,7 @@ enum class ErrorCode {
   io_error,
   unavailable,
   too_large,  // content above the limit (limits.hpp)
+  aborted,    // not applied: another change of an all-or-nothing batch failed
   timeout,
   not_run,
 };
@@ -133,6 +134,8 @@ Event parse_event(const boost::json::value& value, std::string_view where);
 std::vector<Event> parse_events(std::string_view text, std::string_view source);
 
 boost::json::object to_json(const Response& response);
+// {"path" (or "path_base64" when it is not UTF-8), "is_directory"}.
+boost::json::object to_json(const Entry& entry);
 
 // Who answered, for error messages.
 struct Origin {

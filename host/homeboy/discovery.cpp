@@ -3,6 +3,7 @@
 #include "homeboy/error.hpp"
 #include "homeboy/trust.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,17 @@ fs::path resolve_config_dir(const std::optional<fs::path>& flag) {
                        "cannot tell where homeboy's config lives: HOME is not set",
                        {})
       .with_hint("Pass --config-dir DIR or set HOMEBOY_CONFIG_DIR.");
+}
+
+void ensure_config_dir(const fs::path& config_dir) {
+  std::error_code ec;
+  fs::create_directories(config_dir.parent_path(), ec);
+  ::mkdir(config_dir.c_str(), 0700);
+  struct stat st {};
+  if (::stat(config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw errors::config("config.unsafe_private_folder", config_dir.string() + " is not a folder homeboy can use",
+                         {{"path", config_dir.string()}});
+  if (st.st_uid == ::geteuid() && (st.st_mode & 077) != 0) ::chmod(config_dir.c_str(), st.st_mode & 0700);
 }
 
 fs::path bundled_modules_dir() {
@@ -125,11 +137,6 @@ class Discovery {
     for (const auto& dir : module_folders(root)) {
       std::string id = dir.filename().string();
       fs::path manifest_path = dir / (id + ".json");
-      std::error_code ec;
-      if (!fs::exists(manifest_path, ec)) {
-        catalog_.warnings.push_back("module folder " + dir.string() + " has no manifest " + id + ".json; skipped");
-        continue;
-      }
       if (auto first = first_hit_.find(id); first != first_hit_.end()) {
         if (!(id == default_provider_id && overridden_)) {
           catalog_.warnings.push_back("module '" + id + "' in " + dir.string() + " is shadowed by the one in " +
@@ -139,6 +146,20 @@ class Discovery {
         continue;
       }
       first_hit_.emplace(id, dir);
+      // A folder whose manifest is gone (or a linked module whose folder is gone) may have been
+      // the storage provider: it is refused as one, so no other provider quietly takes over.
+      std::error_code ec;
+      if (!fs::exists(manifest_path, ec)) {
+        bool dangling = fs::is_symlink(fs::symlink_status(dir, ec)) && !fs::exists(dir, ec);
+        std::string problem = dangling ? "is a link to " + fs::read_symlink(dir, ec).string() + ", which does not exist"
+                                       : "has no manifest " + id + ".json";
+        Error reason = errors::config("config.invalid_manifest", "module folder " + dir.string() + " " + problem,
+                                      {{"manifest_path", manifest_path.string()}, {"problem", problem}});
+        reason.with_hint(dangling ? "Bring the linked folder back, or remove the link: rm " + trust::shell_quote(dir.string())
+                                  : "Put the manifest back, or remove the folder: rm -r " + trust::shell_quote(dir.string()));
+        refuse({id, dir, manifest_path, std::move(reason), true});
+        continue;
+      }
       admit(id, dir, manifest_path, root_real, root_problems);
     }
   }
@@ -161,7 +182,10 @@ class Discovery {
       if (ec) break;
       std::string name = it->path().filename().string();
       if (name.empty() || name.front() == '.') continue;
-      if (!it->is_directory(ec)) continue;
+      // Folders, and links to folders that are gone (a module installed with --link whose
+      // source moved): those are reported, not passed over.
+      bool dangling_link = it->is_symlink(ec) && !it->exists(ec);
+      if (!it->is_directory(ec) && !dangling_link) continue;
       dirs.push_back(it->path());
     }
     std::sort(dirs.begin(), dirs.end());

@@ -27,6 +27,11 @@ inline constexpr std::string_view default_provider_id = "builtin-filesystem";
 // --config-dir, else $HOMEBOY_CONFIG_DIR, else $XDG_CONFIG_HOME/homeboy, else ~/.config/homeboy.
 std::filesystem::path resolve_config_dir(const std::optional<std::filesystem::path>& flag);
 
+// Makes sure homeboy's config folder exists and is the user's alone (0700): created so when
+// missing, closed to 0700 when it is the user's and open to others. Its parents are created
+// with the usual permissions. Throws config.unsafe_private_folder when it cannot be.
+void ensure_config_dir(const std::filesystem::path& config_dir);
+
 // The modules shipped with this homeboy: <dir of the running executable>/../share/homeboy/modules.
 // The build tree mirrors that layout, so a build finds its own modules the same way.
 std::filesystem::path bundled_modules_dir();

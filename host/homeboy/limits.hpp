@@ -8,7 +8,7 @@ namespace homeboy::limits {
 
 inline constexpr std::size_t content_bytes = std::size_t{256} << 20;   // one file's content
 inline constexpr std::size_t answer_bytes = std::size_t{512} << 20;    // one subprocess answer on stdout
-inline constexpr std::size_t path_bytes = 4096;                        // a whole path
+inline constexpr std::size_t path_bytes = 4095;                        // a whole path (PATH_MAX, less its NUL)
 inline constexpr std::size_t path_component_bytes = 255;               // one name in a path
 inline constexpr std::size_t batch_operations = 100000;                // operations in one batch request
 inline constexpr std::size_t json_depth = 32;                          // nesting of any JSON the host parses

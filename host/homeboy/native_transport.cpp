@@ -37,6 +37,7 @@ ErrorCode to_error_code(homeboy_status status) noexcept {
     case HOMEBOY_ERR_UNSUPPORTED: return ErrorCode::unsupported;
     case HOMEBOY_ERR_CONFLICT: return ErrorCode::conflict;
     case HOMEBOY_ERR_UNAVAILABLE: return ErrorCode::unavailable;
+    case HOMEBOY_ERR_ABORTED: return ErrorCode::aborted;
     default: return ErrorCode::io_error;
   }
 }

@@ -80,15 +80,23 @@ IsolationPreference isolation_preference_from_env() {
 
 std::optional<std::string> configured_provider(const fs::path& config_dir) {
   fs::path file = config_dir / "homeboy.json";
+  auto bad = [&](const std::string& why) {
+    return errors::config("config.invalid_config", file.string() + ": " + why, {{"config_path", file.string()}});
+  };
+  // Only a regular file of sensible size: a FIFO, a device or a link to nothing here would
+  // otherwise hang every command, eat memory, or quietly drop the pin.
+  std::error_code status_ec;
+  auto status = fs::symlink_status(file, status_ec);
+  if (!fs::exists(status)) return std::nullopt;
+  if (fs::is_symlink(status) && !fs::exists(file, status_ec)) throw bad("is a link to a file that does not exist");
+  if (!fs::is_regular_file(fs::status(file, status_ec))) throw bad("is not a regular file");
+  if (fs::file_size(file, status_ec) > (std::uintmax_t{1} << 20)) throw bad("is larger than 1 MiB");
   std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in) throw bad("cannot be read");
   std::ostringstream text;
   text << in.rdbuf();
   boost::json::error_code ec;
   auto value = boost::json::parse(text.str(), ec);
-  auto bad = [&](const std::string& why) {
-    return errors::config("config.invalid_config", file.string() + ": " + why, {{"config_path", file.string()}});
-  };
   if (ec) throw bad("not valid JSON (" + ec.message() + ")");
   if (!value.is_object()) throw bad("must be a JSON object");
   const auto* storage = value.get_object().if_contains("storage");

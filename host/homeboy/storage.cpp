@@ -29,9 +29,11 @@ Error too_large(const std::string& what) {
 // How many operations the next chunk of a batch holds.
 class ChunkSizer {
  public:
-  explicit ChunkSizer(std::optional<std::chrono::milliseconds> timeout) : timeout_(timeout) {}
+  // `whole`: an all-or-nothing provider gets the batch in one piece, or atomicity is lost.
+  ChunkSizer(std::optional<std::chrono::milliseconds> timeout, bool whole) : timeout_(timeout), whole_(whole) {}
 
   std::size_t next(const std::vector<Event>& ops, std::size_t from) const {
+    if (whole_) return ops.size() - from;
     std::size_t count = 0, bytes = 0;
     while (from + count < ops.size() && count < size_ && (count == 0 || bytes < max_chunk_bytes)) {
       bytes += ops[from + count].content.size() + ops[from + count].path.size();
@@ -53,8 +55,22 @@ class ChunkSizer {
   static constexpr std::size_t max_chunk_operations = 4096;
   static constexpr std::size_t max_chunk_bytes = std::size_t{32} << 20;
   std::optional<std::chrono::milliseconds> timeout_;
+  bool whole_;
   std::size_t size_ = timeout_ ? 64 : max_chunk_operations;
 };
+
+// What the operations of a chunk that broke off get: nobody knows which of them landed.
+Response unknown_outcome(const Error& e, std::size_t first, std::size_t last) {
+  bool timed_out = e.code() == "storage.timeout";
+  return Response::failure(timed_out ? ErrorCode::timeout : ErrorCode::io_error,
+                           std::string(timed_out ? "the provider timed out" : "the provider failed") +
+                               " during operations " + std::to_string(first) + " to " + std::to_string(last) +
+                               " of the batch; this one may or may not have been applied: " + e.what());
+}
+
+Response not_run() {
+  return Response::failure(ErrorCode::not_run, "not run: the provider failed on an earlier part of the batch");
+}
 
 }  // namespace
 
@@ -76,6 +92,9 @@ std::string checked_path(std::string_view path) {
     if (name.empty()) break;
     if (name == "." || name == "..")
       throw invalid_path(path, "the path must not contain '.' or '..' (give the folder it means)");
+    if (name == reserved_temp_name)
+      throw invalid_path(path, "'" + std::string(reserved_temp_name) +
+                                   "' is reserved: the filesystem providers keep their temp files under that name");
     if (name.size() > limits::path_component_bytes)
       throw invalid_path(path, "the name '" + excerpt(name, 40) + "' is " + std::to_string(name.size()) +
                                    " bytes long; the limit is " + std::to_string(limits::path_component_bytes));
@@ -206,14 +225,41 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
   }
   std::vector<Response> results;
   results.reserve(operations.size());
+  // When the provider breaks off (times out, crashes, answers garbage), every operation still
+  // gets a result: those sent in the broken exchange may or may not have landed, the ones
+  // after it were not run. Errors in what was asked (exit 2) are the caller's and still throw.
+  auto broke_off = [&](const Error& e, std::size_t first, std::size_t count) {
+    if (e.exit_code() == ExitCode::invalid) throw e;
+    if (e.code() == "storage.contract_violation") {
+      // A provider that answers garbage is broken: that stays an error, which says how far
+      // the batch had come.
+      auto details = e.details();
+      details["operations_done"] = first;
+      details["operations_unknown"] = count;
+      details["operations_not_run"] = operations.size() - first - count;
+      std::string done = first ? "operations 1 to " + std::to_string(first) + " of the batch had completed; "
+                               : std::string("no operation of the batch had completed; ");
+      throw Error(e.code(),
+                  std::string(e.what()) + " (" + done + std::to_string(first + 1) + " to " +
+                      std::to_string(first + count) + " may or may not have been applied; the rest did not run)",
+                  e.exit_code(), std::move(details), e.hints());
+    }
+    for (std::size_t i = 0; i < count; ++i) results.push_back(unknown_outcome(e, first + 1, first + count));
+    while (results.size() < operations.size()) results.push_back(not_run());
+    return results;
+  };
   if (!transport_->supports_batch()) {
     for (const auto& op : operations) {
-      results.push_back(send_checked(op));
+      try {
+        results.push_back(send_checked(op));
+      } catch (const Error& e) {
+        return broke_off(e, results.size(), 1);
+      }
       if (progress) progress(results.size(), operations.size());
     }
     return results;
   }
-  ChunkSizer sizer(transport_->timeout());
+  ChunkSizer sizer(transport_->timeout(), transport_->capabilities().atomic_batch);
   std::size_t at = 0;
   while (at < operations.size()) {
     std::size_t count = sizer.next(operations, at);
@@ -224,18 +270,7 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
     try {
       response = send_checked(chunk);
     } catch (const Error& e) {
-      if (e.code() != "storage.timeout") throw;
-      // The provider was killed in the middle of this chunk: nobody knows which of its
-      // operations landed. Say so for each, and run nothing after it.
-      for (std::size_t i = 0; i < count; ++i)
-        results.push_back(Response::failure(
-            ErrorCode::timeout, "the provider timed out during operations " + std::to_string(at + 1) + " to " +
-                                    std::to_string(at + count) +
-                                    " of the batch; this one may or may not have been applied: " + e.what()));
-      for (std::size_t i = at + count; i < operations.size(); ++i)
-        results.push_back(Response::failure(ErrorCode::not_run,
-                                            "not run: the provider timed out on an earlier part of the batch"));
-      return results;
+      return broke_off(e, at, count);
     }
     sizer.took(count, std::chrono::steady_clock::now() - started);
     if (!response.success) {

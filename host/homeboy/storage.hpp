@@ -70,8 +70,11 @@ class Storage {
   std::unique_ptr<Transport> transport_;
 };
 
-// A path the contract accepts: absolute, no NUL byte, no "." or ".." names, within the path
-// limits. Returns it normalized (repeated and trailing slashes dropped). Throws
+// The name the filesystem providers give their temp files; no path may use it.
+inline constexpr std::string_view reserved_temp_name = ".homeboy-tmp";
+
+// A path the contract accepts: absolute, no NUL byte, no "." or ".." names, no name
+// reserved for temp files, within the path limits. Returns it normalized (repeated and trailing slashes dropped). Throws
 // storage.invalid_path naming the problem.
 std::string checked_path(std::string_view path);
 

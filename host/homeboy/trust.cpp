@@ -232,12 +232,26 @@ std::vector<Problem> check_module(const fs::path& dir, const fs::path& manifest_
     auto words = split_command(*runtime.executable);
     auto located = locate_executable(words[0], dir, user);
     out.insert(out.end(), located.problems.begin(), located.problems.end());
-    // The script an interpreter runs is as much the module's code as the interpreter.
+    // The script an interpreter runs is as much the module's code as the interpreter: an
+    // argument naming a file must be inside the module folder and pass the same checks, or
+    // be a file root owns and keeps closed (such as /etc/php.ini), like a system program.
     for (std::size_t i = 1; i < words.size(); ++i) {
       const std::string& word = words[i];
-      if (word.empty() || word.front() == '-' || word.front() == '/' || escapes_lexically(word)) continue;
+      if (word.empty() || word.front() == '-') continue;
       std::error_code exists_ec;
-      if (!fs::exists(fs::symlink_status(dir / word, exists_ec))) continue;
+      fs::path named = fs::path(word).is_absolute() ? fs::path(word) : dir / word;
+      if (!fs::exists(fs::symlink_status(named, exists_ec))) continue;
+      if (fs::path(word).is_absolute()) {
+        fs::path real = fs::canonical(named, exists_ec);
+        if (exists_ec) continue;
+        std::vector<Problem> found;
+        check_one(real, 0, Place::exclusive, found);
+        check_ancestors(real, 0, found);
+        for (auto& p : found)
+          out.push_back({p.kind, p.path, "the argument '" + word + "': " + p.what,
+                         "Move it into the module folder and name it relative to that folder, or: " + p.fix});
+        continue;
+      }
       check_relative_file(dir_real, dir, word, "the argument", user, out);
     }
   }

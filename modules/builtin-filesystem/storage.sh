@@ -131,6 +131,10 @@ write_file() {
   if [[ $name == "$temp_name" ]]; then failure invalid_argument "$temp_name is homeboy's own temp name: $path"; return; fi
   if [[ ! -d $dir ]]; then failure not_found "folder does not exist: $dir"; return; fi
   if [[ -d $path ]]; then failure invalid_argument "is a folder, not a file: $path"; return; fi
+  if [[ -e $path && ! -f $path ]]; then
+    failure invalid_argument "is not a regular file (a device, FIFO or socket), and is left alone: $path"
+    return
+  fi
   [[ -n $staged_dir && $staged_dir != "$dir" ]] && flush_writes
   if ! lock_folder "$dir"; then
     if [[ -r $dir ]]; then failure io_error "cannot lock folder $dir"
@@ -191,6 +195,8 @@ write_file() {
     else failure permission_denied "cannot write in $dir: permission denied"; fi
     return
   fi
+  # A redirection never sets execute bits: the replaced file's are given back.
+  ((wanted_mode & 0111)) && chmod "$(printf '%o' "$wanted_mode")" -- "$tmp" 2>/dev/null
   if [[ -n $uid ]]; then
     [[ -z $my_gid ]] && my_gid=$(id -g)
     if [[ $uid != "$EUID" || $gid != "$my_gid" ]]; then
@@ -258,20 +264,36 @@ op_list() {  # op_list PATH: entries built in bash, so a folder of any size list
   if [[ ! -d $path ]]; then failure invalid_argument "is a file, not a folder: $path"; return; fi
   if [[ ! -r $path || ! -x $path ]]; then failure permission_denied "cannot list $path: permission denied"; return; fi
   prefix=${path%/}
+  local -a names=()
+  declare -A not_utf8=()
   shopt -s nullglob dotglob
-  for entry in "$prefix"/*; do
-    [[ ${entry##*/} == "$temp_name" ]] && continue
-    json_string "$entry"
-    if [[ -d $entry ]]; then out+=",{\"path\":$REPLY,\"is_directory\":true}"
-    else out+=",{\"path\":$REPLY,\"is_directory\":false}"; fi
-  done
+  names=("$prefix"/*)
   shopt -u nullglob dotglob
+  # Names that are not UTF-8 cannot be JSON text: they go as path_base64. Only a listing
+  # with a byte above 0x7f pays for the one grep that finds them.
+  if [[ ${names[*]} == *[$'\x80'-$'\xff']* ]]; then
+    while IFS= read -r -d '' entry; do not_utf8[$entry]=1; done \
+      < <(printf '%s\0' "${names[@]}" | LC_ALL=C.UTF-8 grep -zaxv '.*')
+  fi
+  for entry in "${names[@]}"; do
+    [[ ${entry##*/} == "$temp_name" ]] && continue
+    if [[ -n ${not_utf8[$entry]:-} ]]; then
+      REPLY="\"$(printf '%s' "$entry" | base64 -w0)\""
+      out+=",{\"path_base64\":$REPLY"
+    else
+      json_string "$entry"
+      out+=",{\"path\":$REPLY"
+    fi
+    if [[ -d $entry ]]; then out+=",\"is_directory\":true}"
+    else out+=",\"is_directory\":false}"; fi
+  done
   REPLY="{\"success\":true,\"entries\":[${out:1}]}"
 }
 
 op_delete() {  # op_delete PATH IS_DIRECTORY CONDITION WANTED_VERSION
   local path=$1 is_dir=$2 condition=$3 wanted=$4 dir current
   if [[ ! -e $path && ! -L $path ]]; then failure not_found "no such file or folder: $path"; return; fi
+  if [[ ! -L $path && (-c $path || -b $path) ]]; then failure invalid_argument "is a device, and is left alone: $path"; return; fi
   dir=${path%/*}
   [[ -z $dir ]] && dir=/
   if ! lock_folder "$dir"; then failure permission_denied "cannot open folder $dir"; return; fi
@@ -443,7 +465,9 @@ flush_reads() {  # answers the gathered reads, then prints every result held so 
 }
 
 mapfile -d '' -t ops < <(jq -j '.operations[] | '"$read_ops"' + "\u0000"' <<<"$event")
-mapfile -d '' -t contents < <(jq -j '.operations[] | select(.operation == "write") | (.content_base64 // .content // "" | tostring) + "\u0000"' <<<"$event")
+# One entry per write, NUL-terminated: content holding NUL bytes (which would split into
+# several entries) is left empty here, and such a write takes its content from jq directly.
+mapfile -d '' -t contents < <(jq -j '.operations[] | select(.operation == "write") | (.content_base64 // .content // "" | tostring | if test("\u0000") then "" else . end) + "\u0000"' <<<"$event")
 writes=0 all_ok=true
 printf '{"success":true,"results":['
 for ((i = 0; i < count; i++)); do

@@ -115,6 +115,9 @@ function op_write(string $path, array $event): array
     $dir = dirname($path);
     if (!is_dir($dir)) throw new Failure('not_found', "folder does not exist: $dir");
     if (is_dir($path)) throw new Failure('invalid_argument', "is a folder, not a file: $path");
+    if (file_exists($path) && !is_file($path)) {
+        throw new Failure('invalid_argument', "is not a regular file (a device, FIFO or socket), and is left alone: $path");
+    }
     $lock = lock_folder($dir);
     clearstatcache();
     $existing = @lstat($path);
@@ -135,6 +138,7 @@ function op_write(string $path, array $event): array
     $handle = @fopen($tmp, 'x');
     umask($old_umask);
     if ($handle === false) throw new Failure(is_writable($dir) ? 'io_error' : 'permission_denied', "cannot write in $dir");
+    @chmod($tmp, $mode);  // the umask cannot give execute bits: keep the replaced file's exactly
     if ($existing !== false && ($existing['uid'] !== getmyuid() || $existing['gid'] !== getmygid())) {
         @chown($tmp, $existing['uid']);  // keeps the owner where we may (root); the group likewise
         @chgrp($tmp, $existing['gid']);
@@ -162,11 +166,10 @@ function op_list(string $path, array $event): array
     $entries = [];
     foreach ($names as $name) {
         if ($name === '.' || $name === '..' || $name === TEMP_NAME) continue;
-        if (!is_utf8($name)) {
-            throw new Failure('invalid_argument', "$path holds a name that is not UTF-8 (" .
-                bin2hex($name) . " in hex), which JSON cannot carry");
-        }
-        $entries[] = ['path' => $prefix . $name, 'is_directory' => is_dir($prefix . $name)];
+        $child = $prefix . $name;
+        // A name that is not UTF-8 cannot be JSON text: it goes as path_base64.
+        $entries[] = is_utf8($child) ? ['path' => $child, 'is_directory' => is_dir($child)]
+                                     : ['path_base64' => base64_encode($child), 'is_directory' => is_dir($child)];
     }
     return ['success' => true, 'entries' => $entries];  // any order: the host sorts
 }
@@ -185,6 +188,8 @@ function remove_tree(string $path): bool
 function op_delete(string $path, array $event): array
 {
     if (!file_exists($path) && !is_link($path)) throw new Failure('not_found', "no such file or folder: $path");
+    $type = is_link($path) ? 'link' : filetype($path);
+    if ($type === 'char' || $type === 'block') throw new Failure('invalid_argument', "is a device, and is left alone: $path");
     $dir = dirname($path);
     $lock = lock_folder($dir);
     clearstatcache();

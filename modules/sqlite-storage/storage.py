@@ -64,6 +64,7 @@ def database_path():
 
 def connect():
     path = database_path()
+    os.umask(0o077)  # the database (and its -wal and -shm files) holds secrets: the user's alone
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     db = sqlite3.connect(path, timeout=10, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -244,8 +245,8 @@ def run_one(db, event):
         return {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
 
 
-def failed(message):
-    return {"success": False, "error": message, "error_code": "conflict"}
+def aborted(message):
+    return {"success": False, "error": message, "error_code": "aborted"}
 
 
 def run_batch(db, operations):
@@ -254,7 +255,7 @@ def run_batch(db, operations):
     failed_at = None
     for index, op in enumerate(operations):
         if failed_at is not None:
-            results.append(failed("not run: operation %d of the batch failed, so none of it was applied" % failed_at))
+            results.append(aborted("not run: operation %d of the batch failed, so none of it was applied" % failed_at))
             continue
         result = run_one(db, op)
         results.append(result)
@@ -264,8 +265,8 @@ def run_batch(db, operations):
         return results, True
     for index, (op, result) in enumerate(zip(operations, results)):
         if index + 1 < failed_at and result["success"] and op.get("operation") in CHANGES:
-            results[index] = failed("rolled back: operation %d of the batch failed, so none of it was applied"
-                                    % failed_at)
+            results[index] = aborted("rolled back: operation %d of the batch failed, so none of it was applied"
+                                     % failed_at)
     return results, False
 
 

@@ -42,7 +42,8 @@ homeboy_status status_of(int error) noexcept {
   switch (error) {
     case ENOENT: case ENOTDIR: return HOMEBOY_ERR_NOT_FOUND;
     case EACCES: case EPERM: case EROFS: return HOMEBOY_ERR_PERMISSION_DENIED;
-    case EISDIR: case EINVAL: case ENAMETOOLONG: case ELOOP: return HOMEBOY_ERR_INVALID_ARGUMENT;
+    case ELOOP: return HOMEBOY_ERR_NOT_FOUND;  // a loop of links leads nowhere, as the modules say too
+    case EISDIR: case EINVAL: case ENAMETOOLONG: return HOMEBOY_ERR_INVALID_ARGUMENT;
     case EEXIST: case ENOTEMPTY: return HOMEBOY_ERR_CONFLICT;
     default: return HOMEBOY_ERR_IO;
   }
@@ -283,6 +284,9 @@ class BuiltinFilesystem {
     bool exists = ::fstatat(dir, target.name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && S_ISDIR(existing.st_mode))
       return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + target.path);
+    if (exists && !S_ISREG(existing.st_mode) && !S_ISLNK(existing.st_mode))
+      return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT,
+                      "is not a regular file (a device, FIFO or socket), and is left alone: " + target.path);
     if (homeboy_status s = check_condition(condition, exists, existing, target.path, out); s != HOMEBOY_OK) return s;
 
     // Whatever a killed writer left behind goes first: we hold the lock, so it is stale. The
@@ -348,6 +352,8 @@ class BuiltinFilesystem {
     struct stat st {};
     if (::fstatat(folder.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       return fail_errno(out, "cannot delete", path, errno);
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+      return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT, "is a device, and is left alone: " + path);
     if (S_ISDIR(st.st_mode)) {
       if (!is_directory)
         return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT,

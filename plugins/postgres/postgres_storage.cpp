@@ -236,7 +236,7 @@ class PostgresStorage {
   }
 
   // One transaction. When a change fails, nothing is applied: the failing operation reports
-  // its own error, every other change a conflict naming it, and what comes after is not run.
+  // its own error, every other change "aborted" naming it, and what comes after is not run.
   std::vector<Outcome> batch(const std::vector<Op>& ops) {
     std::vector<Outcome> out;
     for (int attempt = 1;; ++attempt) {
@@ -282,9 +282,9 @@ class PostgresStorage {
       }
       std::string why = describe(failed, ops[failed]) + " failed: " + out[failed].message;
       for (std::size_t i = 0; i < failed; ++i)
-        if (changes(ops[i])) out[i] = Outcome::failure(HOMEBOY_ERR_CONFLICT, "rolled back with the whole batch: " + why);
+        if (changes(ops[i])) out[i] = Outcome::failure(HOMEBOY_ERR_ABORTED, "rolled back with the whole batch: " + why);
       homeboy_status after = error && error->kind() == DbError::Kind::unavailable ? HOMEBOY_ERR_UNAVAILABLE
-                                                                                  : HOMEBOY_ERR_CONFLICT;
+                                                                                  : HOMEBOY_ERR_ABORTED;
       while (out.size() < ops.size())
         out.push_back(Outcome::failure(after, "not run, the batch was rolled back: " + why));
       return out;

@@ -77,6 +77,7 @@ typedef int32_t homeboy_status;
 #define HOMEBOY_ERR_CONFLICT 5          /* "conflict": a condition did not hold, or something is in the way */
 #define HOMEBOY_ERR_IO 6                /* "io_error": anything else */
 #define HOMEBOY_ERR_UNAVAILABLE 7       /* v2, "unavailable": the backend cannot be reached (server down) */
+#define HOMEBOY_ERR_ABORTED 8           /* v2, "aborted": not applied, another change of an all-or-nothing batch failed */
 
 /* Operation codes, used in batches. */
 typedef int32_t homeboy_operation;
@@ -220,8 +221,9 @@ typedef struct homeboy_storage_vtable {
    * arrays of `count` pointers, so each table carries its own struct_size; `statuses` is
    * an array of `count` statuses. With HOMEBOY_CAP_BATCH_ATOMIC, when any write, delete or
    * ensure_dir fails, none of the batch's changes remain: the failing operation reports
-   * its own error and every other change reports HOMEBOY_ERR_CONFLICT with a message that
-   * names the operation that failed. Returns as `batch` does.
+   * its own error, and every other change, and every operation after the failing one,
+   * reports HOMEBOY_ERR_ABORTED with a message that names the operation that failed. The
+   * host never splits a batch for such a plugin. Returns as `batch` does.
    */
   homeboy_status (*batch_v2)(homeboy_storage* self, const homeboy_op* const* ops, homeboy_result* const* results,
                              homeboy_status* statuses, size_t count);
