@@ -1,6 +1,7 @@
 #include "homeboy/discovery.hpp"
 
 #include "homeboy/error.hpp"
+#include "homeboy/limits.hpp"
 #include "homeboy/trust.hpp"
 
 #include <sys/stat.h>
@@ -113,7 +114,12 @@ fs::path canonical_or_empty(const fs::path& p) {
   return ec ? fs::path() : real;
 }
 
+// A manifest's text, to tell whether a broken one may be a provider. Only a regular file
+// within the manifest limit is read: a FIFO or a device must not hang or flood discovery
+// (it is a possible provider then, which fails closed).
 std::string read_text(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec) || fs::file_size(file, ec) > limits::manifest_bytes) return {};
   std::ifstream in(file, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
