@@ -181,7 +181,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       }
       po::notify(vm);
       raw = (vm.count("raw") && vm["raw"].as<bool>()) ||
-            (command->text_output && !(vm.count("json") && vm["json"].as<bool>()));
+            (command->text_output && !(vm.count("json") && vm["json"].as<bool>())) ||
+            (command->raw_when && command->raw_when(vm));
     } catch (const po::error& e) {
       throw Error("cli.invalid_argument", "homeboy " + group->name + " " + command->name + ": " + e.what(),
                   ExitCode::invalid, {{"command", group->name + "." + command->name}},
