@@ -99,6 +99,15 @@ BOOST_AUTO_TEST_CASE(the_config_tree_leaves_out_homeboys_own_files) {
   BOOST_TEST(contains(r.out.substr(0, r.out.find('\n')), R"("documents":3)"));
 }
 
+BOOST_AUTO_TEST_CASE(a_config_folder_with_a_hidden_name_is_walked_all_the_same) {
+  std::string hidden = (dir / ".homeboy").string();
+  BOOST_TEST_REQUIRE(run_cli({"--config-dir", hidden, "server", "create", "web-1"}).exit_code == 0);
+  auto r = run_cli({"--config-dir", hidden, "storage", "export"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
+  BOOST_TEST(contains(r.out, R"("documents":1)"), r.out);
+  BOOST_TEST(contains(r.out, R"("path":"servers/web-1.json")"));
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_target_or_the_active_provider_is_refused_by_name) {
   create_config(2);
   auto r = homeboy({"storage", "migrate", "--to", "nope"});

@@ -46,9 +46,14 @@ ConfigTree::ConfigTree(const fs::path& config_dir, const Catalog& catalog) : roo
   }
 }
 
-std::optional<std::string> ConfigTree::excluded(std::string_view path) const {
+std::optional<std::string> ConfigTree::bootstrap(std::string_view path) const {
   for (const auto& [file, why] : bootstrap_)
     if (under(path, file)) return why;
+  return std::nullopt;
+}
+
+std::optional<std::string> ConfigTree::excluded(std::string_view path) const {
+  if (auto why = bootstrap(path)) return why;
   if (under(path, root_) && path.size() > root_.size()) {
     std::string_view rest = path.substr(root_ == "/" ? 1 : root_.size() + 1);
     if (rest.find('/') == std::string_view::npos && database_name(rest))
@@ -69,7 +74,8 @@ std::vector<std::string> ConfigTree::documents(Storage& storage, std::vector<std
   if (roots.empty()) roots.push_back(root_);
   for (auto& r : roots) {
     r = checked_path(r);
-    if (auto why = excluded(r))
+    // A root given by name may itself be hidden (~/.homeboy); the name rules apply below it.
+    if (auto why = bootstrap(r))
       throw errors::invalid_argument("'" + r + "' cannot be copied: " + *why, {{"path", r}});
   }
   std::sort(roots.begin(), roots.end());

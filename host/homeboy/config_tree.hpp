@@ -42,6 +42,8 @@ class ConfigTree {
   std::string absolute(std::string_view relative) const;
 
  private:
+  std::optional<std::string> bootstrap(std::string_view path) const;  // homeboy's own files only
+
   std::string root_;
   std::vector<std::pair<std::string, std::string>> bootstrap_;  // absolute path, why it stays
 };
