@@ -122,8 +122,7 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
     throw Error("storage.migrate_incomplete",
                 std::to_string(report.count(Outcome::failed)) + " of " + std::to_string(report.documents.size()) +
                     " documents could not be copied to '" + to + "' (first: " + first.path + ": " + first.reason +
-                    "); nothing was pinned: '" + source.provider().module_id +
-                    "' stays the provider and keeps every document",
+                    "); nothing was pinned, and '" + source.provider().module_id + "' still holds every document",
                 ExitCode::failure, std::move(data),
                 {"Fix the cause (see details.failures), then run the same command again: documents already copied "
                  "count as unchanged."});

@@ -119,6 +119,11 @@ ActiveProvider active_provider(Context& ctx) {
   return active;
 }
 
+std::string config_documents(std::optional<std::size_t> count) {
+  if (!count) return "config documents";
+  return std::to_string(*count) + (*count == 1 ? " config document" : " config documents");
+}
+
 json::object pin_json(const PinChange& pin) {
   return {{"file", pin.file.string()},
           {"storage", pin.after ? json::value(*pin.after) : json::value(nullptr)},
@@ -182,9 +187,9 @@ void settle_active_provider(Context& ctx, const Module& installed_module, const 
     pin = pin_provider(ctx.config_dir(), before.id);  // else counting the providers could pick the new one
   }
   std::vector<std::string> hints;
-  std::string documents = before.documents ? std::to_string(*before.documents) + " config documents" : "config documents";
+  std::string documents = config_documents(before.documents);
   if (!activate && before.id && (!before.documents || *before.documents > 0))
-    hints.push_back("Your " + documents + " stay on '" + *before.id + "', which remains the active provider. To move " +
+    hints.push_back("'" + *before.id + "' holds your " + documents + " and stays the active provider. To move " +
                     "them to '" + id + "' and make it active: homeboy storage migrate --to " + id);
   if (!check.passed)
     hints.push_back("'" + id + "' did not pass the storage conformance suite (" + check.failed_cases + "), so it " +
@@ -195,7 +200,7 @@ void settle_active_provider(Context& ctx, const Module& installed_module, const 
                     "' was installed but not activated. Pick one: set \"storage\" in " +
                     (ctx.config_dir() / "homeboy.json").string() + ".");
   if (activate && before.id && *before.id != id && (!before.documents || *before.documents > 0))
-    hints.push_back("The " + documents + " on '" + *before.id + "' are not visible through '" + id +
+    hints.push_back("The " + documents + " on '" + *before.id + "' cannot be seen through '" + id +
                     "'. To copy them over: homeboy storage migrate --from " + *before.id + " --to " + id);
   json::array hints_json;
   for (auto& h : hints) {
@@ -281,7 +286,7 @@ bool provider_in_use(Context& ctx, const std::string& id) {
 }
 
 Error holds_config(Context& ctx, const std::string& id, const ActiveProvider& active) {
-  std::string what = active.documents ? std::to_string(*active.documents) + " config documents"
+  std::string what = active.documents ? config_documents(active.documents)
                                       : "config documents (how many could not be told: " + active.problem + ")";
   Error error("module.holds_config",
               "module '" + id + "' is the active storage provider and holds " + what +
