@@ -43,6 +43,30 @@ BOOST_AUTO_TEST_CASE(write_then_read_raw_gives_back_the_same_bytes_on_both_trans
   }
 }
 
+BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_stay_bytes_and_the_envelope_stays_utf8) {
+  const std::string bytes("\xff\x00 not text \xc3", 13);
+  write_file(dir / "bytes.in", bytes);
+  fs::create_directories(dir / "odd");
+  write_file(dir / "odd" / "name-\xff", "x");
+  for (std::string transport : {"native", "subprocess"}) {
+    BOOST_TEST_CONTEXT(transport) {
+      Env env{{"HOMEBOY_STORAGE_TRANSPORT", transport}};
+      std::string file = (dir / ("bytes-" + transport)).string();
+      BOOST_TEST(homeboy({"storage", "write", file, "--file", (dir / "bytes.in").string()}, env).exit_code == 0);
+      BOOST_TEST(read_file(file) == bytes, "stored byte for byte");
+      BOOST_TEST(homeboy({"storage", "read", file, "--raw"}, env).out == bytes);
+      auto r = homeboy({"storage", "read", file}, env);
+      BOOST_TEST(r.json().at("data").at("content_base64").as_string() == "/wAgbm90IHRleHQgww==");
+      BOOST_TEST(!r.json().at("data").as_object().contains("content"));
+    }
+  }
+  // A file name that is not UTF-8: the native listing shows it as \xNN, and the envelope is
+  // still valid JSON (Boost.JSON refuses invalid UTF-8 when it parses it).
+  auto listed = homeboy({"storage", "list", (dir / "odd").string()});
+  BOOST_TEST(listed.exit_code == 0);
+  BOOST_TEST(std::string(listed.json().at("data").at("entries").at(0).at("path").as_string()).ends_with("name-\\xff"));
+}
+
 BOOST_AUTO_TEST_CASE(write_from_a_file_and_list_and_delete) {
   write_file(dir / "source.txt", "from a file\n");
   fs::create_directories(dir / "area");

@@ -8,6 +8,7 @@
 #include "homeboy/native_transport.hpp"
 #include "support.hpp"
 
+#include <cmath>
 #include <sstream>
 
 using namespace homeboy;
@@ -98,6 +99,17 @@ BOOST_AUTO_TEST_CASE(documents_live_where_homeboy_keeps_them) {
   auto text = read_file(dir / "servers/web.json");
   BOOST_TEST(json::parse(text).at("host").as_string() == "h");
   BOOST_TEST(text.find("\n  \"host\"") != std::string::npos, "pretty-printed for people who edit it");
+}
+
+// Found by the entity_spec fuzzer: 1e400 parses to infinity, which was written as "Infinity",
+// and the document could not be read back.
+BOOST_AUTO_TEST_CASE(a_number_beyond_a_double_is_written_so_it_reads_back) {
+  auto s = storage();
+  ConfigStore store(*s, dir.path());
+  store.create(EntityKind::server, {obj(R"({"id":"web","weight":1e400,"floor":-1e400})")}, false);
+  auto doc = store.get(EntityKind::server, "web").doc;
+  BOOST_TEST(std::isinf(doc.at("weight").as_double()));
+  BOOST_TEST(doc.at("floor").as_double() < 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_rename_that_fails_half_way_restores_everything) {

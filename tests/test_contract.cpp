@@ -156,3 +156,85 @@ BOOST_AUTO_TEST_CASE(user_events_are_checked_with_their_position) {
   BOOST_TEST(bad(R"({"operation":"read"})").find("path") != std::string::npos);
   BOOST_TEST(bad(R"([1])").find("object") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_batch_from_user_input_keeps_paths_as_given_and_names_the_faulty_event) {
+  auto events = parse_events(R"([{"operation":"write","path":"notes/a","content":"x"},
+                                 {"operation":"delete","path":"/d","is_directory":true}])",
+                             "stdin");
+  BOOST_TEST(events.size() == 2u);
+  BOOST_TEST(events[0].path == "notes/a");
+  BOOST_TEST(events[0].content == "x");
+  BOOST_TEST(events[1].is_directory);
+  auto bad = [](const char* text) {
+    try {
+      parse_events(text, "batch.json");
+      return std::string();
+    } catch (const Error& e) {
+      BOOST_TEST(e.code() == "cli.invalid_argument");
+      return std::string(e.what());
+    }
+  };
+  BOOST_TEST(bad("[").find("batch input from batch.json is not valid JSON") == 0);
+  BOOST_TEST(bad("{}").find("must be a JSON array") != std::string::npos);
+  BOOST_TEST(bad(R"([{"operation":"read","path":"/a"},{"operation":"batch","path":"/b"}])").find("batch event #1") == 0);
+  BOOST_TEST(parse_events("[]", "stdin").empty());
+}
+
+BOOST_AUTO_TEST_CASE(list_entries_must_be_absolute_immediate_children_named_once) {
+  auto list = Event::list("/d");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d/a","is_directory":false}]})", list) == "");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"d/a","is_directory":false}]})", list) ==
+             "entry_not_absolute");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/e/a","is_directory":false}]})", list) ==
+             "entry_not_child");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d/a/b","is_directory":false}]})", list) ==
+             "entry_not_child");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d","is_directory":true}]})", list) ==
+             "entry_not_child");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d/b","is_directory":false},{"path":"/d/a","is_directory":false},{"path":"/d/b","is_directory":true}]})",
+                         list) == "entry_repeated");
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/x","is_directory":false}]})", Event::list("/")) == "");
+}
+
+BOOST_AUTO_TEST_CASE(bytes_travel_as_base64_and_versions_have_a_shape) {
+  auto read = Event::read("/a");
+  auto r = parse_response(R"({"success":true,"data_base64":"AP8=","version":"v1"})", read, origin);
+  BOOST_TEST(*r.data == std::string("\x00\xff", 2));
+  BOOST_TEST(*r.version == "v1");
+  BOOST_TEST(broken_rule(R"({"success":true,"data_base64":"not base64!"})", read) == "bad_base64");
+  BOOST_TEST(broken_rule(R"({"success":true,"data_base64":"AP8"})", read) == "bad_base64");
+  BOOST_TEST(broken_rule(R"({"success":true,"data":"x","data_base64":"eA=="})", read) == "field_type");
+  BOOST_TEST(broken_rule(R"({"success":true,"data":"x","version":""})", read) == "version_shape");
+  BOOST_TEST(broken_rule(R"({"success":true,"data":"x","version":")" + std::string(257, 'v') + "\"}", read) ==
+             "version_shape");
+  // Content that is not UTF-8 goes out as base64, and a batch input may carry it that way too.
+  auto text = serialize(Event::write("/a", std::string("\xff\x00", 2)));
+  auto event = boost::json::parse(text).as_object();
+  BOOST_TEST(!event.contains("content"));
+  BOOST_TEST(event.at("content_base64").as_string() == "/wA=");
+  auto parsed = parse_event(boost::json::parse(R"({"operation":"write","path":"/a","content_base64":"/wA="})"), "e");
+  BOOST_TEST(parsed.content == std::string("\xff\x00", 2));
+}
+
+BOOST_AUTO_TEST_CASE(conditions_are_serialized_and_parsed_for_write_and_delete_only) {
+  auto w = boost::json::parse(serialize(Event::write("/a", "x", Condition::matching("v3")))).as_object();
+  BOOST_TEST(w.at("if_version").as_string() == "v3");
+  auto c = boost::json::parse(serialize(Event::write("/a", "x", Condition::absent()))).as_object();
+  BOOST_TEST(c.at("if_absent").as_bool());
+  auto d = parse_event(boost::json::parse(R"({"operation":"delete","path":"/a","if_version":"v9"})"), "e");
+  BOOST_TEST((d.condition == Condition::matching("v9")));
+  BOOST_CHECK_THROW(parse_event(boost::json::parse(R"({"operation":"read","path":"/a","if_version":"v9"})"), "e"), Error);
+  BOOST_CHECK_THROW(parse_event(boost::json::parse(R"({"operation":"delete","path":"/a","if_absent":true})"), "e"), Error);
+}
+
+BOOST_AUTO_TEST_CASE(answers_nested_too_deep_are_not_json_and_quotes_stay_utf8) {
+  std::string deep = R"({"success":true,"data":"x","extra":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  BOOST_TEST(broken_rule(deep, Event::read("/a")) == "response_not_json");
+  try {
+    parse_response("\xff\xfe not json", Event::read("/a"), origin);
+    BOOST_FAIL("garbage was accepted");
+  } catch (const Error& e) {
+    std::string message = e.what();
+    BOOST_TEST(message.find("\\xff\\xfe") != std::string::npos, message);
+  }
+}

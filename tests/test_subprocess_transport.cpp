@@ -145,6 +145,33 @@ BOOST_AUTO_TEST_CASE(a_missing_executable_is_reported_by_name) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_goes_in_chunks_and_a_timed_out_chunk_says_what_ran) {
+  // The module answers the first chunk and hangs on the second: each operation still has a
+  // result, those of the hung chunk `timeout` (they may or may not have landed), the rest
+  // `not_run`, and none succeeds that was not answered.
+  auto s = storage("batch-then-hang", 1);
+  std::vector<Event> writes;
+  for (int i = 0; i < 5000; ++i) writes.push_back(Event::write("/x/" + std::to_string(i), "x"));
+  auto started = std::chrono::steady_clock::now();
+  auto results = s.batch(writes);
+  bool prompt = std::chrono::steady_clock::now() - started < std::chrono::seconds(4);
+  BOOST_TEST(prompt, "one timeout, not one per chunk");
+  BOOST_TEST_REQUIRE(results.size() == writes.size());
+  std::size_t ok = 0, timed_out = 0, not_run = 0;
+  for (const auto& r : results) {
+    if (r.success) ++ok;
+    else if (r.effective_error_code() == contract::ErrorCode::timeout) ++timed_out;
+    else if (r.effective_error_code() == contract::ErrorCode::not_run) ++not_run;
+  }
+  BOOST_TEST(ok > 0u, "the first chunk was answered");
+  BOOST_TEST(ok < writes.size(), "the batch went in more than one chunk");
+  BOOST_TEST(timed_out > 0u);
+  BOOST_TEST(ok + timed_out + not_run == writes.size(), "every operation has a result");
+  for (std::size_t i = 0; i + 1 < results.size(); ++i)
+    BOOST_TEST(!(!results[i].success && results[i + 1].success), "an answered operation after an unanswered one");
+  BOOST_TEST(!process_alive(module_pid("batch-then-hang")));
+}
+
 BOOST_AUTO_TEST_CASE(hundreds_of_modules_in_a_row_and_in_parallel) {
   Module m = ModuleBuilder(dir.path(), "echo")
                  .executable("/bin/sh -c 'cat >/dev/null; echo {\\\"success\\\":true,\\\"data\\\":\\\"ok\\\"}'")

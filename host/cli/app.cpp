@@ -1,11 +1,16 @@
 #include "cli/app.hpp"
 
 #include "cli/output.hpp"
+#include "homeboy/interrupt.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -35,7 +40,8 @@ void print_top_help(std::ostream& out) {
   out << "Usage: homeboy [--config-dir DIR] <group> <command> [args]\n\n"
          "Every command prints a JSON envelope: {\"success\": true, \"data\": ...} or\n"
          "{\"success\": false, \"error\": ...}. Exit codes: 0 success, 1 provider or internal\n"
-         "failure, 2 invalid input or config, 4 not found.\n\nGroups:\n";
+         "failure, 2 invalid input or config, 4 not found, 129/130/143 interrupted by\n"
+         "SIGHUP/SIGINT/SIGTERM.\n\nGroups:\n";
   for (const auto& g : all_groups()) out << "  " << g.name << std::string(12 - g.name.size(), ' ') << g.summary << '\n';
   out << '\n' << global_options() << "\nRun `homeboy <group> --help` for a group's commands.\n";
 }
@@ -59,6 +65,31 @@ struct SplitArgs {
   std::optional<std::string> group, command;
   std::vector<std::string> rest;
 };
+
+// stdin through poll(2) with the interrupt pipe: Ctrl-C ends a wait for input at once.
+std::string read_stdin() {
+  std::string data;
+  char buffer[65536];
+  for (;;) {
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
+    if (::poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+      throw errors::internal(std::string("cannot wait for standard input: ") + std::strerror(errno));
+    throw_if_interrupted();
+    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n == 0) return data;
+    if (n > 0) {
+      data.append(buffer, static_cast<std::size_t>(n));
+    } else if (errno != EINTR && errno != EAGAIN) {
+      throw errors::invalid_argument(std::string("cannot read standard input: ") + std::strerror(errno));
+    }
+  }
+}
+
+std::string render(const Error& error) {
+  std::ostringstream text;
+  print(text, error_envelope(error));
+  return text.str();
+}
 
 SplitArgs split(int argc, char** argv) {
   SplitArgs s;
@@ -115,9 +146,7 @@ std::string absolute_path(const std::string& path) {
 }
 
 std::string read_input(const std::string& name) {
-  if (name == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
+  if (name == "-") return read_stdin();
   std::ifstream in(name, std::ios::binary);
   if (!in) throw errors::invalid_argument("cannot read file '" + name + "'", {{"file", name}});
   std::ostringstream text;
@@ -126,7 +155,19 @@ std::string read_input(const std::string& name) {
 }
 
 int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
+  // SIGINT, SIGTERM and SIGHUP: the module's tree is killed, scratch folders are removed on
+  // the way out, and the run ends with `cli.interrupted` and 128 + the signal's number.
+  install_interrupt_handlers([](int signal) { return render(interrupted_error(signal)); });
   bool raw = false;
+  // Every outcome goes through here, with the signals held so the text comes out whole; a
+  // signal that came first wins over whatever the command returned or threw.
+  auto report = [&](const Error& error) {
+    hold_interrupts();
+    const Error& shown = interrupting_signal() ? interrupted_error(interrupting_signal()) : error;
+    (raw ? err : out) << render(shown);
+    (raw ? err : out).flush();
+    return static_cast<int>(shown.exit_code());
+  };
   try {
     SplitArgs args = split(argc, argv);
     po::variables_map globals;
@@ -183,6 +224,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       raw = (vm.count("raw") && vm["raw"].as<bool>()) ||
             (command->text_output && !(vm.count("json") && vm["json"].as<bool>())) ||
             (command->raw_when && command->raw_when(vm));
+      set_hard_exit_fd(raw ? STDERR_FILENO : STDOUT_FILENO);
     } catch (const po::error& e) {
       throw Error("cli.invalid_argument", "homeboy " + group->name + " " + command->name + ": " + e.what(),
                   ExitCode::invalid, {{"command", group->name + "." + command->name}},
@@ -195,15 +237,15 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     bool quiet = globals.count("quiet") || (quiet_env && *quiet_env && std::string_view(quiet_env) != "0");
     Context ctx(resolve_config_dir(config_flag), out, raw, quiet);
     auto data = command->run(ctx, vm);
+    hold_interrupts();
+    throw_if_interrupted();  // it came during a step that could not be cut short
     if (!raw) print(out, success_envelope(std::move(data)));
     out.flush();
     return 0;
   } catch (const Error& e) {
-    print(raw ? err : out, error_envelope(e));
-    return static_cast<int>(e.exit_code());
+    return report(e);
   } catch (const std::exception& e) {
-    print(raw ? err : out, error_envelope(errors::internal(e.what())));
-    return static_cast<int>(ExitCode::failure);
+    return report(errors::internal(e.what()));
   }
 }
 

@@ -2,6 +2,9 @@
 
 #include "cli/app.hpp"
 
+#include "homeboy/config_store.hpp"
+#include "homeboy/text.hpp"
+
 #include <boost/json.hpp>
 
 #include <ostream>
@@ -11,8 +14,6 @@ namespace json = boost::json;
 namespace homeboy::cli {
 
 namespace {
-
-using contract::Event;
 
 void path_argument(po::options_description& desc, po::positional_options_description& pos) {
   desc.add_options()("path", po::value<std::string>()->required()->value_name("PATH"),
@@ -40,17 +41,43 @@ json::object status(Context& ctx, const po::variables_map&) {
                         {"manifest_path", p.manifest_path.string()}};
   const Module* module = ctx.catalog().find(p.module_id);
   provider["overrides"] = module && module->overrides ? json::value(module->overrides->string()) : json::value(nullptr);
+  auto caps = storage.capabilities();
+  json::array capabilities;
+  if (caps.versions) capabilities.emplace_back("versions");
+  if (caps.binary) capabilities.emplace_back("binary");
+  if (caps.atomic_batch) capabilities.emplace_back("atomic_batch");
+  provider["capabilities"] = std::move(capabilities);
+  // How concurrent config changes are kept from losing each other (docs/config.md).
+  provider["concurrency"] = to_string(concurrency_of(storage));
   return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
 }
 
 json::object read(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
-  std::string content = ctx.storage().read(path);
+  auto got = ctx.storage().read_versioned(path);
   if (ctx.raw_output()) {
-    ctx.out().write(content.data(), static_cast<std::streamsize>(content.size()));
+    ctx.out().write(got.content.data(), static_cast<std::streamsize>(got.content.size()));
     return {};
   }
-  return {{"command", "storage.read"}, {"path", path}, {"content", std::move(content)}};
+  json::object data{{"command", "storage.read"}, {"path", path}};
+  // JSON text carries UTF-8 only: other bytes go as base64, never altered.
+  if (text::is_utf8(got.content))
+    data["content"] = std::move(got.content);
+  else
+    data["content_base64"] = text::base64_encode(got.content);
+  data["version"] = got.version ? json::value(*got.version) : json::value(nullptr);
+  return data;
+}
+
+contract::Condition condition_of(const po::variables_map& vm) {
+  bool absent = vm.count("if-absent") && vm["if-absent"].as<bool>();
+  if (vm.count("if-version")) {
+    if (absent) throw errors::invalid_argument("--if-version and --if-absent cannot be combined");
+    std::string version = vm["if-version"].as<std::string>();
+    if (version.empty()) throw errors::invalid_argument("--if-version needs the version an earlier `storage read` showed");
+    return contract::Condition::matching(std::move(version));
+  }
+  return absent ? contract::Condition::absent() : contract::Condition{};
 }
 
 json::object write(Context& ctx, const po::variables_map& vm) {
@@ -70,8 +97,10 @@ json::object write(Context& ctx, const po::variables_map& vm) {
                                      "' (use --content TEXT, --file F or - for stdin)");
     content = read_input("-");
   }
-  ctx.storage().write(path, content);
-  return {{"command", "storage.write"}, {"path", path}, {"bytes", content.size()}};
+  std::size_t bytes = content.size();
+  auto version = ctx.storage().write(path, std::move(content), condition_of(vm));
+  return {{"command", "storage.write"}, {"path", path}, {"bytes", bytes},
+          {"version", version ? json::value(*version) : json::value(nullptr)}};
 }
 
 json::object list(Context& ctx, const po::variables_map& vm) {
@@ -83,7 +112,7 @@ json::object list(Context& ctx, const po::variables_map& vm) {
 json::object remove(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   bool recursive = vm["recursive"].as<bool>();
-  ctx.storage().remove(path, recursive);
+  ctx.storage().remove(path, recursive, condition_of(vm));
   return {{"command", "storage.delete"}, {"path", path}, {"recursive", recursive}};
 }
 
@@ -93,23 +122,6 @@ json::object ensure_dir(Context& ctx, const po::variables_map& vm) {
   return {{"command", "storage.ensure-dir"}, {"path", path}};
 }
 
-std::vector<Event> parse_batch(const std::string& text, const std::string& source) {
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) throw errors::invalid_argument("batch input from " + source + " is not valid JSON (" + ec.message() + ")");
-  if (!value.is_array())
-    throw errors::invalid_argument("batch input from " + source + " must be a JSON array of events");
-  std::vector<Event> events;
-  events.reserve(value.get_array().size());
-  std::size_t index = 0;
-  for (const auto& item : value.get_array()) {
-    Event e = contract::parse_event(item, "batch event #" + std::to_string(index++));
-    e.path = absolute_path(e.path);
-    events.push_back(std::move(e));
-  }
-  return events;
-}
-
 json::object batch(Context& ctx, const po::variables_map& vm) {
   std::string source = vm.count("file") ? vm["file"].as<std::string>() : "-";
   if (vm.count("file") && vm.count("source"))
@@ -117,12 +129,18 @@ json::object batch(Context& ctx, const po::variables_map& vm) {
   if (vm.count("source") && vm["source"].as<std::string>() != "-")
     throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
                                    "' (use --file F, or - for stdin)");
-  auto events = parse_batch(read_input(source), source == "-" ? "stdin" : source);
-  auto responses = ctx.storage().batch(events);
+  auto events = contract::parse_events(read_input(source), source == "-" ? "stdin" : source);
+  std::vector<std::pair<contract::Operation, std::string>> shown;  // the events move into the batch
+  shown.reserve(events.size());
+  for (auto& e : events) {
+    e.path = absolute_path(e.path);
+    shown.emplace_back(e.operation, e.path);
+  }
+  auto responses = ctx.storage().batch(std::move(events));
   json::array results;
   std::size_t failed = 0;
   for (std::size_t i = 0; i < responses.size(); ++i) {
-    json::object r{{"operation", contract::to_string(events[i].operation)}, {"path", events[i].path}};
+    json::object r{{"operation", contract::to_string(shown[i].first)}, {"path", shown[i].second}};
     for (auto& kv : contract::to_json(responses[i])) r[kv.key()] = std::move(kv.value());
     if (!responses[i].success) ++failed;
     results.emplace_back(std::move(r));
@@ -159,19 +177,25 @@ Group storage_group() {
              desc.add_options()("raw", po::bool_switch(), "print only the content bytes, no envelope");
            },
            read},
-          {"write", "Write a file atomically (its folder must exist).", "<path> (--content TEXT | --file F | -)",
+          {"write", "Write a file atomically (its folder must exist).",
+           "<path> (--content TEXT | --file F | -) [--if-version V | --if-absent]",
            [](auto& desc, auto& pos) {
              path_argument(desc, pos);
              desc.add_options()("content", po::value<std::string>()->value_name("TEXT"), "the content")(
-                 "file", po::value<std::string>()->value_name("F"), "take the content from file F");
+                 "file", po::value<std::string>()->value_name("F"), "take the content from file F")(
+                 "if-version", po::value<std::string>()->value_name("V"),
+                 "write only if the file is still at version V (from `storage read`); else storage.conflict")(
+                 "if-absent", po::bool_switch(), "write only if nothing is at the path yet; else storage.conflict");
              source_argument(desc, pos, "- to take the content from stdin");
            },
            write},
           {"list", "List a folder's immediate children, sorted.", "<path>", path_argument, list},
-          {"delete", "Delete a file (or a folder with --recursive).", "<path> [--recursive]",
+          {"delete", "Delete a file (or a folder with --recursive).", "<path> [--recursive] [--if-version V]",
            [](auto& desc, auto& pos) {
              path_argument(desc, pos);
-             desc.add_options()("recursive,r", po::bool_switch(), "the path is a folder: delete it and its contents");
+             desc.add_options()("recursive,r", po::bool_switch(), "the path is a folder: delete it and its contents")(
+                 "if-version", po::value<std::string>()->value_name("V"),
+                 "delete only if the file is still at version V; else storage.conflict");
            },
            remove},
           {"ensure-dir", "Create a folder and its parents; fine if it exists.", "<path>", path_argument, ensure_dir},

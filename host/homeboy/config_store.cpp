@@ -4,7 +4,17 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
 
 namespace json = boost::json;
 
@@ -86,6 +96,70 @@ std::vector<std::string> string_list(const json::object& doc, std::string_view k
   return out;
 }
 
+using Ref = std::pair<EntityKind, std::string>;
+
+// The references a project document makes: its server and its components.
+std::vector<Ref> references_of(const json::object& project) {
+  std::vector<Ref> refs;
+  if (const auto* server = project.if_contains("server_id"); server && server->is_string())
+    refs.emplace_back(EntityKind::server, std::string(server->get_string()));
+  for (auto& c : string_list(project, "component_ids")) refs.emplace_back(EntityKind::component, std::move(c));
+  return refs;
+}
+
+// The references `after` makes that `before` did not.
+std::vector<Ref> added_references(const json::object& before, const json::object& after) {
+  auto old_refs = references_of(before);
+  std::vector<Ref> added;
+  for (auto& r : references_of(after))
+    if (std::find(old_refs.begin(), old_refs.end(), r) == old_refs.end()) added.push_back(std::move(r));
+  return added;
+}
+
+bool is_conflict(const Error& e) { return e.code() == "storage.conflict"; }
+
+// Concurrent changes: retried with a growing, jittered pause, a bounded number of times.
+constexpr int max_attempts = 40;
+
+void back_off(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int cap_ms = 1 << std::min(attempt, 6);
+  std::uniform_int_distribution<int> pause(100, cap_ms * 1000);
+  std::this_thread::sleep_for(std::chrono::microseconds(pause(rng)));
+}
+
+Error busy(EntityKind kind, const std::string& id) {
+  return Error("config.busy",
+               "gave up changing " + std::string(to_string(kind)) + " '" + id + "' after " +
+                   std::to_string(max_attempts) + " attempts: other homeboy commands kept changing it at the same time",
+               ExitCode::failure, {{"id", id}}, {"Run the command again."});
+}
+
+// <config>/.homeboy.lock, held for one change: the fallback when the provider has no
+// versions. An advisory lock, so it serializes homeboy commands on this machine only.
+class HostLock {
+ public:
+  explicit HostLock(const std::filesystem::path& config_dir) {
+    std::string file = (config_dir / ".homeboy.lock").string();
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0)
+      throw Error("config.lock_failed", "cannot open the config lock " + file + ": " + std::strerror(errno),
+                  ExitCode::failure, {{"path", file}});
+    while (::flock(fd_, LOCK_EX) != 0)
+      if (errno != EINTR) {
+        ::close(fd_);
+        throw Error("config.lock_failed", "cannot lock " + file + ": " + std::strerror(errno), ExitCode::failure,
+                    {{"path", file}});
+      }
+  }
+  ~HostLock() { ::close(fd_); }
+  HostLock(const HostLock&) = delete;
+  HostLock& operator=(const HostLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 std::string_view to_string(EntityKind kind) noexcept {
@@ -102,6 +176,12 @@ std::string_view plural(EntityKind kind) noexcept {
     case EntityKind::server: return "servers";
     default: return "components";
   }
+}
+
+std::string_view to_string(Concurrency c) noexcept { return c == Concurrency::versions ? "versions" : "host_lock"; }
+
+Concurrency concurrency_of(const Storage& storage) noexcept {
+  return storage.capabilities().versions ? Concurrency::versions : Concurrency::host_lock;
 }
 
 std::vector<std::string> deep_merge(json::object& target, const json::object& patch,
@@ -148,7 +228,35 @@ void check_entity_id(const std::string& id) {
 }
 
 ConfigStore::ConfigStore(Storage& storage, std::filesystem::path config_dir)
-    : storage_(storage), config_dir_(std::move(config_dir)) {}
+    : storage_(storage), config_dir_(std::move(config_dir)), concurrency_(concurrency_of(storage)) {}
+
+contract::Condition ConfigStore::unchanged_since(const std::optional<std::string>& version) const {
+  if (concurrency_ == Concurrency::versions && version) return contract::Condition::matching(*version);
+  return {};
+}
+
+contract::Condition ConfigStore::only_if_absent() const {
+  return concurrency_ == Concurrency::versions ? contract::Condition::absent() : contract::Condition{};
+}
+
+void ConfigStore::ensure_private_root() const {
+  // homeboy's own config folder is the user's alone: documents made in it (through a
+  // filesystem provider) are then private too (0700 folders, 0600 files).
+  std::error_code ec;
+  std::filesystem::create_directories(config_dir_.parent_path(), ec);
+  ::mkdir(config_dir_.c_str(), 0700);
+}
+
+std::vector<Ref> ConfigStore::missing(const std::vector<Ref>& refs) {
+  std::vector<Ref> gone;
+  if (refs.empty()) return gone;
+  IdIndex known = all_ids();
+  for (const auto& [kind, id] : refs) {
+    auto it = known.find(id);
+    if (it == known.end() || it->second != kind) gone.emplace_back(kind, id);
+  }
+  return gone;
+}
 
 std::string ConfigStore::folder_of(EntityKind kind) const { return (config_dir_ / plural(kind)).string(); }
 
@@ -185,6 +293,7 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
       json::object doc = parse_document(shown, *responses[i].data);
       doc["id"] = names[i];  // the file name is the id
       listing.entities.push_back({names[i], std::move(doc)});
+      listing.versions.push_back(std::move(responses[i].version));
     } catch (const Error& e) {
       listing.warnings.push_back(std::string(e.what()) + "; skipped");
     }
@@ -192,23 +301,24 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
   return listing;
 }
 
-Entity ConfigStore::get(EntityKind kind, const std::string& id) {
+Entity ConfigStore::get(EntityKind kind, const std::string& id) { return get_versioned(kind, id).entity; }
+
+ConfigStore::Versioned ConfigStore::get_versioned(EntityKind kind, const std::string& id) {
   check_entity_id(id);
   std::string path = path_of(kind, id);
-  std::string text;
   try {
-    text = storage_.read(path);
+    auto got = storage_.read_versioned(path);
+    json::object doc = parse_document(path, got.content);
+    doc["id"] = id;
+    return {{id, std::move(doc)}, std::move(got.version)};
   } catch (const Error& e) {
     if (e.code() != "storage.not_found") throw;
-    std::vector<std::string> hints;
-    for (const auto& candidate : similar_ids(id, ids(kind))) hints.push_back("Did you mean '" + candidate + "'?");
-    hints.push_back("Run `homeboy " + std::string(to_string(kind)) + " list` to see them all.");
-    throw Error(std::string(to_string(kind)) + ".not_found", "no " + std::string(to_string(kind)) + " '" + id + "'",
-                ExitCode::not_found, {{"id", id}}, std::move(hints));
   }
-  json::object doc = parse_document(path, text);
-  doc["id"] = id;
-  return {id, std::move(doc)};
+  std::vector<std::string> hints;
+  for (const auto& candidate : similar_ids(id, ids(kind))) hints.push_back("Did you mean '" + candidate + "'?");
+  hints.push_back("Run `homeboy " + std::string(to_string(kind)) + " list` to see them all.");
+  throw Error(std::string(to_string(kind)) + ".not_found", "no " + std::string(to_string(kind)) + " '" + id + "'",
+              ExitCode::not_found, {{"id", id}}, std::move(hints));
 }
 
 ConfigStore::IdIndex ConfigStore::all_ids() {
@@ -251,10 +361,19 @@ void ConfigStore::check_references(const json::object& project, const IdIndex& k
 
 std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std::vector<json::object> docs,
                                                             bool skip_existing) {
+  std::optional<HostLock> lock;
+  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  ensure_private_root();
   IdIndex taken = all_ids();  // listed once for the whole request, updated as items are accepted
   std::vector<CreateOutcome> outcomes;
-  std::vector<std::pair<std::string, std::string>> writes;
+  std::vector<contract::Event> writes;
   std::vector<std::size_t> written_outcome;
+  std::vector<std::vector<Ref>> written_refs;
+  auto exists_error = [&](const std::string& id) {
+    return Error(std::string(to_string(kind)) + ".already_exists",
+                 std::string(to_string(kind)) + " '" + id + "' already exists", ExitCode::invalid, {{"id", id}},
+                 {"Pass --skip-existing to leave existing ones alone, or use `set` to change it."});
+  };
   for (auto& doc : docs) {
     CreateOutcome outcome;
     try {
@@ -269,10 +388,7 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
           outcomes.push_back(std::move(outcome));
           continue;
         }
-        if (it->second == kind)
-          throw Error(std::string(to_string(kind)) + ".already_exists",
-                      std::string(to_string(kind)) + " '" + outcome.id + "' already exists", ExitCode::invalid,
-                      {{"id", outcome.id}}, {"Pass --skip-existing to leave existing ones alone, or use `set` to change it."});
+        if (it->second == kind) throw exists_error(outcome.id);
         throw Error("config.id_collision",
                     "id '" + outcome.id + "' is already used by a " + std::string(to_string(it->second)) +
                         "; ids are unique across projects, servers and components",
@@ -280,8 +396,10 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
       }
       if (kind == EntityKind::project) check_references(doc, taken);
       taken.emplace(outcome.id, kind);
-      writes.emplace_back(path_of(kind, outcome.id), serialize_document(doc));
+      // Create-only: if another command creates the same id meanwhile, exactly one wins.
+      writes.push_back(contract::Event::write(path_of(kind, outcome.id), serialize_document(doc), only_if_absent()));
       written_outcome.push_back(outcomes.size());
+      written_refs.push_back(kind == EntityKind::project ? references_of(doc) : std::vector<Ref>{});
       outcome.status = "created";
     } catch (const Error& e) {
       outcome.status = "failed";
@@ -289,14 +407,46 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
     }
     outcomes.push_back(std::move(outcome));
   }
-  if (!writes.empty()) {
-    storage_.ensure_dir(folder_of(kind));
-    auto results = storage_.write_many(writes);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results[i].success) continue;
+  if (writes.empty()) return outcomes;
+  storage_.ensure_dir(folder_of(kind));
+  std::vector<std::string> paths;
+  for (const auto& w : writes) paths.push_back(w.path);
+  auto results = storage_.batch(std::move(writes));
+  std::vector<Ref> refs;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto& outcome = outcomes[written_outcome[i]];
+    if (results[i].success) {
+      refs.insert(refs.end(), written_refs[i].begin(), written_refs[i].end());
+      continue;
+    }
+    bool lost_race = results[i].effective_error_code() == contract::ErrorCode::conflict && concurrency_ == Concurrency::versions;
+    if (lost_race && skip_existing) {
+      outcome.status = "skipped";
+      continue;
+    }
+    outcome.status = "failed";
+    outcome.error = lost_race ? exists_error(outcome.id)
+                              : failure_error(results[i], contract::Event::write(paths[i], {}), storage_.provider().module_id);
+  }
+  // A server or component deleted while these projects were written: take back the projects
+  // that now point at nothing (the delete checks the other way round).
+  auto gone = missing(refs);
+  for (std::size_t i = 0; i < results.size() && !gone.empty(); ++i) {
+    if (!results[i].success) continue;
+    for (const auto& ref : written_refs[i]) {
+      if (std::find(gone.begin(), gone.end(), ref) == gone.end()) continue;
       auto& outcome = outcomes[written_outcome[i]];
+      try {
+        storage_.remove(paths[i], false, unchanged_since(results[i].version));
+      } catch (const Error&) {
+        // Changed already by someone else: it is theirs now.
+      }
       outcome.status = "failed";
-      outcome.error = failure_error(results[i], Event::write(writes[i].first, {}), storage_.provider().module_id);
+      outcome.error = Error("config.invalid_reference",
+                            "project refers to " + std::string(to_string(ref.first)) + " '" + ref.second +
+                                "', which was deleted while the project was being created",
+                            ExitCode::invalid, {{"id", ref.second}});
+      break;
     }
   }
   return outcomes;
@@ -311,12 +461,44 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
   if (const auto* new_id = patch.if_contains("id"); new_id && !(new_id->is_string() && new_id->get_string() == id))
     throw Error("config.invalid_patch", "a patch cannot change \"id\"", ExitCode::invalid, {{"id", id}},
                 {"Use `homeboy " + std::string(to_string(kind)) + " rename " + id + " <new-id>`."});
-  Entity entity = get(kind, id);
-  auto changed = deep_merge(entity.doc, patch, replace);
-  entity.doc["id"] = id;
-  if (kind == EntityKind::project) check_references(entity.doc, all_ids());
-  if (!changed.empty()) storage_.write(path_of(kind, id), serialize_document(entity.doc));
-  return {std::move(entity), std::move(changed)};
+  std::optional<HostLock> lock;
+  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  // Read, merge, write back only if nobody changed the document in between; else again.
+  for (int attempt = 1;; ++attempt) {
+    Versioned current = get_versioned(kind, id);
+    json::object before = current.entity.doc;
+    auto changed = deep_merge(current.entity.doc, patch, replace);
+    current.entity.doc["id"] = id;
+    if (changed.empty()) return {std::move(current.entity), std::move(changed)};
+    std::vector<Ref> added;
+    if (kind == EntityKind::project) {
+      check_references(current.entity.doc, all_ids());
+      added = added_references(before, current.entity.doc);
+    }
+    std::optional<std::string> written;
+    try {
+      written = storage_.write(path_of(kind, id), serialize_document(current.entity.doc),
+                               unchanged_since(current.version));
+    } catch (const Error& e) {
+      if (!is_conflict(e)) throw;
+      if (attempt == max_attempts) throw busy(kind, id);
+      back_off(attempt);
+      continue;
+    }
+    if (auto gone = missing(added); !gone.empty()) {
+      // What it now refers to was deleted meanwhile: put the document back as it was.
+      try {
+        storage_.write(path_of(kind, id), serialize_document(before), unchanged_since(written));
+      } catch (const Error&) {
+        // Changed again by someone else: theirs wins.
+      }
+      throw Error("config.invalid_reference",
+                  "project refers to " + std::string(to_string(gone[0].first)) + " '" + gone[0].second +
+                      "', which was deleted while the project was being changed; nothing was changed",
+                  ExitCode::invalid, {{"id", gone[0].second}});
+    }
+    return {std::move(current.entity), std::move(changed)};
+  }
 }
 
 std::vector<std::string> ConfigStore::referencing_projects(EntityKind kind, const std::string& id) {
@@ -333,82 +515,140 @@ std::vector<std::string> ConfigStore::referencing_projects(EntityKind kind, cons
 
 std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id) {
   check_entity_id(new_id);
-  Entity entity = get(kind, id);
-  if (new_id == id) return {};
-  IdIndex known = all_ids();
-  if (auto it = known.find(new_id); it != known.end()) {
-    EntityKind owner = it->second;
-    if (owner == kind)
-      throw Error(std::string(to_string(kind)) + ".already_exists",
-                  "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
-                  ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
-    throw Error("config.id_collision", "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) +
-                                           " uses that id",
-                ExitCode::invalid, {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}});
-  }
-  // One batch: the new document, every project that refers to the old id, then the old
-  // document's removal. `undo` holds what puts each step back.
-  std::vector<Event> steps, undo;
-  json::object renamed = entity.doc;
-  renamed["id"] = new_id;
-  steps.push_back(Event::write(path_of(kind, new_id), serialize_document(renamed)));
-  undo.push_back(Event::remove(path_of(kind, new_id)));
-  std::vector<std::string> updated;
-  if (kind != EntityKind::project) {
-    for (auto& project : list(EntityKind::project).entities) {
-      json::object doc = project.doc;
-      bool touched = false;
-      if (kind == EntityKind::server && doc.if_contains("server_id") && doc.at("server_id") == json::value(id)) {
-        doc["server_id"] = new_id;
-        touched = true;
-      }
-      if (kind == EntityKind::component)
-        if (auto* comps = doc.if_contains("component_ids"); comps && comps->is_array())
-          for (auto& c : comps->as_array())
-            if (c == json::value(id)) c = new_id, touched = true;
-      if (!touched) continue;
-      steps.push_back(Event::write(path_of(EntityKind::project, project.id), serialize_document(doc)));
-      undo.push_back(Event::write(path_of(EntityKind::project, project.id), serialize_document(project.doc)));
-      updated.push_back(project.id);
+  std::optional<HostLock> lock;
+  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  for (int attempt = 1;; ++attempt) {
+    Versioned entity = get_versioned(kind, id);
+    if (new_id == id) return {};
+    IdIndex known = all_ids();
+    if (auto it = known.find(new_id); it != known.end()) {
+      EntityKind owner = it->second;
+      if (owner == kind)
+        throw Error(std::string(to_string(kind)) + ".already_exists",
+                    "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
+                    ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
+      throw Error("config.id_collision", "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) +
+                                             " uses that id",
+                  ExitCode::invalid, {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}});
     }
+    // One batch: the new document, every project that refers to the old id, then the old
+    // document's removal, each only while nobody else changed it. `undo` puts each back.
+    std::vector<contract::Event> steps, undo;
+    json::object renamed = entity.entity.doc;
+    renamed["id"] = new_id;
+    steps.push_back(contract::Event::write(path_of(kind, new_id), serialize_document(renamed), only_if_absent()));
+    undo.push_back(contract::Event::remove(path_of(kind, new_id)));
+    std::vector<std::string> updated;
+    if (kind != EntityKind::project) {
+      auto projects = list(EntityKind::project);
+      for (std::size_t i = 0; i < projects.entities.size(); ++i) {
+        const auto& project = projects.entities[i];
+        json::object doc = project.doc;
+        bool touched = false;
+        if (kind == EntityKind::server && doc.if_contains("server_id") && doc.at("server_id") == json::value(id)) {
+          doc["server_id"] = new_id;
+          touched = true;
+        }
+        if (kind == EntityKind::component)
+          if (auto* comps = doc.if_contains("component_ids"); comps && comps->is_array())
+            for (auto& c : comps->as_array())
+              if (c == json::value(id)) c = new_id, touched = true;
+        if (!touched) continue;
+        // The version read just now; a project changed since the listing conflicts and retries.
+        steps.push_back(contract::Event::write(path_of(EntityKind::project, project.id), serialize_document(doc),
+                                               unchanged_since(projects.versions[i])));
+        undo.push_back(contract::Event::write(path_of(EntityKind::project, project.id), serialize_document(project.doc)));
+        updated.push_back(project.id);
+      }
+    }
+    steps.push_back(contract::Event::remove(path_of(kind, id), false, unchanged_since(entity.version)));
+    undo.push_back(contract::Event::write(path_of(kind, id), serialize_document(entity.entity.doc)));
+
+    std::vector<std::string> step_paths;
+    for (const auto& step : steps) step_paths.push_back(step.path);
+    auto results = storage_.batch(std::move(steps));
+    std::size_t failed_at = results.size();
+    for (std::size_t i = 0; i < results.size() && failed_at == results.size(); ++i)
+      if (!results[i].success) failed_at = i;
+    if (failed_at == results.size()) {
+      // Projects created meanwhile that still name the old id follow too.
+      if (kind != EntityKind::project)
+        for (const auto& project : list(EntityKind::project).entities) {
+          bool refers = false;
+          for (const auto& ref : references_of(project.doc)) refers = refers || (ref.first == kind && ref.second == id);
+          if (!refers) continue;
+          json::object patch;
+          if (kind == EntityKind::server) patch["server_id"] = new_id;
+          if (kind == EntityKind::component) {
+            json::array comps;
+            for (const auto& c : string_list(project.doc, "component_ids")) comps.emplace_back(c == id ? new_id : c);
+            patch["component_ids"] = std::move(comps);
+          }
+          lock.reset();  // set() takes its own
+          set(EntityKind::project, project.id, patch, {"component_ids"});
+          updated.push_back(project.id);
+        }
+      return updated;
+    }
+
+    std::vector<contract::Event> restore;
+    for (std::size_t i = results.size(); i-- > 0;)
+      if (results[i].success) restore.push_back(undo[i]);
+    auto restored = storage_.batch(std::move(restore));
+    bool clean = std::all_of(restored.begin(), restored.end(), [](const contract::Response& r) { return r.success; });
+    bool raced = results[failed_at].effective_error_code() == contract::ErrorCode::conflict &&
+                 concurrency_ == Concurrency::versions;
+    if (raced && clean && attempt < max_attempts) {
+      back_off(attempt);
+      continue;
+    }
+    if (raced && clean) throw busy(kind, id);
+    throw Error("config.rename_failed",
+                "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed at " +
+                    step_paths[failed_at] + ": " + results[failed_at].error.value_or("unknown error") +
+                    (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
+                ExitCode::failure, {{"id", id}, {"new_id", new_id}, {"restored", clean}});
   }
-  steps.push_back(Event::remove(path_of(kind, id)));
-  undo.push_back(Event::write(path_of(kind, id), serialize_document(entity.doc)));
-
-  auto results = storage_.batch(steps);
-  std::size_t failed_at = results.size();
-  for (std::size_t i = 0; i < results.size() && failed_at == results.size(); ++i)
-    if (!results[i].success) failed_at = i;
-  if (failed_at == results.size()) return updated;
-
-  std::vector<Event> restore;
-  for (std::size_t i = results.size(); i-- > 0;)
-    if (results[i].success) restore.push_back(undo[i]);
-  auto restored = storage_.batch(restore);
-  bool clean = std::all_of(restored.begin(), restored.end(), [](const Response& r) { return r.success; });
-  throw Error("config.rename_failed",
-              "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed at " +
-                  steps[failed_at].path + ": " + results[failed_at].error.value_or("unknown error") +
-                  (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
-              ExitCode::failure, {{"id", id}, {"new_id", new_id}, {"restored", clean}});
 }
 
 void ConfigStore::remove(EntityKind kind, const std::string& id) {
-  get(kind, id);  // not found -> <kind>.not_found with hints
-  auto users = referencing_projects(kind, id);
-  if (!users.empty()) {
+  std::optional<HostLock> lock;
+  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  auto in_use = [&](const std::vector<std::string>& users) {
     std::string listed;
     json::array list;
     for (const auto& p : users) {
       listed += (listed.empty() ? "" : ", ") + p;
       list.emplace_back(p);
     }
-    throw Error("config.in_use",
-                std::string(to_string(kind)) + " '" + id + "' is used by project(s) " + listed + "; not deleted",
-                ExitCode::invalid, {{"id", id}, {"projects", list}},
-                {"Remove the reference from those projects first (homeboy project set <id> ...)."});
+    return Error("config.in_use",
+                 std::string(to_string(kind)) + " '" + id + "' is used by project(s) " + listed + "; not deleted",
+                 ExitCode::invalid, {{"id", id}, {"projects", list}},
+                 {"Remove the reference from those projects first (homeboy project set <id> ...)."});
+  };
+  for (int attempt = 1;; ++attempt) {
+    Versioned current = get_versioned(kind, id);  // not found -> <kind>.not_found with hints
+    if (auto users = referencing_projects(kind, id); !users.empty()) throw in_use(users);
+    try {
+      storage_.remove(path_of(kind, id), false, unchanged_since(current.version));
+    } catch (const Error& e) {
+      if (!is_conflict(e)) throw;
+      if (attempt == max_attempts) throw busy(kind, id);
+      back_off(attempt);
+      continue;
+    }
+    // A project created meanwhile may refer to it (it checks the other way round too):
+    // then put it back and refuse.
+    if (auto users = referencing_projects(kind, id); !users.empty()) {
+      try {
+        storage_.write(path_of(kind, id), serialize_document(current.entity.doc), only_if_absent());
+      } catch (const Error&) {
+        // Created again by someone else meanwhile: theirs stands.
+      }
+      throw in_use(users);
+    }
+    return;
   }
-  storage_.remove(path_of(kind, id));
 }
 
 }  // namespace homeboy

@@ -40,12 +40,20 @@ std::vector<std::string> similar_ids(const std::string& wanted, const std::vecto
 // Throws config.invalid_id naming the problem.
 void check_entity_id(const std::string& id);
 
+// How concurrent homeboy commands are kept from losing each other's changes: with
+// compare-and-swap when the provider reports versions (any number of machines), else with
+// an advisory lock on <config>/.homeboy.lock held for each change (one machine only).
+enum class Concurrency { versions, host_lock };
+std::string_view to_string(Concurrency c) noexcept;
+Concurrency concurrency_of(const Storage& storage) noexcept;
+
 class ConfigStore {
  public:
   ConfigStore(Storage& storage, std::filesystem::path config_dir);
 
   struct Listing {
     std::vector<Entity> entities;        // sorted by id
+    std::vector<std::optional<std::string>> versions;  // each entity's version, when the provider has them
     std::vector<std::string> warnings;   // documents that could not be read or parsed, by name
   };
   Listing list(EntityKind kind);                      // one batch of reads
@@ -80,8 +88,21 @@ class ConfigStore {
   static void check_references(const boost::json::object& project, const IdIndex& known);
   std::vector<std::string> referencing_projects(EntityKind kind, const std::string& id);
 
+  struct Versioned {
+    Entity entity;
+    std::optional<std::string> version;
+  };
+  Versioned get_versioned(EntityKind kind, const std::string& id);
+  // With versions: "apply only while `version` is current" (or "only while absent").
+  contract::Condition unchanged_since(const std::optional<std::string>& version) const;
+  contract::Condition only_if_absent() const;
+  // The ids among `refs` that no longer exist, by kind.
+  std::vector<std::pair<EntityKind, std::string>> missing(const std::vector<std::pair<EntityKind, std::string>>& refs);
+  void ensure_private_root() const;
+
   Storage& storage_;
   std::filesystem::path config_dir_;
+  Concurrency concurrency_;
 };
 
 }  // namespace homeboy

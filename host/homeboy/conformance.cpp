@@ -1,5 +1,7 @@
 #include "homeboy/conformance.hpp"
 
+#include "homeboy/interrupt.hpp"
+
 #include <stdlib.h>
 
 #include <atomic>
@@ -405,6 +407,7 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
     } catch (const std::exception& e) {
       result.reason = e.what();
     }
+    throw_if_interrupted();  // stop at once; `cleanup` removes the scratch folders on the way out
     result.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     progress(result);
     report.cases.push_back(std::move(result));

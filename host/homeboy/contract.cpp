@@ -1,5 +1,6 @@
 #include "homeboy/contract.hpp"
 
+#include "homeboy/limits.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
@@ -242,6 +243,19 @@ Event parse_event(const json::value& value, std::string_view where) {
   return event;
 }
 
+std::vector<Event> parse_events(std::string_view text, std::string_view source) {
+  std::string from = "batch input from " + std::string(source);
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
+  std::vector<Event> events;
+  events.reserve(value.get_array().size());
+  for (const auto& item : value.get_array())
+    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size())));
+  return events;
+}
+
 json::object to_json(const Response& r) {
   json::object out;
   out["success"] = r.success;
@@ -290,6 +304,9 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
   if (!r.success && (!r.error || r.error->empty()))
     fail(rule::failure_without_error, "a failed response must say why in \"error\"");
   if (!r.success) return;
+  if (r.version && (r.version->empty() || r.version->size() > limits::version_bytes))
+    fail(rule::version_shape, "a version must be 1 to " + std::to_string(limits::version_bytes) + " bytes long (got " +
+                                  std::to_string(r.version->size()) + ")");
   switch (event.operation) {
     case Operation::read:
       if (!r.data) fail(rule::read_without_data, "a successful read must return its content in \"data\"");

@@ -126,6 +126,10 @@ const Event* first_binary_write(const Event& event) noexcept;
 // An event from user input (the CLI's batch file). Throws cli.invalid_argument naming `where`.
 Event parse_event(const boost::json::value& value, std::string_view where);
 
+// A batch from user input: a JSON array of events, paths kept as given. Throws
+// cli.invalid_argument naming `source` ("stdin", a file name) or the event at fault.
+std::vector<Event> parse_events(std::string_view text, std::string_view source);
+
 boost::json::object to_json(const Response& response);
 
 // Who answered, for error messages.
@@ -156,6 +160,7 @@ inline constexpr std::string_view entry_not_child = "entry_not_child";
 inline constexpr std::string_view entry_repeated = "entry_repeated";
 inline constexpr std::string_view data_set_twice = "data_set_twice";
 inline constexpr std::string_view bad_base64 = "bad_base64";
+inline constexpr std::string_view version_shape = "version_shape";
 inline constexpr std::string_view batch_without_results = "batch_without_results";
 inline constexpr std::string_view batch_result_count = "batch_result_count";
 inline constexpr std::string_view overall_success_mismatch = "overall_success_mismatch";

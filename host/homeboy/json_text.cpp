@@ -1,12 +1,24 @@
 #include "homeboy/json_text.hpp"
 
+#include "homeboy/text.hpp"
+
 #include <boost/json.hpp>
+
+#include <cmath>
 
 namespace json = boost::json;
 
 namespace homeboy {
 
 namespace {
+
+// JSON text is UTF-8: a string holding other bytes is shown with them as \xNN.
+void write_string(std::string& out, std::string_view s) {
+  if (text::is_utf8(s))
+    out += json::serialize(json::string_view(s.data(), s.size()));
+  else
+    out += json::serialize(json::string_view(text::printable_utf8(s)));
+}
 
 void write_value(std::string& out, const json::value& v, int depth) {
   auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
@@ -23,7 +35,7 @@ void write_value(std::string& out, const json::value& v, int depth) {
         if (!first) out += ",\n";
         first = false;
         indent(depth + 1);
-        out += json::serialize(json::string_view(kv.key()));
+        write_string(out, kv.key());
         out += ": ";
         write_value(out, kv.value(), depth + 1);
       }
@@ -49,6 +61,19 @@ void write_value(std::string& out, const json::value& v, int depth) {
       out += ']';
       return;
     }
+    case json::kind::string:
+      write_string(out, v.get_string());
+      return;
+    case json::kind::double_:
+      // JSON has no infinity (1e400 parses to one) and Boost.JSON 1.81 writes "Infinity", which
+      // no parser reads back: a config document holding it could not be read again.
+      // 1e99999 reads back as the same infinity; a NaN (never parsed) is null.
+      if (std::isinf(v.get_double())) {
+        out += v.get_double() > 0 ? "1e99999" : "-1e99999";
+        return;
+      }
+      out += std::isnan(v.get_double()) ? std::string("null") : json::serialize(v);
+      return;
     default:
       out += json::serialize(v);
   }

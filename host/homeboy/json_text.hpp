@@ -1,5 +1,6 @@
 #pragma once
-// Human-readable JSON: two-space indentation, keys in insertion order, UTF-8 passed through.
+// Human-readable JSON: two-space indentation, keys in insertion order, always valid UTF-8
+// (bytes that are not are shown as \xNN; content meant to survive goes as base64 instead).
 
 #include <boost/json/value.hpp>
 

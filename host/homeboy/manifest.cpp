@@ -1,6 +1,7 @@
 #include "homeboy/manifest.hpp"
 
 #include "homeboy/error.hpp"
+#include "homeboy/limits.hpp"
 
 #include <boost/json.hpp>
 
@@ -16,6 +17,19 @@ namespace json = boost::json;
 namespace homeboy {
 
 namespace {
+
+bool holds_non_finite(const json::object& obj);
+
+bool holds_non_finite(const json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (v.is_array())
+    return std::any_of(v.get_array().begin(), v.get_array().end(), [](const json::value& e) { return holds_non_finite(e); });
+  return v.is_object() && holds_non_finite(v.get_object());
+}
+
+bool holds_non_finite(const json::object& obj) {
+  return std::any_of(obj.begin(), obj.end(), [](const auto& kv) { return holds_non_finite(kv.value()); });
+}
 
 class ManifestReader {
  public:
@@ -101,10 +115,13 @@ class ManifestReader {
         double secs = t->is_number() ? t->to_number<double>() : -1;
         if (!(secs > 0) || !std::isfinite(secs) || secs > 24 * 3600)
           fail("\"runtime.timeout_secs\" must be a number of seconds above 0 and at most 86400");
-        m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+        // Rounded up: a timeout above 0 never becomes 0 ms.
+        m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(std::ceil(secs * 1000)));
       }
       if (const auto* env = field(*rt, "env")) m.runtime.env = variable_names(*env);
       if (m.runtime.executable) {
+        if (m.runtime.executable->find('\0') != std::string::npos)
+          fail("\"runtime.executable\" contains a NUL character");
         try {
           split_command(*m.runtime.executable);
         } catch (const std::invalid_argument& e) {
@@ -116,7 +133,12 @@ class ManifestReader {
     if (const auto* sp = optional_object(*obj, "storage_provider", "storage_provider")) {
       StorageProvider provider;
       provider.storage_type = required_string(*sp, "storage_type", "storage_provider.storage_type");
-      if (const auto* config = optional_object(*sp, "config", "storage_provider.config")) provider.config = *config;
+      if (const auto* config = optional_object(*sp, "config", "storage_provider.config")) {
+        // 1e400 parses as infinity, which no JSON can carry on to the module or plugin.
+        if (holds_non_finite(*config))
+          fail("\"storage_provider.config\" holds a number too large for JSON (such as 1e400)");
+        provider.config = *config;
+      }
       if (const auto* caps = field(*sp, "capabilities")) {
         if (!caps->is_array()) fail("\"storage_provider.capabilities\" must be an array of names");
         for (const auto& name : caps->get_array()) {
@@ -149,6 +171,13 @@ Manifest parse_manifest(std::string_view text, const std::filesystem::path& file
 }
 
 Manifest load_manifest(const std::filesystem::path& file) {
+  ManifestReader reader(file);
+  std::error_code ec;
+  auto status = std::filesystem::status(file, ec);
+  if (!ec && !std::filesystem::is_regular_file(status)) reader.fail("is not a regular file");
+  if (auto size = std::filesystem::file_size(file, ec); !ec && size > limits::manifest_bytes)
+    reader.fail("is " + std::to_string(size) + " bytes; a manifest (config included) may hold at most " +
+                std::to_string(limits::manifest_bytes >> 20) + " MiB");
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     throw errors::config("config.invalid_manifest", "manifest " + file.string() + ": cannot be read",

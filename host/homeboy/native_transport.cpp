@@ -126,7 +126,7 @@ struct ResultSink {
   }
   static void set_version(homeboy_result* r, const char* version, size_t size) noexcept {
     auto& self = of(r);
-    guarded(self, [&] { self.version.emplace(version ? version : "", version ? std::min(size, limits::version_bytes) : 0); });
+    guarded(self, [&] { self.version.emplace(version ? version : "", version ? size : 0); });
   }
 
   Response to_response(homeboy_status status, const Event& event, std::string_view module_id) {

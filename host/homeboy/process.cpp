@@ -1,5 +1,7 @@
 #include "homeboy/process.hpp"
 
+#include "homeboy/interrupt.hpp"
+
 // Process v2 is used header-only, in this translation unit only.
 #define BOOST_PROCESS_V2_HEADER_ONLY 1
 #define BOOST_PROCESS_USE_STD_FS 1
@@ -20,7 +22,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <system_error>
@@ -32,9 +36,19 @@ namespace homeboy {
 namespace {
 
 namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds drain_grace{1000};  // after exit, for stdout/stderr to reach EOF
+// How long the supervisor may take to kill the module's tree when asked. It takes
+// milliseconds; only a process stuck in the kernel (uninterruptible sleep) holds it longer.
+constexpr std::chrono::milliseconds supervisor_grace{2000};
+
+// homeboy-reaper (host/reaper/reaper.c): the supervisor every module runs under. It reports
+// a failure to start the module on this descriptor, as two int32: stage and errno.
+constexpr int supervisor_status_fd = 3;
+constexpr std::int32_t stage_exec = 2;
+constexpr std::string_view supervisor_name = "homeboy-reaper";
 
 class Fd {
  public:
@@ -55,6 +69,7 @@ class Fd {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
+  int release() noexcept { return std::exchange(fd_, -1); }
 
  private:
   int fd_ = -1;
@@ -64,11 +79,22 @@ struct PipePair {
   Fd read, write;
 };
 
+// Moves a descriptor above the numbers the child's file actions write to (0 to 3), so a
+// host started with a standard stream closed cannot have one pipe end overwrite another.
+Fd above_child_fds(int fd) {
+  if (fd > supervisor_status_fd) return Fd(fd);
+  Fd low(fd);
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, supervisor_status_fd + 1);
+  if (moved < 0) throw std::system_error(errno, std::generic_category(), "fcntl");
+  return Fd(moved);
+}
+
 PipePair make_pipe() {
   int fds[2];
   // O_CLOEXEC: a child started concurrently from another thread must not inherit our ends.
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
-  return {Fd(fds[0]), Fd(fds[1])};
+  Fd read(fds[0]), write(fds[1]);
+  return {above_child_fds(read.release()), above_child_fds(write.release())};
 }
 
 void set_nonblocking(int fd) {
@@ -104,10 +130,31 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-// posix_spawn in a new process group with default signal handling and an empty mask.
-pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd) {
+// The supervisor is installed next to the homeboy binary (bin/ of an install and of the
+// build tree); test binaries, one folder down in the build tree, find it in ../bin.
+const fs::path& supervisor_path() {
+  static const fs::path found = [] {
+    std::error_code ec;
+    fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+    for (const fs::path& candidate : {dir / supervisor_name, dir.parent_path() / "bin" / supervisor_name})
+      if (!ec && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    return fs::path();
+  }();
+  if (found.empty())
+    throw std::system_error(ENOENT, std::generic_category(),
+                            "cannot find " + std::string(supervisor_name) +
+                                ", which runs every module; it belongs next to the homeboy executable");
+  return found;
+}
+
+// posix_spawn of the supervisor, which starts the command: the supervisor in a new process
+// group of its own, with default signal handling and an empty mask (the command gets the
+// same, in a process group of its own too).
+pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd, int status_fd) {
   if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
-  std::vector<std::string> argv_storage = command.argv;
+  const fs::path& supervisor = supervisor_path();
+  std::vector<std::string> argv_storage{supervisor.string(), std::to_string(::getpid())};
+  argv_storage.insert(argv_storage.end(), command.argv.begin(), command.argv.end());
   std::vector<std::string> env_storage = build_environment(command);
   auto argv = pointers(argv_storage);
   auto envp = pointers(env_storage);
@@ -117,6 +164,7 @@ pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd) {
   posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, status_fd, supervisor_status_fd);
   if (!command.working_dir.empty())
     posix_spawn_file_actions_addchdir_np(&actions, command.working_dir.c_str());
 
@@ -136,9 +184,27 @@ pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd) {
   int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0)
-    throw std::system_error(rc, std::generic_category(), "cannot start " + command.argv[0]);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start " + supervisor.string());
   return pid;
+}
+
+// Waits until the supervisor has started the command (the status pipe reaches end of file)
+// or says why it could not; throws then, as posix_spawn of the command itself would have.
+void check_started(pid_t supervisor, int status_fd, const Command& command) {
+  std::array<std::int32_t, 2> failure{};
+  std::size_t got = 0;
+  while (got < sizeof failure) {
+    ssize_t n = ::read(status_fd, reinterpret_cast<char*>(failure.data()) + got, sizeof failure - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got == 0) return;
+  ::waitpid(supervisor, nullptr, 0);
+  int error = got == sizeof failure ? failure[1] : EPROTO;
+  if (got == sizeof failure && failure[0] == stage_exec)
+    throw std::system_error(error, std::generic_category(), "cannot start " + command.argv[0]);
+  throw std::system_error(error, std::generic_category(), "cannot start " + supervisor_path().string());
 }
 
 std::string signal_name(int sig) {
@@ -146,19 +212,24 @@ std::string signal_name(int sig) {
   return d ? d : "unknown";
 }
 
-// One started child: its pipes, its Boost.Process handle, and an I/O pump over poll(2)
-// that writes stdin, reads stdout and stderr and watches the pidfd together, so no
-// stream can block another.
+// One started child: the supervisor and the command under it, their pipes, the
+// supervisor's Boost.Process handle, and an I/O pump over poll(2) that writes stdin, reads
+// stdout and stderr and watches the pidfd together, so no stream can block another.
+// Everything is said of the supervisor: it exits when the command has ended and nothing the
+// command started is left, with the command's status.
 class Child {
  public:
   explicit Child(const Command& command) {
+    throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
     ignore_sigpipe_once();
-    PipePair in = make_pipe(), out = make_pipe(), err = make_pipe();
-    pid_ = spawn(command, in.read.get(), out.write.get(), err.write.get());
+    PipePair in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
+    pid_ = spawn(command, in.read.get(), out.write.get(), err.write.get(), status.write.get());
     // Our copies of the child's ends are closed at once, or EOF would never come.
     in.read.reset();
     out.write.reset();
     err.write.reset();
+    status.write.reset();
+    check_started(pid_, status.read.get(), command);
     in_ = std::move(in.write);
     out_ = std::move(out.read);
     err_ = std::move(err.read);
@@ -169,7 +240,7 @@ class Child {
     pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     if (pidfd_ < 0) {
       int error = errno;
-      ::killpg(pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);  // the command goes with it (PR_SET_PDEATHSIG)
       ::waitpid(pid_, nullptr, 0);
       throw std::system_error(error, std::generic_category(), "pidfd_open");
     }
@@ -181,7 +252,6 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
-  int pid() const noexcept { return pid_; }
   bool exited() const noexcept { return exited_; }
   bool out_open() const noexcept { return static_cast<bool>(out_); }
   bool streams_open() const noexcept { return out_ || err_; }
@@ -198,18 +268,24 @@ class Child {
     if (!pending_.empty() && in_) write_input();
   }
 
+  enum class Interruptible { no, yes };
+
   // Pumps I/O until `done()` holds, the streams are all closed, or the deadline passes
-  // (returns false then).
+  // (returns false then). When interruptible, a signal to homeboy ends it by throwing
+  // `cli.interrupted` (the destructor then kills the command's tree).
   template <class Done>
-  bool pump(Clock::time_point deadline, Done done) {
+  bool pump(Clock::time_point deadline, Done done, Interruptible interruptible) {
+    int wake_fd = interruptible == Interruptible::yes ? interrupt_fd() : -1;
+    if (interruptible == Interruptible::yes) throw_if_interrupted();
     while (!done()) {
-      pollfd fds[4];
-      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1;
+      pollfd fds[5];
+      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1, i_wake = -1;
       if (in_ && !pending_.empty()) fds[i_in = n++] = {in_.get(), POLLOUT, 0};
       if (out_) fds[i_out = n++] = {out_.get(), POLLIN, 0};
       if (err_) fds[i_err = n++] = {err_.get(), POLLIN, 0};
       if (!exited_) fds[i_pid = n++] = {pidfd_, POLLIN, 0};
       if (n == 0) return true;
+      if (wake_fd >= 0) fds[i_wake = n++] = {wake_fd, POLLIN, 0};
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return false;
       int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
@@ -218,6 +294,7 @@ class Child {
         throw std::system_error(errno, std::generic_category(), "poll");
       }
       if (ready == 0) continue;  // deadline re-checked at the top
+      if (i_wake >= 0 && fds[i_wake].revents) throw_if_interrupted();
       if (i_in >= 0 && fds[i_in].revents) write_input();
       if (i_out >= 0 && fds[i_out].revents) read_into(out_, out_buf_, false);
       if (i_err >= 0 && fds[i_err].revents) read_into(err_, err_tail_, true);
@@ -226,9 +303,22 @@ class Child {
     return true;
   }
 
+  // Asks the supervisor to kill the command's whole tree and waits for it. Should it not
+  // answer in time, it is killed itself, and the command with it (PR_SET_PDEATHSIG).
   void kill() noexcept {
     if (exited_ || pid_ <= 0) return;
-    ::killpg(pid_, SIGKILL);
+    request_stop();
+    pollfd exit_fd{pidfd_, POLLIN, 0};
+    auto deadline = Clock::now() + supervisor_grace;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        ::kill(pid_, SIGKILL);
+        break;
+      }
+      int ready = ::poll(&exit_fd, 1, static_cast<int>(left + 1));
+      if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+    }
     boost::system::error_code ec;
     process_->wait(ec);
     status_ = process_->native_exit_code();
@@ -274,17 +364,19 @@ class Child {
       if (sink.size() > 2 * stderr_tail_bytes) sink.erase(0, sink.size() - stderr_tail_bytes);
     } else if (sink.size() + static_cast<std::size_t>(n) > max_output_bytes) {
       overflow_ = true;
-      ::killpg(pid_, SIGKILL);
+      request_stop();
       fd.reset();
     } else {
       sink.append(buf, static_cast<std::size_t>(n));
     }
   }
 
+  // The supervisor kills the command's tree: everything, whatever process group or session
+  // it moved to. It is told by the signal; until it has exited, its pid cannot be reused.
+  void request_stop() noexcept { ::kill(pid_, SIGTERM); }
+
   void on_exit() {
-    // The pidfd is readable: the child is a zombie, not yet reaped, so its process group
-    // id cannot have been reused. Kill whatever it left behind, then reap.
-    ::killpg(pid_, SIGKILL);
+    // The supervisor has exited: the command ended and nothing it started is left.
     boost::system::error_code ec;
     process_->wait(ec);
     status_ = process_->native_exit_code();
@@ -329,13 +421,13 @@ ProcessOutcome run_once(const Command& command, std::string_view input, std::chr
   child.queue_input(input, true);
   ProcessOutcome outcome;
   auto deadline = Clock::now() + timeout;
-  bool in_time = child.pump(deadline, [&] { return child.exited(); });
+  bool in_time = child.pump(deadline, [&] { return child.exited(); }, Child::Interruptible::yes);
   if (!in_time) {
     outcome.timed_out = true;
     child.kill();
   }
-  // Exited (and its group killed): what is left in the pipes arrives promptly.
-  child.pump(Clock::now() + drain_grace, [&] { return !child.streams_open(); });
+  // Exited, with its whole tree: what is left in the pipes arrives promptly.
+  child.pump(Clock::now() + drain_grace, [&] { return !child.streams_open(); }, Child::Interruptible::no);
   child.close_streams();
   fill_end(outcome, child.status());
   outcome.output_overflow = child.overflow();
@@ -354,13 +446,16 @@ PersistentProcess::PersistentProcess(const Command& command) : impl_(std::make_u
 
 PersistentProcess::~PersistentProcess() {
   auto& child = impl_->child;
-  child.close_input();  // EOF: a well-behaved module exits now
-  child.pump(Clock::now() + grace, [&] { return child.exited(); });
+  if (!interrupting_signal()) {  // interrupted: no grace, the tree goes at once
+    child.close_input();         // EOF: a well-behaved module exits now
+    child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
+  }
   child.kill();
 }
 
 PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout) {
   auto& child = impl_->child;
+  throw_if_interrupted();
   Reply reply;
   if (child.exited()) {
     reply.exited = true;
@@ -377,8 +472,15 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
     scanned = pos == std::string::npos ? buf.size() : pos;
     return pos != std::string::npos || !child.out_open();
   };
-  bool in_time = child.pump(Clock::now() + timeout, has_line);
-  child.queue_input({}, false);  // never leave a pointer into `framed` behind
+  struct Unqueue {  // never leave a pointer into `framed` behind, even when interrupted
+    Child& child;
+    ~Unqueue() { child.queue_input({}, false); }
+  };
+  bool in_time;
+  {
+    Unqueue unqueue{child};
+    in_time = child.pump(Clock::now() + timeout, has_line, Child::Interruptible::yes);
+  }
   auto pos = buf.find('\n');
   if (pos != std::string::npos) {
     reply.line = buf.substr(0, pos);
@@ -392,7 +494,7 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
     return reply;
   }
   // stdout closed without a full line: the process is gone or going.
-  child.pump(Clock::now() + grace, [&] { return child.exited(); });
+  child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
   child.kill();
   reply.exited = true;
   return reply;
@@ -409,10 +511,7 @@ std::string PersistentProcess::describe_end() {
   return describe_status(impl_->timed_out, code, sig);
 }
 
-int PersistentProcess::pid() const noexcept { return impl_->child.pid(); }
-
 std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base) {
-  namespace fs = std::filesystem;
   auto runnable = [](const fs::path& p) {
     struct stat st {};
     return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;

@@ -1,7 +1,16 @@
 #pragma once
 // Child processes for subprocess modules: launched with posix_spawn (a vfork-class
-// launcher, in its own process group), then handed to Boost.Process v2 and Asio for
-// waiting and concurrent I/O. This is the only place that includes Asio.
+// launcher), then handed to Boost.Process v2 and Asio for waiting and concurrent I/O.
+// This is the only place that includes Asio.
+//
+// Every command runs under homeboy-reaper (host/reaper/reaper.c), a small supervisor that
+// is its parent and a child subreaper: when the command ends, times out, is killed, or
+// homeboy itself dies (even by SIGKILL), the command and everything it started are killed,
+// also what moved to another process group or session. The command gets a process group
+// of its own. docs/security.md ("Process lifetime") gives the reasons and the measurements.
+//
+// Waiting on a command is interruptible: once a signal handler of homeboy/interrupt.hpp has
+// fired, the wait ends, the command's tree is killed and `cli.interrupted` is thrown.
 
 #include <chrono>
 #include <cstdint>
@@ -38,17 +47,17 @@ inline constexpr std::size_t max_output_bytes = std::size_t{512} << 20;
 inline constexpr std::size_t stderr_tail_bytes = 4096;
 
 // Runs the command once: writes `input` to its stdin and closes it, drains stdout and
-// stderr concurrently, enforces `timeout` by killing the whole process group, and reaps.
-// When the child exits, whatever is left of its process group is killed too, so a
-// grandchild holding the pipes cannot hang the host. Throws std::system_error when the
-// process cannot be started.
+// stderr concurrently, enforces `timeout` by killing the command's tree, and reaps. When
+// the command exits, whatever it started is killed too, so a grandchild holding the pipes
+// cannot hang the host. Throws std::system_error when the process cannot be started, and
+// the `cli.interrupted` Error when homeboy is interrupted.
 ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout);
 
 // A long-lived child speaking newline-delimited messages on stdin/stdout.
 class PersistentProcess {
  public:
   explicit PersistentProcess(const Command& command);
-  ~PersistentProcess();  // closes stdin, waits `grace`, then kills the process group
+  ~PersistentProcess();  // closes stdin, waits `grace` (none when interrupted), then kills the tree
   PersistentProcess(const PersistentProcess&) = delete;
   PersistentProcess& operator=(const PersistentProcess&) = delete;
 
@@ -58,13 +67,13 @@ class PersistentProcess {
     bool exited = false;              // the child closed stdout or died
   };
 
-  // Sends one line (a newline is appended) and waits for one line back.
+  // Sends one line (a newline is appended) and waits for one line back. Throws the
+  // `cli.interrupted` Error when homeboy is interrupted.
   Reply exchange(std::string_view line, std::chrono::milliseconds timeout);
 
-  void kill() noexcept;                 // kills the process group and reaps
+  void kill() noexcept;                 // kills the process and everything it started, and reaps
   std::string stderr_tail() const;      // what it last wrote to stderr
   std::string describe_end();           // how it ended, once it has
-  int pid() const noexcept;
 
   static constexpr std::chrono::milliseconds grace{500};
 

@@ -17,6 +17,7 @@ export LC_ALL=C  # byte-order sorting and byte-wise string handling
 
 temp_name=.homeboy-tmp
 stat_version='%i-%s-%.9Y'
+content_limit=268435456  # 256 MiB, the host's limit: larger files are refused with too_large
 initial_umask=$(umask)
 my_gid=
 
@@ -57,6 +58,7 @@ normalize() {  # normalize PATH -> REPLY: trailing slashes stripped, "/" kept
 locked_dir= lock_fd=
 lock_folder() {  # lock_folder DIR: an exclusive flock on DIR, held until another folder is locked
   [[ -n $locked_dir && $locked_dir == "$1" ]] && return 0
+  [[ -n ${staged_dir:-} ]] && flush_writes  # staged files are renamed under their folder's lock
   unlock_folder
   exec {lock_fd}<"$1" || return 1
   if ! flock -x "$lock_fd"; then
@@ -71,15 +73,29 @@ unlock_folder() {
 }
 
 declare -A changed_dirs=()
-changed_files=()
-sync_changes() {  # fsync every file written and every folder changed, in one process
-  ((${#changed_files[@]} + ${#changed_dirs[@]})) || return 0
-  sync -- "${changed_files[@]}" "${!changed_dirs[@]}" 2>/dev/null
-  changed_files=()
+sync_changes() {  # flushes the file systems written to, one syncfs(2) each, at the end of a request
+  ((${#changed_dirs[@]})) || return 0
+  sync -f -- "${!changed_dirs[@]}" 2>/dev/null
   changed_dirs=()
 }
 
+declare -A dir_modes=()
+dir_mode() {  # dir_mode DIR -> REPLY: the folder's permission bits (octal), asked once per request
+  REPLY=${dir_modes[$1]:-}
+  if [[ -z $REPLY ]]; then
+    read -r REPLY < <(stat -c '%a' -- "$1" 2>/dev/null)
+    dir_modes[$1]=${REPLY:=755}
+  fi
+}
+
 # --- operations ------------------------------------------------------------------------
+
+too_large() {  # too_large PATH VERSION: true (with the failure in REPLY) above the content limit
+  local size=${2#*-}
+  size=${size%%-*}
+  ((size > content_limit)) || return 1
+  failure too_large "$1 is $size bytes; the limit is $content_limit"
+}
 
 check_readable() {  # check_readable PATH -> REPLY: a failure, or empty when it can be read
   local path=$1
@@ -91,13 +107,16 @@ check_readable() {  # check_readable PATH -> REPLY: a failure, or empty when it 
   fi
 }
 
-# write_file PATH SOURCE CONTENT CONDITION WANTED_VERSION
+# write_file PATH SOURCE CONTENT CONDITION WANTED_VERSION [STAGE]
 #   SOURCE: text (CONTENT is the bytes), base64 (CONTENT is base64), filter (CONTENT is a jq
 #   filter on the event, for content holding NUL bytes, which a bash string cannot)
 #   CONDITION: "", version or absent
+#   STAGE: "stage" to leave the new file in the folder's staging folder (.homeboy-tmp/,
+#   under the same name), for flush_writes to rename many at once: a batch's writes into
+#   one folder then cost one mv, not one each. Otherwise .homeboy-tmp is a single temp file.
 write_file() {
-  local path=$1 source=$2 content=$3 condition=$4 wanted=$5 dir name tmp resolved
-  local dir_mode= mode= uid= gid= current=
+  local path=$1 source=$2 content=$3 condition=$4 wanted=$5 stage=${6:-} dir name tmp resolved
+  local mode= uid= gid= current=
   if [[ -L $path ]]; then
     resolved=$(realpath -e -- "$path" 2>/dev/null) || {
       failure invalid_argument "is a symbolic link to a missing file: $path"
@@ -109,18 +128,19 @@ write_file() {
   [[ -z $dir ]] && dir=/
   name=${path##*/}
   if [[ -z $name ]]; then failure invalid_argument "not a file path: $path"; return; fi
+  if [[ $name == "$temp_name" ]]; then failure invalid_argument "$temp_name is homeboy's own temp name: $path"; return; fi
   if [[ ! -d $dir ]]; then failure not_found "folder does not exist: $dir"; return; fi
   if [[ -d $path ]]; then failure invalid_argument "is a folder, not a file: $path"; return; fi
+  [[ -n $staged_dir && $staged_dir != "$dir" ]] && flush_writes
   if ! lock_folder "$dir"; then
     if [[ -r $dir ]]; then failure io_error "cannot lock folder $dir"
     else failure permission_denied "cannot open folder $dir: permission denied"; fi
     return
   fi
-  # One stat for the folder's mode and, when the file exists, its mode, owner and version.
-  {
-    read -r dir_mode _
-    read -r mode uid gid current
-  } < <(stat -c "%a %u %g $stat_version" -- "$dir" "$path" 2>/dev/null)
+  # An existing file's mode, owner and version, in one stat; a new file needs none of them.
+  if [[ -e $path || -L $path ]]; then
+    read -r mode uid gid current < <(stat -c "%a %u %g $stat_version" -- "$path" 2>/dev/null)
+  fi
   case $condition in
     absent) if [[ -n $current ]]; then failure conflict "already exists: $path"; return; fi ;;
     version)
@@ -131,15 +151,33 @@ write_file() {
       fi
       ;;
   esac
-  tmp=$dir/$temp_name
-  # We hold the folder's lock: a temp file here was left by a writer that was killed.
-  [[ -e $tmp || -L $tmp ]] && rm -f -- "$tmp"
+  if [[ -n $stage ]]; then
+    if [[ -z $staged_dir ]]; then
+      # We hold the folder's lock: whatever is at the temp name was left by a killed writer.
+      rm -rf -- "$dir/$temp_name"
+      if ! mkdir -m 700 -- "$dir/$temp_name" 2>/dev/null; then
+        if [[ -w $dir ]]; then failure io_error "cannot create a temp folder in $dir"
+        else failure permission_denied "cannot write in $dir: permission denied"; fi
+        return
+      fi
+      staged_dir=$dir
+    fi
+    tmp=$dir/$temp_name/$name
+    [[ -e $tmp ]] && rm -f -- "$tmp"  # written twice in one batch: the later one wins
+  else
+    tmp=$dir/$temp_name
+    # We hold the folder's lock: whatever is at the temp name was left by a killed writer.
+    [[ -e $tmp || -L $tmp ]] && rm -rf -- "$tmp"
+  fi
   # The temp file is created with the target's permissions (0600 for a new file in a private
   # folder) before any byte is written, through the umask; set-ID bits are never carried.
   local wanted_mode
-  if [[ -n $mode ]]; then wanted_mode=$((8#$mode & 0777))
-  elif (((8#$dir_mode & 077) == 0)); then wanted_mode=8#600
-  else wanted_mode=$((0666 & ~8#$initial_umask))
+  if [[ -n $mode ]]; then
+    wanted_mode=$((8#$mode & 0777))
+  else
+    dir_mode "$dir"
+    if (((8#$REPLY & 077) == 0)); then wanted_mode=8#600
+    else wanted_mode=$((0666 & ~8#$initial_umask)); fi
   fi
   printf -v REPLY '%o' $((0777 & ~wanted_mode))
   umask "$REPLY"
@@ -165,15 +203,53 @@ write_file() {
     base64) base64 -d <<<"$content" >|"$tmp" 2>/dev/null && written=1 ;;
     filter) jq -j "$content" <<<"$event" >|"$tmp" && written=1 ;;
   esac
-  if [[ $written != 1 ]] || ! touch -m -d "@$EPOCHREALTIME" -- "$tmp" || ! mv -f -- "$tmp" "$path"; then
+  # The new file is a new inode. When the file it replaces was written within the last
+  # clock tick or so, the kernel's coarse timestamp could repeat an older version's (an
+  # inode number comes back quickly), so the time is set to the microsecond.
+  local fresh=0 now=${EPOCHREALTIME/./} then=${current##*-}
+  if [[ -n $current && $then == *.* ]]; then
+    then=$((${then%.*} * 1000000 + 10#${then#*.} / 1000))
+    ((now - then < 50000)) && fresh=1
+  fi
+  if [[ $written == 1 ]] && ((fresh)) && ! touch -m -d "@$EPOCHREALTIME" -- "$tmp"; then written=0; fi
+  if [[ $written == 1 && -n $stage ]]; then
+    staged+=("$name")
+    staged_slot+=(${#pending[@]})
+    succeeded
+    return
+  fi
+  if [[ $written != 1 ]] || ! mv -f -- "$tmp" "$path"; then
     rm -f -- "$tmp"
     if [[ $source == base64 && $written != 1 ]]; then failure invalid_argument "content_base64 is not valid base64"
     else failure io_error "cannot write $path"; fi
     return
   fi
-  changed_files+=("$path")
   changed_dirs[$dir]=1
   succeeded
+}
+
+staged_dir= staged=() staged_slot=()
+flush_writes() {  # renames every staged file into place, one mv for the lot, and checks each
+  [[ -n $staged_dir ]] || return 0
+  local stage=$staged_dir/$temp_name i
+  local -a sources=()
+  declare -A seen=()
+  for i in "${!staged[@]}"; do
+    [[ -n ${seen[${staged[i]}]:-} ]] && continue
+    seen[${staged[i]}]=1
+    sources+=("$stage/${staged[i]}")
+  done
+  ((${#sources[@]})) && mv -f -t "$staged_dir" -- "${sources[@]}" 2>/dev/null
+  for i in "${!staged[@]}"; do
+    if [[ -e $stage/${staged[i]} ]]; then
+      failure io_error "cannot write $staged_dir/${staged[i]}"
+      pending[staged_slot[i]]=$REPLY
+      all_ok=false
+    fi
+  done
+  rm -rf -- "$stage"
+  changed_dirs[$staged_dir]=1
+  staged_dir= staged=() staged_slot=()
 }
 
 op_list() {  # op_list PATH: entries built in bash, so a folder of any size lists
@@ -283,6 +359,7 @@ if [[ $op == read ]]; then
   check_readable "$path"
   if [[ -n $REPLY ]]; then printf '%s\n' "$REPLY"; exit 0; fi
   version=$(stat -c "$stat_version" -- "$path" 2>/dev/null) || { failure io_error "cannot read $path"; printf '%s\n' "$REPLY"; exit 0; }
+  too_large "$path" "$version" && { printf '%s\n' "$REPLY"; exit 0; }
   printf '{"success":true,"version":"%s","data_base64":"' "$version"
   base64 -w0 -- "$path" || exit 1
   printf '"}\n'
@@ -327,6 +404,9 @@ flush_reads() {  # answers the gathered reads, then prints every result held so 
         failure not_found "no such file: ${reads[i]}"
         pending[j]=$REPLY
         all_ok=false
+      elif too_large "${reads[i]}" "${versions[i]}"; then
+        pending[j]=$REPLY
+        all_ok=false
       elif [[ -n ${not_utf8[${reads[i]}]:-} ]]; then
         pending[j]="{\"success\":true,\"version\":\"${versions[i]}\",\"data_base64\":\"$(base64 -w0 -- "${reads[i]}")\"}"
       else
@@ -369,6 +449,7 @@ printf '{"success":true,"results":['
 for ((i = 0; i < count; i++)); do
   eval "set -- ${ops[i]}"
   if [[ $1 == read ]]; then
+    flush_writes
     normalize "$2"
     check_readable "$REPLY"
     if [[ -z $REPLY ]]; then
@@ -380,15 +461,29 @@ for ((i = 0; i < count; i++)); do
       all_ok=false
       pending+=("$REPLY")
     fi
+  elif [[ $1 == write && -z $5 && $4 != nul ]]; then
+    # An unconditional write: staged, renamed with the others into the same folder.
+    ((${#reads[@]})) && flush_reads
+    normalize "$2"
+    if [[ $REPLY != /* ]]; then failure invalid_argument "path must be absolute: $REPLY"
+    elif [[ $4 == base64 ]]; then write_file "$REPLY" base64 "${contents[writes]}" "" "" stage
+    else write_file "$REPLY" text "${contents[writes]}" "" "" stage
+    fi
+    writes=$((writes + 1))
+    [[ $REPLY == '{"success":true'* ]] || all_ok=false
+    pending+=("$REPLY")
   else
     ((${#reads[@]})) && flush_reads
+    flush_writes
     run_op "$1" "$2" "$3" "$4" "$5" "$6" "${contents[writes]:-}" ".operations[$i].content"
     [[ $1 == write ]] && writes=$((writes + 1))
     [[ $REPLY == '{"success":true'* ]] || all_ok=false
     pending+=("$REPLY")
   fi
-  ((${#pending[@]} >= 500)) && flush_reads
+  ((${#staged[@]} >= 500)) && flush_writes
+  ((${#pending[@]} >= 500 && ${#staged[@]} == 0)) && flush_reads
 done
+flush_writes
 flush_reads
 unlock_folder
 sync_changes

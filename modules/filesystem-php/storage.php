@@ -10,6 +10,7 @@
 // an old inode number coming back is harmless, since the content then matches too.
 
 const TEMP_NAME = '.homeboy-tmp';
+const CONTENT_LIMIT = 268435456;  // 256 MiB, the host's limit: larger files are refused with too_large
 
 final class Failure extends Exception
 {
@@ -69,6 +70,10 @@ function op_read(string $path, array $event): array
     if (!file_exists($path)) throw new Failure('not_found', "no such file: $path");
     if (is_dir($path)) throw new Failure('invalid_argument', "is a folder, not a file: $path");
     if (!is_file($path)) throw new Failure('invalid_argument', "is not a regular file (a device, FIFO or socket): $path");
+    $size = @filesize($path);
+    if ($size !== false && $size > CONTENT_LIMIT) {
+        throw new Failure('too_large', "$path is $size bytes; the limit is " . CONTENT_LIMIT);
+    }
     $content = @file_get_contents($path);
     if ($content === false) throw new Failure(error_code_for($path), "cannot read $path");
     $version = version_of($path, $content);
@@ -115,7 +120,8 @@ function op_write(string $path, array $event): array
     $existing = @lstat($path);
     check_condition($event, $path, $existing !== false);
     $tmp = $dir . '/' . TEMP_NAME;
-    if (file_exists($tmp) || is_link($tmp)) @unlink($tmp);  // a killed writer's; we hold the lock
+    // A killed writer's (a file, or the bash module's staging folder); we hold the lock.
+    if (file_exists($tmp) || is_link($tmp)) remove_tree($tmp);
     // Created with the target's permissions before any byte is written: 0600 for a new
     // file in a private folder, the old file's mode for a replacement; set-ID bits never.
     if ($existing !== false) {

@@ -34,6 +34,7 @@ INSERT OR IGNORE INTO counter VALUES (1, 0);
 """
 
 CHANGES = ("write", "delete", "ensure_dir")
+CONTENT_LIMIT = 256 << 20  # the host's limit: larger content is refused with too_large
 
 
 class Failure(Exception):
@@ -145,11 +146,14 @@ def content_of(event):
 
 
 def op_read(db, path, event):
-    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (path,)).fetchone()
+    row = db.execute("SELECT is_directory, length(content), version FROM entries WHERE path = ?", (path,)).fetchone()
     if row is None:
         raise Failure("not_found", "no such file: " + path)
     if row[0]:
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
+    if row[1] is not None and row[1] > CONTENT_LIMIT:
+        raise Failure("too_large", "%s is %d bytes; the limit is %d" % (path, row[1], CONTENT_LIMIT))
+    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (path,)).fetchone()
     content = row[1] if row[1] is not None else b""
     if isinstance(content, str):  # a row written before content became bytes
         content = content.encode("utf-8")

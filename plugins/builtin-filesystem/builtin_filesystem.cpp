@@ -4,7 +4,8 @@
 //   - every change to a folder (write, delete) holds an exclusive flock(2) on the folder, so
 //     a conditional write's check and its rename are one step for every process that follows
 //     the same rule (the bash and PHP modules do);
-//   - a write goes to the folder's one temp file, `.homeboy-tmp` (never listed), which is
+//   - a write goes to the folder's one temp file, `.homeboy-tmp` (never listed; the bash
+//     module's batches make it a folder of staged files), which is
 //     created before any content with the target's mode (0600 for a new file in a private
 //     folder), filled, fsynced, given a fresh modification time, renamed into place, and
 //     the folder fsynced. A writer killed half-way leaves that file behind; the next write
@@ -284,8 +285,12 @@ class BuiltinFilesystem {
       return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + target.path);
     if (homeboy_status s = check_condition(condition, exists, existing, target.path, out); s != HOMEBOY_OK) return s;
 
-    // Whatever a killed writer left behind goes first: we hold the lock, so it is stale.
-    ::unlinkat(dir, temp_name, 0);
+    // Whatever a killed writer left behind goes first: we hold the lock, so it is stale. The
+    // bash module's batches stage files in a folder of that name.
+    if (::unlinkat(dir, temp_name, 0) != 0 && errno == EISDIR) {
+      std::error_code ignored;
+      std::filesystem::remove_all(target.dir + "/" + temp_name, ignored);
+    }
     // Created readable by the owner only: no one else can read a secret while it is written.
     int fd = ::openat(dir, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                       exists || is_private(folder.stat()) ? 0600 : 0666);

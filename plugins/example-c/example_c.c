@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 struct homeboy_storage {
   char root[4096];
-  unsigned long temp_counter;
 };
 
 static homeboy_status fail(homeboy_result* r, homeboy_status status, const char* what, const char* path) {
@@ -96,38 +96,51 @@ static homeboy_status ex_read(homeboy_storage* s, const char* path, size_t size,
   return HOMEBOY_OK;
 }
 
+/* Writes go through the folder's one temp file, ".homeboy-tmp", while an exclusive flock on
+ * the folder is held: whatever a killed writer left there is ours to replace, concurrent
+ * writers wait their turn, and the rename makes the change atomic for readers. The temp file
+ * is created with the old file's mode (0600 for a new one; the umask applies), never more. */
 static homeboy_status ex_write(homeboy_storage* s, const char* path, size_t size, const char* content,
                                size_t content_size, homeboy_result* r) {
-  char file[8192], tmp[8300];
+  char file[8192], dir[8192], tmp[8300];
   if (map_path(s, path, size, file, sizeof file)) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "bad path", "");
-  char* slash = strrchr(file, '/');
-  *slash = '\0';
-  struct stat st;
-  int parent_ok = stat(file, &st) == 0 && S_ISDIR(st.st_mode);
-  *slash = '/';
-  if (!parent_ok) return fail(r, HOMEBOY_ERR_NOT_FOUND, "folder does not exist for", file);
-  /* pid + counter: unique among concurrent writers */
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", file, (long)getpid(), s->temp_counter++);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-  if (fd < 0) return fail(r, from_errno(errno), "cannot write", tmp);
-  size_t done = 0;
-  while (done < content_size) {
-    ssize_t n = write(fd, content + done, content_size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      unlink(tmp);
-      return fail(r, HOMEBOY_ERR_IO, "cannot write", file);
+  snprintf(dir, sizeof dir, "%s", file);
+  *strrchr(dir, '/') = '\0';
+  int dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (dir_fd < 0) return fail(r, HOMEBOY_ERR_NOT_FOUND, "folder does not exist for", file);
+  if (flock(dir_fd, LOCK_EX) != 0) {
+    close(dir_fd);
+    return fail(r, HOMEBOY_ERR_IO, "cannot lock the folder of", file);
+  }
+  struct stat old;
+  int exists = stat(file, &old) == 0;
+  if (exists && S_ISDIR(old.st_mode)) {
+    close(dir_fd);
+    return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder", file);
+  }
+  snprintf(tmp, sizeof tmp, "%s/.homeboy-tmp", dir);
+  unlink(tmp); /* a killed writer's leftover: we hold the lock */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, exists ? (old.st_mode & 0777) : 0600);
+  homeboy_status status = HOMEBOY_OK;
+  if (fd < 0) {
+    status = fail(r, from_errno(errno), "cannot write", tmp);
+  } else {
+    size_t done = 0;
+    while (done < content_size && status == HOMEBOY_OK) {
+      ssize_t n = write(fd, content + done, content_size - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) status = fail(r, HOMEBOY_ERR_IO, "cannot write", file);
+      else done += (size_t)n;
     }
-    done += (size_t)n;
+    if (status == HOMEBOY_OK && (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, file) != 0))
+      status = fail(r, HOMEBOY_ERR_IO, "cannot write", file);
+    else if (status != HOMEBOY_OK)
+      close(fd);
+    if (status != HOMEBOY_OK) unlink(tmp);
   }
-  if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, file) != 0) {
-    unlink(tmp);
-    return fail(r, HOMEBOY_ERR_IO, "cannot write", file);
-  }
-  return HOMEBOY_OK;
+  close(dir_fd); /* releases the lock */
+  return status;
 }
-
 
 static homeboy_status ex_list(homeboy_storage* s, const char* path, size_t size, homeboy_result* r) {
   char dir[8192], child[8192], shown[8192];
@@ -138,7 +151,7 @@ static homeboy_status ex_list(homeboy_storage* s, const char* path, size_t size,
   size_t shown_prefix = size;
   while (shown_prefix > 1 && path[shown_prefix - 1] == '/') --shown_prefix;
   while ((e = readdir(d)) != NULL) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strstr(e->d_name, ".tmp.")) continue;
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".homeboy-tmp")) continue;
     struct stat st;
     snprintf(child, sizeof child, "%s/%s", dir, e->d_name);
     int is_dir = stat(child, &st) == 0 && S_ISDIR(st.st_mode);

@@ -378,7 +378,7 @@ int main(int argc, char** argv) {
                         [&] { homeboy::run_once(cat, event, std::chrono::seconds(10)); }},
                        rounds * 3, quick ? 20 : 40);
   row("bare posix_spawn + pipes + waitpid", spawn[0], spawn[0]);
-  row("homeboy::run_once (posix_spawn + Process v2 + poll)", spawn[1], spawn[0]);
+  row("homeboy::run_once (homeboy-reaper + Process v2 + poll)", spawn[1], spawn[0]);
 
   bench_throughput(dir, modules, quick);
   bench_cli(dir, quick);

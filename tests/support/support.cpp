@@ -5,13 +5,19 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+extern char** environ;
 
 namespace json = boost::json;
 
@@ -133,18 +139,29 @@ json::value CliResult::json() const {
   return value;
 }
 
+namespace {
+
+// The variables a test run of homeboy gets on top of this process's: HOMEBOY_* cleared,
+// then `env`.
+Env cli_environment(const Env& env) {
+  Env out = {{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_CONFIG_DIR", ""}, {"HOMEBOY_STORAGE_TRANSPORT", ""},
+             {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}, {"HOMEBOY_QUIET", ""}};
+  for (const auto& kv : env) {
+    bool replaced = false;
+    for (auto& existing : out)
+      if (existing.first == kv.first) existing.second = kv.second, replaced = true;
+    if (!replaced) out.push_back(kv);
+  }
+  return out;
+}
+
+}  // namespace
+
 CliResult run_cli(const std::vector<std::string>& args, const Env& env, const std::string& input) {
   Command command;
   command.argv.push_back(homeboy_cli().string());
   command.argv.insert(command.argv.end(), args.begin(), args.end());
-  command.env = {{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_CONFIG_DIR", ""}, {"HOMEBOY_STORAGE_TRANSPORT", ""},
-                 {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}, {"HOMEBOY_QUIET", ""}};
-  for (const auto& kv : env) {
-    bool replaced = false;
-    for (auto& existing : command.env)
-      if (existing.first == kv.first) existing.second = kv.second, replaced = true;
-    if (!replaced) command.env.push_back(kv);
-  }
+  command.env = cli_environment(env);
   auto outcome = run_once(command, input, std::chrono::seconds(120));
   BOOST_TEST_REQUIRE(!outcome.timed_out, "homeboy did not finish in 120 s");
   return CliResult{outcome.exit_code, std::move(outcome.out), std::move(outcome.err_tail)};
@@ -153,6 +170,81 @@ CliResult run_cli(const std::vector<std::string>& args, const Env& env, const st
 CliResult CliFixture::homeboy(std::vector<std::string> args, const Env& env, const std::string& input) {
   args.insert(args.begin(), {"--config-dir", config});
   return run_cli(args, env, input);
+}
+
+BackgroundCli::BackgroundCli(const std::vector<std::string>& args, const Env& env, const fs::path& dir)
+    : out_(dir / "homeboy.out"), err_(dir / "homeboy.err") {
+  std::vector<std::string> argv_text{homeboy_cli().string()};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  Env overrides = cli_environment(env);
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    std::string_view key = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& kv : overrides) overridden = overridden || kv.first == key;
+    if (!overridden) env_text.emplace_back(entry);
+  }
+  for (const auto& [k, v] : overrides) env_text.push_back(k + "=" + v);
+  auto pointers = [](std::vector<std::string>& strings) {
+    std::vector<char*> p;
+    for (auto& s : strings) p.push_back(s.data());
+    p.push_back(nullptr);
+    return p;
+  };
+  auto argv = pointers(argv_text);
+  auto envp = pointers(env_text);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, empty;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGALRM}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  BOOST_TEST_REQUIRE(rc == 0, "cannot start homeboy: " << std::strerror(rc));
+  pid_ = pid;
+}
+
+BackgroundCli::~BackgroundCli() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+}
+
+void BackgroundCli::signal(int sig) const {
+  BOOST_TEST_REQUIRE(pid_ > 0, "homeboy has already been reaped");
+  ::kill(pid_, sig);
+}
+
+std::optional<CliResult> BackgroundCli::wait(std::chrono::milliseconds limit) {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  bool ended = eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit);
+  if (!ended) return std::nullopt;
+  pid_ = -1;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return CliResult{code, read_file(out_), read_file(err_)};
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::string error_code(const CliResult& result) {

@@ -6,7 +6,10 @@
 
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +85,31 @@ using Env = std::vector<std::pair<std::string, std::string>>;
 
 // Runs `homeboy` with `args`; HOMEBOY_* variables are cleared unless given in `env`.
 CliResult run_cli(const std::vector<std::string>& args, const Env& env = {}, const std::string& input = {});
+
+// `homeboy` started in the background, for tests that signal or kill it while it works. It
+// is this process's own child (no supervisor in between), with default signal handling,
+// stdin from /dev/null and stdout and stderr in files under `dir`. HOMEBOY_* variables are
+// cleared unless given in `env`. The destructor SIGKILLs and reaps it if it still runs.
+class BackgroundCli {
+ public:
+  BackgroundCli(const std::vector<std::string>& args, const Env& env, const fs::path& dir);
+  ~BackgroundCli();
+  BackgroundCli(const BackgroundCli&) = delete;
+  BackgroundCli& operator=(const BackgroundCli&) = delete;
+
+  int pid() const noexcept { return pid_; }
+  void signal(int sig) const;
+  // Waits up to `limit` for it to end; nothing when it still runs. exit_code is the
+  // status, or minus the signal that ended it.
+  std::optional<CliResult> wait(std::chrono::milliseconds limit);
+
+ private:
+  int pid_ = -1;
+  fs::path out_, err_;
+};
+
+// Checks `condition` every 10 ms until it holds or `limit` passes; returns its last value.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit);
 
 // A scratch config folder, and `homeboy --config-dir <it> ...`.
 struct CliFixture {
