@@ -4,6 +4,7 @@
 # UTF-8, a file of 200 KB, nested folders; files homeboy keeps for itself are left out.
 # usage: archive_matrix.sh <homeboy> <scratch dir> <source modules folder>
 set -euo pipefail
+trap 'echo "$(basename "$0"): line $LINENO failed: $BASH_COMMAND" >&2' ERR
 homeboy=$1 work=$2 modules=$3
 rm -rf "$work"
 mkdir -p "$work"

@@ -9,6 +9,7 @@
 #   the default provider does, as filesystem-php does: they are then all unchanged).
 # HOMEBOY_STORAGE_TRANSPORT=subprocess runs the default provider through its bash script.
 set -euo pipefail
+trap 'echo "$(basename "$0"): line $LINENO failed: $BASH_COMMAND" >&2' ERR
 homeboy=$1 work=$2 module_dir=$3 expect_copied=$4
 target=$(basename "$module_dir")
 rm -rf "$work"
@@ -35,8 +36,12 @@ snapshot() {
   local into=$1 kind id
   mkdir -p "$into"
   for kind in project server component; do
-    hb "$kind" list >"$into/$kind-list.json"
-    for id in $(jq -r ".data.${kind}s[].id" "$into/$kind-list.json"); do hb "$kind" show "$id" >"$into/$kind-$id.json"; done
+    hb "$kind" list >"$into/$kind-list.json" 2>"$work/stderr" ||
+      fail "$kind list failed: $(cat "$into/$kind-list.json" "$work/stderr")"
+    for id in $(jq -r ".data.${kind}s[].id" "$into/$kind-list.json"); do
+      hb "$kind" show "$id" >"$into/$kind-$id.json" 2>"$work/stderr" ||
+        fail "$kind show $id failed: $(cat "$into/$kind-$id.json" "$work/stderr")"
+    done
   done
   [[ $(ls "$into" | wc -l) == 61 ]] || fail "expected 3 lists and 58 documents in $into, got $(ls "$into" | wc -l) files"
 }
@@ -53,7 +58,8 @@ projects=$(jq -cn '[range(0; 50) | {id: "project-\(.)", server_id: "web-\(. % 3 
 expect 0 '.data.created | length == 3' -- server create --json "$servers"
 expect 0 '.data.created | length == 5' -- component create --json "$components"
 expect 0 '.data.created | length == 50' -- project create --json "$projects"
-default=$(hb storage status | jq -r '.data.provider.module_id + " over " + .data.provider.transport')
+default=$(hb storage status | jq -r '.data.provider.module_id + " over " + .data.provider.transport') ||
+  fail "storage status failed"
 echo "migrate e2e: from $default to $target"
 snapshot "$work/before"
 
@@ -94,7 +100,8 @@ expect 0 '.data.provider.module_id == "builtin-filesystem"' -- storage status
 snapshot "$work/after-import"
 same "$work/before" "$work/after-import" "the lists and shows differ after export and import"
 step=$((step + 1))
-diff <(tail -n +2 "$work/archive.jsonl") <(hb storage export | tail -n +2) >"$work/diff" ||
+hb storage export --output "$work/again.jsonl" >/dev/null || fail "exporting the imported config failed"
+diff <(tail -n +2 "$work/archive.jsonl") <(tail -n +2 "$work/again.jsonl") >"$work/diff" ||
   fail "exporting the imported config gives other documents: $(head "$work/diff")"
 expect 0 '.data.unchanged == 58 and .data.copied == 0' -- storage import - <"$work/archive.jsonl"
 
