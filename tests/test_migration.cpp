@@ -7,6 +7,7 @@
 
 #include "support.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 using namespace homeboy::test;
@@ -235,6 +236,42 @@ BOOST_AUTO_TEST_CASE(an_interrupted_migrate_is_finished_by_running_it_again) {
   BOOST_TEST(pinned() == "faulty");
   BOOST_TEST(documents() == source, "the target holds the same documents");
   BOOST_TEST(fs::exists(dir / "config/projects/p-11.json"), "nothing deleted from the source");
+}
+
+BOOST_AUTO_TEST_CASE(a_migrate_interrupted_by_sigint_pins_nothing_and_is_finished_by_the_next_run) {
+  create_config(12);
+  install_faulty();
+  faults(R"({"stall_after_writes": 5})");
+  fs::remove(faulty / "stalled");
+  BackgroundCli host({"--config-dir", config, "storage", "migrate", "--to", "faulty"}, {}, dir.path());
+  BOOST_TEST_REQUIRE(eventually([&] { return fs::exists(faulty / "stalled"); }, std::chrono::seconds(60)),
+                     "the migration never reached its 5th write");
+  host.signal(SIGINT);
+  auto result = host.wait(std::chrono::seconds(20));
+  BOOST_TEST_REQUIRE(result.has_value(), "homeboy did not exit after SIGINT");
+  BOOST_TEST(result->exit_code == 130, result->out);
+  BOOST_TEST(error_code(*result) == "cli.interrupted");
+  BOOST_TEST(pinned() == "builtin-filesystem");
+  no_faults();
+  auto r = homeboy({"storage", "migrate", "--to", "faulty"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  BOOST_TEST(r.json().at("data").at("unchanged").as_int64() == 5);
+  BOOST_TEST(r.json().at("data").at("copied").as_int64() == 15);
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_install_leaves_the_active_provider_picked) {
+  homeboy::Module stalling = misbehaving_module(dir.path(), "slow-batch-writer");
+  fs::path installed = dir / "config/modules" / stalling.id;
+  BackgroundCli host({"--config-dir", config, "module", "install", stalling.dir.string()}, {}, dir.path());
+  BOOST_TEST_REQUIRE(eventually([&] { return fs::exists(installed / "pid"); }, std::chrono::seconds(60)),
+                     "the conformance check never started the module");
+  host.signal(SIGINT);
+  auto result = host.wait(std::chrono::seconds(20));
+  BOOST_TEST_REQUIRE(result.has_value(), "homeboy did not exit after SIGINT");
+  BOOST_TEST(result->exit_code == 130, result->out);
+  BOOST_TEST(pinned() == "builtin-filesystem", "pinned before the module was copied");
+  auto status = homeboy({"storage", "status"});
+  BOOST_TEST(status.json().at("data").at("provider").at("module_id").as_string() == "builtin-filesystem", status.out);
 }
 
 BOOST_AUTO_TEST_CASE(documents_a_target_refuses_are_copied_by_the_next_run) {

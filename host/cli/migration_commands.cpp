@@ -6,6 +6,7 @@
 
 #include "homeboy/archive.hpp"
 #include "homeboy/config_tree.hpp"
+#include "homeboy/interrupt.hpp"
 #include "homeboy/migration.hpp"
 #include "homeboy/provider_pin.hpp"
 
@@ -127,6 +128,7 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
                 {"Fix the cause (see details.failures), then run the same command again: documents already copied "
                  "count as unchanged."});
   }
+  throw_if_interrupted();  // an interrupted migration pins nothing, even after a step that ran to its end
   auto pin = pin_provider(ctx.config_dir(), to);
   data["pinned"] = json::object{{"file", pin.file.string()},
                                 {"storage", to},

@@ -114,9 +114,24 @@ ActiveProvider active_provider(Context& ctx) {
     active.id = storage.provider().module_id;
     active.documents = ConfigTree(ctx.config_dir(), ctx.catalog()).documents(storage).size();
   } catch (const Error& e) {
+    if (e.code() == "cli.interrupted") throw;
     active.problem = e.what();
   }
   return active;
+}
+
+// The provider active before a storage provider is installed, pinned before anything is
+// copied: an install that is interrupted or fails later never leaves the choice to the
+// provider count, which could pick the new module.
+struct Kept {
+  ActiveProvider active;
+  std::optional<PinChange> pin;
+};
+
+Kept keep_active_provider(Context& ctx) {
+  Kept kept{active_provider(ctx), std::nullopt};
+  if (kept.active.id) kept.pin = pin_provider(ctx.config_dir(), kept.active.id);
+  return kept;
 }
 
 std::string config_documents(std::optional<std::size_t> count) {
@@ -158,6 +173,7 @@ Check check_provider(const Module& module, bool quiet) {
                     {"failed", report.failed()},
                     {"failed_cases", std::move(failed)}};
   } catch (const Error& e) {
+    if (e.code() == "cli.interrupted") throw;
     check.failed_cases = std::string("the module could not be opened: ") + e.what();
     check.report = {{"ran", true}, {"error", json::object{{"code", e.code()}, {"message", e.what()}}}};
   }
@@ -168,9 +184,9 @@ Check check_provider(const Module& module, bool quiet) {
 // After a storage provider is installed: check it, then decide which provider is active and
 // write that down in homeboy.json, so installing never hides the config the user has.
 void settle_active_provider(Context& ctx, const Module& installed_module, const po::variables_map& vm,
-                            json::object& out) {
+                            const Kept& kept, json::object& out) {
   const std::string& id = installed_module.id;
-  ActiveProvider before = active_provider(ctx);  // the catalog was read before the install
+  const ActiveProvider& before = kept.active;
   Check check;
   if (vm["no-check"].as<bool>()) {
     check.passed = true;
@@ -180,11 +196,10 @@ void settle_active_provider(Context& ctx, const Module& installed_module, const 
   }
   bool activate = vm["activate"].as<bool>() ||
                   (check.passed && before.id && before.documents && *before.documents == 0);
-  std::optional<PinChange> pin;
+  std::optional<PinChange> pin = kept.pin;
   if (activate) {
     pin = pin_provider(ctx.config_dir(), id);
-  } else if (before.id) {
-    pin = pin_provider(ctx.config_dir(), before.id);  // else counting the providers could pick the new one
+    if (kept.pin) pin->before = kept.pin->before;  // what homeboy.json said before the install
   }
   std::vector<std::string> hints;
   std::string documents = config_documents(before.documents);
@@ -236,6 +251,9 @@ json::object install(Context& ctx, const po::variables_map& vm) {
                 {"Install it under another id with --id NEW_ID, or remove the other one with `homeboy module uninstall " +
                  id + " --force`."});
 
+  std::optional<Kept> kept;
+  if (module.is_storage_provider()) kept = keep_active_provider(ctx);
+
   fs::path modules = ctx.config_dir() / "modules";
   fs::create_directories(modules);
   fs::path target = modules / id;
@@ -271,7 +289,7 @@ json::object install(Context& ctx, const po::variables_map& vm) {
   Module result = load_module(target);
   json::object out{{"command", "module.install"}, {"module", module_json(result, false)},
                    {"installed_to", target.string()}, {"linked", link}};
-  if (result.is_storage_provider()) settle_active_provider(ctx, result, vm, out);
+  if (kept) settle_active_provider(ctx, result, vm, *kept, out);
   return out;
 }
 

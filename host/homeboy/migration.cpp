@@ -1,5 +1,6 @@
 #include "homeboy/migration.hpp"
 
+#include "homeboy/interrupt.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
@@ -57,13 +58,17 @@ Error conflict_error(const Storage& target, const std::vector<std::string>& path
                 "--dry-run lists every document and what would happen to it."});
 }
 
+// One phase's batch. An interrupt (SIGINT, ...) stops it between chunks: the documents
+// written so far stay, and a later run finds them unchanged.
 std::vector<contract::Response> run(Storage& storage, std::vector<Event> events, std::string_view phase,
                                     const Progress& progress) {
   if (events.empty()) return {};
+  throw_if_interrupted();
   if (progress) progress(phase, 0, events.size());
-  BatchProgress told;
-  if (progress) told = [&](std::size_t done, std::size_t total) { progress(phase, done, total); };
-  return storage.batch(std::move(events), told);
+  return storage.batch(std::move(events), [&](std::size_t done, std::size_t total) {
+    throw_if_interrupted();
+    if (progress) progress(phase, done, total);
+  });
 }
 
 }  // namespace
