@@ -8,10 +8,13 @@
 // (c) the scripted builtin-filesystem module (bash + jq, one process per operation); and
 // the one-shot spawn cost of the host's launcher against a bare posix_spawn; then 1,000
 // reads of 1 KiB through every kind of provider (native, persistent, batch, one-shot),
-// the persistent framing against a raw pipe round trip, and whole CLI processes.
+// the persistent framing against a raw pipe round trip, and whole CLI processes; and, when
+// HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin (bench_postgres).
 
 #include "homeboy/process.hpp"
 #include "homeboy/registry.hpp"
+
+#include <boost/json.hpp>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -326,10 +329,155 @@ void bench_cli(const fs::path& dir, bool quick) {
               read_us / cat_us, list_us / 1000, projects_us / 1000);
 }
 
+
+// --- PostgreSQL: the postgres plugin against a reachable server ---------------------------
+//
+// Runs when HOMEBOY_BENCH_POSTGRES names a conninfo ("" for the PG* variables alone):
+//   HOMEBOY_BENCH_POSTGRES='host=/tmp/pg port=5433 dbname=bench' build/tests/bench/bench_storage --postgres
+// Every operation once through the postgres plugin and once through the native
+// builtin-filesystem plugin (the same facade), 1,000 writes as one batch (one transaction)
+// against 1,000 single writes, and whole CLI processes with 1,000 projects. It works in a
+// namespace of its own and removes what it wrote.
+
+#ifdef HOMEBOY_BENCH_POSTGRES_MODULE_DIR
+fs::path postgres_module(const fs::path& parent, const std::string& conninfo, const std::string& ns) {
+  fs::path folder = parent / "postgres";
+  fs::create_directories(folder);
+  fs::copy_file(fs::path(HOMEBOY_BENCH_POSTGRES_MODULE_DIR) / "libhomeboy_postgres.so", folder / "libhomeboy_postgres.so",
+                fs::copy_options::overwrite_existing);
+  boost::json::object manifest{
+      {"name", "PostgreSQL Storage"},
+      {"version", "1.0.0"},
+      {"runtime", {{"library", "libhomeboy_postgres.so"}}},
+      {"storage_provider", {{"storage_type", "postgres"}, {"config", {{"conninfo", conninfo}, {"namespace", ns}}}}}};
+  std::ofstream(folder / "postgres.json") << boost::json::serialize(manifest);
+  return folder;
+}
+
+// Median microseconds of `op(i)` over `count` calls, each timed alone.
+double each(int count, const std::function<void(int)>& op) {
+  std::vector<double> samples;
+  for (int i = 0; i < count; ++i) {
+    auto t0 = Clock::now();
+    op(i);
+    samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  return median(samples);
+}
+
+void bench_postgres(const fs::path& dir, const fs::path& modules, bool quick) {
+  const char* conninfo = std::getenv("HOMEBOY_BENCH_POSTGRES");
+  if (!conninfo) {
+    std::cout << "\n(PostgreSQL rows skipped: set HOMEBOY_BENCH_POSTGRES to a conninfo to run them)\n";
+    return;
+  }
+  const std::string ns = "bench-" + std::to_string(::getpid());
+  fs::path config = dir / "pg-config";
+  fs::create_directories(config / "modules");
+  homeboy::Module module = homeboy::load_module(postgres_module(config / "modules", conninfo, ns));
+  std::ofstream(config / "homeboy.json") << "{\"storage\": \"postgres\"}\n";
+  auto pg = homeboy::open_provider(module, config, homeboy::TransportPreference::native, "bench");
+  auto fsn = homeboy::open_provider(homeboy::load_module(modules / "builtin-filesystem"), dir,
+                                    homeboy::TransportPreference::native, "bench");
+  const std::string area = (dir / "pg-area").string();
+  const std::string content(1024, 'p');
+  for (auto* s : {pg.get(), fsn.get()}) {
+    s->ensure_dir(area + "/list");
+    for (int i = 0; i < 10; ++i) s->write(area + "/list/" + std::to_string(i), content);
+    s->write(area + "/f", content);
+  }
+  int rounds = quick ? 3 : 7, per_round = quick ? 30 : 100;
+  auto pair = [&](const std::function<void(homeboy::Storage&)>& op) {
+    return measure({[&] { op(*fsn); }, [&] { op(*pg); }}, rounds, per_round);
+  };
+  auto read = pair([&](homeboy::Storage& s) { s.read(area + "/f"); });
+  auto write = pair([&](homeboy::Storage& s) { s.write(area + "/f", content); });
+  auto conditional = pair([&](homeboy::Storage& s) {
+    s.write(area + "/f", content, homeboy::contract::Condition::matching(*s.read_versioned(area + "/f").version));
+  });
+  auto list = pair([&](homeboy::Storage& s) { s.list(area + "/list"); });
+  auto ensure = pair([&](homeboy::Storage& s) { s.ensure_dir(area + "/list"); });
+  int deletes = quick ? 100 : 300;
+  for (auto* s : {pg.get(), fsn.get()}) {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (int i = 0; i < deletes; ++i) files.emplace_back(area + "/d" + std::to_string(i), content);
+    s->write_many(files);
+  }
+  double remove_fs = each(deletes, [&](int i) { fsn->remove(area + "/d" + std::to_string(i)); });
+  double remove_pg = each(deletes, [&](int i) { pg->remove(area + "/d" + std::to_string(i)); });
+
+  header("PostgreSQL plugin, one operation (1 KiB; ratio to the native builtin-filesystem plugin)");
+  auto rows = [&](const std::string& op, double fs_us, double pg_us) {
+    row(op + ": builtin-filesystem (native)", fs_us, fs_us);
+    row(op + ": postgres", pg_us, fs_us);
+  };
+  rows("read", read[0], read[1]);
+  rows("write", write[0], write[1]);
+  rows("read + write if version", conditional[0], conditional[1]);
+  rows("list, 10 entries", list[0], list[1]);
+  rows("ensure_dir, existing", ensure[0], ensure[1]);
+  rows("delete", remove_fs, remove_pg);
+
+  // 1,000 writes: one batch (one transaction) against one call each.
+  std::vector<std::pair<std::string, std::string>> thousand;
+  for (int i = 0; i < 1000; ++i) thousand.emplace_back(area + "/many-" + std::to_string(i), content);
+  std::vector<double> batch_pg, single_pg, batch_fs, single_fs;
+  for (int r = 0; r < (quick ? 2 : 5); ++r) {
+    batch_pg.push_back(per_op([&] { pg->write_many(thousand); }, 1) / 1000);
+    single_pg.push_back(per_op([&] { for (const auto& [p, c] : thousand) pg->write(p, c); }, 1) / 1000);
+    batch_fs.push_back(per_op([&] { fsn->write_many(thousand); }, 1) / 1000);
+    single_fs.push_back(per_op([&] { for (const auto& [p, c] : thousand) fsn->write(p, c); }, 1) / 1000);
+  }
+  header("PostgreSQL plugin, 1,000 writes of 1 KiB, per write (ratio to 1,000 single postgres writes)");
+  row("postgres, 1,000 single writes", median(single_pg), median(single_pg));
+  row("postgres, one batch of 1,000 (one transaction)", median(batch_pg), median(single_pg));
+  row("builtin-filesystem (native), 1,000 single writes", median(single_fs), median(single_pg));
+  row("builtin-filesystem (native), one batch of 1,000", median(batch_fs), median(single_pg));
+
+  // Whole processes: each one connects anew.
+  fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "bin/homeboy";
+  std::vector<std::pair<std::string, std::string>> projects;
+  fs::path fs_config = dir / "pg-fs-config";
+  fs::create_directories(fs_config / "projects");
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = "project-" + std::to_string(i);
+    std::string doc = "{\n  \"id\": \"" + id + "\",\n  \"name\": \"Project " + std::to_string(i) +
+                      "\",\n  \"component_ids\": [\"api\", \"web\"]\n}\n";
+    projects.emplace_back((config / "projects" / (id + ".json")).string(), doc);
+    direct_write((fs_config / "projects" / (id + ".json")).string(), doc);
+  }
+  pg->ensure_dir((config / "projects").string());
+  pg->write_many(projects);
+  auto cli = [&](const fs::path& folder, std::vector<std::string> args) {
+    homeboy::Command c;
+    c.argv = {exe.string(), "--config-dir", folder.string()};
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    return c;
+  };
+  int n = quick ? 9 : 21;
+  double read_fs = process_time(cli(fs_config, {"storage", "read", "--raw", area + "/f"}), n);
+  double read_pg = process_time(cli(config, {"storage", "read", "--raw", area + "/f"}), n);
+  double list_fs = process_time(cli(fs_config, {"project", "list"}), n);
+  double list_pg = process_time(cli(config, {"project", "list"}), n);
+  header("PostgreSQL plugin, whole processes (cold start and a new connection each time)");
+  row("homeboy storage read --raw F: builtin-filesystem", read_fs, read_fs);
+  row("homeboy storage read --raw F: postgres", read_pg, read_fs);
+  row("homeboy project list, 1,000 projects: builtin-filesystem", list_fs, list_fs);
+  row("homeboy project list, 1,000 projects: postgres", list_pg, list_fs);
+
+  pg->remove(area, true);
+  pg->remove((config / "projects").string(), true);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false, postgres_only = false;  // --postgres: only the PostgreSQL rows
+  for (int i = 1; i < argc; ++i) {
+    quick = quick || std::string(argv[i]) == "--quick";
+    postgres_only = postgres_only || std::string(argv[i]) == "--postgres";
+  }
   int rounds = quick ? 3 : 7;
 
   std::string pattern = (fs::temp_directory_path() / "homeboy-bench-XXXXXX").string();
@@ -342,6 +490,13 @@ int main(int argc, char** argv) {
 
   std::cout << "homeboy storage benchmark (" << (quick ? "quick" : "full") << "; medians of " << rounds
             << " interleaved rounds; ratio = case / direct I/O of the same size)\n";
+#ifdef HOMEBOY_BENCH_POSTGRES_MODULE_DIR
+  if (postgres_only) {
+    bench_postgres(dir, modules, quick);
+    fs::remove_all(dir);
+    return 0;
+  }
+#endif
 
   for (std::size_t size : {std::size_t{1024}, std::size_t{1} << 20}) {
     std::string label = size == 1024 ? "1 KiB" : "1 MiB";
@@ -382,6 +537,9 @@ int main(int argc, char** argv) {
 
   bench_throughput(dir, modules, quick);
   bench_cli(dir, quick);
+#ifdef HOMEBOY_BENCH_POSTGRES_MODULE_DIR
+  bench_postgres(dir, modules, quick);
+#endif
   fs::remove_all(dir);
   return 0;
 }
