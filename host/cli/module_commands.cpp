@@ -177,7 +177,8 @@ Check check_provider(const Module& module, bool quiet) {
     check.failed_cases = std::string("the module could not be opened: ") + e.what();
     check.report = {{"ran", true}, {"error", json::object{{"code", e.code()}, {"message", e.what()}}}};
   }
-  check.report["millis"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  auto took = std::chrono::steady_clock::now() - started;
+  check.report["millis"] = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   return check;
 }
 
