@@ -36,6 +36,10 @@ BOOST_AUTO_TEST_CASE(conformance_catches_a_module_that_drops_trailing_newlines) 
 BOOST_AUTO_TEST_CASE(install_then_the_sqlite_module_is_the_provider_and_writes_its_database) {
   auto install = homeboy({"module", "install", source_module("sqlite-storage").string()});
   BOOST_TEST_REQUIRE(install.exit_code == 0, install.out);
+  auto installed = install.json().at("data");
+  BOOST_TEST(installed.at("check").at("failed").as_int64() == 0, "the conformance suite ran and passed");
+  BOOST_TEST(installed.at("activated").as_bool(), "no config yet: the new provider takes over");
+  BOOST_TEST(installed.at("pinned").at("storage").as_string() == "sqlite-storage");
   auto status = homeboy({"storage", "status"});
   BOOST_TEST(status.json().at("data").at("provider").at("module_id").as_string() == "sqlite-storage");
   BOOST_TEST(status.json().at("data").at("provider").at("transport").as_string() == "persistent");
@@ -48,8 +52,19 @@ BOOST_AUTO_TEST_CASE(install_then_the_sqlite_module_is_the_provider_and_writes_i
                read_file(dir / "config/storage.db-wal").find("in the database") != std::string::npos;
   BOOST_TEST(in_db, "the content is in the database file (or its write-ahead log)");
 
-  // A second provider: every storage command fails until homeboy.json picks one.
-  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("filesystem-php").string()}).exit_code == 0);
+  // A second provider while the first holds config: the first stays active, pinned.
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "web-1"}).exit_code == 0);
+  auto second = homeboy({"module", "install", source_module("filesystem-php").string(), "--no-check"});
+  BOOST_TEST_REQUIRE(second.exit_code == 0, second.out);
+  BOOST_TEST(!second.json().at("data").at("activated").as_bool());
+  BOOST_TEST(second.json().at("data").at("active_provider").as_string() == "sqlite-storage");
+  BOOST_TEST(second.json().at("data").at("check").at("ran").as_bool() == false);
+  BOOST_TEST(second.out.find("homeboy storage migrate --to filesystem-php") != std::string::npos, second.out);
+  BOOST_TEST(homeboy({"storage", "read", "/notes/a.txt", "--raw"}).out == "in the database\n");
+  BOOST_TEST(homeboy({"server", "list"}).json().at("data").at("count").as_int64() == 1);
+
+  // Without the pin, two providers are an error until homeboy.json picks one.
+  fs::remove(dir / "config/homeboy.json");
   for (auto args : {std::vector<std::string>{"storage", "status"}, {"storage", "read", "/notes/a.txt"},
                     {"storage", "list", "/notes"}}) {
     auto r = homeboy(args);
@@ -58,6 +73,28 @@ BOOST_AUTO_TEST_CASE(install_then_the_sqlite_module_is_the_provider_and_writes_i
   }
   write_file(dir / "config/homeboy.json", R"({"storage": "sqlite-storage"})");
   BOOST_TEST(homeboy({"storage", "read", "/notes/a.txt", "--raw"}).out == "in the database\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_that_fails_the_check_is_installed_but_not_activated) {
+  fs::path folder = misbehaving_module(dir.path(), "not-found").dir;
+  auto r = homeboy({"module", "install", folder.string()});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  auto data = r.json().at("data");
+  BOOST_TEST(!data.at("activated").as_bool());
+  BOOST_TEST(data.at("check").at("failed").as_int64() > 0);
+  BOOST_TEST(data.at("pinned").at("storage").as_string() == "builtin-filesystem",
+             "pinned, or counting the providers would pick the new one");
+  BOOST_TEST(json::serialize(data.at("hints")).find("homeboy module test misbehave-not-found") != std::string::npos);
+  BOOST_TEST(r.err.find("did not pass the storage conformance suite") != std::string::npos, r.err);
+  BOOST_TEST(homeboy({"storage", "status"}).json().at("data").at("provider").at("module_id").as_string() ==
+             "builtin-filesystem");
+
+  BOOST_TEST(homeboy({"module", "uninstall", "misbehave-not-found", "--force"}).exit_code == 0);
+  r = homeboy({"module", "install", folder.string(), "--activate"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  BOOST_TEST(r.json().at("data").at("activated").as_bool());
+  BOOST_TEST(homeboy({"storage", "status"}).json().at("data").at("provider").at("module_id").as_string() ==
+             "misbehave-not-found");
 }
 
 BOOST_AUTO_TEST_CASE(install_refuses_bad_folders_and_existing_ids) {
@@ -71,27 +108,48 @@ BOOST_AUTO_TEST_CASE(install_refuses_bad_folders_and_existing_ids) {
   r = homeboy({"module", "install", bundled_module_dir("builtin-filesystem").string()});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(error_code(r) == "module.already_installed");
-  BOOST_TEST(homeboy({"module", "install", source_module("filesystem-php").string(), "--id", "php-store"}).exit_code == 0);
+  BOOST_TEST(homeboy({"module", "install", source_module("filesystem-php").string(), "--id", "php-store", "--no-check"})
+                 .exit_code == 0);
   BOOST_TEST(fs::exists(dir / "config/modules/php-store/php-store.json"));
   BOOST_TEST(homeboy({"module", "show", "php-store"}).exit_code == 0);
   r = homeboy({"module", "install", source_module("filesystem-php").string(), "--id", "a/b"});
   BOOST_TEST(r.exit_code == 2);
 }
 
-BOOST_AUTO_TEST_CASE(uninstall_needs_force_and_refuses_the_picked_provider) {
-  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("filesystem-php").string()}).exit_code == 0);
-  auto r = homeboy({"module", "uninstall", "filesystem-php"});
+BOOST_AUTO_TEST_CASE(uninstall_needs_force_and_never_hides_config) {
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("sqlite-storage").string(), "--no-check"}).exit_code == 0);
+  auto r = homeboy({"module", "uninstall", "sqlite-storage"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(error_code(r) == "cli.confirmation_required");
-  write_file(dir / "config/homeboy.json", R"({"storage": "filesystem-php"})");
-  r = homeboy({"module", "uninstall", "filesystem-php", "--force"});
+
+  // The active provider holds config: refused, even with --force.
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "web-1"}).exit_code == 0);
+  r = homeboy({"module", "uninstall", "sqlite-storage", "--force"});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(error_code(r) == "module.in_use");
-  BOOST_TEST(json::serialize(r.json().at("error").at("hints")).find("homeboy.json") != std::string::npos);
-  fs::remove(dir / "config/homeboy.json");
+  BOOST_TEST(error_code(r) == "module.holds_config");
+  BOOST_TEST(r.json().at("error").at("details").at("config_documents").as_int64() == 1);
+  std::string hints = json::serialize(r.json().at("error").at("hints"));
+  BOOST_TEST(hints.find("homeboy storage migrate --to builtin-filesystem") != std::string::npos, hints);
+  BOOST_TEST(hints.find("--discard-data") != std::string::npos);
+  BOOST_TEST(fs::exists(dir / "config/modules/sqlite-storage"));
+
+  // --discard-data removes it anyway; the pin goes with it and the data stays out of sight.
+  r = homeboy({"module", "uninstall", "sqlite-storage", "--force", "--discard-data"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  BOOST_TEST(r.json().at("data").at("left_behind_documents").as_int64() == 1);
+  BOOST_TEST(r.json().at("data").at("unpinned").at("previous").as_string() == "sqlite-storage");
+  BOOST_TEST(!fs::exists(dir / "config/modules/sqlite-storage"));
+  BOOST_TEST(fs::exists(dir / "config/storage.db"), "the data is left where it was");
+  BOOST_TEST(homeboy({"storage", "status"}).json().at("data").at("provider").at("module_id").as_string() ==
+             "builtin-filesystem");
+
+  // A provider that holds no config goes with --force alone.
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("filesystem-php").string(), "--no-check"}).exit_code == 0);
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "web-2"}).exit_code == 0);
+  BOOST_TEST(error_code(homeboy({"module", "uninstall", "filesystem-php", "--force"})) == "module.holds_config");
+  BOOST_TEST_REQUIRE(homeboy({"server", "delete", "web-2"}).exit_code == 0);
   r = homeboy({"module", "uninstall", "filesystem-php", "--force"});
-  BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(!fs::exists(dir / "config/modules/filesystem-php"));
+  BOOST_TEST(r.exit_code == 0, r.out);
   r = homeboy({"module", "uninstall", "builtin-filesystem", "--force"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(error_code(r) == "module.not_removable");

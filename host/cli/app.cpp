@@ -222,7 +222,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       }
       po::notify(vm);
       raw = (vm.count("raw") && vm["raw"].as<bool>()) ||
-            (command->text_output && !(vm.count("json") && vm["json"].as<bool>()));
+            (command->text_output && !(vm.count("json") && vm["json"].as<bool>())) ||
+            (command->raw_when && command->raw_when(vm));
       set_hard_exit_fd(raw ? STDERR_FILENO : STDOUT_FILENO);
     } catch (const po::error& e) {
       throw Error("cli.invalid_argument", "homeboy " + group->name + " " + command->name + ": " + e.what(),

@@ -29,6 +29,7 @@ class Context {
 
   // "homeboy: warning: ..." on stderr, unless --quiet or HOMEBOY_QUIET=1.
   void warn(const std::string& message) const;
+  bool quiet() const noexcept { return quiet_; }
 
   // `--raw`: the command writes bytes to out() and no envelope is printed.
   bool raw_output() const noexcept { return raw_output_; }
@@ -50,6 +51,9 @@ struct Command {
   std::function<boost::json::object(Context&, const po::variables_map&)> run;
   // Prints text for people unless --json is given (the envelope then goes to stderr on error).
   bool text_output = false;
+  // When it answers true, the command writes bytes to out() itself (an archive on stdout) and
+  // no envelope is printed, as with --raw.
+  std::function<bool(const po::variables_map&)> raw_when = nullptr;
 };
 
 struct Group {
@@ -63,6 +67,9 @@ Group module_group();
 Group project_group();
 Group server_group();
 Group component_group();
+
+// `storage migrate|export|import`, part of the storage group.
+std::vector<Command> migration_commands();
 
 // A path from the command line, made absolute against the working directory.
 std::string absolute_path(const std::string& path);

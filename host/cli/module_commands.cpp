@@ -1,13 +1,17 @@
 // `homeboy module ...`: what is installed and how each module runs.
 
 #include "cli/app.hpp"
+#include "cli/progress.hpp"
 
+#include "homeboy/config_tree.hpp"
 #include "homeboy/conformance.hpp"
+#include "homeboy/provider_pin.hpp"
 
 #include <boost/json.hpp>
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <ostream>
 
 namespace fs = std::filesystem;
@@ -96,6 +100,145 @@ void check_module_id(const std::string& id) {
                                    {{"id", id}});
 }
 
+// The active provider and how many config documents it holds (config_tree.hpp). What cannot
+// be told is left empty, with the reason: the callers then assume the worst.
+struct ActiveProvider {
+  std::optional<std::string> id;
+  std::optional<std::size_t> documents;
+  std::string problem;
+};
+
+ActiveProvider active_provider(Context& ctx) {
+  ActiveProvider active;
+  try {
+    Storage& storage = ctx.storage();
+    active.id = storage.provider().module_id;
+    active.documents = ConfigTree(ctx.config_dir(), ctx.catalog()).documents(storage).size();
+  } catch (const Error& e) {
+    if (e.code() == "cli.interrupted") throw;
+    active.problem = e.what();
+  }
+  return active;
+}
+
+// The provider active before a storage provider is installed, pinned before anything is
+// copied: an install that is interrupted or fails later never leaves the choice to the
+// provider count, which could pick the new module.
+struct Kept {
+  ActiveProvider active;
+  std::optional<PinChange> pin;
+};
+
+Kept keep_active_provider(Context& ctx) {
+  Kept kept{active_provider(ctx), std::nullopt};
+  if (kept.active.id) kept.pin = pin_provider(ctx.config_dir(), kept.active.id);
+  return kept;
+}
+
+std::string config_documents(std::optional<std::size_t> count) {
+  if (!count) return "config documents";
+  return std::to_string(*count) + (*count == 1 ? " config document" : " config documents");
+}
+
+json::object pin_json(const PinChange& pin) {
+  return {{"file", pin.file.string()},
+          {"storage", pin.after ? json::value(*pin.after) : json::value(nullptr)},
+          {"previous", pin.before ? json::value(*pin.before) : json::value(nullptr)}};
+}
+
+// Runs the conformance suite on a freshly installed provider, in scratch folders.
+struct Check {
+  json::object report;
+  bool passed = false;
+  std::string failed_cases;
+};
+
+// A native plugin under test runs isolated, so a case that crashes or hangs it fails by name
+// and the others still run; HOMEBOY_ISOLATION=in_process tests it in-process.
+IsolationPreference conformance_isolation() {
+  return isolation_preference_from_env() == IsolationPreference::in_process ? IsolationPreference::in_process
+                                                                            : IsolationPreference::process;
+}
+
+Check check_provider(const Module& module, bool quiet) {
+  Check check;
+  TerminalProgress progress("module install", quiet);
+  auto started = std::chrono::steady_clock::now();
+  std::size_t ran = 0;
+  try {
+    auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(),
+                                  [&](const CaseResult&) { progress.show("checking " + module.id, ++ran, 0); });
+    json::array failed;
+    for (const auto& c : report.cases)
+      if (!c.passed && !c.skipped) {
+        failed.emplace_back(json::object{{"name", c.name}, {"reason", c.reason}});
+        check.failed_cases += (check.failed_cases.empty() ? "" : ", ") + c.name;
+      }
+    check.passed = report.failed() == 0;
+    check.report = {{"ran", true},
+                    {"transport", report.transport},
+                    {"passed", report.cases.size() - report.failed()},
+                    {"failed", report.failed()},
+                    {"failed_cases", std::move(failed)}};
+  } catch (const Error& e) {
+    if (e.code() == "cli.interrupted") throw;
+    check.failed_cases = std::string("the module could not be opened: ") + e.what();
+    check.report = {{"ran", true}, {"error", json::object{{"code", e.code()}, {"message", e.what()}}}};
+  }
+  auto took = std::chrono::steady_clock::now() - started;
+  check.report["millis"] = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  return check;
+}
+
+// After a storage provider is installed: check it, then decide which provider is active and
+// write that down in homeboy.json, so installing never hides the config the user has.
+void settle_active_provider(Context& ctx, const Module& installed_module, const po::variables_map& vm,
+                            const Kept& kept, json::object& out) {
+  const std::string& id = installed_module.id;
+  const ActiveProvider& before = kept.active;
+  Check check;
+  if (vm["no-check"].as<bool>()) {
+    check.passed = true;
+    check.report = {{"ran", false}};
+  } else {
+    check = check_provider(installed_module, ctx.quiet());
+  }
+  bool activate = vm["activate"].as<bool>() ||
+                  (check.passed && before.id && before.documents && *before.documents == 0);
+  std::optional<PinChange> pin = kept.pin;
+  if (activate) {
+    pin = pin_provider(ctx.config_dir(), id);
+    if (kept.pin) pin->before = kept.pin->before;  // what homeboy.json said before the install
+  }
+  std::vector<std::string> hints;
+  std::string documents = config_documents(before.documents);
+  if (!activate && before.id && (!before.documents || *before.documents > 0))
+    hints.push_back("'" + *before.id + "' holds your " + documents + " and stays the active provider. To move " +
+                    "them to '" + id + "' and make it active: homeboy storage migrate --to " + id);
+  if (!check.passed)
+    hints.push_back("'" + id + "' did not pass the storage conformance suite (" + check.failed_cases + "), so it " +
+                    (activate ? "was activated only because --activate was given" : "was not activated") +
+                    ". Details: homeboy module test " + id);
+  if (!activate && !before.id)
+    hints.push_back("homeboy could not tell which provider is active (" + before.problem + "); '" + id +
+                    "' was installed but not activated. Pick one: set \"storage\" in " +
+                    (ctx.config_dir() / "homeboy.json").string() + ".");
+  if (activate && before.id && *before.id != id && (!before.documents || *before.documents > 0))
+    hints.push_back("The " + documents + " on '" + *before.id + "' cannot be seen through '" + id +
+                    "'. To copy them over: homeboy storage migrate --from " + *before.id + " --to " + id);
+  json::array hints_json;
+  for (auto& h : hints) {
+    ctx.warn(h);
+    hints_json.emplace_back(json::object{{"message", std::move(h)}});
+  }
+  out["check"] = std::move(check.report);
+  out["activated"] = activate;
+  out["active_provider"] = activate ? json::value(id) : before.id ? json::value(*before.id) : json::value(nullptr);
+  out["config_documents"] = before.documents ? json::value(*before.documents) : json::value(nullptr);
+  out["pinned"] = pin ? json::value(pin_json(*pin)) : json::value(nullptr);
+  out["hints"] = std::move(hints_json);
+}
+
 json::object install(Context& ctx, const po::variables_map& vm) {
   fs::path source = fs::absolute(vm["folder"].as<std::string>()).lexically_normal();
   if (!source.has_filename()) source = source.parent_path();
@@ -116,6 +259,9 @@ json::object install(Context& ctx, const po::variables_map& vm) {
                 {{"id", id}, {"manifest_path", (existing ? existing->manifest_path : refused->manifest_path).string()}},
                 {"Install it under another id with --id NEW_ID, or remove the other one with `homeboy module uninstall " +
                  id + " --force`."});
+
+  std::optional<Kept> kept;
+  if (module.is_storage_provider()) kept = keep_active_provider(ctx);
 
   fs::path modules = ctx.config_dir() / "modules";
   ensure_config_dir(ctx.config_dir());
@@ -151,8 +297,37 @@ json::object install(Context& ctx, const po::variables_map& vm) {
     throw reason;
   }
   Module result = load_module(target);
-  return {{"command", "module.install"}, {"module", module_json(result, false)}, {"installed_to", target.string()},
-          {"linked", link}};
+  json::object out{{"command", "module.install"}, {"module", module_json(result, false)},
+                   {"installed_to", target.string()}, {"linked", link}};
+  if (kept) settle_active_provider(ctx, result, vm, *kept, out);
+  return out;
+}
+
+// The provider homeboy.json picks, or the one selection picks without it.
+bool provider_in_use(Context& ctx, const std::string& id) {
+  if (configured_provider(ctx.config_dir()) == id) return true;
+  try {
+    return select_provider(ctx.catalog(), ctx.config_dir()).module->id == id;
+  } catch (const Error&) {
+    return false;  // nothing is in use until the user picks: removing one cannot hide anything
+  }
+}
+
+Error holds_config(Context& ctx, const std::string& id, const ActiveProvider& active) {
+  std::string what = active.documents ? config_documents(active.documents)
+                                      : "config documents (how many could not be told: " + active.problem + ")";
+  Error error("module.holds_config",
+              "module '" + id + "' is the active storage provider and holds " + what +
+                  "; uninstalling it would hide them, so it is refused even with --force",
+              ExitCode::invalid,
+              {{"id", id}, {"config_documents", active.documents ? json::value(*active.documents) : json::value(nullptr)}});
+  for (const auto* other : ctx.catalog().storage_providers())
+    if (other->id != id)
+      error.with_hint("Move them first: homeboy storage migrate --to " + other->id + ", then uninstall.");
+  error.with_hint("Or keep a copy: homeboy storage export --output homeboy-config.jsonl");
+  error.with_hint("To remove it anyway, leaving its data where it is and out of homeboy's sight: homeboy module uninstall " +
+                  id + " --force --discard-data");
+  return error;
 }
 
 json::object uninstall(Context& ctx, const po::variables_map& vm) {
@@ -167,11 +342,13 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
                 "module '" + id + "' lives at " + dir.string() + ", outside " + modules.string() +
                     "; only modules installed with `homeboy module install` can be uninstalled",
                 ExitCode::invalid, {{"id", id}, {"dir", dir.string()}});
-  if (configured_provider(ctx.config_dir()) == id)
-    throw Error("module.in_use", "module '" + id + "' is the storage provider picked in " +
-                                     (ctx.config_dir() / "homeboy.json").string(),
-                ExitCode::invalid, {{"id", id}},
-                {"Set \"storage\" in homeboy.json to another provider (or remove the key), then uninstall."});
+  std::optional<std::size_t> left_behind;
+  if (provider_in_use(ctx, id)) {
+    ActiveProvider active = refused ? ActiveProvider{id, std::nullopt, refused->reason.what()} : active_provider(ctx);
+    if ((!active.documents || *active.documents > 0) && !vm["discard-data"].as<bool>())
+      throw holds_config(ctx, id, active);
+    left_behind = active.documents;
+  }
   if (!vm["force"].as<bool>())
     throw Error("cli.confirmation_required", "uninstalling removes " + location.string() + "; pass --force to confirm",
                 ExitCode::invalid, {{"id", id}, {"dir", location.string()}});
@@ -183,7 +360,10 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
     fs::rename(location, doomed);  // gone from the search path at once, even if removal is interrupted
     fs::remove_all(doomed);
   }
-  return {{"command", "module.uninstall"}, {"id", id}, {"removed", location.string()}};
+  json::object out{{"command", "module.uninstall"}, {"id", id}, {"removed", location.string()}, {"unpinned", nullptr}};
+  if (configured_provider(ctx.config_dir()) == id) out["unpinned"] = pin_json(pin_provider(ctx.config_dir(), std::nullopt));
+  if (left_behind) out["left_behind_documents"] = *left_behind;
+  return out;
 }
 
 json::object test(Context& ctx, const po::variables_map& vm) {
@@ -195,11 +375,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   Module module = is_folder ? load_trusted_module(target) : installed(ctx, target);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
-  // Native plugins are tested isolated, so a case that crashes or hangs one is reported by
-  // name and the rest still run; HOMEBOY_ISOLATION=in_process tests the in-process path.
-  auto isolation = isolation_preference_from_env() == IsolationPreference::in_process ? IsolationPreference::in_process
-                                                                                      : IsolationPreference::process;
-  auto report = run_conformance(module, transport_preference_from_env(), isolation, [&](const CaseResult& r) {
+  auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(), [&](const CaseResult& r) {
     if (!text) return;
     *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
     if (!r.passed) *text << ": " << r.reason;
@@ -247,19 +423,25 @@ Group module_group() {
                       pos.add("id", 1);
                     },
                     show},
-                   {"install", "Install a module folder into <config>/modules.", "<folder> [--id ID] [--link]",
+                   {"install", "Install a module folder into <config>/modules.",
+                    "<folder> [--id ID] [--link] [--activate] [--no-check]",
                     [](auto& desc, auto& pos) {
                       desc.add_options()("folder", po::value<std::string>()->required()->value_name("FOLDER"),
                                          "the module folder (holding <name>.json)")(
                           "id", po::value<std::string>()->value_name("ID"), "install under this id instead")(
-                          "link", po::bool_switch(), "link to the folder instead of copying it");
+                          "link", po::bool_switch(), "link to the folder instead of copying it")(
+                          "activate", po::bool_switch(),
+                          "make a storage provider active even when the current one holds config, or it fails the check")(
+                          "no-check", po::bool_switch(), "do not run the conformance suite on a storage provider");
                       pos.add("folder", 1);
                     },
                     install},
-                   {"uninstall", "Remove a module installed in <config>/modules.", "<id> --force",
+                   {"uninstall", "Remove a module installed in <config>/modules.", "<id> --force [--discard-data]",
                     [](auto& desc, auto& pos) {
                       desc.add_options()("id", po::value<std::string>()->required()->value_name("ID"), "the module id")(
-                          "force", po::bool_switch(), "really remove it");
+                          "force", po::bool_switch(), "really remove it")(
+                          "discard-data", po::bool_switch(),
+                          "remove the active provider even though it holds config (the data stays out of sight)");
                       pos.add("id", 1);
                     },
                     uninstall},

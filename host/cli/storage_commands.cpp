@@ -166,7 +166,7 @@ void source_argument(po::options_description& desc, po::positional_options_descr
 }  // namespace
 
 Group storage_group() {
-  return Group{
+  Group group{
       "storage",
       "Read and write through the active storage provider.",
       {
@@ -206,6 +206,8 @@ Group storage_group() {
            },
            batch},
       }};
+  for (auto& command : migration_commands()) group.commands.push_back(std::move(command));
+  return group;
 }
 
 }  // namespace homeboy::cli

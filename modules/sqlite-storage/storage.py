@@ -17,8 +17,10 @@ fails, nothing of the batch remains and the answer says which operation failed.
 import base64
 import json
 import os
+import random
 import sqlite3
 import sys
+import time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -67,7 +69,17 @@ def connect():
     os.umask(0o077)  # the database (and its -wal and -shm files) holds secrets: the user's alone
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     db = sqlite3.connect(path, timeout=10, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
+    # Switching a new database to WAL takes a lock the busy timeout does not wait for: two
+    # commands starting on a fresh database at once would see "database is locked". Retry.
+    for attempt in range(200):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 199:
+                raise
+            time.sleep(0.01 + random.random() * 0.04)
     db.execute("PRAGMA synchronous=NORMAL")
     columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
     has_counter = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'").fetchone()

@@ -185,6 +185,7 @@ check_atomic_skip_existing() {
     local n; n=$($HB --config-dir $D/cfg server list | grep -c "\"id\": \"r${r}x")
     ((n < 10)) && hit=1 && say yes atomic_skip_existing "round $((r+1)): 'server create --json [10 ids] --skip-existing' racing one 'server create' of id 5 on sqlite-storage: $n of 10 exist, exit 0, answer $($PY -c 'import json,sys; d=json.load(open(sys.argv[1]))["data"]; print("created=%d skipped=%d" % (len(d["created"]), len(d["skipped"])))' $D/o1)"
   done
+  ((hit)) && cat $D/o1 >&2
   ((hit)) || say no atomic_skip_existing "40 rounds"
 }
 

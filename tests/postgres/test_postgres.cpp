@@ -203,13 +203,13 @@ BOOST_FIXTURE_TEST_CASE(a_batch_applies_all_or_nothing, Pg) {
                      Event::write(at("c"), "3"), Event::ensure_dir(at("d"))});
   BOOST_REQUIRE(r.size() == 5u);
   BOOST_TEST(!r[0].success);
-  BOOST_TEST((r[0].effective_error_code() == ErrorCode::conflict));
+  BOOST_TEST((r[0].effective_error_code() == ErrorCode::aborted));
   BOOST_TEST(r[0].error->find("operation 3") != std::string::npos, *r[0].error);
   BOOST_TEST(r[1].success);  // the read ran inside the transaction, before the failure
   BOOST_TEST((r[1].data == std::optional<std::string>("1")));
   BOOST_TEST((r[2].effective_error_code() == ErrorCode::not_found));
-  BOOST_TEST((r[3].effective_error_code() == ErrorCode::conflict));
-  BOOST_TEST((r[4].effective_error_code() == ErrorCode::conflict));
+  BOOST_TEST((r[3].effective_error_code() == ErrorCode::aborted));
+  BOOST_TEST((r[4].effective_error_code() == ErrorCode::aborted));
   BOOST_TEST(failure_of([&] { s->read(at("a")); }).code == "storage.not_found");
   BOOST_TEST(s->list(area).empty());
 

@@ -90,6 +90,12 @@ ModuleBuilder& ModuleBuilder::config(json::object config) {
   provider_["config"] = std::move(config);
   return *this;
 }
+ModuleBuilder& ModuleBuilder::capabilities(std::vector<std::string> names) {
+  json::array list;
+  for (auto& n : names) list.emplace_back(std::move(n));
+  provider_["capabilities"] = std::move(list);
+  return *this;
+}
 ModuleBuilder& ModuleBuilder::manifest_text(std::string text) {
   text_ = std::move(text);
   return *this;

@@ -50,6 +50,7 @@ class ModuleBuilder {
   ModuleBuilder& storage_type(std::string type);
   ModuleBuilder& not_a_provider();
   ModuleBuilder& config(boost::json::object config);
+  ModuleBuilder& capabilities(std::vector<std::string> names);  // storage_provider.capabilities
   ModuleBuilder& manifest_text(std::string text);  // replaces the generated manifest verbatim
   fs::path write() const;                            // returns the module folder
   Module load() const;                               // write(), then load it as the host would
