@@ -2,6 +2,8 @@
 
 #include "cli/app.hpp"
 
+#include "cli/daemon_commands.hpp"
+#include "cli/output.hpp"
 #include "homeboy/conformance.hpp"
 
 #include <boost/json.hpp>
@@ -29,9 +31,9 @@ json::object module_json(const Module& m, bool full) {
                                 {"executable", rt.executable ? json::value(*rt.executable) : nullptr},
                                 {"supports_batch", rt.supports_batch},
                                 {"persistent", rt.persistent},
-                                {"timeout_secs", rt.timeout.count() % 1000 == 0
-                                                     ? json::value(rt.timeout.count() / 1000)
-                                                     : json::value(static_cast<double>(rt.timeout.count()) / 1000.0)}};
+                                {"daemon", rt.daemon},
+                                {"idle_secs", seconds_json(rt.idle)},
+                                {"timeout_secs", seconds_json(rt.timeout)}};
   if (m.is_storage_provider()) out["config"] = m.manifest.storage_provider->config;
   return out;
 }
@@ -181,7 +183,9 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
     fs::rename(location, doomed);  // gone from the search path at once, even if removal is interrupted
     fs::remove_all(doomed);
   }
-  return {{"command", "module.uninstall"}, {"id", id}, {"removed", location.string()}};
+  auto daemons_stopped = stop_module_daemons(ctx, id, dir);  // no daemon outlives its module
+  return {{"command", "module.uninstall"}, {"id", id}, {"removed", location.string()},
+          {"daemons_stopped", std::move(daemons_stopped)}};
 }
 
 json::object test(Context& ctx, const po::variables_map& vm) {
@@ -231,7 +235,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
 }  // namespace
 
 Group module_group() {
-  return Group{"module",
+  Group group{"module",
                "Inspect, install, remove and check modules.",
                {
                    {"list", "List the installed modules.", "", nullptr, list},
@@ -266,6 +270,8 @@ Group module_group() {
                     },
                     test, true},
                }};
+  for (auto& command : daemon_commands()) group.commands.push_back(std::move(command));
+  return group;
 }
 
 }  // namespace homeboy::cli
