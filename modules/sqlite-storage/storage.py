@@ -3,6 +3,8 @@
 One-shot (--storage-operation): one JSON event on stdin, one JSON response on stdout.
 Persistent (--storage-serve): one event per stdin line, one response per stdout line,
 each echoing the request's "id"; exits at end of input.
+Daemon (--storage-daemon): the same lines over Unix socket connections, accepted on the
+listening socket homeboy passes as fd 3; see serve_daemon().
 
 The database lives at storage_provider.config.database_path; a relative path is taken
 under homeboy's config folder. Folders are real rows: ensure_dir records a folder and its
@@ -17,7 +19,10 @@ fails, nothing of the batch remains and the answer says which operation failed.
 import base64
 import json
 import os
+import selectors
+import socket
 import sqlite3
+import struct
 import sys
 
 SCHEMA = """
@@ -294,6 +299,82 @@ def answer(response, out):
     out.flush()
 
 
+def peer_uid(conn):
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
+def serve_daemon(db):
+    """Serves every connection on the listening socket homeboy passes as fd 3.
+
+    homeboy's supervisor runs this process, stops it when it has been idle, and kills it
+    when homeboy asks; so the loop never ends on its own. Each connection first gets the
+    hello line, then one response per request line. Connections are served side by side
+    (one request at a time, in the order they come), so one slow command does not stop
+    the others; a connection from another user is closed at once.
+    """
+    listener = socket.socket(fileno=3)
+    listener.setblocking(False)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    buffers = {}
+
+    def drop(conn):
+        selector.unregister(conn)
+        buffers.pop(conn, None)
+        conn.close()
+
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is listener:
+                try:
+                    conn, _ = listener.accept()
+                except BlockingIOError:
+                    continue
+                if peer_uid(conn) != os.geteuid():
+                    print("sqlite-storage: refused a connection from user id %d" % peer_uid(conn), file=sys.stderr)
+                    conn.close()
+                    continue
+                conn.settimeout(30)  # a command that stops reading cannot hold the daemon for ever
+                try:
+                    conn.sendall(b'{"ready":true,"pid":%d}\n' % os.getpid())
+                except OSError:
+                    conn.close()
+                    continue
+                buffers[conn] = b""
+                selector.register(conn, selectors.EVENT_READ)
+                continue
+            conn = key.fileobj
+            try:
+                chunk = conn.recv(1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                drop(conn)
+                continue
+            lines = (buffers[conn] + chunk).split(b"\n")
+            buffers[conn] = lines.pop()
+            try:
+                for line in lines:
+                    if line.strip():
+                        conn.sendall(serve_line(db, line).encode("utf-8"))
+            except (OSError, ValueError) as error:
+                print("sqlite-storage: dropped a connection: %s" % error, file=sys.stderr)
+                drop(conn)
+
+
+def serve_line(db, line):
+    """One request line to one response line. Raises ValueError for a line that is not JSON."""
+    event = json.loads(line)
+    try:
+        response = handle(db, event)
+    except sqlite3.Error as error:  # one failed request must not end the daemon for every command
+        response = {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
+    if isinstance(event, dict) and "id" in event:
+        response["id"] = event["id"]
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def main():
     out = sys.stdout
     try:
@@ -301,6 +382,8 @@ def main():
     except (sqlite3.Error, OSError, ValueError, Failure) as error:
         print("sqlite-storage: cannot open the database: %s" % error, file=sys.stderr)
         return 1
+    if "--storage-daemon" in sys.argv:
+        serve_daemon(db)
     if "--storage-serve" in sys.argv:
         for line in sys.stdin:
             if not line.strip():
