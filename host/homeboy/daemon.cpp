@@ -61,7 +61,8 @@ Error unavailable(std::string_view module_id, const std::string& what, const fs:
   return Error("storage.provider_unavailable", std::move(message), ExitCode::failure, std::move(details));
 }
 
-// /proc/PID/stat field 22: when the process started, in clock ticks since boot.
+// /proc/PID/stat field 22: when the process started, in clock ticks since boot. Nothing
+// for a process that has ended, also one that is not reaped yet (a zombie).
 std::optional<std::uint64_t> start_time(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -69,7 +70,9 @@ std::optional<std::uint64_t> start_time(pid_t pid) {
   if (close == std::string::npos) return std::nullopt;
   std::istringstream fields(text.substr(close + 2));
   std::string field;
-  for (int i = 3; i < 22 && fields >> field; ++i) {
+  fields >> field;  // field 3, the state
+  if (field == "Z" || field == "X") return std::nullopt;
+  for (int i = 4; i < 22 && fields >> field; ++i) {
   }
   std::uint64_t ticks = 0;
   if (!(fields >> ticks)) return std::nullopt;

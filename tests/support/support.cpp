@@ -70,6 +70,14 @@ ModuleBuilder& ModuleBuilder::persistent(bool on) {
   runtime_["persistent"] = on;
   return *this;
 }
+ModuleBuilder& ModuleBuilder::daemon(bool on) {
+  runtime_["daemon"] = on;
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::idle_secs(double secs) {
+  runtime_["idle_secs"] = secs;
+  return *this;
+}
 ModuleBuilder& ModuleBuilder::timeout_secs(double secs) {
   runtime_["timeout_secs"] = secs;
   return *this;

@@ -45,6 +45,8 @@ class ModuleBuilder {
   ModuleBuilder& overrides_builtin(bool on = true);
   ModuleBuilder& supports_batch(bool on = true);
   ModuleBuilder& persistent(bool on = true);
+  ModuleBuilder& daemon(bool on = true);                // runtime.daemon
+  ModuleBuilder& idle_secs(double secs);                // runtime.idle_secs
   ModuleBuilder& timeout_secs(double secs);
   ModuleBuilder& storage_type(std::string type);
   ModuleBuilder& not_a_provider();
