@@ -423,7 +423,7 @@ BOOST_AUTO_TEST_CASE(a_daemon_killed_mid_request_fails_that_command_clearly) {
   std::string message = text_of(r.json().at("error").at("message"));
   BOOST_TEST(message.find("closed the connection without answering 'read'") != std::string::npos, message);
   BOOST_TEST(message.find("the next command starts a fresh one") != std::string::npos, message);
-  BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 10s));
   BOOST_TEST(!process_alive(pid));
   std::string next = read();
   BOOST_TEST(pid_in(next) != pid);
@@ -440,10 +440,25 @@ BOOST_AUTO_TEST_CASE(a_hung_daemon_is_killed_and_reported_as_a_timeout) {
   BOOST_TEST(error_code(r) == "storage.timeout");
   std::string message = text_of(r.json().at("error").at("message"));
   BOOST_TEST(message.find("did not answer 'read' within 1 s") != std::string::npos, message);
-  BOOST_TEST((took < 4s), "it took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  BOOST_TEST((took < 10s), "it took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
   BOOST_TEST(!process_alive(pid), "the hung daemon was killed");
   BOOST_TEST(!process_alive(supervisor));
   BOOST_TEST(request_in(read()) == 1, "the next command starts a fresh daemon");
+}
+
+BOOST_AUTO_TEST_CASE(an_interrupted_command_leaves_the_daemon_running) {
+  module("hang-second", 30);
+  int pid = pid_in(read());
+  fs::path out = dir / "interrupted";
+  fs::create_directory(out);
+  BackgroundCli cli({"storage", "read", "/a"}, env(), out);
+  std::this_thread::sleep_for(500ms);  // the request is (most likely) in flight
+  cli.signal(SIGINT);
+  auto r = cli.wait(10s);
+  BOOST_TEST_REQUIRE(r.has_value(), "homeboy did not end on SIGINT");
+  BOOST_TEST(r->exit_code == 130);
+  BOOST_TEST(error_code(*r) == "cli.interrupted");
+  BOOST_TEST(process_alive(pid), "the daemon is not the command's to stop");
 }
 
 BOOST_AUTO_TEST_CASE(a_daemon_answering_garbage_is_a_contract_violation) {
@@ -473,7 +488,7 @@ BOOST_AUTO_TEST_CASE(a_daemon_that_is_not_ready_in_time_is_a_timeout) {
   BOOST_TEST(error_code(r) == "storage.timeout");
   std::string message = text_of(r.json().at("error").at("message"));
   BOOST_TEST(message.find("did not say it was ready within 0.2") != std::string::npos, message);
-  BOOST_TEST((std::chrono::steady_clock::now() - start < 4s));
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 10s));
   auto started = pids(m);
   BOOST_TEST_REQUIRE(started.size() == 1u);
   BOOST_TEST(!process_alive(started[0]));

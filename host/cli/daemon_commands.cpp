@@ -92,7 +92,9 @@ std::vector<Command> daemon_commands() {
 }
 
 json::array stop_module_daemons(Context& ctx, const std::string& id, const fs::path& dir) {
-  auto stopped = daemon::stop_where(daemon::runtime_dir(), [&](const daemon::State& s) {
+  auto runtime = daemon::existing_runtime_dir();
+  if (!runtime) return {};
+  auto stopped = daemon::stop_where(*runtime, [&](const daemon::State& s) {
     bool same_module = s.module_id == id && daemon::same_folder(s.config_dir, ctx.config_dir());
     return same_module || daemon::same_folder(s.module_dir, dir);
   });

@@ -376,8 +376,8 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
     bool stop_daemon;
     ~Cleanup() {
       // A daemon started for the scratch config folder would outlive it, idle, for nothing.
-      if (stop_daemon) try {
-          daemon::stop_where(daemon::runtime_dir(), [&](const daemon::State& s) { return daemon::same_folder(s.config_dir, a); });
+      if (auto runtime = stop_daemon ? daemon::existing_runtime_dir() : std::nullopt) try {
+          daemon::stop_where(*runtime, [&](const daemon::State& s) { return daemon::same_folder(s.config_dir, a); });
         } catch (const std::exception&) {
           // Best effort: it stops on its own once idle.
         }

@@ -164,11 +164,25 @@ fs::path private_runtime_dir(const fs::path& dir) {
   return private_folder(dir, "homeboy keeps the sockets of module daemons there");
 }
 
-fs::path runtime_dir() {
+namespace {
+
+fs::path runtime_path() {
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   std::error_code ec;
-  if (xdg && *xdg == '/' && fs::is_directory(xdg, ec)) return private_runtime_dir(fs::path(xdg) / "homeboy");
-  return private_runtime_dir(fs::path("/tmp") / ("homeboy-" + std::to_string(::geteuid())));
+  if (xdg && *xdg == '/' && fs::is_directory(xdg, ec)) return fs::path(xdg) / "homeboy";
+  return fs::path("/tmp") / ("homeboy-" + std::to_string(::geteuid()));
+}
+
+}  // namespace
+
+fs::path runtime_dir() { return private_runtime_dir(runtime_path()); }
+
+std::optional<fs::path> existing_runtime_dir() {
+  fs::path dir = runtime_path();
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)
+    return std::nullopt;
+  return dir;
 }
 
 Files files_for(const fs::path& runtime, std::string_view module_id, const fs::path& config_dir) {

@@ -38,6 +38,11 @@ using Clock = std::chrono::steady_clock;
 // /tmp/homeboy-<uid>; see private_runtime_dir().
 std::filesystem::path runtime_dir();
 
+// The runtime folder when it exists and is sound (a folder of the user's, closed to
+// others); nothing otherwise, since no daemon of the user's can be there. Creates nothing:
+// for commands that only stop daemons, such as `module uninstall`.
+std::optional<std::filesystem::path> existing_runtime_dir();
+
 // Creates `dir` (mode 0700) when missing and checks it: a folder (not a link) owned by the
 // user, closed to others (a folder of the user's that is too open is closed). Throws
 // config.unsafe_private_folder otherwise.

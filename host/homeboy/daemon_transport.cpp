@@ -156,12 +156,16 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connected(Fd socke
 
 std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
   const std::string& id = module_.id;
-  daemon::FileLock use(files_.used, Mode::shared, Clock::now() + timeout_);
-  if (!use.locked())
-    throw Error("storage.timeout",
-                "module '" + id + "': its daemon was still being stopped after " + seconds_text(timeout_),
-                ExitCode::failure, {{"module", id}, {"socket", files_.socket.string()}});
-  use.touch();
+  // Held shared from before connecting: a daemon cannot be stopped as idle under a command.
+  auto use_daemon = [&] {
+    std::optional<daemon::FileLock> use(std::in_place, files_.used, Mode::shared, Clock::now() + timeout_);
+    if (!use->locked())
+      throw Error("storage.timeout",
+                  "module '" + id + "': its daemon was still being stopped after " + seconds_text(timeout_),
+                  ExitCode::failure, {{"module", id}, {"socket", files_.socket.string()}});
+    use->touch();
+    return use;
+  };
   auto untrusted = [&](const Peer& peer, const std::string& problem) {
     return Error("storage.untrusted_daemon",
                  "module '" + id + "': homeboy does not use the daemon socket " + files_.socket.string() + ": " +
@@ -174,6 +178,7 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
 
   // First without the start lock (the common case: the daemon runs and is current), then
   // with it, to start, replace or clean up after the daemon without racing other commands.
+  auto use = use_daemon();
   std::optional<daemon::FileLock> start_lock;
   for (;;) {
     int fd = try_connect(files_.socket, Clock::now() + timeout_);
@@ -183,18 +188,21 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
       Peer peer = peer_of(socket.get());
       if (peer.uid != ::geteuid()) throw untrusted(peer, *daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), 0));
       if (state && state->supervisor_pid == peer.pid && state->fingerprint == fingerprint_)
-        return connected(std::move(socket), std::move(*state), std::move(use));
+        return connected(std::move(socket), std::move(*state), std::move(*use));
       if (start_lock) {
         // It answers, but it is not the daemon this command would start.
         socket.reset();
         if (state && state->supervisor_pid == peer.pid) {
-          use.wait_alone(Clock::now() + timeout_);  // its files changed: let the commands using it finish
+          use->wait_alone(Clock::now() + timeout_);  // its files changed: let the commands using it finish
         } else {
           daemon::stop_unrecorded(peer.pid);  // its state file is missing or names another process
         }
       }
     }
     if (!start_lock) {
+      // Never wait for the start lock while holding the daemon: the command holding the
+      // start lock may be waiting for its users to leave.
+      use.reset();
       start_lock.emplace(files_.lock, Mode::exclusive, Clock::now() + timeout_);
       if (!start_lock->locked())
         throw Error("storage.timeout",
@@ -202,6 +210,7 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
                     "than " + seconds_text(timeout_),
                     ExitCode::failure, {{"module", id}, {"lock", files_.lock.string()}},
                     {"If no other homeboy command is running, remove " + files_.lock.string() + "."});
+      use = use_daemon();
       continue;  // another command may have started it meanwhile
     }
     // Nothing usable answers: it ended, its socket was removed, or its files changed.
@@ -221,7 +230,7 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     Peer peer = peer_of(socket.get());
     if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started.supervisor_pid))
       throw untrusted(peer, *problem);
-    return connected(std::move(socket), std::move(started), std::move(use));
+    return connected(std::move(socket), std::move(started), std::move(*use));
   }
 }
 
