@@ -3,7 +3,6 @@
 #include "homeboy/interrupt.hpp"
 #include "homeboy/subprocess_transport.hpp"
 #include "homeboy/text.hpp"
-#include "homeboy/trust.hpp"
 
 #include <boost/json.hpp>
 
@@ -20,7 +19,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>

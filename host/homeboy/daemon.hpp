@@ -82,8 +82,8 @@ Command daemon_command(const Module& module, const std::filesystem::path& config
 
 // A digest of what a daemon runs and with what: its command and environment (the provider
 // config included), idle time, and the identity (device, inode, size, mtime) of the
-// manifest, the program, the files the command line names in the module folder and every
-// other file directly in the module folder. When it changes, the daemon is replaced.
+// manifest, the program, the files the command line names and every other file directly
+// in the module folder (not in its subfolders: a module's data belongs elsewhere). When it changes, the daemon is replaced.
 std::string fingerprint(const Module& module, const Command& command);
 
 // Why the peer of a connection to a daemon socket is not the daemon: it runs as another
