@@ -57,6 +57,29 @@ int request_in(const std::string& read_output) {
   return n;
 }
 
+boost::test_tools::assertion_result as_root(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result root(::geteuid() == 0);
+  root.message() << "it needs root, to act as another user";
+  return root;
+}
+
+// XDG_RUNTIME_DIR set for this process (for the host library called in-process), and put
+// back as it was at the end of the scope.
+class RuntimeForThisProcess {
+ public:
+  explicit RuntimeForThisProcess(const fs::path& dir) {
+    if (const char* old = std::getenv("XDG_RUNTIME_DIR")) old_ = old;
+    ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  }
+  ~RuntimeForThisProcess() {
+    if (old_) ::setenv("XDG_RUNTIME_DIR", old_->c_str(), 1);
+    else ::unsetenv("XDG_RUNTIME_DIR");
+  }
+
+ private:
+  std::optional<std::string> old_;
+};
+
 struct Fixture {
   ScratchDir dir;
   fs::path modules = dir / "modules";
@@ -219,7 +242,7 @@ BOOST_AUTO_TEST_CASE(the_manifest_opts_in_with_clear_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(the_runtime_folder_is_private) {
-  ::setenv("XDG_RUNTIME_DIR", run.c_str(), 1);
+  RuntimeForThisProcess scoped(run);
   BOOST_TEST(daemon::runtime_dir() == runtime);
   BOOST_TEST(((fs::status(runtime).permissions() & fs::perms::all) == fs::perms::owner_all));
   fs::permissions(runtime, fs::perms::all);
@@ -230,7 +253,6 @@ BOOST_AUTO_TEST_CASE(the_runtime_folder_is_private) {
   fs::create_directory_symlink(dir / "elsewhere", runtime);
   BOOST_CHECK_EXCEPTION(daemon::runtime_dir(), Error,
                         [](const Error& e) { return e.code() == "config.unsafe_private_folder"; });
-  ::unsetenv("XDG_RUNTIME_DIR");
 }
 
 BOOST_AUTO_TEST_CASE(the_first_command_starts_a_daemon_and_later_commands_reuse_it) {
@@ -338,7 +360,7 @@ BOOST_AUTO_TEST_CASE(the_daemon_stops_itself_once_idle) {
 
 BOOST_AUTO_TEST_CASE(a_daemon_in_use_is_not_stopped_as_idle) {
   Module m = builder("ok").idle_secs(0.5).load();
-  ::setenv("XDG_RUNTIME_DIR", run.c_str(), 1);
+  RuntimeForThisProcess scoped(run);
   {
     // One command that keeps its connection for longer than idle_secs between requests.
     Storage s(ProviderInfo{m.id, "test", "t", std::nullopt, m.manifest_path},
@@ -349,7 +371,6 @@ BOOST_AUTO_TEST_CASE(a_daemon_in_use_is_not_stopped_as_idle) {
     BOOST_TEST(pid_in(s.read("/a")) == pid, "the daemon was stopped while a command was connected");
   }
   BOOST_TEST(eventually([&] { return daemons().empty(); }, 8s), "it stops once the command is done");
-  ::unsetenv("XDG_RUNTIME_DIR");
 }
 
 BOOST_AUTO_TEST_CASE(a_change_to_its_files_or_settings_restarts_it) {
@@ -515,13 +536,11 @@ BOOST_AUTO_TEST_CASE(peer_credentials_name_the_daemon_homeboy_started) {
   BOOST_TEST(other_process->find("pid 43") != std::string::npos, *other_process);
 }
 
-// As root only: another user is made up with setresuid.
-BOOST_AUTO_TEST_CASE(a_socket_served_by_another_user_is_refused) {
-  if (::geteuid() != 0) return;  // needs root to act as another user
+// Another user is made up with setresuid, so this needs root.
+BOOST_AUTO_TEST_CASE(a_socket_served_by_another_user_is_refused, *boost::unit_test::precondition(as_root)) {
   module("ok");
-  ::setenv("XDG_RUNTIME_DIR", run.c_str(), 1);
+  RuntimeForThisProcess scoped(run);
   auto files = daemon::files_for(daemon::runtime_dir(), "daemon-ok", config);
-  ::unsetenv("XDG_RUNTIME_DIR");
   int ready[2];
   BOOST_TEST_REQUIRE(::pipe(ready) == 0);
   pid_t impostor = ::fork();

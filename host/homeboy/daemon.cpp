@@ -504,8 +504,8 @@ std::vector<State> stop_where(const fs::path& runtime, const std::function<bool(
     FileLock lock(files.lock, FileLock::Mode::exclusive, Clock::now() + std::chrono::seconds(10));
     auto current = read_state(files.state);
     if (!current || current->supervisor_pid != state.supervisor_pid) continue;  // replaced meanwhile
+    forget(files);  // first: a command arriving now starts a fresh daemon, once this lock is free
     if (stop(*current, Stop::graceful)) stopped.push_back(*current);
-    forget(files);
   }
   return stopped;
 }

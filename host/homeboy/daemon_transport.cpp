@@ -214,8 +214,8 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
       continue;  // another command may have started it meanwhile
     }
     // Nothing usable answers: it ended, its socket was removed, or its files changed.
+    daemon::forget(files_);  // first: commands arriving meanwhile wait for the start lock
     if (state) daemon::stop(*state, daemon::Stop::graceful);
-    daemon::forget(files_);
     auto started = daemon::start(module_, config_dir_, command_, files_, fingerprint_, Clock::now() + timeout_);
     fd = try_connect(files_.socket, Clock::now() + timeout_);
     if (fd < 0) {
