@@ -583,6 +583,14 @@ BOOST_AUTO_TEST_CASE(the_sqlite_module_runs_as_a_daemon) {
   BOOST_TEST_REQUIRE(listed.size() == 1u);
   int pid = listed[0].at("pid").to_number<int>();
 
+  // The database removed under the daemon (a config folder emptied by hand): the daemon
+  // opens a new one rather than write to a file nobody sees.
+  for (const char* file : {"storage.db", "storage.db-wal", "storage.db-shm"}) fs::remove(config / file);
+  BOOST_TEST(homeboy({"storage", "ensure-dir", "/notes"}, installed).exit_code == 0);
+  BOOST_TEST(homeboy({"storage", "write", "/notes/a", "--content", "kept"}, installed).exit_code == 0);
+  BOOST_TEST(fs::exists(config / "storage.db"));
+  BOOST_TEST(daemons()[0].at("pid").to_number<int>() == pid, "the same daemon");
+
   // HOMEBOY_STORAGE_TRANSPORT=subprocess: the same module, persistent, without the daemon.
   Env plain{{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_STORAGE_TRANSPORT", "subprocess"}};
   auto persistent = homeboy({"storage", "status"}, plain);

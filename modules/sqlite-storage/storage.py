@@ -304,6 +304,14 @@ def peer_uid(conn):
     return struct.unpack("3i", creds)[1]
 
 
+def file_identity(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def serve_daemon(db):
     """Serves every connection on the listening socket homeboy passes as fd 3.
 
@@ -318,6 +326,8 @@ def serve_daemon(db):
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     buffers = {}
+    path = database_path()
+    opened = file_identity(path)
 
     def drop(conn):
         selector.unregister(conn)
@@ -341,7 +351,7 @@ def serve_daemon(db):
                 except OSError:
                     conn.close()
                     continue
-                buffers[conn] = b""
+                buffers[conn] = bytearray()
                 selector.register(conn, selectors.EVENT_READ)
                 continue
             conn = key.fileobj
@@ -352,12 +362,26 @@ def serve_daemon(db):
             if not chunk:
                 drop(conn)
                 continue
-            lines = (buffers[conn] + chunk).split(b"\n")
-            buffers[conn] = lines.pop()
+            pending = buffers[conn]
+            pending.extend(chunk)
+            end = pending.find(b"\n", len(pending) - len(chunk))
             try:
-                for line in lines:
+                while end >= 0:
+                    line = bytes(pending[:end])
+                    del pending[:end + 1]
                     if line.strip():
+                        # A database removed or replaced since (a config folder made anew)
+                        # is opened again, or the writes would go to a file nobody sees.
+                        if file_identity(path) != opened:
+                            db.close()
+                            try:
+                                db = connect()
+                            except (sqlite3.Error, OSError, ValueError, Failure) as error:
+                                print("sqlite-storage: cannot open the database again: %s" % error, file=sys.stderr)
+                                sys.exit(1)
+                            opened = file_identity(path)
                         conn.sendall(serve_line(db, line).encode("utf-8"))
+                    end = pending.find(b"\n")
             except (OSError, ValueError) as error:
                 print("sqlite-storage: dropped a connection: %s" % error, file=sys.stderr)
                 drop(conn)
