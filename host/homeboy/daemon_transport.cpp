@@ -60,8 +60,6 @@ Peer peer_of(int socket) {
   return {cred.uid, cred.pid};
 }
 
-enum class Got { line, closed, timed_out, too_large };
-
 }  // namespace
 
 struct DaemonTransport::Connection {
@@ -74,7 +72,7 @@ struct DaemonTransport::Connection {
 
   ~Connection() { use.touch(); }  // the daemon is idle from now
 
-  // Writes all of `data`; false when the daemon closed the connection or `deadline` passed.
+  // Writes all of `data`; `closed` when the daemon closed the connection, `timed_out` at the deadline.
   Got write_all(std::string_view data, Clock::time_point deadline) {
     int wake = interrupt_fd();
     while (!data.empty()) {
@@ -248,6 +246,40 @@ void DaemonTransport::give_up(Error error, Then then) {
   throw error;
 }
 
+void DaemonTransport::fail(Got got, const contract::Event& event, const std::string& waiting_for) {
+  std::string op(contract::to_string(event.operation));
+  boost::json::object details{
+      {"module", module_.id}, {"operation", op}, {"pid", connection_->state.pid}, {"log", files_.log.string()}};
+  std::string daemon_name = "module '" + module_.id + "' (daemon, pid " + std::to_string(connection_->state.pid) + ")";
+  const std::string fresh = "; it was stopped, and the next command starts a fresh one";
+  if (got == Got::timed_out) {
+    details["timeout_ms"] = timeout_.count();
+    give_up(Error("storage.timeout",
+                  daemon_name + " " + waiting_for + " within " + seconds_text(timeout_) + fresh + log_note(),
+                  ExitCode::failure, std::move(details),
+                  {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one "
+                   "run."}),
+            Then::stop_daemon);
+  }
+  if (got == Got::too_large)
+    give_up(Error("storage.too_large",
+                  daemon_name + " answered '" + op + "' with more than " + std::to_string(max_output_bytes >> 20) +
+                      " MiB",
+                  ExitCode::invalid, std::move(details),
+                  {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
+            Then::keep_daemon);
+  give_up(Error("storage.provider_failed",
+                daemon_name + " closed the connection without answering '" + op + "'" + fresh + log_note(),
+                ExitCode::failure, std::move(details)),
+          Then::stop_daemon);
+}
+
+void DaemonTransport::violated(Error error) {
+  give_up(std::move(error).with_hint("Its daemon was stopped; the next command starts a fresh one. Its log: " +
+                                     files_.log.string()),
+          Then::stop_daemon);
+}
+
 contract::Response DaemonTransport::send(const contract::Event& event) {
   const std::string& id = module_.id;
   check_transportable(event, capabilities_, id);
@@ -261,48 +293,15 @@ contract::Response DaemonTransport::send(const contract::Event& event) {
   }
   Connection& c = *connection_;
   std::string op(contract::to_string(event.operation));
-  boost::json::object details{{"module", id}, {"operation", op}, {"pid", c.state.pid}, {"log", files_.log.string()}};
-  const std::string daemon_name = "module '" + id + "' (daemon, pid " + std::to_string(c.state.pid) + ")";
-  const std::string fresh = "; it was stopped, and the next command starts a fresh one";
-
-  auto failed = [&](Got got, const std::string& waiting_for) {
-    if (got == Got::timed_out) {
-      auto d = details;
-      d["timeout_ms"] = timeout_.count();
-      give_up(Error("storage.timeout",
-                    daemon_name + " " + waiting_for + " within " + seconds_text(timeout_) + fresh + log_note(),
-                    ExitCode::failure, std::move(d),
-                    {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one "
-                     "run."}),
-              Then::stop_daemon);
-    }
-    if (got == Got::too_large)
-      give_up(Error("storage.too_large",
-                    daemon_name + " answered '" + op + "' with more than " + std::to_string(max_output_bytes >> 20) +
-                        " MiB",
-                    ExitCode::invalid, details,
-                    {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
-              Then::keep_daemon);
-    give_up(Error("storage.provider_failed",
-                  daemon_name + " closed the connection without answering '" + op + "'" + fresh + log_note(),
-                  ExitCode::failure, details),
-            Then::stop_daemon);
-  };
-  auto violated = [&](Error error) {
-    give_up(std::move(error).with_hint("Its daemon was stopped; the next command starts a fresh one. Its log: " +
-                                       files_.log.string()),
-            Then::stop_daemon);
-  };
-
   std::uint64_t request_id = next_id_++;
   std::string request = contract::serialize(event, request_id);
   request.push_back('\n');
   if (Got sent = c.write_all(request, Clock::now() + timeout_); sent != Got::line)
-    failed(sent, "did not take the request '" + op + "'");
+    fail(sent, event, "did not take the request '" + op + "'");
 
   std::string line;
   if (c.hello_pending) {
-    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) failed(got, "did not say it was ready");
+    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) fail(got, event, "did not say it was ready");
     boost::json::error_code ec;
     auto hello = boost::json::parse(line, ec);
     const auto* ready = !ec && hello.is_object() ? hello.get_object().if_contains("ready") : nullptr;
@@ -312,19 +311,18 @@ contract::Response DaemonTransport::send(const contract::Event& event) {
                                    line));
     c.hello_pending = false;
   }
-  if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) failed(got, "did not answer '" + op + "'");
-  std::optional<Error> broken;
+  if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line)
+    fail(got, event, "did not answer '" + op + "'");
   try {
     auto response = contract::parse_response(line, event, {id});
-    if (response.id == request_id) return response;
-    broken = contract::violation({id}, event, contract::rule::id_mismatch,
-                                 "the response must echo the request's \"id\" (" + std::to_string(request_id) + ")",
-                                 line);
+    if (response.id != request_id)
+      throw contract::violation({id}, event, contract::rule::id_mismatch,
+                                "the response must echo the request's \"id\" (" + std::to_string(request_id) + ")",
+                                line);
+    return response;
   } catch (const Error& e) {
-    broken = e;
+    violated(e);
   }
-  violated(std::move(*broken));
-  return {};  // not reached: violated() throws
 }
 
 }  // namespace homeboy

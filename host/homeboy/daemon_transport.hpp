@@ -28,11 +28,16 @@ class DaemonTransport final : public Transport {
  private:
   struct Connection;
   enum class Then { keep_daemon, stop_daemon };
+  enum class Got { line, closed, timed_out, too_large };  // how waiting on the daemon ended
 
   std::unique_ptr<Connection> connect();
   std::unique_ptr<Connection> connected(Fd socket, daemon::State state, daemon::FileLock use);
   // Drops the connection (and, when told to, stops the daemon and removes its files), then throws.
   [[noreturn]] void give_up(Error error, Then then);
+  // The error for `got` (anything but a line) while waiting for `waiting_for`, via give_up().
+  [[noreturn]] void fail(Got got, const contract::Event& event, const std::string& waiting_for);
+  // A broken contract: the daemon is stopped, via give_up().
+  [[noreturn]] void violated(Error error);
   std::string log_note() const;
 
   Module module_;
