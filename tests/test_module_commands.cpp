@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(install_then_the_sqlite_module_is_the_provider_and_writes_i
   BOOST_TEST(installed.at("pinned").at("storage").as_string() == "sqlite-storage");
   auto status = homeboy({"storage", "status"});
   BOOST_TEST(status.json().at("data").at("provider").at("module_id").as_string() == "sqlite-storage");
-  BOOST_TEST(status.json().at("data").at("provider").at("transport").as_string() == "persistent");
+  BOOST_TEST(status.json().at("data").at("provider").at("transport").as_string() == "daemon");
   BOOST_TEST(homeboy({"storage", "ensure-dir", "/notes"}).exit_code == 0);
   BOOST_TEST(homeboy({"storage", "write", "/notes/a.txt", "--content", "in the database\n"}).exit_code == 0);
   BOOST_TEST(homeboy({"storage", "read", "/notes/a.txt", "--raw"}).out == "in the database\n");

@@ -4,6 +4,8 @@
 #include "cli/progress.hpp"
 
 #include "homeboy/config_tree.hpp"
+#include "cli/daemon_commands.hpp"
+#include "cli/output.hpp"
 #include "homeboy/conformance.hpp"
 #include "homeboy/provider_pin.hpp"
 
@@ -34,9 +36,9 @@ json::object module_json(const Module& m, bool full) {
                                 {"supports_batch", rt.supports_batch},
                                 {"persistent", rt.persistent},
                                 {"isolation", rt.isolation == Isolation::process ? "process" : "in_process"},
-                                {"timeout_secs", rt.timeout.count() % 1000 == 0
-                                                     ? json::value(rt.timeout.count() / 1000)
-                                                     : json::value(static_cast<double>(rt.timeout.count()) / 1000.0)}};
+                                {"daemon", rt.daemon},
+                                {"idle_secs", seconds_json(rt.idle)},
+                                {"timeout_secs", seconds_json(rt.timeout)}};
   if (m.is_storage_provider()) out["config"] = m.manifest.storage_provider->config;
   return out;
 }
@@ -363,6 +365,7 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
   json::object out{{"command", "module.uninstall"}, {"id", id}, {"removed", location.string()}, {"unpinned", nullptr}};
   if (configured_provider(ctx.config_dir()) == id) out["unpinned"] = pin_json(pin_provider(ctx.config_dir(), std::nullopt));
   if (left_behind) out["left_behind_documents"] = *left_behind;
+  out["daemons_stopped"] = stop_module_daemons(ctx, id, dir);  // no daemon outlives its module
   return out;
 }
 
@@ -413,7 +416,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
 }  // namespace
 
 Group module_group() {
-  return Group{"module",
+  Group group{"module",
                "Inspect, install, remove and check modules.",
                {
                    {"list", "List the installed modules.", "", nullptr, list},
@@ -454,6 +457,8 @@ Group module_group() {
                     },
                     test, true},
                }};
+  for (auto& command : daemon_commands()) group.commands.push_back(std::move(command));
+  return group;
 }
 
 }  // namespace homeboy::cli

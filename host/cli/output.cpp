@@ -33,4 +33,9 @@ json::object error_envelope(const Error& error) {
 
 void print(std::ostream& out, const json::object& envelope) { out << pretty(envelope) << '\n'; }
 
+boost::json::value seconds_json(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  return ms % 1000 == 0 ? boost::json::value(ms / 1000) : boost::json::value(static_cast<double>(ms) / 1000.0);
+}
+
 }  // namespace homeboy::cli

@@ -1,5 +1,7 @@
 #include "homeboy/conformance.hpp"
 
+#include "homeboy/daemon.hpp"
+
 #include "homeboy/interrupt.hpp"
 
 #include <stdlib.h>
@@ -390,12 +392,19 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
   fs::path config_dir = config_pattern, area = area_pattern;
   struct Cleanup {
     fs::path a, b;
+    bool stop_daemon;
     ~Cleanup() {
+      // A daemon started for the scratch config folder would outlive it, idle, for nothing.
+      if (auto runtime = stop_daemon ? daemon::existing_runtime_dir() : std::nullopt) try {
+          daemon::stop_where(*runtime, [&](const daemon::State& s) { return daemon::same_folder(s.config_dir, a); });
+        } catch (const std::exception&) {
+          // Best effort: it stops on its own once idle.
+        }
       std::error_code ec;
       fs::remove_all(a, ec);
       fs::remove_all(b, ec);
     }
-  } cleanup{config_dir, area};
+  } cleanup{config_dir, area, module.manifest.runtime.daemon};
 
   auto storage = open_provider(module, config_dir, preference, "conformance", isolation);
   ConformanceReport report{module.id, std::string(storage->transport_kind()), {}};

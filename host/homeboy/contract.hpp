@@ -170,6 +170,7 @@ inline constexpr std::string_view batch_without_results = "batch_without_results
 inline constexpr std::string_view batch_result_count = "batch_result_count";
 inline constexpr std::string_view overall_success_mismatch = "overall_success_mismatch";
 inline constexpr std::string_view id_mismatch = "id_mismatch";
+inline constexpr std::string_view daemon_hello = "daemon_hello";
 }  // namespace rule
 
 Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,

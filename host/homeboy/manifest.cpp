@@ -76,6 +76,19 @@ class ManifestReader {
     return &v->get_object();
   }
 
+  // A duration in seconds, above 0 and at most `max`; rounded up to whole milliseconds, so
+  // a duration above 0 never becomes 0 ms.
+  std::chrono::milliseconds seconds(const json::value& value, std::string_view where, double max) const {
+    double secs = value.is_number() ? value.to_number<double>() : -1;
+    if (!(secs > 0) || !std::isfinite(secs) || secs > max) {
+      std::string problem = "\"";
+      problem.append(where).append("\" must be a number of seconds above 0 and at most ");
+      problem.append(std::to_string(static_cast<long long>(max)));
+      fail(problem);
+    }
+    return std::chrono::milliseconds(static_cast<long long>(std::ceil(secs * 1000)));
+  }
+
   // runtime.env: names only; the values come from the host's environment.
   std::vector<std::string> variable_names(const json::value& value) const {
     const auto* list = value.if_array();
@@ -111,13 +124,11 @@ class ManifestReader {
         else if (*isolation != "in_process")
           fail("\"runtime.isolation\" must be \"in_process\" or \"process\", not \"" + *isolation + "\"");
       }
-      if (const auto* t = field(*rt, "timeout_secs")) {
-        double secs = t->is_number() ? t->to_number<double>() : -1;
-        if (!(secs > 0) || !std::isfinite(secs) || secs > 24 * 3600)
-          fail("\"runtime.timeout_secs\" must be a number of seconds above 0 and at most 86400");
-        // Rounded up: a timeout above 0 never becomes 0 ms.
-        m.runtime.timeout = std::chrono::milliseconds(static_cast<long long>(std::ceil(secs * 1000)));
-      }
+      if (const auto* t = field(*rt, "timeout_secs")) m.runtime.timeout = seconds(*t, "runtime.timeout_secs", 24 * 3600);
+      m.runtime.daemon = optional_bool(*rt, "daemon", "runtime.daemon");
+      if (const auto* t = field(*rt, "idle_secs")) m.runtime.idle = seconds(*t, "runtime.idle_secs", 7 * 24 * 3600);
+      if (m.runtime.daemon && !m.runtime.executable)
+        fail("\"runtime.daemon\" needs \"runtime.executable\": the daemon is a process the host starts");
       if (const auto* env = field(*rt, "env")) m.runtime.env = variable_names(*env);
       if (m.runtime.executable) {
         if (m.runtime.executable->find('\0') != std::string::npos)

@@ -23,6 +23,10 @@ struct Runtime {
   std::optional<std::string> executable;  // split into argv, never given to a shell
   bool supports_batch = false;
   bool persistent = false;
+  // One process serving every homeboy command of the user, over a Unix socket, until it
+  // has been idle this long (docs/module-authoring.md, "Daemons").
+  bool daemon = false;
+  std::chrono::milliseconds idle{std::chrono::seconds(300)};
   Isolation isolation = Isolation::in_process;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
   std::vector<std::string> env;           // names of host variables the module also gets

@@ -1,5 +1,6 @@
 #include "homeboy/process.hpp"
 
+#include "homeboy/fd.hpp"
 #include "homeboy/interrupt.hpp"
 
 // Process v2 is used header-only, in this translation unit only.
@@ -49,31 +50,6 @@ constexpr std::chrono::milliseconds supervisor_grace{2000};
 constexpr int supervisor_status_fd = 3;
 constexpr std::int32_t stage_exec = 2;
 constexpr std::string_view supervisor_name = "homeboy-reaper";
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
 
 struct PipePair {
   Fd read, write;
@@ -130,6 +106,8 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
+}  // namespace
+
 // The supervisor is installed next to the homeboy binary (bin/ of an install and of the
 // build tree); test binaries, one folder down in the build tree, find it in ../bin.
 const fs::path& supervisor_path() {
@@ -146,6 +124,8 @@ const fs::path& supervisor_path() {
                                 ", which runs every module; it belongs next to the homeboy executable");
   return found;
 }
+
+namespace {
 
 // posix_spawn of the supervisor, which starts the command: the supervisor in a new process
 // group of its own, with default signal handling and an empty mask (the command gets the

@@ -83,6 +83,11 @@ class PersistentProcess {
   std::unique_ptr<Impl> impl_;
 };
 
+// homeboy-reaper, the supervisor every module process runs under: next to the homeboy
+// executable (or in ../bin for the build tree's test binaries). Throws std::system_error
+// when it is missing.
+const std::filesystem::path& supervisor_path();
+
 // Finds an executable: a name with a slash is taken relative to `base`; a bare name is
 // looked for in `base`, then on PATH. Returns nothing when it is not found.
 std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base);

@@ -1,5 +1,6 @@
 #include "homeboy/registry.hpp"
 
+#include "homeboy/daemon_transport.hpp"
 #include "homeboy/isolated_transport.hpp"
 #include "homeboy/native_transport.hpp"
 #include "homeboy/subprocess_transport.hpp"
@@ -161,6 +162,9 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
                     std::move(selected_by), std::nullopt, module.manifest_path};
   const auto& runtime = module.manifest.runtime;
   auto subprocess = [&]() -> std::unique_ptr<Transport> {
+    // HOMEBOY_STORAGE_TRANSPORT=subprocess runs a daemon module as a plain persistent (or one-shot) one.
+    if (runtime.daemon && preference == TransportPreference::automatic)
+      return std::make_unique<DaemonTransport>(module, config_dir);
     if (runtime.persistent) return std::make_unique<PersistentTransport>(module, config_dir);
     return std::make_unique<OneShotTransport>(module, config_dir);
   };

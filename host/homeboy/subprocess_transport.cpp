@@ -61,25 +61,28 @@ contract::Capabilities module_capabilities(const Module& module) {
 constexpr std::array<std::string_view, 6> passed_variables{"HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"};
 
 // <config>/run, made private (0700) to the user: where provider configs are handed over.
-std::filesystem::path private_folder(const std::filesystem::path& config_dir) {
-  std::filesystem::path dir = config_dir / "run";
+std::filesystem::path run_folder(const std::filesystem::path& config_dir) {
   std::error_code ec;
   std::filesystem::create_directories(config_dir.parent_path(), ec);
   ::mkdir(config_dir.c_str(), 0700);  // a new config folder is the user's alone
+  return private_folder(config_dir / "run", "homeboy hands provider configs to modules there");
+}
+
+}  // namespace
+
+std::filesystem::path private_folder(const std::filesystem::path& dir, std::string_view purpose) {
   ::mkdir(dir.c_str(), 0700);
   struct stat st {};
   bool ours = ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid();
   if (ours && (st.st_mode & 077) != 0) ours = ::chmod(dir.c_str(), 0700) == 0;
   if (!ours)
     throw errors::config("config.unsafe_private_folder",
-                         dir.string() + " must be a folder owned by the user and private to them (mode 0700); "
-                                        "homeboy hands provider configs to modules there",
+                         dir.string() + " must be a folder owned by the user and private to them (mode 0700); " +
+                             std::string(purpose),
                          {{"path", dir.string()}})
         .with_hint("Remove it (homeboy creates it again): rm -r " + trust::shell_quote(dir.string()));
   return dir;
 }
-
-}  // namespace
 
 void check_transportable(const contract::Event& event, const contract::Capabilities& capabilities,
                          std::string_view module_id) {
@@ -159,13 +162,9 @@ std::vector<std::pair<std::string, std::string>> module_environment(const Module
 std::filesystem::path provider_config_file(const std::filesystem::path& config_dir, const std::string& module_id,
                                            const std::string& config) {
   namespace fs = std::filesystem;
-  fs::path dir = private_folder(config_dir);
-  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a: a name per content, not a secret
-  for (unsigned char c : config) hash = (hash ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  fs::path dir = run_folder(config_dir);
   std::string prefix = "storage-config-" + module_id + "-";
-  std::string name = prefix + hex + ".json";
+  std::string name = prefix + text::digest_hex(config) + ".json";
   fs::path file = dir / name;
   struct stat st {};
   if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&

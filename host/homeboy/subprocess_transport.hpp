@@ -25,6 +25,11 @@ inline constexpr std::size_t max_config_in_environment = 64 * 1024;
 std::vector<std::pair<std::string, std::string>> module_environment(const Module& module,
                                                                     const std::filesystem::path& config_dir);
 
+// Creates `dir` (mode 0700) when missing and checks it is a folder of the user's (not a
+// link) closed to others; one of the user's that is too open is closed. Throws
+// config.unsafe_private_folder, saying what the folder is for (`purpose`), otherwise.
+std::filesystem::path private_folder(const std::filesystem::path& dir, std::string_view purpose);
+
 // Writes `config` to a 0600 file in <config_dir>/run (0700), named by module and content so
 // later runs reuse it, removes older configs of that module, and returns the path.
 std::filesystem::path provider_config_file(const std::filesystem::path& config_dir, const std::string& module_id,

@@ -151,4 +151,12 @@ std::string printable_utf8(std::string_view bytes) {
   return out;
 }
 
+std::string digest_hex(std::string_view bytes) noexcept {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;
+  std::string hex(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) hex[static_cast<std::size_t>(i)] = "0123456789abcdef"[hash & 15];
+  return hex;
+}
+
 }  // namespace homeboy::text

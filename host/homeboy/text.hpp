@@ -23,4 +23,7 @@ std::optional<std::string> base64_decode(std::string_view encoded);
 // ill-formed sequence becomes the text "\xNN", so the result is always valid UTF-8.
 std::string printable_utf8(std::string_view bytes);
 
+// A 64-bit FNV-1a digest as 16 hex digits: a name for content, not a secret.
+std::string digest_hex(std::string_view bytes) noexcept;
+
 }  // namespace homeboy::text

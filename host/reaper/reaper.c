@@ -1,6 +1,7 @@
 /* homeboy-reaper: the supervisor between homeboy and one module process.
  *
  *   homeboy-reaper HOST_PID PROGRAM [ARG...]
+ *   homeboy-reaper --daemon IDLE_MS PROGRAM [ARG...]
  *
  * It starts PROGRAM (no PATH lookup) in a process group of its own and stays its parent,
  * so that nothing the module starts outlives the command that started it:
@@ -18,6 +19,9 @@
  * written to fd 3 as two int32 (stage, errno); fd 3 reaching end of file without them
  * means PROGRAM runs. docs/security.md ("Process lifetime") says why this is a process of its own.
  *
+ * With --daemon it supervises a module daemon instead (docs/module-authoring.md, "Daemons"),
+ * which outlives the command that starts it but nothing else: see serve_daemon() below.
+ *
  * It is built without the C library on x86-64:
  * glibc's start-up alone costs more than everything this program does (it probes the CPU
  * with CPUID, which traps to the hypervisor on a VM: ~270 us of the ~300 us a static glibc
@@ -32,10 +36,14 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434 /* the same number on every architecture */
@@ -99,13 +107,17 @@ static size_t length(const char* text) {
 /* --- The supervisor --------------------------------------------------------------------- */
 
 enum { status_fd = 3 };
-enum { stage_setup = 1, stage_exec = 2 };
+/* Records on the status descriptor, two int32 each: a failure (stage, errno), or in daemon
+ * mode the pids of the supervisor and of the module. */
+enum { stage_setup = 1, stage_exec = 2, record_supervisor_pid = 3, record_program_pid = 4 };
 enum { exit_setup_failed = 125, exit_exec_failed = 127 };
 
-static void report_failure(int32_t stage, long error) {
-  int32_t message[2] = {stage, (int32_t)-error};
-  write_all(status_fd, (const char*)message, sizeof message);
+static void report_to(int fd, int32_t kind, int32_t value) {
+  int32_t message[2] = {kind, value};
+  write_all(fd, (const char*)message, sizeof message);
 }
+
+static void report_failure(int32_t stage, long error) { report_to(status_fd, stage, (int32_t)-error); }
 
 static _Noreturn void setup_failed(long error) {
   report_failure(stage_setup, error);
@@ -254,7 +266,174 @@ static int reap_ended(long program, int* program_status) {
   }
 }
 
+/* --- Daemon mode -------------------------------------------------------------------------
+ *
+ *   homeboy-reaper --daemon IDLE_MS PROGRAM [ARG...]
+ *
+ * Started by a homeboy command with fd 0 on /dev/null, fds 1 and 2 on the daemon's log, fd 3
+ * the status pipe, fd 4 a Unix socket bound (not yet listening) at the daemon's path and
+ * fd 5 the daemon's activity file. It supervises PROGRAM, a module daemon that outlives the
+ * command but nothing else:
+ *
+ * - It forks once more and the first process exits at once: the command reaps it, and the
+ *   supervisor is no process's child in the command (it is re-parented to init, or to the
+ *   nearest subreaper). It starts a session of its own: no terminal, and no signal meant
+ *   for the command's process group reaches it.
+ * - It calls listen() itself, so SO_PEERCRED on a connection names it: homeboy checks that
+ *   pid and uid against the daemon's state file. It reports its pid and the module's.
+ * - The module gets the socket as fd 3, as in systemd socket activation: homeboy passes
+ *   LISTEN_FDS=1 and a LISTEN_PID placeholder, which the module's process fills in.
+ * - It is a child subreaper as in the host mode: nothing the module starts outlives it.
+ * - Idle exit: every command holds a shared flock on the activity file while it is
+ *   connected, and touches the file when it connects and when it leaves. Once the file is
+ *   IDLE_MS old and the supervisor can lock it exclusively, nobody is using the daemon: it
+ *   stops it, holding the lock until it is gone, so a command arriving meanwhile waits and
+ *   then starts a fresh daemon.
+ * - SIGTERM stops the daemon gracefully (the module gets SIGTERM and stop_grace_ms to exit),
+ *   SIGINT or SIGHUP at once. Either way the whole tree is killed and the supervisor exits.
+ */
+enum { daemon_socket_fd = 4, daemon_activity_fd = 5 };
+enum { stop_grace_ms = 1000, busy_recheck_ms = 1000 };
+
+static long now_ms(int clock) {
+  struct timespec t = {0, 0};
+  SYS2(clock_gettime, clock, &t);
+  return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int same_text(const char* a, const char* b) {
+  while (*a && *a == *b) ++a, ++b;
+  return *a == *b;
+}
+
+/* Milliseconds since a command last touched the activity file. */
+static long idle_for(void) {
+  struct statx st;
+  if (SYS5(statx, daemon_activity_fd, "", AT_EMPTY_PATH, STATX_MTIME, &st) < 0) return 0;
+  return now_ms(CLOCK_REALTIME) - ((long)st.stx_mtime.tv_sec * 1000 + (long)st.stx_mtime.tv_nsec / 1000000);
+}
+
+/* Overwrites the value of "LISTEN_PID=<placeholder>" in place with `pid`. */
+static void fill_listen_pid(char** envp, long pid) {
+  static const char name[] = "LISTEN_PID=";
+  for (; *envp; ++envp) {
+    size_t i = 0;
+    while (name[i] && (*envp)[i] == name[i]) ++i;
+    if (name[i]) continue;
+    char* value = *envp + i;
+    char digits[24];
+    size_t n = 0;
+    do {
+      digits[n++] = (char)('0' + pid % 10);
+      pid /= 10;
+    } while (pid && n < sizeof digits);
+    if (n > length(value)) return;
+    for (size_t k = 0; k < n; ++k) value[k] = digits[n - 1 - k];
+    value[n] = '\0';
+    return;
+  }
+}
+
+/* Waits up to `ms` for a signal. Returns its number, 0 when none came, -1 when it cannot wait. */
+static int next_signal(int signal_fd, long ms) {
+  struct pollfd fd = {signal_fd, POLLIN, 0};
+  struct timespec timeout = {ms / 1000, (ms % 1000) * 1000000};
+  long r = SYS5(ppoll, &fd, 1, &timeout, 0, sizeof(kernel_sigset));
+  if (r == -EINTR || r == 0) return 0;
+  if (r < 0) return -1;
+  struct signalfd_siginfo info;
+  if (SYS3(read, signal_fd, &info, sizeof info) != (long)sizeof info) return 0;
+  return (int)info.ssi_signo;
+}
+
+/* Kills the module's tree and exits. Gracefully, the module first gets SIGTERM and
+ * stop_grace_ms to exit (SIGINT or SIGHUP cut that short). */
+static _Noreturn void stop_daemon(long self, long program, int signal_fd, int graceful) {
+  int program_ended = 0, status = 0;
+  if (graceful) {
+    SYS2(kill, -program, SIGTERM);
+    SYS2(kill, program, SIGTERM);
+    long deadline = now_ms(CLOCK_MONOTONIC) + stop_grace_ms;
+    for (long left; !program_ended && (left = deadline - now_ms(CLOCK_MONOTONIC)) > 0;) {
+      int sig = next_signal(signal_fd, left);
+      if (sig == SIGINT || sig == SIGHUP || sig < 0) break;
+      program_ended = reap_ended(program, &status);
+    }
+  }
+  if (!program_ended) kill_program(program); /* its pid is not reaped yet, so it cannot be reused */
+  sweep(self);
+  exit_now(0);
+}
+
+static int serve_daemon(int argc, char** argv, char** envp) {
+  long idle_ms = 0;
+  for (const char* c = argc > 2 ? argv[2] : ""; is_digit(*c); ++c) idle_ms = idle_ms * 10 + (*c - '0');
+  if (argc < 4 || idle_ms <= 0) {
+    const char* usage = "usage: homeboy-reaper --daemon IDLE_MS PROGRAM [ARG...]\n"
+                        "Started by homeboy around each module daemon; not meant to be run by hand.\n";
+    write_all(2, usage, length(usage));
+    setup_failed(-EINVAL);
+  }
+  long r = SYS5(clone, SIGCHLD, 0, 0, 0, 0);
+  if (r < 0) setup_failed(r);
+  if (r > 0) exit_now(0); /* the command reaps this process; its child lives on */
+  if ((r = SYS0(setsid)) < 0) setup_failed(r);
+  long self = SYS0(getpid);
+  if ((r = SYS2(prctl, PR_SET_CHILD_SUBREAPER, 1)) < 0) setup_failed(r);
+  if ((r = SYS2(listen, daemon_socket_fd, 128)) < 0) setup_failed(r);
+  SYS3(fcntl, daemon_activity_fd, F_SETFD, FD_CLOEXEC);
+
+  /* SIGPIPE stays blocked (not handled): a status write to a command that died is EPIPE. */
+  kernel_sigset handled = SIGBIT(SIGCHLD) | SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP);
+  kernel_sigset blocked = handled | SIGBIT(SIGPIPE), previous = 0;
+  if ((r = SYS4(rt_sigprocmask, SIG_BLOCK, &blocked, &previous, sizeof blocked)) < 0) setup_failed(r);
+  long signal_fd = SYS4(signalfd4, -1, &handled, sizeof handled, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signal_fd < 0) setup_failed(signal_fd);
+  report_to(status_fd, record_supervisor_pid, (int32_t)self);
+
+  long program = SYS5(clone, SIGCHLD, 0, 0, 0, 0);
+  if (program < 0) setup_failed(program);
+  if (program == 0) {
+    if (SYS2(prctl, PR_SET_PDEATHSIG, SIGKILL) < 0 || SYS0(getppid) != self) exit_now(exit_setup_failed);
+    SYS2(setpgid, 0, 0);
+    SYS4(rt_sigprocmask, SIG_SETMASK, &previous, 0, sizeof previous);
+    /* The socket becomes fd 3; the status pipe moves above it (closed by a successful exec). */
+    long status = SYS3(fcntl, status_fd, F_DUPFD_CLOEXEC, daemon_activity_fd + 1);
+    if (status < 0 || SYS3(dup3, daemon_socket_fd, status_fd, 0) < 0) exit_now(exit_setup_failed);
+    SYS1(close, daemon_socket_fd);
+    fill_listen_pid(envp, SYS0(getpid));
+    r = SYS3(execve, argv[3], argv + 3, envp);
+    report_to((int)status, stage_exec, (int32_t)-r);
+    exit_now(exit_exec_failed);
+  }
+  SYS2(setpgid, program, program);
+  report_to(status_fd, record_program_pid, (int32_t)program);
+  SYS1(close, status_fd);
+  SYS1(close, daemon_socket_fd); /* the module holds it: once the module is gone, connecting fails at once */
+
+  long wait_ms = idle_ms;
+  for (;;) {
+    int sig = next_signal((int)signal_fd, wait_ms);
+    if (sig < 0 || sig == SIGINT || sig == SIGHUP) stop_daemon(self, program, (int)signal_fd, 0);
+    if (sig == SIGTERM) stop_daemon(self, program, (int)signal_fd, 1);
+    int program_status = 0;
+    if (sig == SIGCHLD && reap_ended(program, &program_status)) {
+      sweep(self);
+      exit_now(0);
+    }
+    long idle = idle_for();
+    if (idle < idle_ms) {
+      wait_ms = idle < 0 ? idle_ms : idle_ms - idle; /* touched "in the future": the clock was set back */
+    } else if (SYS2(flock, daemon_activity_fd, LOCK_EX | LOCK_NB) == 0) {
+      stop_daemon(self, program, (int)signal_fd, 1); /* the lock is held until the supervisor is gone */
+    } else {
+      wait_ms = idle_ms < busy_recheck_ms ? idle_ms : busy_recheck_ms; /* a command is connected */
+    }
+  }
+}
+
 static int supervise(int argc, char** argv, char** envp) {
+  if (argc > 1 && same_text(argv[1], "--daemon")) return serve_daemon(argc, argv, envp);
   if (argc < 3) {
     const char* usage = "usage: homeboy-reaper HOST_PID PROGRAM [ARG...]\n"
                         "Started by homeboy around each module process; not meant to be run by hand.\n";

@@ -3,6 +3,8 @@
 One-shot (--storage-operation): one JSON event on stdin, one JSON response on stdout.
 Persistent (--storage-serve): one event per stdin line, one response per stdout line,
 each echoing the request's "id"; exits at end of input.
+Daemon (--storage-daemon): the same lines over Unix socket connections, accepted on the
+listening socket homeboy passes as fd 3; see serve_daemon().
 
 The database lives at storage_provider.config.database_path; a relative path is taken
 under homeboy's config folder. Folders are real rows: ensure_dir records a folder and its
@@ -18,7 +20,10 @@ import base64
 import json
 import os
 import random
+import selectors
+import socket
 import sqlite3
+import struct
 import sys
 import time
 
@@ -311,6 +316,106 @@ def answer(response, out):
     out.flush()
 
 
+def peer_uid(conn):
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1]
+
+
+def file_identity(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def serve_daemon(db):
+    """Serves every connection on the listening socket homeboy passes as fd 3.
+
+    homeboy's supervisor runs this process, stops it when it has been idle, and kills it
+    when homeboy asks; so the loop never ends on its own. Each connection first gets the
+    hello line, then one response per request line. Connections are served side by side
+    (one request at a time, in the order they come), so one slow command does not stop
+    the others; a connection from another user is closed at once.
+    """
+    listener = socket.socket(fileno=3)
+    listener.setblocking(False)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    buffers = {}
+    path = database_path()
+    opened = file_identity(path)
+
+    def drop(conn):
+        selector.unregister(conn)
+        buffers.pop(conn, None)
+        conn.close()
+
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is listener:
+                try:
+                    conn, _ = listener.accept()
+                except BlockingIOError:
+                    continue
+                if peer_uid(conn) != os.geteuid():
+                    print("sqlite-storage: refused a connection from user id %d" % peer_uid(conn), file=sys.stderr)
+                    conn.close()
+                    continue
+                conn.settimeout(30)  # a command that stops reading cannot hold the daemon for ever
+                try:
+                    conn.sendall(b'{"ready":true,"pid":%d}\n' % os.getpid())
+                except OSError:
+                    conn.close()
+                    continue
+                buffers[conn] = bytearray()
+                selector.register(conn, selectors.EVENT_READ)
+                continue
+            conn = key.fileobj
+            try:
+                chunk = conn.recv(1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                drop(conn)
+                continue
+            pending = buffers[conn]
+            pending.extend(chunk)
+            end = pending.find(b"\n", len(pending) - len(chunk))
+            try:
+                while end >= 0:
+                    line = bytes(pending[:end])
+                    del pending[:end + 1]
+                    if line.strip():
+                        # A database removed or replaced since (a config folder made anew)
+                        # is opened again, or the writes would go to a file nobody sees.
+                        if file_identity(path) != opened:
+                            db.close()
+                            try:
+                                db = connect()
+                            except (sqlite3.Error, OSError, ValueError, Failure) as error:
+                                print("sqlite-storage: cannot open the database again: %s" % error, file=sys.stderr)
+                                sys.exit(1)
+                            opened = file_identity(path)
+                        conn.sendall(serve_line(db, line).encode("utf-8"))
+                    end = pending.find(b"\n")
+            except (OSError, ValueError) as error:
+                print("sqlite-storage: dropped a connection: %s" % error, file=sys.stderr)
+                drop(conn)
+
+
+def serve_line(db, line):
+    """One request line to one response line. Raises ValueError for a line that is not JSON."""
+    event = json.loads(line)
+    try:
+        response = handle(db, event)
+    except sqlite3.Error as error:  # one failed request must not end the daemon for every command
+        response = {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
+    if isinstance(event, dict) and "id" in event:
+        response["id"] = event["id"]
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def main():
     out = sys.stdout
     try:
@@ -318,6 +423,8 @@ def main():
     except (sqlite3.Error, OSError, ValueError, Failure) as error:
         print("sqlite-storage: cannot open the database: %s" % error, file=sys.stderr)
         return 1
+    if "--storage-daemon" in sys.argv:
+        serve_daemon(db)
     if "--storage-serve" in sys.argv:
         for line in sys.stdin:
             if not line.strip():

@@ -11,7 +11,8 @@
 // the persistent framing against a raw pipe round trip, and whole CLI processes; and, when
 // HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin (bench_postgres). Native
 // plugins are measured in-process and isolated (homeboy-plugin-host), next to persistent
-// Python modules (/usr/bin/python3): the sqlite-storage module and a minimal file reader.
+// Python modules (/usr/bin/python3): the sqlite-storage module and a minimal file reader;
+// and whole CLI processes served by the sqlite-storage daemon against the native default.
 
 #include "homeboy/process.hpp"
 #include "homeboy/registry.hpp"
@@ -134,7 +135,8 @@ void header(const std::string& title) {
 fs::path source_modules() { return fs::path(HOMEBOY_BENCH_SOURCE_MODULES_DIR); }
 
 homeboy::Module sqlite_module(const fs::path& dir, bool persistent) {
-  // The shipped sqlite-storage module, as is or forced to one process per operation.
+  // The shipped sqlite-storage module, persistent (its daemon mode is measured on its own,
+  // whole-process) or forced to one process per operation.
   fs::path folder = dir / (persistent ? "sqlite-storage" : "sqlite-oneshot");
   fs::create_directories(folder);
   fs::copy_file(source_modules() / "sqlite-storage/storage.py", folder / "storage.py", fs::copy_options::overwrite_existing);
@@ -143,6 +145,7 @@ homeboy::Module sqlite_module(const fs::path& dir, bool persistent) {
   text << in.rdbuf();
   std::string manifest = text.str();
   if (!persistent) manifest.replace(manifest.find("\"persistent\": true"), 18, "\"persistent\": false");
+  manifest.replace(manifest.find("\"daemon\": true"), 14, "\"daemon\": false");
   std::ofstream(folder / (folder.filename().string() + ".json")) << manifest;
   return homeboy::load_module(folder);
 }
@@ -518,6 +521,69 @@ void bench_postgres(const fs::path& dir, const fs::path& modules, bool quick) {
   pg->remove((config / "projects").string(), true);
 }
 #endif
+// --- whole process through the sqlite-storage daemon ---------------------------------------
+
+// A whole `homeboy` process as a shell starts it: posix_spawn and waitpid, nothing between.
+// (run_once would put it under homeboy-reaper, which ends a daemon with its command.)
+double bare_process_us(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  auto t0 = Clock::now();
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) std::abort();
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  posix_spawn_file_actions_destroy(&fa);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::cerr << "bench: " << args[0] << " " << args[3] << " " << args[4] << " failed\n";
+    std::exit(1);
+  }
+  return us;
+}
+
+void bench_daemon(const fs::path& dir, bool quick) {
+  fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "bin/homeboy";
+  // Its own runtime folder, so the daemon is this run's alone and stopped at the end.
+  fs::path runtime = dir / "runtime";
+  fs::create_directories(runtime);
+  ::setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);
+  fs::path file = dir / "daemon.txt";
+  direct_write(file.string(), std::string(1024, 'd'));
+  fs::path native_config = dir / "daemon-native-config", sqlite_config = dir / "daemon-sqlite-config";
+  fs::create_directories(native_config);
+  std::string config_flag = "--config-dir";
+  auto homeboy = [&](const fs::path& config, std::vector<std::string> args) {
+    args.insert(args.begin(), {exe.string(), config_flag, config.string()});
+    return args;
+  };
+  bare_process_us(homeboy(sqlite_config, {"module", "install", (source_modules() / "sqlite-storage").string()}));
+  bare_process_us(homeboy(sqlite_config, {"storage", "ensure-dir", dir.string()}));
+  bare_process_us(homeboy(sqlite_config, {"storage", "write", file.string(), "--content", std::string(1024, 'd')}));
+  auto native_read = homeboy(native_config, {"storage", "read", "--raw", file.string()});
+  auto daemon_read = homeboy(sqlite_config, {"storage", "read", "--raw", file.string()});
+
+  int n = quick ? 15 : 41;
+  std::vector<double> native, daemon;
+  bare_process_us(daemon_read);  // the daemon starts here, once
+  for (int i = 0; i < n; ++i) {
+    native.push_back(bare_process_us(native_read));
+    daemon.push_back(bare_process_us(daemon_read));
+  }
+  bare_process_us(homeboy(sqlite_config, {"module", "stop", "--all"}));
+  ::unsetenv("XDG_RUNTIME_DIR");
+
+  double native_us = median(native), daemon_us = median(daemon);
+  header("whole processes through a module daemon (interleaved; started by posix_spawn, no supervisor)");
+  row("homeboy storage read --raw F (native default)", native_us, native_us);
+  row("homeboy storage read --raw F (sqlite-storage daemon)", daemon_us, native_us);
+  std::printf("\nTargets (same run):\n- storage read --raw via the sqlite-storage daemon / native: %.2fx (target <= 2x)\n",
+              daemon_us / native_us);
+}
 
 }  // namespace
 
@@ -594,6 +660,7 @@ int main(int argc, char** argv) {
 #ifdef HOMEBOY_BENCH_POSTGRES_MODULE_DIR
   bench_postgres(dir, modules, quick);
 #endif
+  bench_daemon(dir, quick);
   fs::remove_all(dir);
   return 0;
 }

@@ -29,6 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!m.name.empty() && !m.version.empty());
   FUZZ_CHECK_SAYING(m.runtime.timeout > std::chrono::milliseconds::zero() && m.runtime.timeout <= std::chrono::hours(24),
                     std::to_string(m.runtime.timeout.count()) + " ms");
+  FUZZ_CHECK_SAYING(m.runtime.idle > std::chrono::milliseconds::zero() && m.runtime.idle <= std::chrono::hours(7 * 24),
+                    std::to_string(m.runtime.idle.count()) + " ms");
+  if (m.runtime.daemon) FUZZ_CHECK(m.runtime.executable.has_value());
   if (m.runtime.library) FUZZ_CHECK(!m.runtime.library->empty());
   if (m.runtime.executable) {
     try {

@@ -74,6 +74,14 @@ ModuleBuilder& ModuleBuilder::isolation(std::string mode) {
   runtime_["isolation"] = std::move(mode);
   return *this;
 }
+ModuleBuilder& ModuleBuilder::daemon(bool on) {
+  runtime_["daemon"] = on;
+  return *this;
+}
+ModuleBuilder& ModuleBuilder::idle_secs(double secs) {
+  runtime_["idle_secs"] = secs;
+  return *this;
+}
 ModuleBuilder& ModuleBuilder::timeout_secs(double secs) {
   runtime_["timeout_secs"] = secs;
   return *this;

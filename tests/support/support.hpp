@@ -46,6 +46,8 @@ class ModuleBuilder {
   ModuleBuilder& supports_batch(bool on = true);
   ModuleBuilder& persistent(bool on = true);
   ModuleBuilder& isolation(std::string mode);  // runtime.isolation: "process" or "in_process"
+  ModuleBuilder& daemon(bool on = true);                // runtime.daemon
+  ModuleBuilder& idle_secs(double secs);                // runtime.idle_secs
   ModuleBuilder& timeout_secs(double secs);
   ModuleBuilder& storage_type(std::string type);
   ModuleBuilder& not_a_provider();
