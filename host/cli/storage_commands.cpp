@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <memory>
 #include <ostream>
 
 namespace json = boost::json;
@@ -23,14 +25,8 @@ void path_argument(po::options_description& desc, po::positional_options_descrip
 
 std::string path_of(const po::variables_map& vm) { return absolute_path(vm["path"].as<std::string>()); }
 
-json::array entries_json(const std::vector<contract::Entry>& entries) {
-  json::array out;
-  out.reserve(entries.size());
-  for (const auto& e : entries) out.emplace_back(json::object{{"path", e.path}, {"is_directory", e.is_directory}});
-  return out;
-}
 
-json::object status(Context& ctx, const po::variables_map&) {
+Reply status(Context& ctx, const po::variables_map&) {
   Storage& storage = ctx.storage();
   const auto& p = storage.provider();
   json::object provider{{"module_id", p.module_id},
@@ -52,21 +48,22 @@ json::object status(Context& ctx, const po::variables_map&) {
   return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
 }
 
-json::object read(Context& ctx, const po::variables_map& vm) {
+Reply read(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
-  auto got = ctx.storage().read_versioned(path);
+  auto got = std::make_shared<Versioned>(ctx.storage().read_versioned(path));
   if (ctx.raw_output()) {
-    ctx.out().write(got.content.data(), static_cast<std::streamsize>(got.content.size()));
+    ctx.out().write(got->content.data(), static_cast<std::streamsize>(got->content.size()));
     return {};
   }
-  json::object data{{"command", "storage.read"}, {"path", path}};
-  // JSON text carries UTF-8 only: other bytes go as base64, never altered.
-  if (text::is_utf8(got.content))
-    data["content"] = std::move(got.content);
+  Reply reply{{"command", "storage.read"}, {"path", path}};
+  // JSON text carries UTF-8 only: other bytes go as base64, never altered. The content is
+  // written from where it lies, never copied into the envelope.
+  if (text::is_utf8(got->content))
+    reply.stream("content", [got](JsonWriter& out) { out.string(got->content); });
   else
-    data["content_base64"] = text::base64_encode(got.content);
-  data["version"] = got.version ? json::value(*got.version) : json::value(nullptr);
-  return data;
+    reply.stream("content_base64", [got](JsonWriter& out) { out.base64_string(got->content); });
+  reply.data()["version"] = got->version ? json::value(*got->version) : json::value(nullptr);
+  return reply;
 }
 
 contract::Condition condition_of(const po::variables_map& vm) {
@@ -80,7 +77,7 @@ contract::Condition condition_of(const po::variables_map& vm) {
   return absent ? contract::Condition::absent() : contract::Condition{};
 }
 
-json::object write(Context& ctx, const po::variables_map& vm) {
+Reply write(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   int sources = static_cast<int>(vm.count("content")) + static_cast<int>(vm.count("file")) +
                 static_cast<int>(vm.count("source"));
@@ -103,26 +100,39 @@ json::object write(Context& ctx, const po::variables_map& vm) {
           {"version", version ? json::value(*version) : json::value(nullptr)}};
 }
 
-json::object list(Context& ctx, const po::variables_map& vm) {
+Reply list(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
-  auto entries = ctx.storage().list(path);
-  return {{"command", "storage.list"}, {"path", path}, {"entries", entries_json(entries)}};
+  auto entries = std::make_shared<std::vector<contract::Entry>>(ctx.storage().list(path));
+  Reply reply{{"command", "storage.list"}, {"path", path}};
+  reply.stream("entries", [entries](JsonWriter& out) {
+    out.begin_array();
+    for (const auto& e : *entries) {
+      out.begin_object();
+      out.key("path");
+      out.string(e.path);
+      out.key("is_directory");
+      out.boolean(e.is_directory);
+      out.end_object();
+    }
+    out.end_array();
+  });
+  return reply;
 }
 
-json::object remove(Context& ctx, const po::variables_map& vm) {
+Reply remove(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   bool recursive = vm["recursive"].as<bool>();
   ctx.storage().remove(path, recursive, condition_of(vm));
   return {{"command", "storage.delete"}, {"path", path}, {"recursive", recursive}};
 }
 
-json::object ensure_dir(Context& ctx, const po::variables_map& vm) {
+Reply ensure_dir(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   ctx.storage().ensure_dir(path);
   return {{"command", "storage.ensure-dir"}, {"path", path}};
 }
 
-json::object batch(Context& ctx, const po::variables_map& vm) {
+Reply batch(Context& ctx, const po::variables_map& vm) {
   std::string source = vm.count("file") ? vm["file"].as<std::string>() : "-";
   if (vm.count("file") && vm.count("source"))
     throw errors::invalid_argument("storage batch takes --file F or - (stdin), not both");
@@ -136,26 +146,34 @@ json::object batch(Context& ctx, const po::variables_map& vm) {
     e.path = absolute_path(e.path);
     shown.emplace_back(e.operation, e.path);
   }
-  auto responses = ctx.storage().batch(std::move(events));
-  json::array results;
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    json::object r{{"operation", contract::to_string(shown[i].first)}, {"path", shown[i].second}};
-    for (auto& kv : contract::to_json(responses[i])) r[kv.key()] = std::move(kv.value());
-    if (!responses[i].success) ++failed;
-    results.emplace_back(std::move(r));
-  }
-  json::object summary{{"command", "storage.batch"},
-                       {"overall_success", failed == 0},
-                       {"succeeded", responses.size() - failed},
-                       {"failed", failed},
-                       {"results", std::move(results)}};
-  if (failed) {
-    throw Error("storage.batch_failed",
-                std::to_string(failed) + " of " + std::to_string(responses.size()) + " batch operations failed",
-                ExitCode::failure, std::move(summary));
-  }
-  return summary;
+  auto responses = std::make_shared<std::vector<contract::Response>>(ctx.storage().batch(std::move(events)));
+  auto operations = std::make_shared<decltype(shown)>(std::move(shown));
+  std::size_t failed = static_cast<std::size_t>(
+      std::count_if(responses->begin(), responses->end(), [](const contract::Response& r) { return !r.success; }));
+  Reply reply{{"command", "storage.batch"},
+              {"overall_success", failed == 0},
+              {"succeeded", responses->size() - failed},
+              {"failed", failed}};
+  // Each result: the event's operation and path, then the answer as the contract lays it out.
+  reply.stream("results", [responses, operations](JsonWriter& out) {
+    out.begin_array();
+    for (std::size_t i = 0; i < responses->size(); ++i) {
+      out.begin_object();
+      out.key("operation");
+      out.string(contract::to_string((*operations)[i].first));
+      out.key("path");
+      out.string((*operations)[i].second);
+      contract::write_members(out, (*responses)[i]);
+      out.end_object();
+    }
+    out.end_array();
+  });
+  // A failure never hides behind a success: the results are then the error's details.
+  if (failed)
+    reply.fail(Error("storage.batch_failed",
+                     std::to_string(failed) + " of " + std::to_string(responses->size()) + " batch operations failed",
+                     ExitCode::failure));
+  return reply;
 }
 
 void source_argument(po::options_description& desc, po::positional_options_description& pos, const char* what) {

@@ -1,5 +1,6 @@
 #include "homeboy/contract.hpp"
 
+#include "homeboy/json_text.hpp"
 #include "homeboy/limits.hpp"
 #include "homeboy/text.hpp"
 
@@ -282,6 +283,59 @@ json::object to_json(const Response& r) {
   }
   if (r.overall_success) out["overall_success"] = *r.overall_success;
   return out;
+}
+
+void write_members(JsonWriter& out, const Response& r) {
+  out.key("success");
+  out.boolean(r.success);
+  if (r.data) {
+    if (text::is_utf8(*r.data)) {
+      out.key("data");
+      out.string(*r.data);
+    } else {
+      out.key("data_base64");
+      out.base64_string(*r.data);
+    }
+  }
+  if (r.version) {
+    out.key("version");
+    out.string(*r.version);
+  }
+  if (r.entries) {
+    out.key("entries");
+    out.begin_array();
+    for (const auto& e : *r.entries) {
+      out.begin_object();
+      out.key("path");
+      out.string(e.path);
+      out.key("is_directory");
+      out.boolean(e.is_directory);
+      out.end_object();
+    }
+    out.end_array();
+  }
+  if (r.error) {
+    out.key("error");
+    out.string(*r.error);
+  }
+  if (!r.success) {
+    out.key("error_code");
+    out.string(to_string(r.effective_error_code()));
+  }
+  if (r.results) {
+    out.key("results");
+    out.begin_array();
+    for (const auto& sub : *r.results) {
+      out.begin_object();
+      write_members(out, sub);
+      out.end_object();
+    }
+    out.end_array();
+  }
+  if (r.overall_success) {
+    out.key("overall_success");
+    out.boolean(*r.overall_success);
+  }
 }
 
 Response parse_response(std::string_view text, const Event& event, Origin origin) {

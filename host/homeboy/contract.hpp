@@ -13,6 +13,10 @@
 #include <string_view>
 #include <vector>
 
+namespace homeboy {
+class JsonWriter;
+}
+
 namespace homeboy::contract {
 
 inline constexpr int version = 2;
@@ -131,6 +135,10 @@ Event parse_event(const boost::json::value& value, std::string_view where);
 std::vector<Event> parse_events(std::string_view text, std::string_view source);
 
 boost::json::object to_json(const Response& response);
+
+// The members of to_json(response), in its order, written one by one into the object `out`
+// has open: a large answer (a file's content, a batch's results) is never built as values.
+void write_members(JsonWriter& out, const Response& response);
 
 // Who answered, for error messages.
 struct Origin {

@@ -10,6 +10,7 @@
 #include "fuzz_support.hpp"
 
 #include "homeboy/contract.hpp"
+#include "homeboy/json_text.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
@@ -100,6 +101,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_accepted(response, *event);
 
   json::object model = to_json(response);
+  // The CLI writes answers member by member: the same text as the model pretty-printed.
+  JsonWriter streamed;
+  streamed.begin_object();
+  write_members(streamed, response);
+  streamed.end_object();
+  FUZZ_CHECK_SAYING(streamed.text() == pretty(model), streamed.text());
   std::string text = json::serialize(model);
   Response again;
   try {
