@@ -263,3 +263,13 @@ BOOST_AUTO_TEST_CASE(an_answer_written_member_by_member_reads_as_its_json_model)
     BOOST_TEST(out.text() == pretty(to_json(r)));
   }
 }
+
+BOOST_AUTO_TEST_CASE(events_are_compact_json_with_every_field_in_a_fixed_order) {
+  BOOST_TEST(serialize(Event::read("/a")) == R"({"operation":"read","path":"/a","contract_version":2})");
+  BOOST_TEST(serialize(Event::remove("/a \"b\"", true, Condition::matching("v\n1")), 7) ==
+             R"({"operation":"delete","path":"/a \"b\"","is_directory":true,"if_version":"v\n1","contract_version":2,"id":7})");
+  BOOST_TEST(serialize(Event::batch({Event::write("/a", std::string("x\x01\\\t", 4), Condition::absent()),
+                                     Event::write("/b", std::string("\xff", 1)), Event::list("/")})) ==
+             R"({"operation":"batch","operations":[{"operation":"write","path":"/a","content":"x\u0001\\\t","if_absent":true},)"
+             R"({"operation":"write","path":"/b","content_base64":"/w=="},{"operation":"list","path":"/"}],"contract_version":2})");
+}

@@ -8,6 +8,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -149,6 +150,28 @@ struct Origin {
 // fields is a storage.contract_violation naming the module, the operation and the rule.
 Response parse_response(std::string_view text, const Event& event, Origin origin);
 
+// parse_response for an answer read as it arrives: each piece goes into the response model
+// at once (no tree of JSON values; data_base64 decoded on the way), so a large answer is
+// held once, as its content. The same rules in the same order, with the same messages.
+// `event` and the module id must outlive the parser.
+class ResponseParser {
+ public:
+  ResponseParser(const Event& event, Origin origin);
+  ~ResponseParser();
+  ResponseParser(const ResponseParser&) = delete;
+  ResponseParser& operator=(const ResponseParser&) = delete;
+
+  void feed(std::string_view piece);  // never throws for what the answer holds
+  Response finish();                  // the model, or the storage.contract_violation
+
+  std::size_t size() const noexcept;        // bytes fed in all
+  std::string_view start() const noexcept;  // the first of them, kept to quote
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // The semantic rules, the same for every transport (DESIGN.md section 3).
 void validate_response(const Response& response, const Event& event, Origin origin);
 
@@ -177,5 +200,8 @@ inline constexpr std::string_view id_mismatch = "id_mismatch";
 
 Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,
                 std::string_view received);
+// The same when only the start of the answer is at hand, and `received_size` is its size.
+Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,
+                std::string_view received_start, std::size_t received_size);
 
 }  // namespace homeboy::contract
