@@ -579,16 +579,116 @@ Event parse_event(const json::value& value, std::string_view where) {
   return event;
 }
 
+namespace {
+
+// A batch from user input, read element by element: each event is built as a small tree of
+// values (the way json::parse builds one), read into an Event and dropped, so a batch of
+// 100,000 events never exists as one tree. The first event at fault is kept until the whole
+// input is read: malformed JSON anywhere is reported first, as by parsing it whole.
+class EventsHandler {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  explicit EventsHandler(std::vector<Event>& events) : events_(events) {}
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return open(false); }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    return close([&] { values_.push_object(n); });
+  }
+  bool on_array_begin(json::error_code&) { return open(true); }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    return close([&] { values_.push_array(n); });
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) { return push([&] { values_.push_chars(s); }); }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) { return push([&] { values_.push_key(s); }); }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    return push([&] { values_.push_chars(s); });
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) { return scalar([&] { values_.push_string(s); }); }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) { return scalar([&] { values_.push_int64(i); }); }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) { return scalar([&] { values_.push_uint64(u); }); }
+  bool on_double(double d, json::string_view, json::error_code&) { return scalar([&] { values_.push_double(d); }); }
+  bool on_bool(bool b, json::error_code&) { return scalar([&] { values_.push_bool(b); }); }
+  bool on_null(json::error_code&) { return scalar([&] { values_.push_null(); }); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+  bool root_is_array() const noexcept { return root_is_array_; }
+  const std::optional<Error>& fault() const noexcept { return fault_; }
+
+ private:
+  // Inside the top-level array, depth 1 holds the events.
+  bool in_array() const noexcept { return root_is_array_ && depth_ >= 1; }
+
+  bool open(bool array) {
+    if (depth_ == 0) root_is_array_ = array;
+    else if (depth_ == 1 && root_is_array_) begin_event();
+    ++depth_;
+    return true;
+  }
+  template <class Push>
+  bool close(Push push) {
+    --depth_;
+    if (depth_ >= 1 && building_) push();
+    if (depth_ == 1 && root_is_array_) end_event();
+    return true;
+  }
+  template <class Push>
+  bool push(Push p) {
+    if (in_array() && building_) p();
+    return true;
+  }
+  template <class Push>
+  bool scalar(Push p) {
+    if (depth_ == 0) root_is_array_ = false;
+    if (!in_array()) return true;
+    if (depth_ == 1) begin_event();
+    if (building_) p();
+    if (depth_ == 1) end_event();
+    return true;
+  }
+
+  void begin_event() {
+    building_ = !fault_;  // after a fault, the events are only read through, not built
+    if (building_) values_.reset();
+  }
+  void end_event() {
+    if (!building_) return;
+    building_ = false;
+    json::value value = values_.release();
+    try {
+      events_.push_back(parse_event(value, "batch event #" + std::to_string(events_.size())));
+    } catch (const Error& e) {
+      fault_ = e;
+    }
+  }
+
+  std::vector<Event>& events_;
+  json::value_stack values_;
+  std::size_t depth_ = 0;
+  bool root_is_array_ = false;
+  bool building_ = false;
+  std::optional<Error> fault_;
+};
+
+}  // namespace
+
 std::vector<Event> parse_events(std::string_view text, std::string_view source) {
   std::string from = "batch input from " + std::string(source);
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
-  if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
   std::vector<Event> events;
-  events.reserve(value.get_array().size());
-  for (const auto& item : value.get_array())
-    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size())));
+  json::basic_parser<EventsHandler> parser(json::parse_options{}, events);
+  json::error_code ec;
+  std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && used < text.size()) ec = json::error::extra_data;
+  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (!parser.handler().root_is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
+  if (const auto& fault = parser.handler().fault()) throw *fault;
   return events;
 }
 

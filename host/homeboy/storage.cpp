@@ -194,6 +194,13 @@ void Storage::remove(const std::string& path, bool is_directory, contract::Condi
 void Storage::ensure_dir(const std::string& path) { execute(Event::ensure_dir(path)); }
 
 std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchProgress& progress) {
+  std::vector<Response> results;
+  results.reserve(operations.size());
+  batch(std::move(operations), [&](const Event&, Response&& r) { results.push_back(std::move(r)); }, progress);
+  return results;
+}
+
+void Storage::batch(std::vector<Event> operations, const BatchResultSink& sink, const BatchProgress& progress) {
   if (operations.size() > limits::batch_operations)
     throw Error("storage.too_large",
                 "a batch holds " + std::to_string(operations.size()) + " operations; the limit is " +
@@ -204,17 +211,18 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
     if (op.operation == Operation::batch) throw errors::invalid_argument("a batch cannot contain another batch");
     check_event(op);
   }
-  std::vector<Response> results;
-  results.reserve(operations.size());
+  const std::size_t total = operations.size();
   if (!transport_->supports_batch()) {
-    for (const auto& op : operations) {
-      results.push_back(send_checked(op));
-      if (progress) progress(results.size(), operations.size());
+    for (std::size_t i = 0; i < total; ++i) {
+      sink(operations[i], send_checked(operations[i]));
+      operations[i] = {};  // done with: what it held (a write's content) goes now
+      if (progress) progress(i + 1, total);
     }
-    return results;
+    return;
   }
   ChunkSizer sizer(transport_->timeout());
-  std::size_t at = 0;
+  std::size_t done = 0;  // operations answered, and no longer in `operations`
+  std::size_t at = 0;    // in `operations`, the first not sent yet
   while (at < operations.size()) {
     std::size_t count = sizer.next(operations, at);
     Event chunk = Event::batch({std::make_move_iterator(operations.begin() + static_cast<std::ptrdiff_t>(at)),
@@ -228,27 +236,34 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
       // The provider was killed in the middle of this chunk: nobody knows which of its
       // operations landed. Say so for each, and run nothing after it.
       for (std::size_t i = 0; i < count; ++i)
-        results.push_back(Response::failure(
-            ErrorCode::timeout, "the provider timed out during operations " + std::to_string(at + 1) + " to " +
-                                    std::to_string(at + count) +
-                                    " of the batch; this one may or may not have been applied: " + e.what()));
+        sink(chunk.operations[i],
+             Response::failure(ErrorCode::timeout, "the provider timed out during operations " +
+                                                       std::to_string(done + at + 1) + " to " +
+                                                       std::to_string(done + at + count) +
+                                                       " of the batch; this one may or may not have been applied: " +
+                                                       e.what()));
       for (std::size_t i = at + count; i < operations.size(); ++i)
-        results.push_back(Response::failure(ErrorCode::not_run,
-                                            "not run: the provider timed out on an earlier part of the batch"));
-      return results;
+        sink(operations[i],
+             Response::failure(ErrorCode::not_run, "not run: the provider timed out on an earlier part of the batch"));
+      return;
     }
     sizer.took(count, std::chrono::steady_clock::now() - started);
-    if (!response.success) {
+    for (std::size_t i = 0; i < count; ++i) {
       // The provider refused the chunk as a whole: every operation in it failed for that reason.
-      for (std::size_t i = 0; i < count; ++i)
-        results.push_back(Response::failure(response.effective_error_code(), *response.error));
-    } else {
-      for (auto& r : *response.results) results.push_back(std::move(r));
+      sink(chunk.operations[i], response.success ? std::move((*response.results)[i])
+                                                 : Response::failure(response.effective_error_code(), *response.error));
     }
     at += count;
-    if (progress) progress(at, operations.size());
+    if (progress) progress(done + at, total);
+    // Once half of them are answered, the answered ones go: the events of a long batch
+    // shrink as its results (kept by the sink) grow, and the two never peak together.
+    if (at >= 4096 && at * 2 >= operations.size()) {
+      operations.erase(operations.begin(), operations.begin() + static_cast<std::ptrdiff_t>(at));
+      operations.shrink_to_fit();
+      done += at;
+      at = 0;
+    }
   }
-  return results;
 }
 
 std::vector<Response> Storage::read_many(const std::vector<std::string>& paths) {
