@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -21,8 +22,19 @@ namespace {
 
 constexpr std::string_view version_text = "homeboy 0.1.0 (storage contract 1, plugin ABI 1)";
 
+// Each group by name, built only when asked for: a command needs its own group alone.
+constexpr std::array<std::pair<std::string_view, Group (*)()>, 5> group_makers{{
+    {"storage", storage_group},
+    {"module", module_group},
+    {"project", project_group},
+    {"server", server_group},
+    {"component", component_group},
+}};
+
 std::vector<Group> all_groups() {
-  return {storage_group(), module_group(), project_group(), server_group(), component_group()};
+  std::vector<Group> groups;
+  for (const auto& [name, make] : group_makers) groups.push_back(make());
+  return groups;
 }
 
 po::options_description global_options() {
@@ -205,14 +217,14 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       throw Error("cli.missing_command", "no command given", ExitCode::invalid, {},
                   {"Run `homeboy --help` to see the groups and commands."});
     }
-    auto groups = all_groups();
-    const Group* group = nullptr;
+    std::optional<Group> found;
     std::vector<std::string> names;
-    for (const auto& g : groups) {
-      names.push_back(g.name);
-      if (g.name == *args.group) group = &g;
+    for (const auto& [name, make] : group_makers) {
+      names.emplace_back(name);
+      if (name == *args.group) found = make();
     }
-    if (!group) throw unknown("group", *args.group, names);
+    if (!found) throw unknown("group", *args.group, names);
+    const Group* group = &*found;
     if (!args.command) {
       print_group_help(out, *group);
       return 0;

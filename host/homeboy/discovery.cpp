@@ -37,10 +37,13 @@ fs::path resolve_config_dir(const std::optional<fs::path>& flag) {
 }
 
 fs::path bundled_modules_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  return (exe.parent_path().parent_path() / "share" / "homeboy" / "modules").lexically_normal();
+  static const fs::path dir = [] {  // asked several times a run; the answer cannot change
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return fs::path();
+    return (exe.parent_path().parent_path() / "share" / "homeboy" / "modules").lexically_normal();
+  }();
+  return dir;
 }
 
 std::vector<fs::path> module_search_path(const fs::path& config_dir) {
@@ -97,7 +100,7 @@ namespace {
 
 fs::path canonical_or_empty(const fs::path& p) {
   std::error_code ec;
-  fs::path real = fs::canonical(p, ec);
+  fs::path real = trust::real_path(p, ec);
   return ec ? fs::path() : real;
 }
 
@@ -116,10 +119,11 @@ std::string refusal_warning(const RefusedModule& r) {
 
 class Discovery {
  public:
-  explicit Discovery(const fs::path& bundled) : bundled_(canonical_or_empty(bundled)), user_(::geteuid()) {}
+  explicit Discovery(const fs::path& bundled)
+      : bundled_path_(bundled), bundled_(canonical_or_empty(bundled)), user_(::geteuid()) {}
 
   void walk(const fs::path& root) {
-    fs::path root_real = canonical_or_empty(root);
+    fs::path root_real = root == bundled_path_ ? bundled_ : canonical_or_empty(root);
     if (root_real.empty() || !fs::is_directory(root_real)) return;  // a folder on the path that does not exist is normal
     auto root_problems = trust::check_search_root(root_real, user_);
     for (const auto& dir : module_folders(root)) {
@@ -213,7 +217,7 @@ class Discovery {
     catalog_.refused.push_back(std::move(refused));
   }
 
-  fs::path bundled_;
+  fs::path bundled_path_, bundled_;  // as given, and its real path
   uid_t user_;
   bool overridden_ = false;
   std::map<std::string, fs::path, std::less<>> first_hit_;

@@ -62,7 +62,7 @@ inline constexpr std::array<std::string_view, 3> system_bin_dirs{"/usr/local/bin
 inline constexpr std::string_view system_path = "/usr/local/bin:/usr/bin:/bin";
 
 // A search-path folder: exclusive itself (others could add modules), its ancestors as such.
-// `root` must exist.
+// `root` is its real path (real_path()).
 std::vector<Problem> check_search_root(const std::filesystem::path& root, uid_t user);
 
 // Everything the host would load or run from a module folder: the folder (and, when it is a
@@ -94,5 +94,10 @@ Error untrusted(std::string_view module_id, const std::filesystem::path& manifes
 
 // `path` quoted for a POSIX shell when it needs to be.
 std::string shell_quote(std::string_view text);
+
+// std::filesystem::canonical(path, ec), in three system calls whatever the path's depth:
+// libstdc++ (like realpath(3)) asks readlink(2) about every folder on the way, and the
+// trust checks resolve many paths on every command.
+std::filesystem::path real_path(const std::filesystem::path& path, std::error_code& ec);
 
 }  // namespace homeboy::trust
