@@ -204,10 +204,31 @@ Outcome outcome_of(Parse parse) {
   }
 }
 
-void check_same(const Outcome& expected, const Outcome& got, std::string_view how) {
+// The message without the JSON library's reason for response_not_json. Boost.JSON 1.81 may
+// name the same malformed input differently when it arrives in pieces (its resumable path
+// calls a lone low surrogate \ude00 after \ud41d "illegal trailing surrogate", its
+// whole-text path "illegal leading surrogate"); the rule and everything else must agree.
+std::string without_parser_reason(std::string message) {
+  static constexpr std::string_view open = "one JSON object (", close = ") [rule ";
+  auto from = message.find(open);
+  auto to = from == std::string::npos ? std::string::npos : message.find(close, from);
+  if (to != std::string::npos) message.erase(from + open.size(), to - from - open.size());
+  return message;
+}
+
+enum class Reason { same, may_differ };
+
+void check_same(const Outcome& expected, const Outcome& got, std::string_view how, Reason reason = Reason::same) {
   if (const auto* e = std::get_if<Error>(&expected)) {
     const auto* g = std::get_if<Error>(&got);
     FUZZ_CHECK_SAYING(g, how);
+    bool not_json = e->details().at("rule") == json::value(rule::response_not_json);
+    if (reason == Reason::may_differ && not_json) {
+      FUZZ_CHECK_SAYING(g->details().at("rule") == e->details().at("rule"), std::string(how) + ": " + g->what());
+      FUZZ_CHECK_SAYING(without_parser_reason(g->what()) == without_parser_reason(e->what()),
+                        std::string(how) + ": " + g->what() + " <> " + e->what());
+      return;
+    }
     FUZZ_CHECK_SAYING(std::string_view(g->what()) == e->what(), std::string(how) + ": " + g->what() + " <> " + e->what());
     FUZZ_CHECK_SAYING(g->details() == e->details(), how);
   } else {
@@ -236,8 +257,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The same outcome as the reference reading, given whole or in pieces of any size.
   Outcome expected = outcome_of([&] { return reference_parse(input.second, *event); });
   check_same(expected, outcome_of([&] { return parse_response(input.second, *event, origin); }), "whole");
-  check_same(expected, in_pieces(input.second, *event, 1), "byte by byte");
-  check_same(expected, in_pieces(input.second, *event, 1 + input.second.size() % 61), "in pieces");
+  if (input.second.size() <= 2048)  // byte by byte is slow under the sanitizers; short answers show the same
+    check_same(expected, in_pieces(input.second, *event, 1), "byte by byte", Reason::may_differ);
+  check_same(expected, in_pieces(input.second, *event, 1 + input.second.size() % 61), "in pieces", Reason::may_differ);
 
   Response response;
   try {
