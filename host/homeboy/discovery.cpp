@@ -3,6 +3,8 @@
 #include "homeboy/error.hpp"
 #include "homeboy/trust.hpp"
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -156,18 +158,22 @@ class Discovery {
   }
 
  private:
+  // The folders in `root` (links to folders included), by name; hidden ones are skipped.
+  // readdir(3) tells most entries' type without a stat.
   static std::vector<fs::path> module_folders(const fs::path& root) {
     std::vector<fs::path> dirs;
-    std::error_code ec;
-    fs::directory_iterator it(root, ec);
-    if (ec) return dirs;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      std::string name = it->path().filename().string();
-      if (name.empty() || name.front() == '.') continue;
-      if (!it->is_directory(ec)) continue;
-      dirs.push_back(it->path());
+    DIR* d = ::opendir(root.c_str());
+    if (!d) return dirs;
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      bool folder = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+        struct stat st {};
+        folder = ::fstatat(::dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+      }
+      if (folder) dirs.push_back(root / e->d_name);
     }
+    ::closedir(d);
     std::sort(dirs.begin(), dirs.end());
     return dirs;
   }

@@ -76,7 +76,7 @@ void check_relative_file(const fs::path& dir_real, const fs::path& dir, const st
     return;
   }
   std::error_code ec;
-  fs::path real = real_path(dir / relative, ec);
+  fs::path real = dir_real.empty() ? real_path(dir / relative, ec) : real_child(dir_real, relative, ec);
   if (ec) return;
   if (!inside(real, dir_real)) {
     out.push_back(outside(dir / relative, std::string(role) + " '" + name + "' leads to " + real.string() +
@@ -142,6 +142,18 @@ fs::path real_path(const fs::path& path, std::error_code& ec) {
   if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target || target[0] != '/')
     return fs::canonical(path, ec);  // no /proc to ask
   return fs::path(std::string(target, static_cast<std::size_t>(n)));
+}
+
+fs::path real_child(const fs::path& dir_real, const fs::path& name, std::error_code& ec) {
+  if (!name.empty() && name == name.filename() && name != "." && name != "..") {
+    fs::path path = dir_real / name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) {
+      ec.clear();
+      return path;
+    }
+  }
+  return real_path(dir_real / name, ec);
 }
 
 std::string_view to_string(Kind kind) noexcept {
@@ -241,7 +253,7 @@ std::vector<Problem> check_module(const fs::path& dir, const fs::path& manifest_
                                   uid_t user, const fs::path& checked_root) {
   std::vector<Problem> out;
   std::error_code ec;
-  fs::path dir_real = real_path(dir, ec);
+  fs::path dir_real = checked_root.empty() ? real_path(dir, ec) : real_child(checked_root, dir.filename(), ec);
   if (ec) {
     out.push_back({Kind::unreadable, dir, dir.string() + " cannot be resolved (" + ec.message() + ")",
                    "Remove " + shell_quote(dir.string()) + " or make it a readable folder."});

@@ -67,9 +67,10 @@ std::vector<Problem> check_search_root(const std::filesystem::path& root, uid_t 
 
 // Everything the host would load or run from a module folder: the folder (and, when it is a
 // link, the folders above its target), the manifest, runtime.library, the executable and
-// the files its arguments name inside the folder. `checked_root` is the canonical
-// search-path folder holding `dir` whose chain was checked already; when the folder's real
-// parent is another one (or `checked_root` is empty), the folders above it are checked too.
+// the files its arguments name inside the folder. `checked_root` is the real path of the
+// search-path folder `dir` was found in (one of its entries), whose chain was checked
+// already; when the folder's real parent is another one (or `checked_root` is empty), the
+// folders above it are checked too.
 // `manifest` may be null when the manifest did not parse.
 std::vector<Problem> check_module(const std::filesystem::path& dir, const std::filesystem::path& manifest_path,
                                   const Manifest* manifest, uid_t user,
@@ -99,5 +100,10 @@ std::string shell_quote(std::string_view text);
 // libstdc++ (like realpath(3)) asks readlink(2) about every folder on the way, and the
 // trust checks resolve many paths on every command.
 std::filesystem::path real_path(const std::filesystem::path& path, std::error_code& ec);
+
+// real_path(dir_real / name) when `dir_real` is a real path already: a plain name (one
+// component) that is not a link is its own real path, which one lstat(2) tells.
+std::filesystem::path real_child(const std::filesystem::path& dir_real, const std::filesystem::path& name,
+                                 std::error_code& ec);
 
 }  // namespace homeboy::trust
