@@ -5,7 +5,7 @@
 //
 // Rows: read and write of 1 KiB and 1 MiB files through (a) direct fstream code, (b) the
 // native builtin-filesystem plugin through the full Storage facade (validation included),
-// (c) the scripted builtin-filesystem module (bash + jq, one process per operation); and
+// (c) the scripted builtin-filesystem module (bash, one process per operation); and
 // the one-shot spawn cost of the host's launcher against a bare posix_spawn; then 1,000
 // reads of 1 KiB through every kind of provider (native, persistent, batch, one-shot),
 // the persistent framing against a raw pipe round trip, whole CLI processes with their
@@ -590,7 +590,7 @@ int main(int argc, char** argv) {
     auto slow_read = measure({[&] { direct_read(file); }, [&] { script->read(file); }}, rounds, slow);
     row("direct std::ifstream", fast_read[0], fast_read[0]);
     row("native builtin-filesystem via facade", fast_read[1], fast_read[0]);
-    row("scripted builtin-filesystem (bash+jq, one-shot)", slow_read[1], fast_read[0]);
+    row("scripted builtin-filesystem (bash module, one-shot)", slow_read[1], fast_read[0]);
 
     header("write, " + label);
     auto fast_write = measure({[&] { direct_write(file, content); }, [&] { direct_atomic_write(file, content); },
@@ -600,7 +600,7 @@ int main(int argc, char** argv) {
     row("direct std::ofstream (not atomic, no fsync)", fast_write[0], fast_write[0]);
     row("direct temp+fsync+rename", fast_write[1], fast_write[0]);
     row("native builtin-filesystem via facade (fsync)", fast_write[2], fast_write[0]);
-    row("scripted builtin-filesystem (bash+jq, one-shot)", slow_write[0], fast_write[0]);
+    row("scripted builtin-filesystem (bash module, one-shot)", slow_write[0], fast_write[0]);
   }
 
   header("one-shot spawn: host launcher vs bare posix_spawn (/bin/cat, same pipes)");
