@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "homeboy/contract.hpp"
+#include "homeboy/json_text.hpp"
 
 using namespace homeboy;
 using namespace homeboy::contract;
@@ -271,4 +272,38 @@ BOOST_AUTO_TEST_CASE(answers_nested_too_deep_are_not_json_and_quotes_stay_utf8) 
     std::string message = e.what();
     BOOST_TEST(message.find("\\xff\\xfe") != std::string::npos, message);
   }
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_written_member_by_member_reads_as_its_json_model) {
+  // The CLI writes large answers piece by piece (write_members); the text must be exactly
+  // what pretty() makes of to_json(), escapes, base64 and nesting included.
+  Response read_ok = Response::ok();
+  read_ok.data = std::string("tab\t \"quoted\" \\ \x01 caf\xc3\xa9\n", 24);
+  read_ok.version = "v1";
+  Response binary = Response::ok();
+  binary.data = std::string("\xff\x00\xfe", 3);
+  Response listed = Response::ok();
+  listed.entries = {{"/a/b", false}, {"/a/c", true}};
+  Response empty_list = Response::ok();
+  empty_list.entries.emplace();
+  Response batch = Response::ok();
+  batch.results = {read_ok, binary, listed, empty_list, Response::failure(ErrorCode::not_found, "gone: /a/\xff")};
+  batch.overall_success = false;
+  for (const Response& r : {read_ok, binary, listed, empty_list, batch, Response::failure(ErrorCode::conflict, "x")}) {
+    JsonWriter out;
+    out.begin_object();
+    write_members(out, r);
+    out.end_object();
+    BOOST_TEST(out.text() == pretty(to_json(r)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(events_are_compact_json_with_every_field_in_a_fixed_order) {
+  BOOST_TEST(serialize(Event::read("/a")) == R"({"operation":"read","path":"/a","contract_version":2})");
+  BOOST_TEST(serialize(Event::remove("/a \"b\"", true, Condition::matching("v\n1")), 7) ==
+             R"({"operation":"delete","path":"/a \"b\"","is_directory":true,"if_version":"v\n1","contract_version":2,"id":7})");
+  BOOST_TEST(serialize(Event::batch({Event::write("/a", std::string("x\x01\\\t", 4), Condition::absent()),
+                                     Event::write("/b", std::string("\xff", 1)), Event::list("/")})) ==
+             R"({"operation":"batch","operations":[{"operation":"write","path":"/a","content":"x\u0001\\\t","if_absent":true},)"
+             R"({"operation":"write","path":"/b","content_base64":"/w=="},{"operation":"list","path":"/"}],"contract_version":2})");
 }

@@ -3,15 +3,16 @@
 #include "cli/output.hpp"
 #include "homeboy/interrupt.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -21,8 +22,19 @@ namespace {
 
 constexpr std::string_view version_text = "homeboy 0.1.0 (storage contract 1, plugin ABI 1)";
 
+// Each group by name, built only when asked for: a command needs its own group alone.
+constexpr std::array<std::pair<std::string_view, Group (*)()>, 5> group_makers{{
+    {"storage", storage_group},
+    {"module", module_group},
+    {"project", project_group},
+    {"server", server_group},
+    {"component", component_group},
+}};
+
 std::vector<Group> all_groups() {
-  return {storage_group(), module_group(), project_group(), server_group(), component_group()};
+  std::vector<Group> groups;
+  for (const auto& [name, make] : group_makers) groups.push_back(make());
+  return groups;
 }
 
 po::options_description global_options() {
@@ -69,6 +81,8 @@ struct SplitArgs {
 // stdin through poll(2) with the interrupt pipe: Ctrl-C ends a wait for input at once.
 std::string read_stdin() {
   std::string data;
+  struct stat st {};
+  if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<std::size_t>(st.st_size));
   char buffer[65536];
   for (;;) {
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
@@ -83,12 +97,6 @@ std::string read_stdin() {
       throw errors::invalid_argument(std::string("cannot read standard input: ") + std::strerror(errno));
     }
   }
-}
-
-std::string render(const Error& error) {
-  std::ostringstream text;
-  print(text, error_envelope(error));
-  return text.str();
 }
 
 SplitArgs split(int argc, char** argv) {
@@ -147,11 +155,32 @@ std::string absolute_path(const std::string& path) {
 
 std::string read_input(const std::string& name) {
   if (name == "-") return read_stdin();
-  std::ifstream in(name, std::ios::binary);
-  if (!in) throw errors::invalid_argument("cannot read file '" + name + "'", {{"file", name}});
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto unreadable = [&](int error) {
+    return errors::invalid_argument("cannot read file '" + name + "': " + std::strerror(error), {{"file", name}});
+  };
+  // Read into one buffer of the file's size: a large input is held once, not copied.
+  int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw unreadable(errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw unreadable(errno);
+  std::string data(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0, '\0');
+  std::size_t filled = 0;
+  char more[65536];  // what comes past the size fstat gave (or from a pipe or device)
+  for (;;) {
+    bool full = filled == data.size();
+    ssize_t n = full ? ::read(fd, more, sizeof more) : ::read(fd, data.data() + filled, data.size() - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw unreadable(errno);
+    if (n == 0) break;
+    if (full) data.append(more, static_cast<std::size_t>(n));
+    filled += static_cast<std::size_t>(n);
+  }
+  data.resize(filled);
+  return data;
 }
 
 int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
@@ -188,14 +217,14 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       throw Error("cli.missing_command", "no command given", ExitCode::invalid, {},
                   {"Run `homeboy --help` to see the groups and commands."});
     }
-    auto groups = all_groups();
-    const Group* group = nullptr;
+    std::optional<Group> found;
     std::vector<std::string> names;
-    for (const auto& g : groups) {
-      names.push_back(g.name);
-      if (g.name == *args.group) group = &g;
+    for (const auto& [name, make] : group_makers) {
+      names.emplace_back(name);
+      if (name == *args.group) found = make();
     }
-    if (!group) throw unknown("group", *args.group, names);
+    if (!found) throw unknown("group", *args.group, names);
+    const Group* group = &*found;
     if (!args.command) {
       print_group_help(out, *group);
       return 0;
@@ -236,12 +265,16 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     const char* quiet_env = std::getenv("HOMEBOY_QUIET");
     bool quiet = globals.count("quiet") || (quiet_env && *quiet_env && std::string_view(quiet_env) != "0");
     Context ctx(resolve_config_dir(config_flag), out, raw, quiet);
-    auto data = command->run(ctx, vm);
+    Reply reply = command->run(ctx, vm);
     hold_interrupts();
     throw_if_interrupted();  // it came during a step that could not be cut short
-    if (!raw) print(out, success_envelope(std::move(data)));
+    if (reply.failure())
+      print(raw ? err : out, reply);
+    else if (!raw)
+      print(out, reply);
     out.flush();
-    return 0;
+    err.flush();
+    return reply.exit_code();
   } catch (const Error& e) {
     return report(e);
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 // The `homeboy` command line: global options, groups, commands, and the run loop that
 // turns every outcome into the JSON envelope and a documented exit code.
 
+#include "cli/output.hpp"
 #include "homeboy/registry.hpp"
 
 #include <boost/json/object.hpp>
@@ -48,7 +49,7 @@ struct Command {
   std::string summary;
   std::string usage;                                   // e.g. "<path> [--raw]"
   std::function<void(po::options_description&, po::positional_options_description&)> declare;
-  std::function<boost::json::object(Context&, const po::variables_map&)> run;
+  std::function<Reply(Context&, const po::variables_map&)> run;
   // Prints text for people unless --json is given (the envelope then goes to stderr on error).
   bool text_output = false;
   // When it answers true, the command writes bytes to out() itself (an archive on stdout) and

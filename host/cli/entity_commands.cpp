@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <iostream>
+#include <memory>
 
 namespace json = boost::json;
 
@@ -27,17 +28,22 @@ json::value read_spec(const std::string& spec) {
 
 std::string name(EntityKind kind) { return std::string(to_string(kind)); }
 
-json::object list(EntityKind kind, Context& ctx) {
+Reply list(EntityKind kind, Context& ctx) {
   ConfigStore store(ctx.storage(), ctx.config_dir());
-  auto listing = store.list(kind);
-  json::array items, warnings;
-  for (auto& e : listing.entities) items.emplace_back(std::move(e.doc));
-  for (const auto& w : listing.warnings) {
+  auto listing = std::make_shared<ConfigStore::Listing>(store.list(kind));
+  json::array warnings;
+  for (const auto& w : listing->warnings) {
     std::cerr << "homeboy: warning: " << w << '\n';
     warnings.emplace_back(w);
   }
-  return {{"command", name(kind) + ".list"}, {"count", items.size()}, {std::string(plural(kind)), std::move(items)},
-          {"warnings", std::move(warnings)}};
+  Reply reply{{"command", name(kind) + ".list"}, {"count", listing->entities.size()}};
+  reply.stream(plural(kind), [listing](JsonWriter& out) {
+    out.begin_array();
+    for (const auto& e : listing->entities) out.value(e.doc);
+    out.end_array();
+  });
+  reply.data()["warnings"] = std::move(warnings);
+  return reply;
 }
 
 json::object show(EntityKind kind, Context& ctx, const po::variables_map& vm) {

@@ -1,7 +1,5 @@
 #include "cli/output.hpp"
 
-#include "homeboy/json_text.hpp"
-
 #include <boost/json.hpp>
 
 #include <ostream>
@@ -10,28 +8,85 @@ namespace json = boost::json;
 
 namespace homeboy::cli {
 
-json::object success_envelope(json::object data) {
-  json::object env;
-  env["success"] = true;
-  env["data"] = std::move(data);
-  return env;
+namespace {
+
+// {"code", "message", "details", "hints"}: the details by `details`.
+void write_error(JsonWriter& out, const Error& error, const std::function<void(JsonWriter&)>& details) {
+  out.key("error");
+  out.begin_object();
+  out.key("code");
+  out.string(error.code());
+  out.key("message");
+  out.string(error.what());
+  out.key("details");
+  details(out);
+  out.key("hints");
+  out.begin_array();
+  for (const auto& h : error.hints()) {
+    out.begin_object();
+    out.key("message");
+    out.string(h);
+    out.end_object();
+  }
+  out.end_array();
+  out.end_object();
 }
 
-json::object error_envelope(const Error& error) {
-  json::array hints;
-  for (const auto& h : error.hints()) hints.emplace_back(json::object{{"message", h}});
-  json::object err;
-  err["code"] = error.code();
-  err["message"] = error.what();
-  err["details"] = error.details();
-  err["hints"] = std::move(hints);
-  json::object env;
-  env["success"] = false;
-  env["error"] = std::move(err);
-  return env;
+void write_envelope(JsonWriter& out, const Error& error) {
+  out.begin_object();
+  out.key("success");
+  out.boolean(false);
+  write_error(out, error, [&](JsonWriter& w) { w.value(error.details()); });
+  out.end_object();
+  out.text().push_back('\n');
 }
 
-void print(std::ostream& out, const json::object& envelope) { out << pretty(envelope) << '\n'; }
+}  // namespace
+
+void Reply::stream(std::string_view key, Writer writer) {
+  data_[key] = nullptr;  // holds the member's place
+  streamed_.insert_or_assign(std::string(key), std::move(writer));
+}
+
+void Reply::write_data(JsonWriter& out) const {
+  out.begin_object();
+  for (const auto& kv : data_) {
+    out.key(kv.key());
+    if (auto it = streamed_.find(std::string_view(kv.key())); it != streamed_.end())
+      it->second(out);
+    else
+      out.value(kv.value());
+  }
+  out.end_object();
+}
+
+void print(std::ostream& stream, const Reply& reply) {
+  JsonWriter out(stream);
+  out.begin_object();
+  out.key("success");
+  out.boolean(!reply.failure());
+  if (reply.failure()) {
+    write_error(out, *reply.failure(), [&](JsonWriter& w) { reply.write_data(w); });
+  } else {
+    out.key("data");
+    reply.write_data(out);
+  }
+  out.end_object();
+  out.text().push_back('\n');
+  out.flush();
+}
+
+void print(std::ostream& stream, const Error& error) {
+  JsonWriter out(stream);
+  write_envelope(out, error);
+  out.flush();
+}
+
+std::string render(const Error& error) {
+  JsonWriter out;
+  write_envelope(out, error);
+  return std::move(out.text());
+}
 
 boost::json::value seconds_json(std::chrono::milliseconds duration) {
   auto ms = duration.count();

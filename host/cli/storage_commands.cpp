@@ -7,6 +7,9 @@
 
 #include <boost/json.hpp>
 
+#include <deque>
+#include <memory>
+#include <optional>
 #include <ostream>
 
 namespace json = boost::json;
@@ -23,14 +26,8 @@ void path_argument(po::options_description& desc, po::positional_options_descrip
 
 std::string path_of(const po::variables_map& vm) { return absolute_path(vm["path"].as<std::string>()); }
 
-json::array entries_json(const std::vector<contract::Entry>& entries) {
-  json::array out;
-  out.reserve(entries.size());
-  for (const auto& e : entries) out.emplace_back(contract::to_json(e));  // path_base64 for names that are not UTF-8
-  return out;
-}
 
-json::object status(Context& ctx, const po::variables_map&) {
+Reply status(Context& ctx, const po::variables_map&) {
   Storage& storage = ctx.storage();
   const auto& p = storage.provider();
   json::object provider{{"module_id", p.module_id},
@@ -52,21 +49,22 @@ json::object status(Context& ctx, const po::variables_map&) {
   return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
 }
 
-json::object read(Context& ctx, const po::variables_map& vm) {
+Reply read(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
-  auto got = ctx.storage().read_versioned(path);
+  auto got = std::make_shared<Versioned>(ctx.storage().read_versioned(path));
   if (ctx.raw_output()) {
-    ctx.out().write(got.content.data(), static_cast<std::streamsize>(got.content.size()));
+    ctx.out().write(got->content.data(), static_cast<std::streamsize>(got->content.size()));
     return {};
   }
-  json::object data{{"command", "storage.read"}, {"path", path}};
-  // JSON text carries UTF-8 only: other bytes go as base64, never altered.
-  if (text::is_utf8(got.content))
-    data["content"] = std::move(got.content);
+  Reply reply{{"command", "storage.read"}, {"path", path}};
+  // JSON text carries UTF-8 only: other bytes go as base64, never altered. The content is
+  // written from where it lies, never copied into the envelope.
+  if (text::is_utf8(got->content))
+    reply.stream("content", [got](JsonWriter& out) { out.string(got->content); });
   else
-    data["content_base64"] = text::base64_encode(got.content);
-  data["version"] = got.version ? json::value(*got.version) : json::value(nullptr);
-  return data;
+    reply.stream("content_base64", [got](JsonWriter& out) { out.base64_string(got->content); });
+  reply.data()["version"] = got->version ? json::value(*got->version) : json::value(nullptr);
+  return reply;
 }
 
 contract::Condition condition_of(const po::variables_map& vm) {
@@ -80,7 +78,7 @@ contract::Condition condition_of(const po::variables_map& vm) {
   return absent ? contract::Condition::absent() : contract::Condition{};
 }
 
-json::object write(Context& ctx, const po::variables_map& vm) {
+Reply write(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   int sources = static_cast<int>(vm.count("content")) + static_cast<int>(vm.count("file")) +
                 static_cast<int>(vm.count("source"));
@@ -103,26 +101,118 @@ json::object write(Context& ctx, const po::variables_map& vm) {
           {"version", version ? json::value(*version) : json::value(nullptr)}};
 }
 
-json::object list(Context& ctx, const po::variables_map& vm) {
+Reply list(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
-  auto entries = ctx.storage().list(path);
-  return {{"command", "storage.list"}, {"path", path}, {"entries", entries_json(entries)}};
+  auto entries = std::make_shared<std::vector<contract::Entry>>(ctx.storage().list(path));
+  Reply reply{{"command", "storage.list"}, {"path", path}};
+  reply.stream("entries", [entries](JsonWriter& out) {
+    out.begin_array();
+    for (const auto& e : *entries) {
+      out.begin_object();
+      out.bytes_member("path", e.path);  // path_base64 for names that are not UTF-8
+      out.key("is_directory");
+      out.boolean(e.is_directory);
+      out.end_object();
+    }
+    out.end_array();
+  });
+  return reply;
 }
 
-json::object remove(Context& ctx, const po::variables_map& vm) {
+Reply remove(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   bool recursive = vm["recursive"].as<bool>();
   ctx.storage().remove(path, recursive, condition_of(vm));
   return {{"command", "storage.delete"}, {"path", path}, {"recursive", recursive}};
 }
 
-json::object ensure_dir(Context& ctx, const po::variables_map& vm) {
+Reply ensure_dir(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   ctx.storage().ensure_dir(path);
   return {{"command", "storage.ensure-dir"}, {"path", path}};
 }
 
-json::object batch(Context& ctx, const po::variables_map& vm) {
+// A batch's results as the envelope shows them, each packed into one small record: its
+// operation, its path (as given) and what the answer says, the strings back to back in one
+// buffer. A batch of 100,000 small results then holds ~150 bytes each, not a Response
+// (~220 bytes before its strings) and a copy of its event.
+class BatchResults {
+ public:
+  // `given`: the paths of the events that the facade will normalize (a trailing slash
+  // dropped), by index, in order: results show paths as given.
+  explicit BatchResults(std::vector<std::pair<std::size_t, std::string>> given) : given_(std::move(given)) {}
+
+  void add(const contract::Event& op, contract::Response&& r) {
+    Record record;
+    record.operation = op.operation;
+    record.success = r.success;
+    record.code = r.effective_error_code();
+    failed_ += r.success ? 0 : 1;
+    std::string_view path = op.path;
+    if (next_given_ < given_.size() && given_[next_given_].first == records_.size()) path = given_[next_given_++].second;
+    record.text.reserve(path.size() + (r.data ? r.data->size() : 0) + (r.version ? r.version->size() : 0) +
+                        (r.error ? r.error->size() : 0));
+    record.text = path;
+    auto pack = [&](std::optional<std::string>& field, std::optional<std::uint32_t>& size) {
+      if (!field) return;
+      size = static_cast<std::uint32_t>(field->size());
+      record.text += *field;
+      field.reset();
+    };
+    pack(r.data, record.data);
+    pack(r.version, record.version);
+    pack(r.error, record.error);
+    // An answer with more than these (a list's entries) is kept as it is.
+    if (r.entries || r.results || r.overall_success) record.rest = std::make_unique<contract::Response>(std::move(r));
+    records_.push_back(std::move(record));
+  }
+
+  std::size_t size() const noexcept { return records_.size(); }
+  std::size_t failed() const noexcept { return failed_; }
+
+  // Each result: the event's operation and path, then the answer as the contract lays it out.
+  void write(JsonWriter& out) const {
+    out.begin_array();
+    for (const auto& record : records_) {
+      std::string_view text = record.text;
+      auto take_back = [&](const std::optional<std::uint32_t>& size) -> std::optional<std::string> {
+        if (!size) return std::nullopt;
+        std::string field(text.substr(text.size() - *size));
+        text.remove_suffix(*size);
+        return field;
+      };
+      contract::Response r = record.rest ? *record.rest : contract::Response{};
+      r.success = record.success;
+      if (!record.success) r.error_code = record.code;
+      r.error = take_back(record.error);
+      r.version = take_back(record.version);
+      r.data = take_back(record.data);
+      out.begin_object();
+      out.key("operation");
+      out.string(contract::to_string(record.operation));
+      out.bytes_member("path", text);
+      contract::write_members(out, r);
+      out.end_object();
+    }
+    out.end_array();
+  }
+
+ private:
+  struct Record {
+    std::string text;  // the path, then the data, the version and the error
+    std::optional<std::uint32_t> data, version, error;  // their sizes, when the answer has them
+    contract::Operation operation = contract::Operation::read;
+    contract::ErrorCode code = contract::ErrorCode::io_error;
+    bool success = false;
+    std::unique_ptr<contract::Response> rest;
+  };
+  std::vector<std::pair<std::size_t, std::string>> given_;
+  std::size_t next_given_ = 0;
+  std::deque<Record> records_;  // grows without moving what it holds
+  std::size_t failed_ = 0;
+};
+
+Reply batch(Context& ctx, const po::variables_map& vm) {
   std::string source = vm.count("file") ? vm["file"].as<std::string>() : "-";
   if (vm.count("file") && vm.count("source"))
     throw errors::invalid_argument("storage batch takes --file F or - (stdin), not both");
@@ -130,32 +220,32 @@ json::object batch(Context& ctx, const po::variables_map& vm) {
     throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
                                    "' (use --file F, or - for stdin)");
   auto events = contract::parse_events(read_input(source), source == "-" ? "stdin" : source);
-  std::vector<std::pair<contract::Operation, std::string>> shown;  // the events move into the batch
-  shown.reserve(events.size());
-  for (auto& e : events) {
+  std::vector<std::pair<std::size_t, std::string>> given;  // the paths the facade will show otherwise
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    auto& e = events[i];
     e.path = absolute_path(e.path);
-    shown.emplace_back(e.operation, e.path);
+    try {
+      if (checked_path(e.path) != e.path) given.emplace_back(i, e.path);
+    } catch (const Error&) {
+      // The facade refuses it, naming the problem, before anything runs.
+    }
   }
-  auto responses = ctx.storage().batch(std::move(events));
-  json::array results;
-  std::size_t failed = 0;
-  for (std::size_t i = 0; i < responses.size(); ++i) {
-    json::object r{{"operation", contract::to_string(shown[i].first)}, {"path", shown[i].second}};
-    for (auto& kv : contract::to_json(responses[i])) r[kv.key()] = std::move(kv.value());
-    if (!responses[i].success) ++failed;
-    results.emplace_back(std::move(r));
-  }
-  json::object summary{{"command", "storage.batch"},
-                       {"overall_success", failed == 0},
-                       {"succeeded", responses.size() - failed},
-                       {"failed", failed},
-                       {"results", std::move(results)}};
-  if (failed) {
-    throw Error("storage.batch_failed",
-                std::to_string(failed) + " of " + std::to_string(responses.size()) + " batch operations failed",
-                ExitCode::failure, std::move(summary));
-  }
-  return summary;
+  auto results = std::make_shared<BatchResults>(std::move(given));
+  ctx.storage().batch(std::move(events), [&](const contract::Event& op, contract::Response&& r) {
+    results->add(op, std::move(r));
+  });
+  std::size_t failed = results->failed();
+  Reply reply{{"command", "storage.batch"},
+              {"overall_success", failed == 0},
+              {"succeeded", results->size() - failed},
+              {"failed", failed}};
+  reply.stream("results", [results](JsonWriter& out) { results->write(out); });
+  // A failure never hides behind a success: the results are then the error's details.
+  if (failed)
+    reply.fail(Error("storage.batch_failed",
+                     std::to_string(failed) + " of " + std::to_string(results->size()) + " batch operations failed",
+                     ExitCode::failure));
+  return reply;
 }
 
 void source_argument(po::options_description& desc, po::positional_options_description& pos, const char* what) {

@@ -322,32 +322,35 @@ std::vector<std::string> ConfigStore::ids(EntityKind kind) {
 ConfigStore::Listing ConfigStore::list(EntityKind kind) {
   Listing listing;
   auto names = ids(kind);
-  std::vector<std::string> paths;
-  paths.reserve(names.size());
-  for (const auto& id : names) paths.push_back(path_of(kind, id));
-  auto responses = storage_.read_many(paths);  // one batch where the provider supports it
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    std::string shown = std::string(plural(kind)) + "/" + names[i] + ".json";
-    if (!responses[i].success) {
+  std::vector<Event> reads;
+  reads.reserve(names.size());
+  for (const auto& id : names) reads.push_back(Event::read(path_of(kind, id)));
+  // One batch where the provider supports it. Each document is parsed as its answer comes,
+  // and the answer dropped: the listing holds the documents, not their text as well.
+  std::size_t i = 0;
+  storage_.batch(std::move(reads), [&](const Event& event, Response&& response) {
+    const std::string& name = names[i++];
+    std::string shown = std::string(plural(kind)) + "/" + name + ".json";
+    if (!response.success) {
       // A document gone since the listing, or unreadable on its own, is a warning; the
       // provider failing (a timeout, a crash, a server away) fails the command, or a list
       // would look as if the config had lost documents.
-      auto code = responses[i].effective_error_code();
+      auto code = response.effective_error_code();
       if (code != contract::ErrorCode::not_found && code != contract::ErrorCode::invalid_argument &&
           code != contract::ErrorCode::too_large)
-        throw failure_error(responses[i], contract::Event::read(paths[i]), storage_.provider().module_id);
-      listing.warnings.push_back(shown + " could not be read: " + responses[i].error.value_or("unknown error"));
-      continue;
+        throw failure_error(response, event, storage_.provider().module_id);
+      listing.warnings.push_back(shown + " could not be read: " + response.error.value_or("unknown error"));
+      return;
     }
     try {
-      json::object doc = parse_document(shown, *responses[i].data);
-      doc["id"] = names[i];  // the file name is the id
-      listing.entities.push_back({names[i], std::move(doc)});
-      listing.versions.push_back(std::move(responses[i].version));
+      json::object doc = parse_document(shown, *response.data);
+      doc["id"] = name;  // the file name is the id
+      listing.entities.push_back({name, std::move(doc)});
+      listing.versions.push_back(std::move(response.version));
     } catch (const Error& e) {
       listing.warnings.push_back(std::string(e.what()) + "; skipped");
     }
-  }
+  });
   return listing;
 }
 

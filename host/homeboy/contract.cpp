@@ -1,13 +1,18 @@
 #include "homeboy/contract.hpp"
 
+#include "homeboy/json_text.hpp"
 #include "homeboy/limits.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <optional>
 #include <utility>
+#include <variant>
 
 namespace json = boost::json;
 
@@ -47,129 +52,489 @@ void put_bytes(json::object& out, std::string_view key, std::string_view bytes) 
     out[std::string(key) + "_base64"] = text::base64_encode(bytes);
 }
 
-json::object event_object(const Event& event) {
-  json::object out;
-  out.reserve(5);
-  out["operation"] = to_string(event.operation);
-  if (event.operation == Operation::batch) {
-    json::array ops;
-    ops.reserve(event.operations.size());
-    for (const auto& op : event.operations) ops.emplace_back(event_object(op));
-    out["operations"] = std::move(ops);
-    return out;
-  }
-  put_bytes(out, "path", event.path);
-  if (event.operation == Operation::write) put_bytes(out, "content", event.content);
-  if (event.is_directory) out["is_directory"] = true;
-  if (event.condition.kind == Condition::Kind::if_version) put_bytes(out, "if_version", event.condition.version);
-  if (event.condition.kind == Condition::Kind::if_absent) out["if_absent"] = true;
-  return out;
+// An event as compact JSON, written straight into one string sized for it beforehand: a
+// large write's content is escaped once, in place, never copied into a JSON value first.
+std::size_t event_size(const Event& event) {
+  auto bytes_size = [](std::string_view b) { return text::is_utf8(b) ? escaped_size(b) : (b.size() + 2) / 3 * 4 + 2; };
+  std::size_t size = 96 + bytes_size(event.path);
+  for (const auto& op : event.operations) size += event_size(op);
+  if (event.operation == Operation::write)
+    size += bytes_size(event.content);
+  return size + bytes_size(event.condition.version);
 }
 
-// Field readers for provider answers: a present field of the wrong type is a violation.
-class ResponseReader {
- public:
-  ResponseReader(const Event& event, Origin origin, std::string_view raw)
-      : event_(event), origin_(origin), raw_(raw) {}
+// ,"key":"bytes" or, when they are not UTF-8 (JSON text cannot carry them), ,"key_base64":"...".
+void append_bytes(std::string& out, std::string_view key, std::string_view bytes) {
+  out += ",\"";
+  out += key;
+  if (text::is_utf8(bytes)) {
+    out += "\":";
+    append_escaped(out, bytes);
+  } else {
+    out += "_base64\":\"";
+    out += text::base64_encode(bytes);
+    out += '"';
+  }
+}
 
-  Response read(const json::value& value) const {
-    const auto* obj = value.if_object();
-    if (!obj) fail(rule::response_not_object, "the response must be one JSON object");
+void append_event(std::string& out, const Event& event) {
+  out += "{\"operation\":\"";
+  out += to_string(event.operation);
+  out += '"';
+  if (event.operation == Operation::batch) {
+    out += ",\"operations\":[";
+    for (std::size_t i = 0; i < event.operations.size(); ++i) {
+      if (i) out += ',';
+      append_event(out, event.operations[i]);
+      out += '}';
+    }
+    out += ']';
+    return;
+  }
+  append_bytes(out, "path", event.path);
+  if (event.operation == Operation::write) {
+    append_bytes(out, "content", event.content);
+  }
+  if (event.is_directory) out += ",\"is_directory\":true";
+  if (event.condition.kind == Condition::Kind::if_version) {
+    append_bytes(out, "if_version", event.condition.version);
+  }
+  if (event.condition.kind == Condition::Kind::if_absent) out += ",\"if_absent\":true";
+}
+
+// --- Reading an answer as it arrives -------------------------------------------------------
+//
+// A provider's answer is read by Boost.JSON's basic_parser straight into the response
+// model: no tree of values is built, a long string is appended as its pieces come, and
+// data_base64 is decoded on the way. The rules are checked when each object ends, in the
+// order a reader of the finished document would check them, and the first broken one is
+// kept: the answer is still read to its end, because malformed JSON anywhere is reported
+// first (response_not_json), as it would be by parsing the whole text.
+
+// What a member's value was, the last time its key appeared (a parsed object keeps the last
+// of repeated keys).
+enum class Kind : unsigned char { absent, null, string, boolean, unsigned_integer, other_number, array, object };
+
+bool present(Kind k) noexcept { return k != Kind::absent && k != Kind::null; }
+
+enum class Member : unsigned char {
+  other, success, data, data_base64, version, version_base64, error, error_code, entries, overall_success, id, results
+};
+
+Member member_of(std::string_view key) noexcept {
+  static constexpr std::array<std::pair<std::string_view, Member>, 11> members{{
+      {"success", Member::success},
+      {"data", Member::data},
+      {"data_base64", Member::data_base64},
+      {"version", Member::version},
+      {"version_base64", Member::version_base64},
+      {"error", Member::error},
+      {"error_code", Member::error_code},
+      {"entries", Member::entries},
+      {"overall_success", Member::overall_success},
+      {"id", Member::id},
+      {"results", Member::results},
+  }};
+  for (const auto& [name, m] : members)
+    if (name == key) return m;
+  return Member::other;
+}
+
+// A broken rule, turned into the violation once the whole answer has been seen (the
+// message quotes its start and names its size).
+struct Broken {
+  const Event* event;
+  std::string_view rule;
+  std::string what;
+};
+
+// One answer object being read: the top-level answer, or one of a batch's results.
+struct AnswerFrame {
+  explicit AnswerFrame(const Event* e) : event(e) {}
+  const Event* event;
+  Member member = Member::other;  // whose value comes next
+  Kind success = Kind::absent, overall_success = Kind::absent;
+  bool success_value = false, overall_success_value = false;
+  Kind data = Kind::absent, version = Kind::absent, error = Kind::absent, error_code = Kind::absent;
+  std::string data_text, version_text, error_text, error_code_text;
+  Kind data_base64 = Kind::absent;
+  std::string decoded;
+  text::Base64Decoder decoder;
+  bool base64_valid = true;
+  Kind version_base64 = Kind::absent;  // a version that is not UTF-8
+  std::string version_encoded;
+  Kind entries = Kind::absent;
+  std::vector<Entry> entry_list;
+  bool entry_broken = false;
+  std::string_view entry_rule = rule::entry_shape;  // the first broken entry's rule
+  Kind id = Kind::absent;
+  std::uint64_t id_value = 0;
+  Kind results = Kind::absent;
+  std::vector<Response> result_list;
+  std::optional<Broken> result_broken;  // the first result that broke a rule
+  std::size_t results_seen = 0;
+
+  // The event of the next result: the batch's operation at that index (beyond them,
+  // batch_result_count catches the surplus later).
+  const Event* next_result_event() {
+    std::size_t i = results_seen++;
+    return i < event->operations.size() ? &event->operations[i] : event;
+  }
+
+  // A new value for `member` begins: what an earlier one with the same key left goes.
+  void begin(Kind kind) {
+    switch (member) {
+      case Member::success: success = kind; break;
+      case Member::overall_success: overall_success = kind; break;
+      case Member::data: data = kind, data_text.clear(); break;
+      case Member::version: version = kind, version_text.clear(); break;
+      case Member::error: error = kind, error_text.clear(); break;
+      case Member::error_code: error_code = kind, error_code_text.clear(); break;
+      case Member::data_base64:
+        data_base64 = kind, decoded.clear(), decoder = {}, base64_valid = true;
+        break;
+      case Member::version_base64: version_base64 = kind, version_encoded.clear(); break;
+      case Member::entries:
+        entries = kind, entry_list.clear(), entry_broken = false, entry_rule = rule::entry_shape;
+        break;
+      case Member::id: id = kind; break;
+      case Member::results:
+        results = kind, result_list.clear(), result_broken.reset(), results_seen = 0;
+        break;
+      case Member::other: break;
+    }
+  }
+
+  void string_part(std::string_view part) {
+    switch (member) {
+      case Member::data: data_text.append(part); break;
+      case Member::version: version_text.append(part); break;
+      case Member::error: error_text.append(part); break;
+      case Member::error_code: error_code_text.append(part); break;
+      case Member::data_base64: decoder.feed(part, decoded); break;
+      case Member::version_base64:
+        if (version_encoded.size() < limits::version_bytes * 2) version_encoded.append(part);
+        break;
+      default: break;
+    }
+  }
+
+  void string_end() {
+    if (member == Member::data_base64) base64_valid = decoder.finish(decoded);
+  }
+
+  void add_result(std::variant<Response, Broken> outcome) {
+    if (result_broken) return;  // only the first broken one is reported
+    if (auto* broken = std::get_if<Broken>(&outcome))
+      result_broken = std::move(*broken), result_list.clear();
+    else
+      result_list.push_back(std::move(std::get<Response>(outcome)));
+  }
+
+  // The model, or the first rule broken, in the order the rules are documented.
+  std::variant<Response, Broken> conclude() {
+    auto broken = [&](std::string_view rule_id, std::string what) { return Broken{event, rule_id, std::move(what)}; };
+    auto must_be_string = [&](std::string_view key) {
+      std::string what = "\"";  // built step by step: GCC 12 warns (wrongly) about a + chain here
+      what.append(key).append("\" must be a string");
+      return broken(rule::field_type, std::move(what));
+    };
+    if (success != Kind::boolean) return broken(rule::field_type, "\"success\" must be present and a boolean");
     Response r;
-    const auto* success = obj->if_contains("success");
-    if (!success || !success->is_bool()) fail(rule::field_type, "\"success\" must be present and a boolean");
-    r.success = success->get_bool();
-    r.data = optional_bytes(*obj, "data");
-    r.version = optional_bytes(*obj, "version");
-    r.error = optional_string(*obj, "error");
-    if (auto code = optional_string(*obj, "error_code")) {
+    r.success = success_value;
+    if (present(data)) {
+      if (data != Kind::string) return must_be_string("data");
+      r.data = std::move(data_text);
+    }
+    if (present(data_base64)) {
+      if (data_base64 != Kind::string) return must_be_string("data_base64");
+      if (r.data) return broken(rule::field_type, "a response carries \"data\" or \"data_base64\", not both");
+      if (!base64_valid) return broken(rule::bad_base64, "\"data_base64\" is not valid base64 (RFC 4648, padded)");
+      r.data = std::move(decoded);
+    }
+    if (present(version)) {
+      if (version != Kind::string) return must_be_string("version");
+      r.version = std::move(version_text);
+    }
+    if (present(version_base64)) {
+      if (version_base64 != Kind::string) return must_be_string("version_base64");
+      if (r.version) return broken(rule::field_type, "a response carries \"version\" or \"version_base64\", not both");
+      auto decoded_version = text::base64_decode(version_encoded);
+      if (!decoded_version)
+        return broken(rule::bad_base64, "\"version_base64\" is not valid base64 (RFC 4648, padded)");
+      r.version = std::move(*decoded_version);
+    }
+    if (present(error)) {
+      if (error != Kind::string) return must_be_string("error");
+      r.error = std::move(error_text);
+    }
+    if (present(error_code)) {
+      if (error_code != Kind::string) return must_be_string("error_code");
       // Unknown codes from newer providers degrade to io_error rather than failing the call.
-      r.error_code = parse_error_code(*code).value_or(ErrorCode::io_error);
+      r.error_code = parse_error_code(error_code_text).value_or(ErrorCode::io_error);
     }
-    if (const auto* entries = present(*obj, "entries")) {
-      if (!entries->is_array()) fail(rule::field_type, "\"entries\" must be an array");
-      r.entries.emplace();
-      r.entries->reserve(entries->get_array().size());
-      for (const auto& e : entries->get_array()) r.entries->push_back(entry(e));
+    if (present(entries)) {
+      if (entries != Kind::array) return broken(rule::field_type, "\"entries\" must be an array");
+      if (entry_broken && entry_rule == rule::bad_base64)
+        return broken(rule::bad_base64, "an entry's \"path_base64\" is not valid base64 (RFC 4648, padded)");
+      if (entry_broken)
+        return broken(rule::entry_shape, "every entry needs a string \"path\" and a boolean \"is_directory\"");
+      r.entries = std::move(entry_list);
     }
-    if (const auto* overall = present(*obj, "overall_success")) {
-      if (!overall->is_bool()) fail(rule::field_type, "\"overall_success\" must be a boolean");
-      r.overall_success = overall->get_bool();
+    if (present(overall_success)) {
+      if (overall_success != Kind::boolean) return broken(rule::field_type, "\"overall_success\" must be a boolean");
+      r.overall_success = overall_success_value;
     }
-    if (const auto* id = present(*obj, "id")) {
-      if (!id->is_uint64() && !(id->is_int64() && id->get_int64() >= 0))
-        fail(rule::id_mismatch, "\"id\" must be the non-negative integer sent with the request");
-      r.id = id->is_uint64() ? id->get_uint64() : static_cast<std::uint64_t>(id->get_int64());
+    if (present(id)) {
+      if (id != Kind::unsigned_integer)
+        return broken(rule::id_mismatch, "\"id\" must be the non-negative integer sent with the request");
+      r.id = id_value;
     }
-    if (const auto* results = present(*obj, "results")) {
-      if (!results->is_array()) fail(rule::field_type, "\"results\" must be an array");
-      const auto& arr = results->get_array();
-      r.results.emplace();
-      r.results->reserve(arr.size());
-      for (std::size_t i = 0; i < arr.size(); ++i) {
-        // Results beyond the operations' count are caught by batch_result_count later.
-        const Event& sub = i < event_.operations.size() ? event_.operations[i] : event_;
-        r.results->push_back(ResponseReader(sub, origin_, raw_).read(arr[i]));
-      }
+    if (present(results)) {
+      if (results != Kind::array) return broken(rule::field_type, "\"results\" must be an array");
+      if (result_broken) return std::move(*result_broken);
+      r.results = std::move(result_list);
     }
     return r;
   }
+};
+
+// One of a list's entries being read.
+struct EntryFrame {
+  enum class Field : unsigned char { other, path, path_base64, is_directory } field = Field::other;
+  Kind path = Kind::absent, path_base64 = Kind::absent, is_directory = Kind::absent;
+  std::string path_text, path_encoded;
+  bool is_directory_value = false;
+
+  void begin(Kind kind) {
+    if (field == Field::path) path = kind, path_text.clear();
+    if (field == Field::path_base64) path_base64 = kind, path_encoded.clear();
+    if (field == Field::is_directory) is_directory = kind;
+  }
+
+  // The entry, or why it has none: its shape, or a path_base64 that does not decode.
+  std::variant<Entry, std::string_view> conclude() {
+    bool has_path = path != Kind::absent, has_encoded = path_base64 != Kind::absent;
+    if (is_directory != Kind::boolean || has_path == has_encoded) return rule::entry_shape;
+    if (has_path) {
+      if (path != Kind::string) return rule::entry_shape;
+      return Entry{std::move(path_text), is_directory_value};
+    }
+    if (path_base64 != Kind::string) return rule::entry_shape;
+    auto decoded = text::base64_decode(path_encoded);
+    if (!decoded) return rule::bad_base64;
+    return Entry{std::move(*decoded), is_directory_value};
+  }
+};
+
+// The basic_parser handler: every JSON event lands in the frame it belongs to.
+class AnswerHandler {
+ public:
+  // The limits json::parse applies, so both refuse the same documents.
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  explicit AnswerHandler(const Event& event) : event_(event) {}
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code&) {
+    if (skip_) return ++skip_, true;
+    switch (place()) {
+      case Place::root: open_answer(&event_); break;
+      case Place::results: open_answer(answers_.back().next_result_event()); break;
+      case Place::entries:
+        entry_ = EntryFrame{};
+        places_.push_back(Place::entry);
+        break;
+      case Place::answer: answers_.back().begin(Kind::object), skip_ = 1; break;
+      case Place::entry: entry_.begin(Kind::object), skip_ = 1; break;
+    }
+    return true;
+  }
+
+  bool on_object_end(std::size_t, json::error_code&) {
+    if (skip_) return --skip_, true;
+    Place closed = places_.back();
+    places_.pop_back();
+    if (closed == Place::entry) {
+      AnswerFrame& list = answers_.back();
+      auto entry = entry_.conclude();
+      if (auto* rule_id = std::get_if<std::string_view>(&entry)) {
+        if (!list.entry_broken) list.entry_rule = *rule_id;
+        list.entry_broken = true, list.entry_list.clear();
+      } else if (!list.entry_broken) {
+        list.entry_list.push_back(std::move(std::get<Entry>(entry)));
+      }
+      return true;
+    }
+    auto outcome = answers_.back().conclude();
+    answers_.pop_back();
+    if (answers_.empty())
+      outcome_ = std::move(outcome);
+    else
+      answers_.back().add_result(std::move(outcome));
+    return true;
+  }
+
+  bool on_array_begin(json::error_code&) {
+    if (skip_) return ++skip_, true;
+    switch (place()) {
+      case Place::answer: {
+        AnswerFrame& answer = answers_.back();
+        answer.begin(Kind::array);
+        if (answer.member == Member::entries)
+          places_.push_back(Place::entries);
+        else if (answer.member == Member::results)
+          places_.push_back(Place::results);
+        else
+          skip_ = 1;
+        return true;
+      }
+      case Place::entry: entry_.begin(Kind::array); break;
+      default: not_an_object(); break;
+    }
+    skip_ = 1;
+    return true;
+  }
+
+  bool on_array_end(std::size_t, json::error_code&) {
+    if (skip_) return --skip_, true;
+    places_.pop_back();
+    return true;
+  }
+
+  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
+    key_.append(part.data(), std::min(part.size(), longest_key - std::min(key_.size(), longest_key)));
+    return true;
+  }
+  bool on_key(json::string_view part, std::size_t n, json::error_code& ec) {
+    on_key_part(part, n, ec);
+    if (!skip_) {
+      // A key longer than every known one names none of them.
+      std::string_view key = key_.size() < longest_key ? std::string_view(key_) : std::string_view();
+      if (place() == Place::answer) {
+        answers_.back().member = member_of(key);
+      } else {
+        entry_.field = key == "path"           ? EntryFrame::Field::path
+                       : key == "path_base64"  ? EntryFrame::Field::path_base64
+                       : key == "is_directory" ? EntryFrame::Field::is_directory
+                                               : EntryFrame::Field::other;
+      }
+    }
+    key_.clear();
+    return true;
+  }
+
+  bool on_string_part(json::string_view part, std::size_t, json::error_code&) {
+    if (skip_) return true;
+    if (!in_string_) {
+      in_string_ = true;
+      scalar(Kind::string);
+    }
+    if (place() == Place::answer) answers_.back().string_part({part.data(), part.size()});
+    if (place() == Place::entry && entry_.field == EntryFrame::Field::path) entry_.path_text.append(part.data(), part.size());
+    if (place() == Place::entry && entry_.field == EntryFrame::Field::path_base64)
+      entry_.path_encoded.append(part.data(), part.size());
+    return true;
+  }
+  bool on_string(json::string_view part, std::size_t n, json::error_code& ec) {
+    on_string_part(part, n, ec);
+    in_string_ = false;
+    if (!skip_ && place() == Place::answer) answers_.back().string_end();
+    return true;
+  }
+
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    if (i >= 0) return on_unsigned(static_cast<std::uint64_t>(i));
+    scalar(Kind::other_number);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) { return on_unsigned(u); }
+  bool on_double(double, json::string_view, json::error_code&) {
+    scalar(Kind::other_number);
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    if (scalar(Kind::boolean)) {
+      if (place() == Place::answer) {
+        AnswerFrame& answer = answers_.back();
+        if (answer.member == Member::success) answer.success_value = b;
+        if (answer.member == Member::overall_success) answer.overall_success_value = b;
+      } else if (place() == Place::entry && entry_.field == EntryFrame::Field::is_directory) {
+        entry_.is_directory_value = b;
+      }
+    }
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    scalar(Kind::null);
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+  bool root_not_object() const noexcept { return root_not_object_; }
+  std::optional<std::variant<Response, Broken>>& outcome() noexcept { return outcome_; }
 
  private:
-  [[noreturn]] void fail(std::string_view rule_id, std::string_view what) const {
-    throw violation(origin_, event_, rule_id, what, raw_);
+  enum class Place : unsigned char { root, answer, entries, entry, results };
+  static constexpr std::size_t longest_key = 16;  // "overall_success" and one more
+
+  Place place() const noexcept { return places_.empty() ? Place::root : places_.back(); }
+
+  void open_answer(const Event* event) {
+    answers_.emplace_back(event);
+    places_.push_back(Place::answer);
   }
 
-  static const json::value* present(const json::object& obj, std::string_view key) {
-    const auto* v = obj.if_contains(key);
-    return (v && !v->is_null()) ? v : nullptr;
-  }
-
-  std::optional<std::string> optional_string(const json::object& obj, std::string_view key) const {
-    const auto* v = present(obj, key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) fail(rule::field_type, "\"" + std::string(key) + "\" must be a string");
-    return std::string(v->get_string());
-  }
-
-  // `key`, or its base64 under `key` + "_base64" (bytes that are not UTF-8).
-  std::optional<std::string> optional_bytes(const json::object& obj, std::string_view key) const {
-    auto plain = optional_string(obj, key);
-    std::string encoded_key = std::string(key) + "_base64";
-    auto encoded = optional_string(obj, encoded_key);
-    if (!encoded) return plain;
-    if (plain)
-      fail(rule::field_type, "a response carries \"" + std::string(key) + "\" or \"" + encoded_key + "\", not both");
-    auto decoded = text::base64_decode(*encoded);
-    if (!decoded) fail(rule::bad_base64, "\"" + encoded_key + "\" is not valid base64 (RFC 4648, padded)");
-    return decoded;
-  }
-
-  Entry entry(const json::value& value) const {
-    const auto* obj = value.if_object();
-    const json::value* dir = obj ? obj->if_contains("is_directory") : nullptr;
-    auto shape = [&] {
-      fail(rule::entry_shape, "every entry needs a string \"path\" and a boolean \"is_directory\"");
-    };
-    if (!obj || !dir || !dir->is_bool()) shape();
-    const json::value* path = obj->if_contains("path");
-    const json::value* encoded = obj->if_contains("path_base64");
-    if ((path != nullptr) == (encoded != nullptr)) shape();
-    if (path) {
-      if (!path->is_string()) shape();
-      return Entry{std::string(path->get_string()), dir->get_bool()};
+  // A value that should have been an object: the answer itself, one of its results, or an entry.
+  void not_an_object() {
+    switch (place()) {
+      case Place::root: root_not_object_ = true; break;
+      case Place::results: {
+        AnswerFrame& batch = answers_.back();
+        batch.add_result(Broken{batch.next_result_event(), rule::response_not_object, "the response must be one JSON object"});
+        break;
+      }
+      case Place::entries: answers_.back().entry_broken = true, answers_.back().entry_list.clear(); break;
+      default: break;
     }
-    if (!encoded->is_string()) shape();
-    auto decoded = text::base64_decode(encoded->get_string());
-    if (!decoded) fail(rule::bad_base64, "an entry's \"path_base64\" is not valid base64 (RFC 4648, padded)");
-    return Entry{std::move(*decoded), dir->get_bool()};
+  }
+
+  // A value that is not an object or an array begins; true when it is a member's value.
+  bool scalar(Kind kind) {
+    if (skip_) return false;
+    switch (place()) {
+      case Place::answer: answers_.back().begin(kind); return true;
+      case Place::entry: entry_.begin(kind); return true;
+      default: not_an_object(); return false;
+    }
+  }
+
+  bool on_unsigned(std::uint64_t u) {
+    if (scalar(Kind::unsigned_integer) && place() == Place::answer && answers_.back().member == Member::id)
+      answers_.back().id_value = u;
+    return true;
   }
 
   const Event& event_;
-  Origin origin_;
-  std::string_view raw_;
+  std::vector<Place> places_;
+  std::vector<AnswerFrame> answers_;
+  EntryFrame entry_;
+  std::string key_;
+  std::size_t skip_ = 0;  // depth inside a value nobody reads
+  bool in_string_ = false;
+  bool root_not_object_ = false;
+  std::optional<std::variant<Response, Broken>> outcome_;
 };
 
+// How much of an answer is kept to quote in a violation (excerpt() shows 200 bytes).
+constexpr std::size_t quoted_bytes = 256;
 }  // namespace
 
 std::string_view to_string(Operation op) noexcept {
@@ -204,10 +569,14 @@ const Event* first_binary_write(const Event& event) noexcept {
 }
 
 std::string serialize(const Event& event, std::optional<std::uint64_t> id) {
-  json::object obj = event_object(event);
-  obj["contract_version"] = version;
-  if (id) obj["id"] = *id;
-  return json::serialize(obj);
+  std::string out;
+  out.reserve(event_size(event) + 1);  // and the newline a transport frames it with
+  append_event(out, event);
+  out += ",\"contract_version\":";
+  out += std::to_string(version);
+  if (id) out += ",\"id\":" + std::to_string(*id);
+  out += '}';
+  return out;
 }
 
 Event parse_event(const json::value& value, std::string_view where) {
@@ -270,16 +639,116 @@ Event parse_event(const json::value& value, std::string_view where) {
   return event;
 }
 
+namespace {
+
+// A batch from user input, read element by element: each event is built as a small tree of
+// values (the way json::parse builds one), read into an Event and dropped, so a batch of
+// 100,000 events never exists as one tree. The first event at fault is kept until the whole
+// input is read: malformed JSON anywhere is reported first, as by parsing it whole.
+class EventsHandler {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  explicit EventsHandler(std::vector<Event>& events) : events_(events) {}
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return open(false); }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    return close([&] { values_.push_object(n); });
+  }
+  bool on_array_begin(json::error_code&) { return open(true); }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    return close([&] { values_.push_array(n); });
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) { return push([&] { values_.push_chars(s); }); }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) { return push([&] { values_.push_key(s); }); }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    return push([&] { values_.push_chars(s); });
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) { return scalar([&] { values_.push_string(s); }); }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) { return scalar([&] { values_.push_int64(i); }); }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) { return scalar([&] { values_.push_uint64(u); }); }
+  bool on_double(double d, json::string_view, json::error_code&) { return scalar([&] { values_.push_double(d); }); }
+  bool on_bool(bool b, json::error_code&) { return scalar([&] { values_.push_bool(b); }); }
+  bool on_null(json::error_code&) { return scalar([&] { values_.push_null(); }); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+  bool root_is_array() const noexcept { return root_is_array_; }
+  const std::optional<Error>& fault() const noexcept { return fault_; }
+
+ private:
+  // Inside the top-level array, depth 1 holds the events.
+  bool in_array() const noexcept { return root_is_array_ && depth_ >= 1; }
+
+  bool open(bool array) {
+    if (depth_ == 0) root_is_array_ = array;
+    else if (depth_ == 1 && root_is_array_) begin_event();
+    ++depth_;
+    return true;
+  }
+  template <class Push>
+  bool close(Push push) {
+    --depth_;
+    if (depth_ >= 1 && building_) push();
+    if (depth_ == 1 && root_is_array_) end_event();
+    return true;
+  }
+  template <class Push>
+  bool push(Push p) {
+    if (in_array() && building_) p();
+    return true;
+  }
+  template <class Push>
+  bool scalar(Push p) {
+    if (depth_ == 0) root_is_array_ = false;
+    if (!in_array()) return true;
+    if (depth_ == 1) begin_event();
+    if (building_) p();
+    if (depth_ == 1) end_event();
+    return true;
+  }
+
+  void begin_event() {
+    building_ = !fault_;  // after a fault, the events are only read through, not built
+    if (building_) values_.reset();
+  }
+  void end_event() {
+    if (!building_) return;
+    building_ = false;
+    json::value value = values_.release();
+    try {
+      events_.push_back(parse_event(value, "batch event #" + std::to_string(events_.size())));
+    } catch (const Error& e) {
+      fault_ = e;
+    }
+  }
+
+  std::vector<Event>& events_;
+  json::value_stack values_;
+  std::size_t depth_ = 0;
+  bool root_is_array_ = false;
+  bool building_ = false;
+  std::optional<Error> fault_;
+};
+
+}  // namespace
+
 std::vector<Event> parse_events(std::string_view text, std::string_view source) {
   std::string from = "batch input from " + std::string(source);
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
-  if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
   std::vector<Event> events;
-  events.reserve(value.get_array().size());
-  for (const auto& item : value.get_array())
-    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size())));
+  json::basic_parser<EventsHandler> parser(json::parse_options{}, events);
+  json::error_code ec;
+  std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && used < text.size()) ec = json::error::extra_data;
+  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (!parser.handler().root_is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
+  if (const auto& fault = parser.handler().fault()) throw *fault;
   return events;
 }
 
@@ -313,15 +782,97 @@ json::object to_json(const Response& r) {
   return out;
 }
 
-Response parse_response(std::string_view text, const Event& event, Origin origin) {
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-    throw violation(origin, event, rule::response_empty, "the module wrote no response", text);
+void write_members(JsonWriter& out, const Response& r) {
+  out.key("success");
+  out.boolean(r.success);
+  if (r.data) out.bytes_member("data", *r.data);
+  if (r.version) out.bytes_member("version", *r.version);
+  if (r.entries) {
+    out.key("entries");
+    out.begin_array();
+    for (const auto& e : *r.entries) {
+      out.begin_object();
+      out.bytes_member("path", e.path);
+      out.key("is_directory");
+      out.boolean(e.is_directory);
+      out.end_object();
+    }
+    out.end_array();
+  }
+  if (r.error) {
+    out.key("error");
+    out.string(*r.error);
+  }
+  if (!r.success) {
+    out.key("error_code");
+    out.string(to_string(r.effective_error_code()));
+  }
+  if (r.results) {
+    out.key("results");
+    out.begin_array();
+    for (const auto& sub : *r.results) {
+      out.begin_object();
+      write_members(out, sub);
+      out.end_object();
+    }
+    out.end_array();
+  }
+  if (r.overall_success) {
+    out.key("overall_success");
+    out.boolean(*r.overall_success);
+  }
+}
+
+struct ResponseParser::Impl {
+  Impl(const Event& e, Origin o) : event(e), origin(o), parser(json::parse_options{}, e) {}
+  const Event& event;
+  Origin origin;
+  json::basic_parser<AnswerHandler> parser;
   json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec)
-    throw violation(origin, event, rule::response_not_json,
-                    "the response must be one JSON object (" + ec.message() + ")", text);
-  return ResponseReader(event, origin, text).read(value);
+  std::string start;       // the first bytes, to quote
+  std::size_t size = 0;    // bytes in all
+  bool blank = true;       // nothing but whitespace so far
+
+  Error broken(const Event& e, std::string_view rule_id, std::string_view what) const {
+    return violation(origin, e, rule_id, what, start, size);
+  }
+};
+
+ResponseParser::ResponseParser(const Event& event, Origin origin) : impl_(std::make_unique<Impl>(event, origin)) {}
+ResponseParser::~ResponseParser() = default;
+
+void ResponseParser::feed(std::string_view piece) {
+  Impl& m = *impl_;
+  m.size += piece.size();
+  if (m.start.size() < quoted_bytes) m.start.append(piece.substr(0, quoted_bytes - m.start.size()));
+  if (m.blank) m.blank = piece.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  if (m.ec || piece.empty()) return;
+  std::size_t used = m.parser.write_some(true, piece.data(), piece.size(), m.ec);
+  // The value ended and something other than whitespace follows it.
+  if (!m.ec && used < piece.size()) m.ec = json::error::extra_data;
+}
+
+Response ResponseParser::finish() {
+  Impl& m = *impl_;
+  if (m.blank) throw m.broken(m.event, rule::response_empty, "the module wrote no response");
+  static constexpr char nothing = 0;
+  if (!m.ec) m.parser.write_some(false, &nothing, 0, m.ec);
+  if (m.ec)
+    throw m.broken(m.event, rule::response_not_json, "the response must be one JSON object (" + m.ec.message() + ")");
+  AnswerHandler& read = m.parser.handler();
+  if (read.root_not_object()) throw m.broken(m.event, rule::response_not_object, "the response must be one JSON object");
+  auto& outcome = *read.outcome();
+  if (auto* broken = std::get_if<Broken>(&outcome)) throw m.broken(*broken->event, broken->rule, broken->what);
+  return std::move(std::get<Response>(outcome));
+}
+
+std::size_t ResponseParser::size() const noexcept { return impl_->size; }
+std::string_view ResponseParser::start() const noexcept { return impl_->start; }
+
+Response parse_response(std::string_view text, const Event& event, Origin origin) {
+  ResponseParser parser(event, origin);
+  parser.feed(text);
+  return parser.finish();
 }
 
 void validate_response(const Response& r, const Event& event, Origin origin) {
@@ -357,7 +908,7 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
                                           "; got \"" + e.path + "\"");
         seen.push_back(e.path);
       }
-      std::sort(seen.begin(), seen.end());
+      if (!std::is_sorted(seen.begin(), seen.end())) std::sort(seen.begin(), seen.end());  // the facade sorts first
       if (auto dup = std::adjacent_find(seen.begin(), seen.end()); dup != seen.end())
         fail(rule::entry_repeated, "every entry must appear once; \"" + std::string(*dup) + "\" is repeated");
       break;
@@ -385,11 +936,16 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
 
 Error violation(Origin origin, const Event& event, std::string_view rule_id, std::string_view what,
                 std::string_view received) {
+  return violation(origin, event, rule_id, what, received, received.size());
+}
+
+Error violation(Origin origin, const Event& event, std::string_view rule_id, std::string_view what,
+                std::string_view received_start, std::size_t received_size) {
   std::string op(to_string(event.operation));
   std::string message = "module '" + std::string(origin.module_id) + "' broke the storage contract on '" + op +
                         "': " + text::printable_utf8(what) + " [rule " + std::string(rule_id) + "]";
-  std::string seen = excerpt(received);
-  message += received.empty() ? "; it answered nothing" : "; it answered: " + seen;
+  std::string seen = excerpt_of_start(received_start, received_size);
+  message += received_size == 0 ? "; it answered nothing" : "; it answered: " + seen;
   return Error("storage.contract_violation", std::move(message), ExitCode::failure,
                {{"module", origin.module_id}, {"operation", op}, {"rule", rule_id}, {"response_excerpt", seen}},
                {"Run `homeboy module test " + std::string(origin.module_id) +

@@ -8,10 +8,15 @@
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace homeboy {
+class JsonWriter;
+}
 
 namespace homeboy::contract {
 
@@ -137,6 +142,10 @@ boost::json::object to_json(const Response& response);
 // {"path" (or "path_base64" when it is not UTF-8), "is_directory"}.
 boost::json::object to_json(const Entry& entry);
 
+// The members of to_json(response), in its order, written one by one into the object `out`
+// has open: a large answer (a file's content, a batch's results) is never built as values.
+void write_members(JsonWriter& out, const Response& response);
+
 // Who answered, for error messages.
 struct Origin {
   std::string_view module_id;
@@ -145,6 +154,28 @@ struct Origin {
 // Parses a provider's raw answer. Anything that is not one JSON object with correctly typed
 // fields is a storage.contract_violation naming the module, the operation and the rule.
 Response parse_response(std::string_view text, const Event& event, Origin origin);
+
+// parse_response for an answer read as it arrives: each piece goes into the response model
+// at once (no tree of JSON values; data_base64 decoded on the way), so a large answer is
+// held once, as its content. The same rules in the same order, with the same messages.
+// `event` and the module id must outlive the parser.
+class ResponseParser {
+ public:
+  ResponseParser(const Event& event, Origin origin);
+  ~ResponseParser();
+  ResponseParser(const ResponseParser&) = delete;
+  ResponseParser& operator=(const ResponseParser&) = delete;
+
+  void feed(std::string_view piece);  // never throws for what the answer holds
+  Response finish();                  // the model, or the storage.contract_violation
+
+  std::size_t size() const noexcept;        // bytes fed in all
+  std::string_view start() const noexcept;  // the first of them, kept to quote
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // The semantic rules, the same for every transport (DESIGN.md section 3).
 void validate_response(const Response& response, const Event& event, Origin origin);
@@ -175,5 +206,8 @@ inline constexpr std::string_view daemon_hello = "daemon_hello";
 
 Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,
                 std::string_view received);
+// The same when only the start of the answer is at hand, and `received_size` is its size.
+Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,
+                std::string_view received_start, std::size_t received_size);
 
 }  // namespace homeboy::contract

@@ -4,6 +4,8 @@
 #include "homeboy/limits.hpp"
 #include "homeboy/trust.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,10 +52,13 @@ void ensure_config_dir(const fs::path& config_dir) {
 }
 
 fs::path bundled_modules_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  return (exe.parent_path().parent_path() / "share" / "homeboy" / "modules").lexically_normal();
+  static const fs::path dir = [] {  // asked several times a run; the answer cannot change
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return fs::path();
+    return (exe.parent_path().parent_path() / "share" / "homeboy" / "modules").lexically_normal();
+  }();
+  return dir;
 }
 
 std::vector<fs::path> module_search_path(const fs::path& config_dir) {
@@ -110,7 +115,7 @@ namespace {
 
 fs::path canonical_or_empty(const fs::path& p) {
   std::error_code ec;
-  fs::path real = fs::canonical(p, ec);
+  fs::path real = trust::real_path(p, ec);
   return ec ? fs::path() : real;
 }
 
@@ -134,10 +139,11 @@ std::string refusal_warning(const RefusedModule& r) {
 
 class Discovery {
  public:
-  explicit Discovery(const fs::path& bundled) : bundled_(canonical_or_empty(bundled)), user_(::geteuid()) {}
+  explicit Discovery(const fs::path& bundled)
+      : bundled_path_(bundled), bundled_(canonical_or_empty(bundled)), user_(::geteuid()) {}
 
   void walk(const fs::path& root) {
-    fs::path root_real = canonical_or_empty(root);
+    fs::path root_real = root == bundled_path_ ? bundled_ : canonical_or_empty(root);
     if (root_real.empty() || !fs::is_directory(root_real)) return;  // a folder on the path that does not exist is normal
     auto root_problems = trust::check_search_root(root_real, user_);
     for (const auto& dir : module_folders(root)) {
@@ -179,21 +185,26 @@ class Discovery {
   }
 
  private:
+  // The folders in `root` (links to folders included), by name; hidden ones are skipped.
+  // readdir(3) tells most entries' type without a stat.
   static std::vector<fs::path> module_folders(const fs::path& root) {
     std::vector<fs::path> dirs;
-    std::error_code ec;
-    fs::directory_iterator it(root, ec);
-    if (ec) return dirs;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      std::string name = it->path().filename().string();
-      if (name.empty() || name.front() == '.') continue;
-      // Folders, and links to folders that are gone (a module installed with --link whose
-      // source moved): those are reported, not passed over.
-      bool dangling_link = it->is_symlink(ec) && !it->exists(ec);
-      if (!it->is_directory(ec) && !dangling_link) continue;
-      dirs.push_back(it->path());
+    DIR* d = ::opendir(root.c_str());
+    if (!d) return dirs;
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      bool folder = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+        struct stat st {};
+        if (::fstatat(::dirfd(d), e->d_name, &st, 0) == 0)
+          folder = S_ISDIR(st.st_mode);
+        else  // a link to a folder that is gone (a module installed with --link whose source
+              // moved): reported, not passed over
+          folder = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+      }
+      if (folder) dirs.push_back(root / e->d_name);
     }
+    ::closedir(d);
     std::sort(dirs.begin(), dirs.end());
     return dirs;
   }
@@ -243,7 +254,7 @@ class Discovery {
     catalog_.refused.push_back(std::move(refused));
   }
 
-  fs::path bundled_;
+  fs::path bundled_path_, bundled_;  // as given, and its real path
   uid_t user_;
   bool overridden_ = false;
   std::map<std::string, fs::path, std::less<>> first_hit_;

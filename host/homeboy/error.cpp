@@ -38,13 +38,15 @@ Error internal(std::string message) {
 
 }  // namespace errors
 
-std::string excerpt(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return text::printable_utf8(text);
-  std::string cut(text.substr(0, limit));
+std::string excerpt(std::string_view text, std::size_t limit) { return excerpt_of_start(text, text.size(), limit); }
+
+std::string excerpt_of_start(std::string_view start, std::size_t total, std::size_t limit) {
+  if (total <= limit) return text::printable_utf8(start.substr(0, total));
+  std::string cut(start.substr(0, limit));
   // Do not split a UTF-8 sequence: drop trailing continuation bytes and their lead byte.
   while (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0xC0) == 0x80) cut.pop_back();
   if (!cut.empty() && (static_cast<unsigned char>(cut.back()) & 0x80)) cut.pop_back();
-  return text::printable_utf8(cut) + "... (" + std::to_string(text.size()) + " bytes in all)";
+  return text::printable_utf8(cut) + "... (" + std::to_string(total) + " bytes in all)";
 }
 
 }  // namespace homeboy

@@ -51,5 +51,8 @@ Error internal(std::string message);
 // Shortens text for quoting in an error message: keeps the start, marks the cut, and shows
 // bytes that are not UTF-8 as \xNN so the message stays valid UTF-8.
 std::string excerpt(std::string_view text, std::size_t limit = 200);
+// The same when only the start of the text is at hand (at least `limit` bytes of it, or all),
+// and `total` is its whole size: what a large answer read as it arrived leaves to quote.
+std::string excerpt_of_start(std::string_view start, std::size_t total, std::size_t limit = 200);
 
 }  // namespace homeboy

@@ -5,11 +5,14 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace json = boost::json;
@@ -86,7 +89,10 @@ class ManifestReader {
       problem.append(std::to_string(static_cast<long long>(max)));
       fail(problem);
     }
-    return std::chrono::milliseconds(static_cast<long long>(std::ceil(secs * 1000)));
+    // Not std::ceil: it alone would make homeboy load libm on every start.
+    auto ms = static_cast<long long>(secs * 1000);
+    if (static_cast<double>(ms) < secs * 1000) ++ms;
+    return std::chrono::milliseconds(ms);
   }
 
   // runtime.env: names only; the values come from the host's environment.
@@ -183,20 +189,40 @@ Manifest parse_manifest(std::string_view text, const std::filesystem::path& file
 
 Manifest load_manifest(const std::filesystem::path& file) {
   ManifestReader reader(file);
-  std::error_code ec;
-  auto status = std::filesystem::status(file, ec);
-  if (!ec && !std::filesystem::is_regular_file(status)) reader.fail("is not a regular file");
-  if (auto size = std::filesystem::file_size(file, ec); !ec && size > limits::manifest_bytes)
+  auto unreadable = [&] {
+    return errors::config("config.invalid_manifest", "manifest " + file.string() + ": cannot be read",
+                          {{"manifest_path", file.string()}, {"problem", "cannot be read"}});
+  };
+  // One open, one fstat and one read: every command reads every manifest on the search path.
+  // O_NONBLOCK: a FIFO in the manifest's place is refused below, never waited on.
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) reader.fail("is not a regular file");
+    throw unreadable();
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw unreadable();
+  if (!S_ISREG(st.st_mode)) reader.fail("is not a regular file");
+  auto size = static_cast<std::size_t>(st.st_size);
+  if (size > limits::manifest_bytes)
     reader.fail("is " + std::to_string(size) + " bytes; a manifest (config included) may hold at most " +
                 std::to_string(limits::manifest_bytes >> 20) + " MiB");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw errors::config("config.invalid_manifest", "manifest " + file.string() + ": cannot be read",
-                         {{"manifest_path", file.string()}, {"problem", "cannot be read"}});
+  std::string text(size, '\0');
+  std::size_t filled = 0;
+  while (filled < size) {
+    ssize_t n = ::read(fd, text.data() + filled, size - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw unreadable();
+    if (n == 0) break;  // it shrank meanwhile
+    filled += static_cast<std::size_t>(n);
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_manifest(text.str(), file);
+  text.resize(filled);
+  return parse_manifest(text, file);
 }
 
 bool may_declare_storage_provider(std::string_view text) {

@@ -237,7 +237,11 @@ class Child {
   int status() const noexcept { return status_; }
   const std::string& err_tail() const noexcept { return err_tail_; }
   std::string& out_buffer() noexcept { return out_buf_; }
+  std::size_t out_size() const noexcept { return out_size_; }
   bool overflow() const noexcept { return overflow_; }
+
+  // From now on stdout goes to `sink` as it arrives; out_buffer() keeps only its start.
+  void send_output_to(const OutputSink* sink) noexcept { sink_ = sink; }
 
   void queue_input(std::string_view data, bool close_after) {
     pending_ = data;
@@ -275,8 +279,8 @@ class Child {
       if (ready == 0) continue;  // deadline re-checked at the top
       if (i_wake >= 0 && fds[i_wake].revents) throw_if_interrupted();
       if (i_in >= 0 && fds[i_in].revents) write_input();
-      if (i_out >= 0 && fds[i_out].revents) read_into(out_, out_buf_, false);
-      if (i_err >= 0 && fds[i_err].revents) read_into(err_, err_tail_, true);
+      if (i_out >= 0 && fds[i_out].revents) read_output();
+      if (i_err >= 0 && fds[i_err].revents) read_error();
       if (i_pid >= 0 && fds[i_pid].revents) on_exit();
     }
     return true;
@@ -326,28 +330,40 @@ class Child {
     if (pending_.empty() && close_after_input_) in_.reset();
   }
 
-  void read_into(Fd& fd, std::string& sink, bool keep_tail) {
-    char buf[65536];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return;
+  // What one read of `fd` gave: empty at the end of the stream (then closed) or when nothing
+  // was there yet.
+  std::string_view read_some(Fd& fd) {
+    ssize_t n = ::read(fd.get(), read_buf_, sizeof read_buf_);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {};
+    if (n <= 0) {
       fd.reset();
-      return;
+      return {};
     }
-    if (n == 0) {
-      fd.reset();
-      return;
-    }
-    if (keep_tail) {
-      sink.append(buf, static_cast<std::size_t>(n));
-      if (sink.size() > 2 * stderr_tail_bytes) sink.erase(0, sink.size() - stderr_tail_bytes);
-    } else if (sink.size() + static_cast<std::size_t>(n) > max_output_bytes) {
+    return {read_buf_, static_cast<std::size_t>(n)};
+  }
+
+  void read_output() {
+    std::string_view got = read_some(out_);
+    if (got.empty()) return;
+    if (out_size_ + got.size() > max_output_bytes) {
       overflow_ = true;
       request_stop();
-      fd.reset();
-    } else {
-      sink.append(buf, static_cast<std::size_t>(n));
+      out_.reset();
+      return;
     }
+    out_size_ += got.size();
+    if (!sink_) {
+      out_buf_.append(got);
+      return;
+    }
+    if (out_buf_.size() < kept_output_bytes) out_buf_.append(got.substr(0, kept_output_bytes - out_buf_.size()));
+    (*sink_)(got);
+  }
+
+  void read_error() {
+    std::string_view got = read_some(err_);
+    err_tail_.append(got);
+    if (err_tail_.size() > 2 * stderr_tail_bytes) err_tail_.erase(0, err_tail_.size() - stderr_tail_bytes);
   }
 
   // The supervisor kills the command's tree: everything, whatever process group or session
@@ -370,6 +386,9 @@ class Child {
   std::string_view pending_;
   bool close_after_input_ = false;
   std::string out_buf_, err_tail_;
+  std::size_t out_size_ = 0;
+  const OutputSink* sink_ = nullptr;
+  char read_buf_[65536];
   bool exited_ = false, overflow_ = false;
   int status_ = 0;
 };
@@ -395,8 +414,10 @@ std::string describe_status(bool timed_out, int exit_code, int term_signal) {
 
 std::string ProcessOutcome::describe_end() const { return describe_status(timed_out, exit_code, term_signal); }
 
-ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout) {
+ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout,
+                        const OutputSink& on_output) {
   Child child(command);
+  if (on_output) child.send_output_to(&on_output);
   child.queue_input(input, true);
   ProcessOutcome outcome;
   auto deadline = Clock::now() + timeout;
@@ -411,6 +432,7 @@ ProcessOutcome run_once(const Command& command, std::string_view input, std::chr
   fill_end(outcome, child.status());
   outcome.output_overflow = child.overflow();
   outcome.out = std::move(child.out_buffer());
+  outcome.out_size = child.out_size();
   outcome.err_tail = trimmed_tail(child.err_tail());
   return outcome;
 }
@@ -432,7 +454,8 @@ PersistentProcess::~PersistentProcess() {
   child.kill();
 }
 
-PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout) {
+PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout,
+                                                      const OutputSink& on_line) {
   auto& child = impl_->child;
   throw_if_interrupted();
   Reply reply;
@@ -445,11 +468,20 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
   framed.append(line).push_back('\n');
   child.queue_input(framed, false);
   auto& buf = child.out_buffer();
+  // Without a sink the answer collects in `buf`; with one, what arrived before the newline
+  // is handed over and dropped at each step.
   std::size_t scanned = 0;
+  bool complete = false;
   auto has_line = [&] {
     auto pos = buf.find('\n', scanned);
-    scanned = pos == std::string::npos ? buf.size() : pos;
-    return pos != std::string::npos || !child.out_open();
+    if (on_line) {
+      on_line(std::string_view(buf).substr(0, pos));
+      buf.erase(0, pos == std::string::npos ? buf.size() : pos + 1);
+    } else {
+      scanned = pos == std::string::npos ? buf.size() : pos;
+    }
+    complete = pos != std::string::npos;
+    return complete || !child.out_open();
   };
   struct Unqueue {  // never leave a pointer into `framed` behind, even when interrupted
     Child& child;
@@ -460,10 +492,13 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
     Unqueue unqueue{child};
     in_time = child.pump(Clock::now() + timeout, has_line, Child::Interruptible::yes);
   }
-  auto pos = buf.find('\n');
-  if (pos != std::string::npos) {
-    reply.line = buf.substr(0, pos);
-    buf.erase(0, pos + 1);
+  if (complete) {
+    if (on_line) {
+      reply.line.emplace();
+    } else {
+      reply.line = buf.substr(0, scanned);
+      buf.erase(0, scanned + 1);
+    }
     return reply;
   }
   if (!in_time) {

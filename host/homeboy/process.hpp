@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +39,8 @@ struct ProcessOutcome {
   int term_signal = 0;        // when a signal ended it
   bool timed_out = false;     // the deadline passed and the process group was killed
   bool output_overflow = false;
-  std::string out;            // everything written to stdout (up to the cap)
+  std::string out;            // what was written to stdout (up to the cap); only its start with a sink
+  std::size_t out_size = 0;   // bytes written to stdout in all (up to the cap)
   std::string err_tail;       // the last bytes written to stderr
 
   bool exited_cleanly() const noexcept { return !timed_out && term_signal == 0 && exit_code == 0; }
@@ -47,13 +49,20 @@ struct ProcessOutcome {
 
 inline constexpr std::size_t max_output_bytes = std::size_t{512} << 20;
 inline constexpr std::size_t stderr_tail_bytes = 4096;
+inline constexpr std::size_t kept_output_bytes = 4096;  // of stdout, when it goes to a sink
+
+// Receives a child's output as it arrives, piece by piece.
+using OutputSink = std::function<void(std::string_view)>;
 
 // Runs the command once: writes `input` to its stdin and closes it, drains stdout and
 // stderr concurrently, enforces `timeout` by killing the command's tree, and reaps. When
 // the command exits, whatever it started is killed too, so a grandchild holding the pipes
 // cannot hang the host. Throws std::system_error when the process cannot be started, and
-// the `cli.interrupted` Error when homeboy is interrupted.
-ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout);
+// the `cli.interrupted` Error when homeboy is interrupted. With `on_output`, stdout goes there
+// as it arrives, so a large answer is never held whole (`out` keeps its first
+// kept_output_bytes, to quote).
+ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout,
+                        const OutputSink& on_output = {});
 
 // A long-lived child speaking newline-delimited messages on stdin/stdout.
 class PersistentProcess {
@@ -70,8 +79,9 @@ class PersistentProcess {
   };
 
   // Sends one line (a newline is appended) and waits for one line back. Throws the
-  // `cli.interrupted` Error when homeboy is interrupted.
-  Reply exchange(std::string_view line, std::chrono::milliseconds timeout);
+  // `cli.interrupted` Error when homeboy is interrupted. With `on_line`, the answer goes
+  // there as it arrives, without its newline, and Reply::line is empty once it is complete.
+  Reply exchange(std::string_view line, std::chrono::milliseconds timeout, const OutputSink& on_line = {});
 
   void kill() noexcept;                 // kills the process and everything it started, and reaps
   std::string stderr_tail() const;      // what it last wrote to stderr

@@ -161,11 +161,18 @@ Storage::Storage(ProviderInfo provider, std::unique_ptr<Transport> transport)
 
 namespace {
 
-// What the host does with every validated answer, whoever gave it: entries sorted by path
-// in byte order (providers may list in any order), content held to the limit.
-void settle(Response& r) {
+// Entries sorted by path in byte order, as the host lists them (providers may list in any
+// order). Done before validation, whose check for repeated entries then needs no sort of
+// its own: a listing of 100,000 is sorted once, not twice.
+void sort_entries(Response& r) {
   if (r.entries)
     std::sort(r.entries->begin(), r.entries->end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  if (r.results)
+    for (auto& sub : *r.results) sort_entries(sub);
+}
+
+// Content is held to the limit, whoever gave it.
+void hold_to_limit(Response& r) {
   if (r.data && r.data->size() > limits::content_bytes)
     r = Response::failure(ErrorCode::too_large,
                           "the content is larger than the " + std::to_string(limits::content_bytes >> 20) + " MiB limit");
@@ -175,10 +182,11 @@ void settle(Response& r) {
 
 Response Storage::send_checked(const Event& event) {
   Response response = transport_->send(event);
+  sort_entries(response);
   contract::validate_response(response, event, {provider_.module_id});
-  settle(response);
+  hold_to_limit(response);
   if (response.results)
-    for (auto& r : *response.results) settle(r);
+    for (auto& r : *response.results) hold_to_limit(r);
   return response;
 }
 
@@ -213,6 +221,13 @@ void Storage::remove(const std::string& path, bool is_directory, contract::Condi
 void Storage::ensure_dir(const std::string& path) { execute(Event::ensure_dir(path)); }
 
 std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchProgress& progress) {
+  std::vector<Response> results;
+  results.reserve(operations.size());
+  batch(std::move(operations), [&](const Event&, Response&& r) { results.push_back(std::move(r)); }, progress);
+  return results;
+}
+
+void Storage::batch(std::vector<Event> operations, const BatchResultSink& sink, const BatchProgress& progress) {
   if (operations.size() > limits::batch_operations)
     throw Error("storage.too_large",
                 "a batch holds " + std::to_string(operations.size()) + " operations; the limit is " +
@@ -223,44 +238,48 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
     if (op.operation == Operation::batch) throw errors::invalid_argument("a batch cannot contain another batch");
     check_event(op);
   }
-  std::vector<Response> results;
-  results.reserve(operations.size());
-  // When the provider breaks off (times out, crashes, answers garbage), every operation still
-  // gets a result: those sent in the broken exchange may or may not have landed, the ones
-  // after it were not run. Errors in what was asked (exit 2) are the caller's and still throw.
-  auto broke_off = [&](const Error& e, std::size_t first, std::size_t count) {
+  const std::size_t total = operations.size();
+  std::size_t done = 0;  // operations answered, and no longer in `operations`
+  std::size_t at = 0;    // in `operations`, the first not sent yet
+  // When the provider breaks off (times out, crashes, goes away), every operation still gets
+  // a result: those sent in the broken exchange (`sent`, `count` of them) may or may not have
+  // landed, the ones after it were not run. Errors in what was asked (exit 2) are the
+  // caller's and still throw.
+  auto broke_off = [&](const Error& e, const Event* sent, std::size_t count) {
     if (e.exit_code() == ExitCode::invalid) throw e;
+    const std::size_t first = done + at;  // operations answered before the broken exchange
     if (e.code() == "storage.contract_violation") {
       // A provider that answers garbage is broken: that stays an error, which says how far
       // the batch had come.
       auto details = e.details();
       details["operations_done"] = first;
       details["operations_unknown"] = count;
-      details["operations_not_run"] = operations.size() - first - count;
-      std::string done = first ? "operations 1 to " + std::to_string(first) + " of the batch had completed; "
-                               : std::string("no operation of the batch had completed; ");
+      details["operations_not_run"] = total - first - count;
+      std::string done_text = first ? "operations 1 to " + std::to_string(first) + " of the batch had completed; "
+                                    : std::string("no operation of the batch had completed; ");
       throw Error(e.code(),
-                  std::string(e.what()) + " (" + done + std::to_string(first + 1) + " to " +
+                  std::string(e.what()) + " (" + done_text + std::to_string(first + 1) + " to " +
                       std::to_string(first + count) + " may or may not have been applied; the rest did not run)",
                   e.exit_code(), std::move(details), e.hints());
     }
-    for (std::size_t i = 0; i < count; ++i) results.push_back(unknown_outcome(e, first + 1, first + count));
-    while (results.size() < operations.size()) results.push_back(not_run());
-    return results;
+    for (std::size_t i = 0; i < count; ++i) sink(sent[i], unknown_outcome(e, first + 1, first + count));
+    for (std::size_t i = at + count; i < operations.size(); ++i) sink(operations[i], not_run());
   };
   if (!transport_->supports_batch()) {
-    for (const auto& op : operations) {
+    for (; at < total; ++at) {
+      Response response;
       try {
-        results.push_back(send_checked(op));
+        response = send_checked(operations[at]);
       } catch (const Error& e) {
-        return broke_off(e, results.size(), 1);
+        return broke_off(e, &operations[at], 1);
       }
-      if (progress) progress(results.size(), operations.size());
+      sink(operations[at], std::move(response));
+      operations[at] = {};  // done with: what it held (a write's content) goes now
+      if (progress) progress(at + 1, total);
     }
-    return results;
+    return;
   }
   ChunkSizer sizer(transport_->timeout(), transport_->capabilities().atomic_batch);
-  std::size_t at = 0;
   while (at < operations.size()) {
     std::size_t count = sizer.next(operations, at);
     Event chunk = Event::batch({std::make_move_iterator(operations.begin() + static_cast<std::ptrdiff_t>(at)),
@@ -270,20 +289,25 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
     try {
       response = send_checked(chunk);
     } catch (const Error& e) {
-      return broke_off(e, at, count);
+      return broke_off(e, chunk.operations.data(), count);
     }
     sizer.took(count, std::chrono::steady_clock::now() - started);
-    if (!response.success) {
+    for (std::size_t i = 0; i < count; ++i) {
       // The provider refused the chunk as a whole: every operation in it failed for that reason.
-      for (std::size_t i = 0; i < count; ++i)
-        results.push_back(Response::failure(response.effective_error_code(), *response.error));
-    } else {
-      for (auto& r : *response.results) results.push_back(std::move(r));
+      sink(chunk.operations[i], response.success ? std::move((*response.results)[i])
+                                                 : Response::failure(response.effective_error_code(), *response.error));
     }
     at += count;
-    if (progress) progress(at, operations.size());
+    if (progress) progress(done + at, total);
+    // Once half of them are answered, the answered ones go: the events of a long batch
+    // shrink as its results (kept by the sink) grow, and the two never peak together.
+    if (at >= 4096 && at * 2 >= operations.size()) {
+      operations.erase(operations.begin(), operations.begin() + static_cast<std::ptrdiff_t>(at));
+      operations.shrink_to_fit();
+      done += at;
+      at = 0;
+    }
   }
-  return results;
 }
 
 std::vector<Response> Storage::read_many(const std::vector<std::string>& paths) {

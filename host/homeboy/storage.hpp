@@ -31,6 +31,10 @@ struct Versioned {
 // Told after each chunk of a batch: operations done so far, and in all.
 using BatchProgress = std::function<void(std::size_t done, std::size_t total)>;
 
+// Given each validated result of a batch, in order, with the operation it answers, as soon
+// as its chunk is done. The operation is valid only during the call.
+using BatchResultSink = std::function<void(const contract::Event& operation, contract::Response&& result)>;
+
 class Storage {
  public:
   Storage(ProviderInfo provider, std::unique_ptr<Transport> transport);
@@ -55,6 +59,9 @@ class Storage {
   // chunk times out, its operations fail with `timeout` (they may or may not have been
   // applied) and the ones after it with `not_run`.
   std::vector<contract::Response> batch(std::vector<contract::Event> operations, const BatchProgress& progress = {});
+  // The same, each result handed to `sink` as it comes: a caller that keeps only what it
+  // needs of each (or writes it out) never holds every result and event at once.
+  void batch(std::vector<contract::Event> operations, const BatchResultSink& sink, const BatchProgress& progress = {});
   std::vector<contract::Response> read_many(const std::vector<std::string>& paths);
   std::vector<contract::Response> write_many(std::vector<std::pair<std::string, std::string>> files);
   std::vector<contract::Response> delete_many(const std::vector<std::string>& paths);

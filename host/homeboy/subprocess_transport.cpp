@@ -31,7 +31,7 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 }
 
 Error provider_failed(std::string_view module_id, const contract::Event& event, const std::string& how,
-                      const std::string& stderr_tail, std::string_view stdout_text) {
+                      const std::string& stderr_tail, std::string_view stdout_start, std::size_t stdout_size) {
   std::string op(contract::to_string(event.operation));
   std::string message = "module '" + std::string(module_id) + "' " + how + " on '" + op + "'";
   if (!stderr_tail.empty()) message += "; its stderr ends with: " + excerpt(stderr_tail, 500);
@@ -39,7 +39,7 @@ Error provider_failed(std::string_view module_id, const contract::Event& event, 
                {{"module", module_id},
                 {"operation", op},
                 {"stderr_tail", stderr_tail},
-                {"stdout_excerpt", excerpt(stdout_text)}});
+                {"stdout_excerpt", excerpt_of_start(stdout_start, stdout_size)}});
 }
 
 Error timed_out(std::string_view module_id, const contract::Event& event, std::chrono::milliseconds timeout,
@@ -227,9 +227,11 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
   check_transportable(event, capabilities_, module_id_);
   std::string line = contract::serialize(event);
   line.push_back('\n');
+  // The answer is read as it arrives: a large one is held once, as the content it carries.
+  contract::ResponseParser answer(event, {module_id_});
   ProcessOutcome outcome;
   try {
-    outcome = run_once(command_, line, timeout_);
+    outcome = run_once(command_, line, timeout_, [&](std::string_view piece) { answer.feed(piece); });
   } catch (const std::system_error& e) {
     throw Error("storage.provider_unavailable", "module '" + module_id_ + "' could not be started: " + e.what(),
                 ExitCode::failure, {{"module", module_id_}});
@@ -243,8 +245,9 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
                 ExitCode::invalid, {{"module", module_id_}, {"limit_bytes", max_output_bytes}},
                 {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."});
   if (!outcome.exited_cleanly())
-    throw provider_failed(module_id_, event, outcome.describe_end(), outcome.err_tail, outcome.out);
-  return contract::parse_response(outcome.out, event, {module_id_});
+    throw provider_failed(module_id_, event, outcome.describe_end(), outcome.err_tail, outcome.out, outcome.out_size);
+  line = {};  // the event is sent: what it held (a large write's content) goes before the answer's model is built
+  return answer.finish();
 }
 
 PersistentTransport::PersistentTransport(const Module& module, const std::filesystem::path& config_dir)
@@ -272,21 +275,23 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
     }
   }
   std::uint64_t id = next_id_++;
-  auto reply = process_->exchange(contract::serialize(event, id), timeout_);
+  contract::ResponseParser answer(event, {module_id_});
+  auto reply = process_->exchange(contract::serialize(event, id), timeout_,
+                                  [&](std::string_view piece) { answer.feed(piece); });
   if (!reply.line) {
     // The process is dead or killed: this operation fails, the next one gets a new process.
     std::string tail = process_->stderr_tail();
     std::string how = reply.timed_out ? std::string() : process_->describe_end() + " without answering";
     process_.reset();
     if (reply.timed_out) throw timed_out(module_id_, event, timeout_, tail);
-    throw provider_failed(module_id_, event, how, tail, {});
+    throw provider_failed(module_id_, event, how, tail, {}, 0);
   }
   try {
-    auto response = contract::parse_response(*reply.line, event, {module_id_});
+    auto response = answer.finish();
     if (response.id != id)
       throw contract::violation({module_id_}, event, contract::rule::id_mismatch,
                                 "the response must echo the request's \"id\" (" + std::to_string(id) + ")",
-                                *reply.line);
+                                answer.start(), answer.size());
     return response;
   } catch (const Error&) {
     process_.reset();  // the stream can no longer be trusted to be in step

@@ -98,34 +98,61 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view encoded) {
+// One group of four characters into `out`; only the last group of a text may be padded.
+bool Base64Decoder::decode(const char* group, bool last, std::string& out) {
   static constexpr auto table = decoding_table();
-  if (encoded.size() % 4 != 0) return std::nullopt;
   std::size_t padding = 0;
-  if (!encoded.empty() && encoded.back() == '=') padding = encoded.size() >= 2 && encoded[encoded.size() - 2] == '=' ? 2 : 1;
+  if (last && group[3] == '=') padding = group[2] == '=' ? 2 : 1;
+  int v[4];
+  for (int k = 0; k < 4; ++k) {
+    if (k >= 4 - static_cast<int>(padding)) {
+      v[k] = 0;
+      continue;
+    }
+    v[k] = table[static_cast<unsigned char>(group[k])];
+    if (v[k] < 0) return false;
+  }
+  // Bits below the padding must be zero, or two encodings would decode alike.
+  if (padding == 1 && (v[2] & 0x3)) return false;
+  if (padding == 2 && (v[1] & 0xF)) return false;
+  unsigned triple = (static_cast<unsigned>(v[0]) << 18) | (static_cast<unsigned>(v[1]) << 12) |
+                    (static_cast<unsigned>(v[2]) << 6) | static_cast<unsigned>(v[3]);
+  char bytes[3] = {static_cast<char>((triple >> 16) & 0xFF), static_cast<char>((triple >> 8) & 0xFF),
+                   static_cast<char>(triple & 0xFF)};
+  out.append(bytes, 3 - padding);
+  return true;
+}
+
+void Base64Decoder::feed(std::string_view piece, std::string& out) {
+  // Each complete group waits until a character follows it: only then is it known not to be
+  // the last one, which alone may carry padding.
+  for (std::size_t i = 0; i < piece.size() && !bad_;) {
+    if (have_ == 4) {
+      bad_ = !decode(group_, false, out);
+      have_ = 0;
+      continue;
+    }
+    if (have_ == 0) {
+      // Whole groups straight from the piece, all but the last one it holds.
+      std::size_t groups = (piece.size() - i) / 4;
+      for (; groups > 1 && !bad_; --groups, i += 4) bad_ = !decode(piece.data() + i, false, out);
+      if (bad_) break;
+    }
+    group_[have_++] = piece[i++];
+  }
+}
+
+bool Base64Decoder::finish(std::string& out) {
+  if (bad_ || (have_ != 0 && have_ != 4)) return false;
+  return have_ == 0 || decode(group_, true, out);
+}
+
+std::optional<std::string> base64_decode(std::string_view encoded) {
   std::string out;
   out.reserve(encoded.size() / 4 * 3);
-  for (std::size_t i = 0; i < encoded.size(); i += 4) {
-    bool last = i + 4 == encoded.size();
-    int v[4];
-    for (int k = 0; k < 4; ++k) {
-      char c = encoded[i + static_cast<std::size_t>(k)];
-      if (c == '=' && last && k >= 4 - static_cast<int>(padding)) {
-        v[k] = 0;
-        continue;
-      }
-      v[k] = table[static_cast<unsigned char>(c)];
-      if (v[k] < 0) return std::nullopt;
-    }
-    unsigned triple = (static_cast<unsigned>(v[0]) << 18) | (static_cast<unsigned>(v[1]) << 12) |
-                      (static_cast<unsigned>(v[2]) << 6) | static_cast<unsigned>(v[3]);
-    out += static_cast<char>((triple >> 16) & 0xFF);
-    if (!(last && padding == 2)) out += static_cast<char>((triple >> 8) & 0xFF);
-    if (!(last && padding >= 1)) out += static_cast<char>(triple & 0xFF);
-    // Bits below the padding must be zero, or two encodings would decode alike.
-    if (last && padding == 1 && (v[2] & 0x3)) return std::nullopt;
-    if (last && padding == 2 && (v[1] & 0xF)) return std::nullopt;
-  }
+  Base64Decoder decoder;
+  decoder.feed(encoded, out);
+  if (!decoder.finish(out)) return std::nullopt;
   return out;
 }
 

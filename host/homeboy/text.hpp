@@ -19,6 +19,20 @@ std::string base64_encode(std::string_view bytes);
 // Strict: only the standard alphabet, correct padding, no whitespace. Nothing when malformed.
 std::optional<std::string> base64_decode(std::string_view encoded);
 
+// base64_decode for a text that arrives in pieces, decoded as it comes: the bytes are
+// appended to `out`, and finish() says whether the whole text was well-formed.
+class Base64Decoder {
+ public:
+  void feed(std::string_view piece, std::string& out);  // after something malformed, the rest is ignored
+  bool finish(std::string& out);
+
+ private:
+  static bool decode(const char* group, bool last, std::string& out);
+  char group_[4] = {};
+  int have_ = 0;  // characters of the group in progress, held in group_
+  bool bad_ = false;
+};
+
 // For quoting in messages and JSON output: valid UTF-8 is kept as it is, every byte of an
 // ill-formed sequence becomes the text "\xNN", so the result is always valid UTF-8.
 std::string printable_utf8(std::string_view bytes);

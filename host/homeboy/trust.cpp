@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace fs = std::filesystem;
@@ -74,7 +76,7 @@ void check_relative_file(const fs::path& dir_real, const fs::path& dir, const st
     return;
   }
   std::error_code ec;
-  fs::path real = fs::canonical(dir / relative, ec);
+  fs::path real = dir_real.empty() ? real_path(dir / relative, ec) : real_child(dir_real, relative, ec);
   if (ec) return;
   if (!inside(real, dir_real)) {
     out.push_back(outside(dir / relative, std::string(role) + " '" + name + "' leads to " + real.string() +
@@ -94,13 +96,24 @@ bool runnable(const fs::path& p) {
 // folders, and it and every folder above it must belong to root and be closed to others.
 void check_system_executable(const fs::path& path, std::string_view word, std::vector<Problem>& out) {
   std::error_code ec;
-  fs::path real = fs::canonical(path, ec);
+  fs::path real = real_path(path, ec);
   if (ec) return;
-  bool in_system_dir = std::any_of(system_bin_dirs.begin(), system_bin_dirs.end(), [&](std::string_view dir) {
-    std::error_code dir_ec;
-    fs::path real_dir = fs::canonical(fs::path(dir), dir_ec);
-    return !dir_ec && real.parent_path() == real_dir;
-  });
+  // A real path has no link in it: when its folder reads as a system folder, that folder is
+  // its own real path, and nothing needs resolving. Otherwise (/bin may lead to /usr/bin)
+  // the system folders are resolved, once per run.
+  fs::path folder = real.parent_path();
+  bool in_system_dir = std::find(system_bin_dirs.begin(), system_bin_dirs.end(), folder.native()) != system_bin_dirs.end();
+  if (!in_system_dir) {
+    static const std::vector<fs::path> system_dirs = [] {
+      std::vector<fs::path> dirs;
+      for (std::string_view dir : system_bin_dirs) {
+        std::error_code dir_ec;
+        if (fs::path real_dir = real_path(fs::path(dir), dir_ec); !dir_ec) dirs.push_back(std::move(real_dir));
+      }
+      return dirs;
+    }();
+    in_system_dir = std::find(system_dirs.begin(), system_dirs.end(), folder) != system_dirs.end();
+  }
   if (!in_system_dir) {
     out.push_back({Kind::not_a_system_path, path,
                    "runtime.executable '" + std::string(word) + "' is " + real.string() +
@@ -114,6 +127,34 @@ void check_system_executable(const fs::path& path, std::string_view word, std::v
 }
 
 }  // namespace
+
+fs::path real_path(const fs::path& path, std::error_code& ec) {
+  ec.clear();
+  int fd = ::open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    ec.assign(errno, std::generic_category());
+    return {};
+  }
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  char target[PATH_MAX];
+  ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+  ::close(fd);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target || target[0] != '/')
+    return fs::canonical(path, ec);  // no /proc to ask
+  return fs::path(std::string(target, static_cast<std::size_t>(n)));
+}
+
+fs::path real_child(const fs::path& dir_real, const fs::path& name, std::error_code& ec) {
+  if (!name.empty() && name == name.filename() && name != "." && name != "..") {
+    fs::path path = dir_real / name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) {
+      ec.clear();
+      return path;
+    }
+  }
+  return real_path(dir_real / name, ec);
+}
 
 std::string_view to_string(Kind kind) noexcept {
   switch (kind) {
@@ -161,18 +202,15 @@ std::optional<Problem> judge(const fs::path& path, const Facts& facts, uid_t use
 
 std::vector<Problem> check_search_root(const fs::path& root, uid_t user) {
   std::vector<Problem> out;
-  std::error_code ec;
-  fs::path real = fs::canonical(root, ec);
-  if (ec) return out;
-  check_one(real, user, Place::exclusive, out);
-  check_ancestors(real, user, out);
+  check_one(root, user, Place::exclusive, out);
+  check_ancestors(root, user, out);
   return out;
 }
 
 std::vector<Problem> check_library(const fs::path& dir, std::string_view library, uid_t user) {
   std::vector<Problem> out;
   std::error_code ec;
-  fs::path dir_real = fs::canonical(dir, ec);
+  fs::path dir_real = real_path(dir, ec);
   if (ec) return out;
   check_relative_file(dir_real, dir, std::string(library), "runtime.library", user, out);
   return out;
@@ -189,9 +227,9 @@ Located locate_executable(std::string_view word, const fs::path& dir, uid_t user
     located.path = path;
     return located;
   }
-  std::error_code ec;
-  fs::path dir_real = fs::canonical(dir, ec);
   if (has_slash || runnable(dir / path)) {
+    std::error_code ec;
+    fs::path dir_real = real_path(dir, ec);
     if (escapes_lexically(path)) {
       check_relative_file(dir_real, dir, std::string(word), "runtime.executable", user, located.problems);
       return located;
@@ -215,7 +253,7 @@ std::vector<Problem> check_module(const fs::path& dir, const fs::path& manifest_
                                   uid_t user, const fs::path& checked_root) {
   std::vector<Problem> out;
   std::error_code ec;
-  fs::path dir_real = fs::canonical(dir, ec);
+  fs::path dir_real = checked_root.empty() ? real_path(dir, ec) : real_child(checked_root, dir.filename(), ec);
   if (ec) {
     out.push_back({Kind::unreadable, dir, dir.string() + " cannot be resolved (" + ec.message() + ")",
                    "Remove " + shell_quote(dir.string()) + " or make it a readable folder."});

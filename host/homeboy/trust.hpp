@@ -62,14 +62,15 @@ inline constexpr std::array<std::string_view, 3> system_bin_dirs{"/usr/local/bin
 inline constexpr std::string_view system_path = "/usr/local/bin:/usr/bin:/bin";
 
 // A search-path folder: exclusive itself (others could add modules), its ancestors as such.
-// `root` must exist.
+// `root` is its real path (real_path()).
 std::vector<Problem> check_search_root(const std::filesystem::path& root, uid_t user);
 
 // Everything the host would load or run from a module folder: the folder (and, when it is a
 // link, the folders above its target), the manifest, runtime.library, the executable and
-// the files its arguments name inside the folder. `checked_root` is the canonical
-// search-path folder holding `dir` whose chain was checked already; when the folder's real
-// parent is another one (or `checked_root` is empty), the folders above it are checked too.
+// the files its arguments name inside the folder. `checked_root` is the real path of the
+// search-path folder `dir` was found in (one of its entries), whose chain was checked
+// already; when the folder's real parent is another one (or `checked_root` is empty), the
+// folders above it are checked too.
 // `manifest` may be null when the manifest did not parse.
 std::vector<Problem> check_module(const std::filesystem::path& dir, const std::filesystem::path& manifest_path,
                                   const Manifest* manifest, uid_t user,
@@ -94,5 +95,15 @@ Error untrusted(std::string_view module_id, const std::filesystem::path& manifes
 
 // `path` quoted for a POSIX shell when it needs to be.
 std::string shell_quote(std::string_view text);
+
+// std::filesystem::canonical(path, ec), in three system calls whatever the path's depth:
+// libstdc++ (like realpath(3)) asks readlink(2) about every folder on the way, and the
+// trust checks resolve many paths on every command.
+std::filesystem::path real_path(const std::filesystem::path& path, std::error_code& ec);
+
+// real_path(dir_real / name) when `dir_real` is a real path already: a plain name (one
+// component) that is not a link is its own real path, which one lstat(2) tells.
+std::filesystem::path real_child(const std::filesystem::path& dir_real, const std::filesystem::path& name,
+                                 std::error_code& ec);
 
 }  // namespace homeboy::trust

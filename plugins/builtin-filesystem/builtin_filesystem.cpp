@@ -27,9 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <string>
-#include <system_error>
 
 namespace {
 
@@ -146,6 +144,30 @@ homeboy_status check_condition(const Condition* condition, bool exists, const st
     return out.fail(HOMEBOY_ERR_CONFLICT, "changed since version " + std::string(condition->version) + " (now " + now +
                                               "): " + path);
   return HOMEBOY_OK;
+}
+
+// Removes `name` in the folder `dir` with everything under it, links themselves and never
+// what they point to; 0 or the first errno. (std::filesystem::remove_all does the same, but
+// brings a megabyte of libstdc++ into the plugin, loaded on every command.)
+int remove_tree(int dir, const char* name) {
+  if (::unlinkat(dir, name, 0) == 0) return 0;
+  if (errno != EISDIR) return errno;
+  int fd = ::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno;
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    int error = errno;
+    ::close(fd);
+    return error;
+  }
+  int error = 0;
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    if ((error = remove_tree(::dirfd(d), e->d_name)) != 0) break;
+  }
+  ::closedir(d);
+  if (error) return error;
+  return ::unlinkat(dir, name, AT_REMOVEDIR) == 0 ? 0 : errno;
 }
 
 timespec later_than(const timespec& previous) {
@@ -291,10 +313,7 @@ class BuiltinFilesystem {
 
     // Whatever a killed writer left behind goes first: we hold the lock, so it is stale. The
     // bash module's batches stage files in a folder of that name.
-    if (::unlinkat(dir, temp_name, 0) != 0 && errno == EISDIR) {
-      std::error_code ignored;
-      std::filesystem::remove_all(target.dir + "/" + temp_name, ignored);
-    }
+    remove_tree(dir, temp_name);  // nothing there is the usual case
     // Created readable by the owner only: no one else can read a secret while it is written.
     int fd = ::openat(dir, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                       exists || is_private(folder.stat()) ? 0600 : 0666);
@@ -359,9 +378,7 @@ class BuiltinFilesystem {
         return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT,
                         "is a folder: " + path + " (delete it with its contents: is_directory, or --recursive)");
       if (condition) return out.fail(HOMEBOY_ERR_INVALID_ARGUMENT, "a folder has no version: " + path);
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-      if (ec) return fail_errno(out, "cannot delete", path, ec.value());
+      if (int error = remove_tree(folder.fd(), name.c_str())) return fail_errno(out, "cannot delete", path, error);
     } else {
       if (homeboy_status s = check_condition(condition, true, st, path, out); s != HOMEBOY_OK) return s;
       if (::unlinkat(folder.fd(), name.c_str(), 0) != 0) return fail_errno(out, "cannot delete", path, errno);

@@ -5,14 +5,17 @@
 //
 // Rows: read and write of 1 KiB and 1 MiB files through (a) direct fstream code, (b) the
 // native builtin-filesystem plugin through the full Storage facade (validation included),
-// (c) the scripted builtin-filesystem module (bash + jq, one process per operation); and
+// (c) the scripted builtin-filesystem module (bash, one process per operation); and
 // the one-shot spawn cost of the host's launcher against a bare posix_spawn; then 1,000
 // reads of 1 KiB through every kind of provider (native, persistent, batch, one-shot),
-// the persistent framing against a raw pipe round trip, and whole CLI processes; and, when
-// HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin (bench_postgres). Native
-// plugins are measured in-process and isolated (homeboy-plugin-host), next to persistent
-// Python modules (/usr/bin/python3): the sqlite-storage module and a minimal file reader;
-// and whole CLI processes served by the sqlite-storage daemon against the native default.
+// the persistent framing against a raw pipe round trip, whole CLI processes with their
+// peak memory, how `storage list` and `project list` scale from 1,000 to 100,000 items,
+// the peak memory of large batches and files, and issue 15's targets with what this run
+// measured for each; and, when HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin
+// (bench_postgres). Native plugins are measured in-process and isolated
+// (homeboy-plugin-host), next to persistent Python modules (/usr/bin/python3): the
+// sqlite-storage module and a minimal file reader; and whole CLI processes served by the
+// sqlite-storage daemon against the native default.
 
 #include "homeboy/process.hpp"
 #include "homeboy/registry.hpp"
@@ -120,6 +123,90 @@ void bare_spawn(const std::vector<std::string>& args, const std::string& input) 
   ::waitpid(pid, &status, 0);
 }
 
+// --- whole processes, timed and with their peak memory ------------------------------------
+
+struct Run {
+  double us = 0;      // wall time, from spawn to reaped
+  long peak_kib = 0;  // peak RSS of the process tree (GNU time's %M)
+};
+
+// posix_spawn of argv (no PATH look-up) with `env` added, stdin and stdout on /dev/null;
+// returns its exit status.
+int spawn_and_wait(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  env_storage.insert(env_storage.end(), env.begin(), env.end());
+  std::vector<char*> argv, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : env_storage) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) std::abort();
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+void check_exit(int status, const std::vector<std::string>& args, bool may_fail) {
+  if (may_fail || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) return;
+  std::cerr << "bench: " << args[0] << " ... " << args.back() << " failed\n";
+  std::exit(1);
+}
+
+// The wall time of one run. The command must succeed unless `may_fail`.
+double time_process(const std::vector<std::string>& args, const std::vector<std::string>& env = {}, bool may_fail = false) {
+  auto t0 = Clock::now();
+  int status = spawn_and_wait(args, env);
+  double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  check_exit(status, args, may_fail);
+  return us;
+}
+
+// The peak RSS of one run, in KiB, as GNU time reports it (what tests/scale/memory_bounds.sh
+// asserts). Not from this process's own wait4: posix_spawn's child shares this process's
+// memory until it execs, and the kernel counts that in its peak.
+long peak_process(const std::vector<std::string>& args, const std::vector<std::string>& env = {}, bool may_fail = false) {
+  static const std::string report = (fs::temp_directory_path() / ("homeboy-bench-peak-" + std::to_string(::getpid()))).string();
+  std::vector<std::string> timed{"/usr/bin/time", "-f", "%M", "-o", report};
+  timed.insert(timed.end(), args.begin(), args.end());
+  check_exit(spawn_and_wait(timed, env), args, may_fail);
+  std::ifstream in(report);
+  std::string line, last;  // after a failure, GNU time says so on a line of its own first
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  fs::remove(report);
+  return std::atol(last.c_str());
+}
+
+// Median time of `count` runs, and the peak memory of one more.
+Run median_run(const std::vector<std::string>& args, int count, const std::vector<std::string>& env = {}) {
+  std::vector<double> us;
+  for (int i = 0; i < count; ++i) us.push_back(time_process(args, env));
+  return {median(us), peak_process(args, env)};
+}
+
+double mib(long kib) { return static_cast<double>(kib) / 1024; }
+
+// What this run measured for issue 15's table, printed at the end with the targets.
+struct Issue15 {
+  double read_raw_ratio = 0;             // storage read --raw (native) / cat
+  double exchange_ratio = 0;             // persistent exchange / raw pipe round trip
+  long batch_10k_kib = 0;                // peak RSS, native batch of 10,000 small reads
+  std::size_t batch_10k_content = 0;     // the bytes those reads carry
+  double projects_10k_ms = 0;            // project list, 10,000 projects (native)
+  long projects_10k_kib = 0;
+  double list_100k_ratio = 0;            // storage list of 100,000 entries / ls -f
+  double bash_read_ms = 0;               // one-shot read through the bash module
+} issue15;
+
+fs::path homeboy_exe() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "bin/homeboy"; }
+
 void row(const std::string& name, double us, double base) {
   char line[200];
   std::snprintf(line, sizeof line, "| %-56s | %12.1f | %8.2fx |", name.c_str(), us, base > 0 ? us / base : 0.0);
@@ -128,6 +215,17 @@ void row(const std::string& name, double us, double base) {
 
 void header(const std::string& title) {
   std::cout << "\n" << title << "\n\n| case | median us/op | ratio |\n|---|---:|---:|\n";
+}
+
+void process_header(const std::string& title) {
+  std::cout << "\n" << title << "\n\n| case | median ms | ratio | peak RSS MiB |\n|---|---:|---:|---:|\n";
+}
+
+void process_row(const std::string& name, const Run& run, double base_us) {
+  char line[220];
+  std::snprintf(line, sizeof line, "| %-56s | %9.2f | %8.2fx | %12.1f |", name.c_str(), run.us / 1000,
+                base_us > 0 ? run.us / base_us : 0.0, mib(run.peak_kib));
+  std::cout << line << '\n';
 }
 
 // --- 1,000 reads of 1 KiB through every kind of provider ------------------------------
@@ -300,8 +398,10 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
 
   double spawn1 = median(bash_batch1), spawn100 = median(bash_batch100), batch1000 = median(bash_batch) * files;
   double marginal = (spawn100 - spawn1) / 99;
+  issue15.exchange_ratio = framed / rtt;
+  issue15.bash_read_ms = median(bash_once) / 1000;
   std::cout << "\nTargets (same run):\n";
-  std::printf("- persistent exchange / raw round trip: %.2fx (target <= 3x)\n", framed / rtt);
+  std::printf("- persistent exchange / raw round trip: %.2fx (target <= 1.5x; was <= 3x)\n", framed / rtt);
   std::printf("- isolated read %.1f us = in-process %.1f us + %.1f us of isolation; / (persistent exchange %.1f us +"
               " in-process %.1f us): %.2fx (target <= 1.5x)\n",
               median(iso), median(nat), median(iso) - median(nat), median(exchange), median(nat),
@@ -315,42 +415,25 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
               batch1000 / (spawn1 + 1000 * marginal));
 }
 
-// --- whole CLI processes ------------------------------------------------------------------
-
-double process_time(const homeboy::Command& command, int count) {
-  std::vector<double> samples;
-  for (int i = 0; i < count; ++i) {
-    auto t0 = Clock::now();
-    auto outcome = homeboy::run_once(command, "", std::chrono::seconds(30));
-    samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    if (outcome.exit_code != 0) {
-      std::cerr << "bench: " << command.argv[0] << " " << command.argv[1] << " failed: " << outcome.err_tail << "\n";
-      std::exit(1);
-    }
-  }
-  return median(samples);
-}
+// --- whole CLI processes -------------------------------------------------------------------
 
 void bench_cli(const fs::path& dir, bool quick) {
-  fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "bin/homeboy";
+  fs::path exe = homeboy_exe();
   fs::path file = dir / "cli.txt";
   direct_write(file.string(), std::string(1024, 'c'));
   fs::path config = dir / "cli-config";
   fs::create_directories(config / "modules");
-  homeboy::Command cat, read, list;
-  cat.argv = {"/bin/cat", file.string()};
-  read.argv = {exe.string(), "--config-dir", config.string(), "storage", "read", "--raw", file.string()};
+  std::vector<std::string> cat{"/bin/cat", file.string()},
+      read{exe.string(), "--config-dir", config.string(), "storage", "read", "--raw", file.string()};
   int n = quick ? 15 : 41;
-  double cat_us = 0, read_us = 0;
-  {
-    std::vector<double> a, b;
-    for (int r = 0; r < 3; ++r) {
-      a.push_back(process_time(cat, n / 3 + 1));
-      b.push_back(process_time(read, n / 3 + 1));
-    }
-    cat_us = median(a);
-    read_us = median(b);
+  std::vector<double> cat_us, read_us;
+  for (int i = 0; i < n; ++i) {  // interleaved: drift hits both alike
+    cat_us.push_back(time_process(cat));
+    read_us.push_back(time_process(read));
   }
+  Run cat_run{median(cat_us), peak_process(cat)};
+  Run read_run{median(read_us), peak_process(read)};
+  issue15.read_raw_ratio = read_run.us / cat_run.us;
   // 1,000 installed modules, each a small manifest.
   for (int i = 0; i < 1000; ++i) {
     fs::path m = config / "modules" / ("module-" + std::to_string(i));
@@ -358,27 +441,179 @@ void bench_cli(const fs::path& dir, bool quick) {
     std::ofstream(m / ("module-" + std::to_string(i) + ".json"))
         << "{\"name\":\"Module " << i << "\",\"version\":\"1.0.0\",\"runtime\":{\"executable\":\"bash run.sh\"}}";
   }
-  list.argv = {exe.string(), "--config-dir", config.string(), "module", "list"};
-  double list_us = process_time(list, n);
-  // 1,000 projects, on the native default provider (a config folder without extra modules).
-  fs::path projects_config = dir / "projects-config";
-  fs::create_directories(projects_config / "projects");
-  for (int i = 0; i < 1000; ++i)
-    std::ofstream(projects_config / "projects" / ("project-" + std::to_string(i) + ".json"))
+  Run modules = median_run({exe.string(), "--config-dir", config.string(), "module", "list"}, n);
+  process_header("whole processes (cold start each time: posix_spawn and waitpid, no supervisor; peak RSS from GNU time)");
+  process_row("cat F (1 KiB)", cat_run, cat_run.us);
+  process_row("homeboy storage read --raw F (native default)", read_run, cat_run.us);
+  process_row("homeboy module list, 1,000 modules installed", modules, cat_run.us);
+  std::printf("\nTargets (same run):\n- storage read --raw / cat: %.2fx (target <= 1.5x)\n"
+              "- module list with 1,000 modules: %.1f ms (target < 100 ms)\n",
+              issue15.read_raw_ratio, modules.us / 1000);
+}
+
+// --- how listings scale -------------------------------------------------------------------
+
+// A folder of `count` empty files, entry-000000 ...
+fs::path entries_folder(const fs::path& dir, int count) {
+  fs::path folder = dir / ("entries-" + std::to_string(count));
+  fs::create_directories(folder);
+  char name[32];
+  for (int i = 0; i < count; ++i) {
+    std::snprintf(name, sizeof name, "entry-%06d", i);
+    int fd = ::open((folder / name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) std::abort();
+    ::close(fd);
+  }
+  return folder;
+}
+
+// A config folder holding `count` projects.
+fs::path projects_config(const fs::path& dir, int count) {
+  fs::path config = dir / ("projects-" + std::to_string(count));
+  fs::create_directories(config / "projects");
+  for (int i = 0; i < count; ++i)
+    std::ofstream(config / "projects" / ("project-" + std::to_string(i) + ".json"))
         << "{\n  \"id\": \"project-" << i << "\",\n  \"name\": \"Project " << i
         << "\",\n  \"component_ids\": [\"api\", \"web\"]\n}\n";
-  homeboy::Command projects;
-  projects.argv = {exe.string(), "--config-dir", projects_config.string(), "project", "list"};
-  double projects_us = process_time(projects, n);
-  header("whole processes (cold start each time)");
-  row("cat F (1 KiB)", cat_us, cat_us);
-  row("homeboy storage read --raw F (native default)", read_us, cat_us);
-  row("homeboy module list, 1,000 modules installed", list_us, cat_us);
-  row("homeboy project list, 1,000 projects (native default)", projects_us, cat_us);
-  std::printf("\nTargets (same run):\n- storage read --raw / cat: %.2fx (target <= 3x)\n"
-              "- module list with 1,000 modules: %.1f ms (target < 100 ms)\n"
-              "- project list with 1,000 projects: %.1f ms (target < 150 ms)\n",
-              read_us / cat_us, list_us / 1000, projects_us / 1000);
+  return config;
+}
+
+void bench_scale(const fs::path& dir, bool quick) {
+  fs::path exe = homeboy_exe();
+  fs::path empty_config = dir / "scale-config";
+  std::cout << "\nscale: storage list of a folder and project list, by number of items (native default;\n"
+               "median of " << (quick ? 3 : 5) << " runs, 3 at 100,000)\n\n"
+               "| items | storage list ms | peak RSS MiB | ls -f ms | ratio to ls -f | project list ms | peak RSS MiB |\n"
+               "|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (int count : {1000, 10000, 100000}) {
+    int n = count == 100000 ? 3 : (quick ? 3 : 5);
+    fs::path folder = entries_folder(dir, count), config = projects_config(dir, count);
+    std::vector<std::string> list{exe.string(), "--config-dir", empty_config.string(), "storage", "list", folder.string()};
+    std::vector<double> list_us, ls_us;
+    for (int i = 0; i < n; ++i) {  // interleaved with ls -f: drift hits both alike
+      list_us.push_back(time_process(list));
+      ls_us.push_back(time_process({"/bin/ls", "-f", folder.string()}));
+    }
+    long list_kib = peak_process(list);
+    Run projects = median_run({exe.string(), "--config-dir", config.string(), "project", "list"}, n);
+    double ratio = median(list_us) / median(ls_us);
+    char line[200];
+    std::snprintf(line, sizeof line, "| %7d | %15.1f | %12.1f | %8.1f | %13.2fx | %15.1f | %12.1f |", count,
+                  median(list_us) / 1000, mib(list_kib), median(ls_us) / 1000, ratio, projects.us / 1000,
+                  mib(projects.peak_kib));
+    std::cout << line << '\n';
+    if (count == 100000) issue15.list_100k_ratio = ratio;
+    if (count == 10000) issue15.projects_10k_ms = projects.us / 1000, issue15.projects_10k_kib = projects.peak_kib;
+    fs::remove_all(folder);
+    fs::remove_all(config);
+  }
+}
+
+// --- peak memory of large work --------------------------------------------------------------
+
+void bench_memory(const fs::path& dir) {
+  fs::path exe = homeboy_exe();
+  fs::path config = dir / "memory-config", small = dir / "small";
+  fs::create_directories(small);
+  const std::vector<std::string> native{}, script{"HOMEBOY_STORAGE_TRANSPORT=subprocess"};
+  auto homeboy = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {exe.string(), "--config-dir", config.string()});
+    return args;
+  };
+  std::cout << "\npeak memory (one run each; the whole process tree's peak RSS, from GNU time)\n\n"
+               "| case | peak RSS MiB | bound MiB | within |\n|---|---:|---:|---|\n";
+  auto report = [](const std::string& name, long kib, double bound_bytes) {
+    char line[200];
+    std::snprintf(line, sizeof line, "| %-58s | %12.1f | %9.1f | %-6s |", name.c_str(), mib(kib),
+                  bound_bytes / (1 << 20), static_cast<double>(kib) * 1024 <= bound_bytes ? "yes" : "NO");
+    std::cout << line << '\n';
+  };
+  // 10,000 reads of 15-byte files, in one batch.
+  std::string reads = "[";
+  for (int i = 0; i < 10000; ++i) {
+    char content[16];
+    std::snprintf(content, sizeof content, "content %07d", i);
+    std::string path = (small / ("f" + std::to_string(i))).string();
+    direct_write(path, content);
+    reads += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"" + path + "\"}";
+  }
+  std::ofstream(dir / "reads.json") << reads << "]";
+  std::size_t content = 10000 * 15;
+  double bound = static_cast<double>(content + (std::size_t{16} << 20));
+  long n10k = peak_process(homeboy({"storage", "batch", "--file", (dir / "reads.json").string()}), native);
+  long s10k = peak_process(homeboy({"storage", "batch", "--file", (dir / "reads.json").string()}), script);
+  issue15.batch_10k_kib = n10k;
+  issue15.batch_10k_content = content;
+  report("batch of 10,000 reads of 15 bytes (native)", n10k, bound);
+  report("batch of 10,000 reads of 15 bytes (bash module)", s10k, bound);
+  // 100,000 failing reads: bounded by what goes in and comes out.
+  std::string failing = "[";
+  for (int i = 0; i < 100000; ++i)
+    failing += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"" + (dir / "missing").string() + "/f" +
+               std::to_string(i) + "\"}";
+  failing += "]";
+  std::ofstream(dir / "failing.json") << failing;
+  long f100k = peak_process(homeboy({"storage", "batch", "--file", (dir / "failing.json").string()}), native, true);
+  std::size_t output = 0;
+  {
+    std::string out_file = (dir / "failing.out").string();
+    std::string command = exe.string() + " --config-dir " + config.string() + " storage batch --file " +
+                          (dir / "failing.json").string() + " > " + out_file;
+    if (std::system(command.c_str()) == -1) std::abort();
+    output = fs::file_size(out_file);
+  }
+  report("batch of 100,000 failing reads (native; bound: in + out + 16 MiB)", f100k,
+         static_cast<double>(failing.size() + output + (std::size_t{16} << 20)));
+  // A 100 MiB text file, read and written.
+  std::size_t size = std::size_t{100} << 20;
+  std::string text(size, 'x');
+  for (std::size_t i = 76; i < size; i += 77) text[i] = '\n';
+  fs::path big = dir / "big", out = dir / "big-out";
+  direct_write(big.string(), text);
+  std::string().swap(text);
+  for (const auto& [label, env] : {std::pair{std::string("native"), native}, std::pair{std::string("bash module"), script}}) {
+    report("read --raw of a 100 MiB file (" + label + ")",
+           peak_process(homeboy({"storage", "read", "--raw", big.string()}), env), 3.0 * size);
+    report("read of a 100 MiB file, JSON envelope (" + label + ")",
+           peak_process(homeboy({"storage", "read", big.string()}), env), 3.0 * size);
+    report("write of a 100 MiB file (" + label + ")",
+           peak_process(homeboy({"storage", "write", out.string(), "--file", big.string()}), env), 3.0 * size);
+    fs::remove(out);
+  }
+  fs::remove(big);
+  fs::remove_all(small);
+}
+
+void print_issue15(double daemon_ratio) {
+  auto yes = [](bool met) { return met ? "yes" : "NO"; };
+  char line[400];
+  std::cout << "\nissue 15, measured in this run\n\n| row | target | measured | met |\n|---|---|---|---|\n";
+  std::snprintf(line, sizeof line,
+                "| whole-process `storage read --raw` via the sqlite-storage daemon / the same via native | <= 2x | %.2fx | %s |\n",
+                daemon_ratio, yes(daemon_ratio <= 2));
+  std::cout << line;
+  std::snprintf(line, sizeof line, "| whole-process `storage read --raw` native / `cat` | <= 1.5x | %.2fx | %s |\n",
+                issue15.read_raw_ratio, yes(issue15.read_raw_ratio <= 1.5));
+  std::cout << line;
+  std::snprintf(line, sizeof line, "| persistent exchange / raw pipe round trip | <= 1.5x | %.2fx | %s |\n",
+                issue15.exchange_ratio, yes(issue15.exchange_ratio <= 1.5));
+  std::cout << line;
+  double bound = static_cast<double>(issue15.batch_10k_content + (std::size_t{16} << 20));
+  std::snprintf(line, sizeof line,
+                "| peak RSS, native batch of 10,000 small reads | <= content + 16 MiB (%.1f MiB) | %.1f MiB | %s |\n",
+                bound / (1 << 20), mib(issue15.batch_10k_kib), yes(static_cast<double>(issue15.batch_10k_kib) * 1024 <= bound));
+  std::cout << line;
+  std::snprintf(line, sizeof line,
+                "| `project list`, 10,000 projects (native) | < 150 ms and < 64 MiB | %.1f ms, %.1f MiB | %s |\n",
+                issue15.projects_10k_ms, mib(issue15.projects_10k_kib),
+                yes(issue15.projects_10k_ms < 150 && issue15.projects_10k_kib < 64 * 1024));
+  std::cout << line;
+  std::snprintf(line, sizeof line, "| `storage list` of 100,000 entries / `ls -f` of the same folder | <= 3x time | %.2fx | %s |\n",
+                issue15.list_100k_ratio, yes(issue15.list_100k_ratio <= 3));
+  std::cout << line;
+  std::snprintf(line, sizeof line, "| one-shot bash read | <= 12 ms | %.1f ms | %s |\n", issue15.bash_read_ms,
+                yes(issue15.bash_read_ms <= 12));
+  std::cout << line;
 }
 
 
@@ -500,17 +735,17 @@ void bench_postgres(const fs::path& dir, const fs::path& modules, bool quick) {
   }
   pg->ensure_dir((config / "projects").string());
   pg->write_many(projects);
-  auto cli = [&](const fs::path& folder, std::vector<std::string> args) {
-    homeboy::Command c;
-    c.argv = {exe.string(), "--config-dir", folder.string()};
-    c.argv.insert(c.argv.end(), args.begin(), args.end());
-    return c;
-  };
   int n = quick ? 9 : 21;
-  double read_fs = process_time(cli(fs_config, {"storage", "read", "--raw", area + "/f"}), n);
-  double read_pg = process_time(cli(config, {"storage", "read", "--raw", area + "/f"}), n);
-  double list_fs = process_time(cli(fs_config, {"project", "list"}), n);
-  double list_pg = process_time(cli(config, {"project", "list"}), n);
+  auto cli = [&](const fs::path& folder, std::vector<std::string> args) {
+    args.insert(args.begin(), {exe.string(), "--config-dir", folder.string()});
+    std::vector<double> us;
+    for (int i = 0; i < n; ++i) us.push_back(time_process(args));
+    return median(us);
+  };
+  double read_fs = cli(fs_config, {"storage", "read", "--raw", area + "/f"});
+  double read_pg = cli(config, {"storage", "read", "--raw", area + "/f"});
+  double list_fs = cli(fs_config, {"project", "list"});
+  double list_pg = cli(config, {"project", "list"});
   header("PostgreSQL plugin, whole processes (cold start and a new connection each time)");
   row("homeboy storage read --raw F: builtin-filesystem", read_fs, read_fs);
   row("homeboy storage read --raw F: postgres", read_pg, read_fs);
@@ -523,30 +758,9 @@ void bench_postgres(const fs::path& dir, const fs::path& modules, bool quick) {
 #endif
 // --- whole process through the sqlite-storage daemon ---------------------------------------
 
-// A whole `homeboy` process as a shell starts it: posix_spawn and waitpid, nothing between.
-// (run_once would put it under homeboy-reaper, which ends a daemon with its command.)
-double bare_process_us(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  auto t0 = Clock::now();
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) std::abort();
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-  posix_spawn_file_actions_destroy(&fa);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::cerr << "bench: " << args[0] << " " << args[3] << " " << args[4] << " failed\n";
-    std::exit(1);
-  }
-  return us;
-}
 
-void bench_daemon(const fs::path& dir, bool quick) {
+// The ratio of a read through the daemon to the same read through the native default.
+double bench_daemon(const fs::path& dir, bool quick) {
   fs::path exe = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "bin/homeboy";
   // Its own runtime folder, so the daemon is this run's alone and stopped at the end.
   fs::path runtime = dir / "runtime";
@@ -561,20 +775,20 @@ void bench_daemon(const fs::path& dir, bool quick) {
     args.insert(args.begin(), {exe.string(), config_flag, config.string()});
     return args;
   };
-  bare_process_us(homeboy(sqlite_config, {"module", "install", (source_modules() / "sqlite-storage").string()}));
-  bare_process_us(homeboy(sqlite_config, {"storage", "ensure-dir", dir.string()}));
-  bare_process_us(homeboy(sqlite_config, {"storage", "write", file.string(), "--content", std::string(1024, 'd')}));
+  time_process(homeboy(sqlite_config, {"module", "install", (source_modules() / "sqlite-storage").string()}));
+  time_process(homeboy(sqlite_config, {"storage", "ensure-dir", dir.string()}));
+  time_process(homeboy(sqlite_config, {"storage", "write", file.string(), "--content", std::string(1024, 'd')}));
   auto native_read = homeboy(native_config, {"storage", "read", "--raw", file.string()});
   auto daemon_read = homeboy(sqlite_config, {"storage", "read", "--raw", file.string()});
 
   int n = quick ? 15 : 41;
   std::vector<double> native, daemon;
-  bare_process_us(daemon_read);  // the daemon starts here, once
+  time_process(daemon_read);  // the daemon starts here, once
   for (int i = 0; i < n; ++i) {
-    native.push_back(bare_process_us(native_read));
-    daemon.push_back(bare_process_us(daemon_read));
+    native.push_back(time_process(native_read));
+    daemon.push_back(time_process(daemon_read));
   }
-  bare_process_us(homeboy(sqlite_config, {"module", "stop", "--all"}));
+  time_process(homeboy(sqlite_config, {"module", "stop", "--all"}));
   ::unsetenv("XDG_RUNTIME_DIR");
 
   double native_us = median(native), daemon_us = median(daemon);
@@ -583,6 +797,7 @@ void bench_daemon(const fs::path& dir, bool quick) {
   row("homeboy storage read --raw F (sqlite-storage daemon)", daemon_us, native_us);
   std::printf("\nTargets (same run):\n- storage read --raw via the sqlite-storage daemon / native: %.2fx (target <= 2x)\n",
               daemon_us / native_us);
+  return daemon_us / native_us;
 }
 
 }  // namespace
@@ -631,7 +846,7 @@ int main(int argc, char** argv) {
     row("direct std::ifstream", fast_read[0], fast_read[0]);
     row("native builtin-filesystem via facade", fast_read[1], fast_read[0]);
     row("isolated builtin-filesystem via facade", fast_read[2], fast_read[0]);
-    row("scripted builtin-filesystem (bash+jq, one-shot)", slow_read[1], fast_read[0]);
+    row("scripted builtin-filesystem (bash module, one-shot)", slow_read[1], fast_read[0]);
 
     header("write, " + label);
     auto fast_write = measure({[&] { direct_write(file, content); }, [&] { direct_atomic_write(file, content); },
@@ -642,7 +857,7 @@ int main(int argc, char** argv) {
     row("direct temp+fsync+rename", fast_write[1], fast_write[0]);
     row("native builtin-filesystem via facade (fsync)", fast_write[2], fast_write[0]);
     row("isolated builtin-filesystem via facade (fsync)", fast_write[3], fast_write[0]);
-    row("scripted builtin-filesystem (bash+jq, one-shot)", slow_write[0], fast_write[0]);
+    row("scripted builtin-filesystem (bash module, one-shot)", slow_write[0], fast_write[0]);
   }
 
   header("one-shot spawn: host launcher vs bare posix_spawn (/bin/cat, same pipes)");
@@ -660,7 +875,10 @@ int main(int argc, char** argv) {
 #ifdef HOMEBOY_BENCH_POSTGRES_MODULE_DIR
   bench_postgres(dir, modules, quick);
 #endif
-  bench_daemon(dir, quick);
+  double daemon_ratio = bench_daemon(dir, quick);
+  bench_scale(dir, quick);
+  bench_memory(dir);
+  print_issue15(daemon_ratio);
   fs::remove_all(dir);
   return 0;
 }

@@ -9,6 +9,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <optional>
+#include <string_view>
+
 namespace json = boost::json;
 using namespace homeboy;
 using namespace homeboy::contract;
@@ -20,16 +24,42 @@ bool same(const Event& a, const Event& b) {
          a.is_directory == b.is_directory && a.operations.empty() && b.operations.empty();
 }
 
+// The reference reading of a batch: the whole input as one tree of values, then each event.
+// parse_events reads it event by event; it must come to the same events, or the same error.
+std::vector<Event> reference_events(std::string_view text) {
+  std::string from = "batch input from fuzz";
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
+  std::vector<Event> events;
+  for (const auto& item : value.get_array())
+    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size())));
+  return events;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::vector<Event> events;
+  std::vector<Event> events, expected;
+  std::optional<Error> expected_error;
+  try {
+    expected = reference_events(fuzz::as_text(data, size));
+  } catch (const Error& e) {
+    expected_error = e;
+  }
   try {
     events = parse_events(fuzz::as_text(data, size), "fuzz");
   } catch (const Error& e) {
     FUZZ_CHECK_SAYING(e.code() == "cli.invalid_argument", e.what());
+    FUZZ_CHECK_SAYING(expected_error && std::string_view(e.what()) == expected_error->what(), e.what());
+    FUZZ_CHECK(e.details() == expected_error->details());
     return 0;
   }
+  FUZZ_CHECK_SAYING(!expected_error, expected_error ? expected_error->what() : "");
+  FUZZ_CHECK(std::equal(events.begin(), events.end(), expected.begin(), expected.end(), [](const Event& a, const Event& b) {
+    return same(a, b) && a.condition == b.condition;
+  }));
   for (const auto& e : events) {
     FUZZ_CHECK(e.operation != Operation::batch);
     FUZZ_CHECK(e.operation == Operation::write || e.content.empty());
