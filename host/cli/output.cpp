@@ -31,7 +31,9 @@ json::object error_envelope(const Error& error) {
   return env;
 }
 
-void print(std::ostream& out, const json::object& envelope) { out << pretty(envelope) << '\n'; }
+void print(std::ostream& out, const json::object& envelope, bool compact) {
+  out << (compact ? homeboy::compact(envelope) : pretty(envelope)) << '\n';
+}
 
 boost::json::value seconds_json(std::chrono::milliseconds duration) {
   auto ms = duration.count();

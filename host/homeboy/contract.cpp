@@ -1,5 +1,6 @@
 #include "homeboy/contract.hpp"
 
+#include "homeboy/json_input.hpp"
 #include "homeboy/limits.hpp"
 #include "homeboy/text.hpp"
 
@@ -14,6 +15,9 @@ namespace json = boost::json;
 namespace homeboy::contract {
 
 namespace {
+
+// How much of an answer is kept to quote in a violation (excerpt() shows 200 bytes).
+constexpr std::size_t quoted_answer_bytes = 256;
 
 constexpr std::array<std::pair<Operation, std::string_view>, 6> operation_names{{
     {Operation::read, "read"},
@@ -272,9 +276,7 @@ Event parse_event(const json::value& value, std::string_view where) {
 
 std::vector<Event> parse_events(std::string_view text, std::string_view source) {
   std::string from = "batch input from " + std::string(source);
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  json::value value = parse_json_input(text, from);  // a mistake is named by line and column
   if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
   std::vector<Event> events;
   events.reserve(value.get_array().size());
@@ -321,11 +323,20 @@ Response parse_response(std::string_view text, const Event& event, Origin origin
   if (ec)
     throw violation(origin, event, rule::response_not_json,
                     "the response must be one JSON object (" + ec.message() + ")", text);
-  return ResponseReader(event, origin, text).read(value);
+  Response response = ResponseReader(event, origin, text).read(value);
+  response.answer_start = text.substr(0, quoted_answer_bytes);
+  response.answer_size = text.size();
+  return response;
 }
 
-void validate_response(const Response& r, const Event& event, Origin origin) {
+namespace {
+
+// `answer`: the top-level response, whose text a violation quotes (a batch's results have
+// none of their own).
+void check(const Response& r, const Event& event, Origin origin, const Response& answer) {
   auto fail = [&](std::string_view rule_id, std::string_view what) {
+    if (answer.answer_size) throw violation(origin, event, rule_id, what, answer.answer_start, answer.answer_size);
+    // A native plugin answered through the ABI: the model is all there is to show.
     throw violation(origin, event, rule_id, what, json::serialize(to_json(r)));
   };
   if (r.success && r.error)
@@ -370,7 +381,7 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
                                            std::to_string(r.results->size()) + ")");
       bool all_ok = true;
       for (std::size_t i = 0; i < r.results->size(); ++i) {
-        validate_response((*r.results)[i], event.operations[i], origin);
+        check((*r.results)[i], event.operations[i], origin, answer);
         all_ok = all_ok && (*r.results)[i].success;
       }
       if (r.overall_success && *r.overall_success != all_ok)
@@ -383,14 +394,23 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
   }
 }
 
+}  // namespace
+
+void validate_response(const Response& r, const Event& event, Origin origin) { check(r, event, origin, r); }
+
 Error violation(Origin origin, const Event& event, std::string_view rule_id, std::string_view what,
                 std::string_view received) {
+  return violation(origin, event, rule_id, what, received, received.size());
+}
+
+Error violation(Origin origin, const Event& event, std::string_view rule_id, std::string_view what,
+                std::string_view received_start, std::size_t received_size) {
   std::string op(to_string(event.operation));
   std::string message = "module '" + std::string(origin.module_id) + "' broke the storage contract on '" + op +
                         "': " + text::printable_utf8(what) + " [rule " + std::string(rule_id) + "]";
-  std::string seen = excerpt(received);
-  message += received.empty() ? "; it answered nothing" : "; it answered: " + seen;
-  return Error("storage.contract_violation", std::move(message), ExitCode::failure,
+  std::string seen = excerpt_of_start(received_start, received_size);
+  message += received_size == 0 ? "; it answered nothing" : "; it answered: " + seen;
+  return Error(Errc::storage_contract_violation, std::move(message),
                {{"module", origin.module_id}, {"operation", op}, {"rule", rule_id}, {"response_excerpt", seen}},
                {"Run `homeboy module test " + std::string(origin.module_id) +
                 "` to check the module against the storage contract."});

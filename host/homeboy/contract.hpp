@@ -102,6 +102,11 @@ struct Response {
   std::optional<std::vector<Response>> results;    // batch, one per operation, in order
   std::optional<bool> overall_success;             // batch
   std::optional<std::uint64_t> id;                 // persistent framing: echoes the request id
+  // The start of the provider's own answer and its size in bytes, kept for a rule broken
+  // later (validate_response) to quote what the provider sent, not the model re-serialized.
+  // Empty for a native plugin's answer, which comes through the ABI, not as text.
+  std::string answer_start;
+  std::size_t answer_size = 0;
 
   static Response ok() {
     Response r;
@@ -175,5 +180,8 @@ inline constexpr std::string_view daemon_hello = "daemon_hello";
 
 Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,
                 std::string_view received);
+// The same when only the start of the answer is at hand, and `received_size` is its size.
+Error violation(Origin origin, const Event& event, std::string_view rule, std::string_view what,
+                std::string_view received_start, std::size_t received_size);
 
 }  // namespace homeboy::contract

@@ -20,8 +20,16 @@ void write_string(std::string& out, std::string_view s) {
     out += json::serialize(json::string_view(text::printable_utf8(s)));
 }
 
+// `depth` < 0: all on one line, no spaces.
 void write_value(std::string& out, const json::value& v, int depth) {
-  auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
+  bool one_line = depth < 0;
+  auto indent = [&](int d) {
+    if (!one_line) out.append(static_cast<std::size_t>(d) * 2, ' ');
+  };
+  auto newline = [&] {
+    if (!one_line) out += '\n';
+  };
+  auto deeper = [&] { return one_line ? depth : depth + 1; };
   switch (v.kind()) {
     case json::kind::object: {
       const auto& obj = v.get_object();
@@ -29,17 +37,19 @@ void write_value(std::string& out, const json::value& v, int depth) {
         out += "{}";
         return;
       }
-      out += "{\n";
+      out += '{';
+      newline();
       bool first = true;
       for (const auto& kv : obj) {
-        if (!first) out += ",\n";
+        if (!first) out += ',';
+        if (!first) newline();
         first = false;
         indent(depth + 1);
         write_string(out, kv.key());
-        out += ": ";
-        write_value(out, kv.value(), depth + 1);
+        out += one_line ? ":" : ": ";
+        write_value(out, kv.value(), deeper());
       }
-      out += '\n';
+      newline();
       indent(depth);
       out += '}';
       return;
@@ -50,13 +60,15 @@ void write_value(std::string& out, const json::value& v, int depth) {
         out += "[]";
         return;
       }
-      out += "[\n";
+      out += '[';
+      newline();
       for (std::size_t i = 0; i < arr.size(); ++i) {
-        if (i) out += ",\n";
+        if (i) out += ',';
+        if (i) newline();
         indent(depth + 1);
-        write_value(out, arr[i], depth + 1);
+        write_value(out, arr[i], deeper());
       }
-      out += '\n';
+      newline();
       indent(depth);
       out += ']';
       return;
@@ -84,6 +96,12 @@ void write_value(std::string& out, const json::value& v, int depth) {
 std::string pretty(const json::value& value) {
   std::string out;
   write_value(out, value, 0);
+  return out;
+}
+
+std::string compact(const json::value& value) {
+  std::string out;
+  write_value(out, value, -1);
   return out;
 }
 

@@ -9,5 +9,6 @@
 namespace homeboy {
 
 std::string pretty(const boost::json::value& value);
+std::string compact(const boost::json::value& value);  // the same on one line, no spaces
 
 }  // namespace homeboy

@@ -36,8 +36,8 @@ class ManifestReader {
   explicit ManifestReader(const std::filesystem::path& file) : file_(file) {}
 
   [[noreturn]] void fail(const std::string& problem) const {
-    throw errors::config("config.invalid_manifest", "manifest " + file_.string() + ": " + problem,
-                         {{"manifest_path", file_.string()}, {"problem", problem}});
+    throw Error(Errc::config_invalid_manifest, "manifest " + file_.string() + ": " + problem,
+                {{"manifest_path", file_.string()}, {"problem", problem}});
   }
 
   const json::value* field(const json::object& obj, std::string_view key) const {
@@ -191,8 +191,8 @@ Manifest load_manifest(const std::filesystem::path& file) {
                 std::to_string(limits::manifest_bytes >> 20) + " MiB");
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    throw errors::config("config.invalid_manifest", "manifest " + file.string() + ": cannot be read",
-                         {{"manifest_path", file.string()}, {"problem", "cannot be read"}});
+    throw Error(Errc::config_invalid_manifest, "manifest " + file.string() + ": cannot be read",
+                {{"manifest_path", file.string()}, {"problem", "cannot be read"}});
   }
   std::ostringstream text;
   text << in.rdbuf();

@@ -24,7 +24,8 @@
 
 namespace homeboy {
 
-struct Command {
+// What to start (always under homeboy-reaper): its arguments, working folder and environment.
+struct Launch {
   std::vector<std::string> argv;  // argv[0] is an absolute or relative-to-cwd path, not looked up on PATH
   std::filesystem::path working_dir;
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the host's environment
@@ -51,12 +52,12 @@ inline constexpr std::size_t stderr_tail_bytes = 4096;
 // the command exits, whatever it started is killed too, so a grandchild holding the pipes
 // cannot hang the host. Throws std::system_error when the process cannot be started, and
 // the `cli.interrupted` Error when homeboy is interrupted.
-ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout);
+ProcessOutcome run_once(const Launch& command, std::string_view input, std::chrono::milliseconds timeout);
 
 // A long-lived child speaking newline-delimited messages on stdin/stdout.
 class PersistentProcess {
  public:
-  explicit PersistentProcess(const Command& command);
+  explicit PersistentProcess(const Launch& command);
   ~PersistentProcess();  // closes stdin, waits `grace` (none when interrupted), then kills the tree
   PersistentProcess(const PersistentProcess&) = delete;
   PersistentProcess& operator=(const PersistentProcess&) = delete;
