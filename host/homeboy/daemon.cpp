@@ -358,41 +358,17 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
   argv_text.insert(argv_text.end(), command.argv.begin(), command.argv.end());
   std::vector<std::string> env_text;
   for (const auto& [key, value] : command.env) env_text.push_back(key + "=" + value);
-  auto pointers = [](std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (auto& s : strings) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-  };
-  auto argv = pointers(argv_text);
-  auto envp = pointers(env_text);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, null.get(), STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, log.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, log.get(), STDERR_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, status_write.get(), status_fd);
-  posix_spawn_file_actions_adddup2(&actions, socket.get(), socket_fd);
-  posix_spawn_file_actions_adddup2(&actions, activity.get(), activity_fd);
-  posix_spawn_file_actions_addchdir_np(&actions, command.working_dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults, empty;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2})
-    sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t intermediate = -1;
-  int rc = ::posix_spawn(&intermediate, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  try {
+    intermediate = spawn_in_own_group(std::move(argv_text), std::move(env_text),
+                                      {{null.get(), STDIN_FILENO}, {log.get(), STDOUT_FILENO}, {log.get(), STDERR_FILENO},
+                                       {status_write.get(), status_fd}, {socket.get(), socket_fd},
+                                       {activity.get(), activity_fd}},
+                                      command.working_dir);
+  } catch (const std::system_error& e) {
+    throw fail(e.what());
+  }
   status_write.reset();
-  if (rc != 0) throw fail("cannot start " + supervisor_path().string() + ": " + system_message(rc));
   // It forks the supervisor and exits at once.
   while (::waitpid(intermediate, nullptr, 0) < 0 && errno == EINTR) {
   }

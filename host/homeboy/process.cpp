@@ -125,29 +125,14 @@ const fs::path& supervisor_path() {
   return found;
 }
 
-namespace {
-
-// posix_spawn of the supervisor, which starts the command: the supervisor in a new process
-// group of its own, with default signal handling and an empty mask (the command gets the
-// same, in a process group of its own too).
-pid_t spawn(const Launch& command, int in_fd, int out_fd, int err_fd, int status_fd) {
-  if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
-  const fs::path& supervisor = supervisor_path();
-  std::vector<std::string> argv_storage{supervisor.string(), std::to_string(::getpid())};
-  argv_storage.insert(argv_storage.end(), command.argv.begin(), command.argv.end());
-  std::vector<std::string> env_storage = build_environment(command);
-  auto argv = pointers(argv_storage);
-  auto envp = pointers(env_storage);
-
+pid_t spawn_in_own_group(std::vector<std::string> argv, std::vector<std::string> env,
+                         const std::vector<std::pair<int, int>>& fds, const fs::path& working_dir) {
+  auto argv_pointers = pointers(argv);
+  auto env_pointers = pointers(env);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, status_fd, supervisor_status_fd);
-  if (!command.working_dir.empty())
-    posix_spawn_file_actions_addchdir_np(&actions, command.working_dir.c_str());
-
+  for (const auto& [from, to] : fds) posix_spawn_file_actions_adddup2(&actions, from, to);
+  if (!working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t defaults, empty;
@@ -159,13 +144,27 @@ pid_t spawn(const Launch& command, int in_fd, int out_fd, int err_fd, int status
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  int rc = ::posix_spawn(&pid, argv_pointers[0], &actions, &attr, argv_pointers.data(), env_pointers.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start " + supervisor.string());
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start " + argv[0]);
   return pid;
+}
+
+namespace {
+
+// posix_spawn of the supervisor, which starts the command: the supervisor in a new process
+// group of its own (the command gets one of its own too).
+pid_t spawn(const Launch& command, int in_fd, int out_fd, int err_fd, int status_fd) {
+  if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
+  const fs::path& supervisor = supervisor_path();
+  std::vector<std::string> argv{supervisor.string(), std::to_string(::getpid())};
+  argv.insert(argv.end(), command.argv.begin(), command.argv.end());
+  return spawn_in_own_group(argv, build_environment(command),
+                            {{in_fd, STDIN_FILENO}, {out_fd, STDOUT_FILENO}, {err_fd, STDERR_FILENO},
+                             {status_fd, supervisor_status_fd}},
+                            command.working_dir);
 }
 
 // Waits until the supervisor has started the command (the status pipe reaches end of file)
@@ -496,30 +495,5 @@ int PersistentProcess::term_signal() const noexcept {
   return impl_->child.exited() && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
-std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base) {
-  auto runnable = [](const fs::path& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
-  };
-  if (name.empty()) return std::nullopt;
-  if (name.find('/') != std::string_view::npos) {
-    fs::path p = fs::path(name).is_absolute() ? fs::path(name) : base / name;
-    return runnable(p) ? std::optional(p) : std::nullopt;
-  }
-  if (fs::path local = base / name; runnable(local)) return local;
-  const char* path_env = ::getenv("PATH");
-  std::string_view dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
-  while (!dirs.empty()) {
-    auto colon = dirs.find(':');
-    std::string_view dir = dirs.substr(0, colon);
-    if (!dir.empty()) {
-      fs::path candidate = fs::path(dir) / name;
-      if (runnable(candidate)) return candidate;
-    }
-    if (colon == std::string_view::npos) break;
-    dirs.remove_prefix(colon + 1);
-  }
-  return std::nullopt;
-}
 
 }  // namespace homeboy

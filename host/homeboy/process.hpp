@@ -12,6 +12,8 @@
 // Waiting on a command is interruptible: once a signal handler of homeboy/interrupt.hpp has
 // fired, the wait ends, the command's tree is killed and `cli.interrupted` is thrown.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -89,8 +91,11 @@ class PersistentProcess {
 // when it is missing.
 const std::filesystem::path& supervisor_path();
 
-// Finds an executable: a name with a slash is taken relative to `base`; a bare name is
-// looked for in `base`, then on PATH. Returns nothing when it is not found.
-std::optional<std::filesystem::path> find_executable(std::string_view name, const std::filesystem::path& base);
+// posix_spawn of argv[0] (a path, not looked up) with exactly the environment `env`, each
+// (fd, target) of `fds` duplicated onto `target`, in `working_dir` (unless empty), in a new
+// process group of its own, with default signal handling and an empty signal mask. Returns
+// its pid; throws std::system_error when it cannot be started.
+pid_t spawn_in_own_group(std::vector<std::string> argv, std::vector<std::string> env,
+                         const std::vector<std::pair<int, int>>& fds, const std::filesystem::path& working_dir);
 
 }  // namespace homeboy
