@@ -212,7 +212,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     }
     if (help || !command) {
       // Bare `homeboy` and `homeboy <group>` show their help too: there is nothing to run.
-      parse_line(args, nullptr, words.size(), invocation);
+      // Asked for, help wins over whatever else the line holds.
+      if (!help) parse_line(args, nullptr, words.size(), invocation);
       if (command)
         print_command_help(out, group ? &*group : nullptr, *command);
       else if (group)

@@ -6,6 +6,7 @@
 #include "homeboy/native_transport.hpp"
 #include "homeboy/suggest.hpp"
 
+#include <algorithm>
 #include <ostream>
 #include <sstream>
 
@@ -196,10 +197,14 @@ void print_command_help(std::ostream& out, const GroupSpec* group, const Command
 
 void print_error_codes(std::ostream& out) {
   out << "Every error homeboy reports has a code, and each code one exit code:\n\n";
+  std::size_t widest = 0;
+  for (const auto& e : error_catalogue()) widest = std::max(widest, e.code.size());
   for (const auto& e : error_catalogue()) {
-    std::string name = std::string(e.code) + "  " + std::to_string(static_cast<int>(e.exit));
+    // code, exit and meaning in three aligned columns
+    std::string name = std::string(e.code) + std::string(widest - e.code.size() + 2, ' ') +
+                       std::to_string(static_cast<int>(e.exit));
     if (e.errc == Errc::cli_interrupted) name += "+";
-    row(out, name, e.meaning, 34);
+    row(out, name, e.meaning, widest + 8);
   }
   out << "\ncli.interrupted ends with 128 + the signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).\n";
 }
@@ -217,7 +222,9 @@ std::string error_codes_markdown() {
   for (const auto& e : error_catalogue()) {
     std::string exit = e.errc == Errc::cli_interrupted ? "130, 143, 129" : std::to_string(static_cast<int>(e.exit));
     std::string meaning(e.meaning);
-    for (std::size_t at = 0; (at = meaning.find('|', at)) != std::string::npos; at += 2) meaning.replace(at, 1, "\\|");
+    // '|' would end the cell, '<config>' would be read as an HTML tag
+    for (std::size_t at = 0; (at = meaning.find_first_of("|<", at)) != std::string::npos; at += 2)
+      meaning.insert(at, 1, '\\');
     out << "| `" << e.code << "` | " << exit << " | " << meaning << " |\n";
   }
   return out.str();

@@ -53,6 +53,12 @@ std::string str(const json::object& o, std::string_view key) {
   return v ? shown(*v) : std::string("-");
 }
 
+// A provider named in homeboy.json, or "nothing" when none was.
+std::string or_nothing(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string("nothing");
+}
+
 std::int64_t num(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (!v) return 0;
@@ -233,7 +239,7 @@ void migrate(std::ostream& out, const json::object& d) {
   copy_report(out, d);
   if (const auto* pinned = d.if_contains("pinned"); pinned && pinned->is_object())
     out << str(d, "to") << " is now the active provider (\"storage\" in " << str(pinned->get_object(), "file")
-        << "; was " << str(pinned->get_object(), "previous") << ")\n";
+        << "; was " << or_nothing(pinned->get_object(), "previous") << ")\n";
 }
 
 void import(std::ostream& out, const json::object& d) {
@@ -273,8 +279,12 @@ void module_show(std::ostream& out, const json::object& d) { print_fields(out, o
 void pin_line(std::ostream& out, const json::value* pin, std::string_view what) {
   if (!pin || !pin->is_object()) return;
   const auto& p = pin->get_object();
-  out << what << ": \"storage\" in " << str(p, "file") << " is " << str(p, "storage") << " (was " << str(p, "previous")
-      << ")\n";
+  const json::value* storage = p.if_contains("storage");
+  if (storage && storage->is_string())
+    out << what << ": " << str(p, "storage") << " in " << str(p, "file");
+  else
+    out << what << ": no provider named in " << str(p, "file");
+  out << " (before: " << or_nothing(p, "previous") << ")\n";
 }
 
 void install(std::ostream& out, const json::object& d) {

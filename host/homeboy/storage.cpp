@@ -166,8 +166,7 @@ Error failure_error(const Response& response, const Event& event, std::string_vi
   Error error(errc_for(code), std::move(message), std::move(details));
   // The fixes the usual mistakes need, in the words of the command line.
   if (code == ErrorCode::not_found && event.operation == Operation::write)
-    error.with_hint("A write needs its folder to exist (if it does not): homeboy storage ensure-dir " +
-                    excerpt(parent_of(event.path), 300));
+    error.with_hint("Create the folder first: homeboy storage ensure-dir " + excerpt(parent_of(event.path), 300));
   if (code == ErrorCode::invalid_argument && event.operation == Operation::remove && !event.is_directory)
     error.with_hint("To delete a folder and everything in it: homeboy storage delete " + path + " --recursive");
   if (code == ErrorCode::invalid_argument && event.operation == Operation::read)
