@@ -138,6 +138,17 @@ BOOST_AUTO_TEST_CASE(export_import_and_migrate_show_their_phases) {
   BOOST_TEST(has(imported.terminal, "homeboy: storage import: comparing 2/2"), imported.terminal);
   BOOST_TEST(has(imported.out, "unchanged: 2"), imported.out);
   BOOST_TEST(!has(imported.out, "homeboy: storage import"), "text output and progress stay apart");
+
+  fs::path php = fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / "filesystem-php";
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", php.string(), "--no-check"}).exit_code == 0);
+  auto migrated = on_terminal({"--config-dir", config, "storage", "migrate", "--to", "filesystem-php"});
+  BOOST_TEST(migrated.exit_code == 0, migrated.out << migrated.terminal);
+  BOOST_TEST(has(migrated.terminal, "homeboy: storage migrate: reading 2/2"), migrated.terminal);
+  BOOST_TEST(has(migrated.terminal, "homeboy: storage migrate: comparing 2/2"), migrated.terminal);
+  BOOST_TEST(json::parse(migrated.out).at("data").at("to").as_string() == "filesystem-php");
+  auto quiet = on_terminal({"--config-dir", config, "storage", "migrate", "--to", "builtin-filesystem", "-q"});
+  BOOST_TEST(quiet.exit_code == 0, quiet.out << quiet.terminal);
+  BOOST_TEST(quiet.terminal.empty(), quiet.terminal);
 }
 
 BOOST_AUTO_TEST_CASE(module_test_shows_each_case_on_the_terminal_when_stdout_is_the_envelope) {

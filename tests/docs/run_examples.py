@@ -5,7 +5,8 @@ usage: run_examples.py --homeboy BIN --source SRC --work DIR FILE.md
 
 Every ```sh block runs as one bash script (set -e, pipefail) in a scratch folder of its own
 for the file: a fresh HOME (so homeboy's config is ~/.config/homeboy), a copy of the shipped
-modules as ./modules, `homeboy` first on PATH, and a runtime folder for module daemons (they
+modules as ./modules, `homeboy` first on PATH and as ./build/bin/homeboy (the README runs it
+from the repository root after a build), and a runtime folder for module daemons (they
 are stopped at the end). A block must end with exit status 0 unless an annotation says
 otherwise. Every ```console block is a session: each `$ command` runs, and what it prints
 (stdout and stderr, as a terminal shows them) must match the lines below it; `...` in an
@@ -83,6 +84,8 @@ class Scratch:
         os.chmod(self.runtime, 0o700)
         shutil.copytree(os.path.join(source, "modules"), os.path.join(self.cwd, "modules"),
                         ignore=shutil.ignore_patterns("CMakeLists.txt", "__pycache__"))
+        os.makedirs(os.path.join(self.cwd, "build"))
+        os.symlink(os.path.dirname(homeboy), os.path.join(self.cwd, "build", "bin"))
         for folder, _, files in os.walk(os.path.join(self.cwd, "modules")):
             os.chmod(folder, 0o755)
             for f in files:
