@@ -141,8 +141,16 @@ BOOST_AUTO_TEST_CASE(module_commands_in_text) {
   BOOST_TEST(has(refused.err, "homeboy: hint: To remove it: homeboy module uninstall helper --force"), refused.err);
   BOOST_TEST(text({"module", "uninstall", "helper", "--force"}) == "removed helper (" + config + "/modules/helper)\n");
 
-  BOOST_TEST(has(text({"module", "daemons"}), "no module daemons run"));
-  BOOST_TEST(text({"module", "stop", "builtin-filesystem"}) == "no daemon was running\n");
+  // A runtime folder of this test's own: `module daemons` lists every daemon of the user, and
+  // other tests run theirs meanwhile.
+  fs::create_directories(dir / "run");
+  fs::permissions(dir / "run", fs::perms::owner_all);
+  Env own_runtime{{"XDG_RUNTIME_DIR", (dir / "run").string()}};
+  auto daemons = homeboy({"-o", "text", "module", "daemons"}, own_runtime);
+  BOOST_TEST(daemons.exit_code == 0, daemons.err);
+  BOOST_TEST(has(daemons.out, "no module daemons run"), daemons.out);
+  auto stop = homeboy({"-o", "text", "module", "stop", "builtin-filesystem"}, own_runtime);
+  BOOST_TEST(stop.out == "no daemon was running\n", stop.out << stop.err);
 
   auto tested = text({"module", "test", "filesystem-php"});
   BOOST_TEST(has(tested, "PASS  roundtrip_empty\n"), tested);
