@@ -37,7 +37,8 @@ struct Fixture {
     ModuleBuilder b(dir.path(), id);
     b.library(library.string());
     auto transport = open_native(b.load(), dir.path());
-    return std::make_unique<Storage>(ProviderInfo{id, "test", "test", std::nullopt, {}}, std::move(transport));
+    return std::make_unique<Storage>(ProviderInfo{id, "test", homeboy::SelectedBy::named, std::nullopt, {}},
+                                     std::move(transport));
   }
 };
 
@@ -60,7 +61,7 @@ BOOST_FIXTURE_TEST_SUITE(grown_host, Fixture)
 BOOST_AUTO_TEST_CASE(an_old_version_1_plugin_with_a_batch_still_works) {
   BOOST_TEST(host_abi_version() == 3u);
   auto s = open("old", fixture_plugin("v1_batch"));
-  BOOST_TEST(s->transport_kind() == "native");
+  BOOST_TEST(homeboy::to_string(s->transport_kind()) == "native");
   s->write("/one", "1");
   BOOST_TEST(s->read("/one") == "1");
   batch_round_trip(*s, "/dir");

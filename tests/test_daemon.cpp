@@ -364,9 +364,9 @@ BOOST_AUTO_TEST_CASE(a_daemon_in_use_is_not_stopped_as_idle) {
   RuntimeForThisProcess scoped(run);
   {
     // One command that keeps its connection for longer than idle_secs between requests.
-    Storage s(ProviderInfo{m.id, "test", "t", std::nullopt, m.manifest_path},
+    Storage s(ProviderInfo{m.id, "test", homeboy::SelectedBy::named, std::nullopt, m.manifest_path},
               std::make_unique<DaemonTransport>(m, config));
-    BOOST_TEST(s.transport_kind() == "daemon");
+    BOOST_TEST(homeboy::to_string(s.transport_kind()) == "daemon");
     int pid = pid_in(s.read("/a"));
     std::this_thread::sleep_for(2s);
     BOOST_TEST(pid_in(s.read("/a")) == pid, "the daemon was stopped while a command was connected");

@@ -43,7 +43,7 @@ struct Fixture {
   template <class Body>
   void on_each(Body body) {
     for (const auto& p : providers()) {
-      auto storage = open_provider(p.module, dir / "config", p.preference, "test");
+      auto storage = open_provider(p.module, dir / "config", p.preference);
       BOOST_TEST_CONTEXT("provider " << p.name) {
         fs::path area = dir / p.name;
         fs::create_directories(area);
@@ -70,7 +70,7 @@ std::string code_of(const std::function<void()>& call) {
   try {
     call();
   } catch (const Error& e) {
-    return e.code();
+    return std::string(e.code());
   }
   return "none";
 }

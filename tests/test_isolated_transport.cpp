@@ -89,8 +89,9 @@ struct Fixture {
   }
 
   static std::unique_ptr<Storage> isolated(const Module& module, const fs::path& config_dir) {
-    return std::make_unique<Storage>(ProviderInfo{module.id, "test", "test", std::nullopt, module.manifest_path},
-                                     std::make_unique<IsolatedTransport>(module, config_dir));
+    return std::make_unique<Storage>(
+        ProviderInfo{module.id, "test", homeboy::SelectedBy::named, std::nullopt, module.manifest_path},
+        std::make_unique<IsolatedTransport>(module, config_dir));
   }
 };
 
@@ -107,7 +108,7 @@ BOOST_AUTO_TEST_CASE(the_helper_serves_a_plugin_with_the_same_capabilities_and_e
   Module builtin = load_module(bundled_module_dir("builtin-filesystem"));
   auto in_process = open_native(builtin, dir.path());
   IsolatedTransport transport(builtin, dir.path());
-  BOOST_TEST(transport.kind() == "isolated");
+  BOOST_TEST(homeboy::to_string(transport.kind()) == "isolated");
   BOOST_TEST(transport.supports_batch() == in_process->supports_batch());
   BOOST_TEST(transport.capabilities().versions == in_process->capabilities().versions);
   BOOST_TEST(transport.capabilities().binary);
@@ -229,8 +230,8 @@ BOOST_AUTO_TEST_CASE(a_library_the_helper_cannot_load_fails_or_falls_back_as_in_
                         .write();
   fs::copy_file(fixture_plugin("create_fails"), folder / "libfixture_create_fails.so");
   Module with_fallback = load_module(folder);
-  auto storage = open_provider(with_fallback, dir.path(), TransportPreference::automatic, "test");
-  BOOST_TEST(storage->transport_kind() == "subprocess");
+  auto storage = open_provider(with_fallback, dir.path(), TransportPreference::automatic);
+  BOOST_TEST(homeboy::to_string(storage->transport_kind()) == "subprocess");
   BOOST_TEST(storage->provider().fallback_reason.value_or("").find("creation_failed") == 0);
 }
 
@@ -238,7 +239,8 @@ BOOST_AUTO_TEST_CASE(isolation_comes_from_the_manifest_or_the_switch_and_in_proc
   Module by_manifest = fixture_module("iso", "good");
   Module plain = load_module(fixture_folder("plain", "good", 5, "in_process"));
   auto kind = [&](const Module& m, IsolationPreference p) {
-    return std::string(open_provider(m, dir.path(), TransportPreference::automatic, "t", p)->transport_kind());
+    return std::string(
+        homeboy::to_string(open_provider(m, dir.path(), TransportPreference::automatic, p)->transport_kind()));
   };
   BOOST_TEST(kind(plain, IsolationPreference::automatic) == "native");
   BOOST_TEST(kind(by_manifest, IsolationPreference::automatic) == "isolated");
@@ -258,7 +260,7 @@ BOOST_AUTO_TEST_CASE(isolation_comes_from_the_manifest_or_the_switch_and_in_proc
 BOOST_AUTO_TEST_CASE(a_missing_helper_is_isolation_unavailable_never_in_process) {
   ScopedEnv env("HOMEBOY_PLUGIN_HOST", (dir / "no-such-helper").c_str());
   Module module = fixture_module("nohelper", "good");
-  BOOST_CHECK_EXCEPTION(open_provider(module, dir.path(), TransportPreference::automatic, "t"), Error, [](const Error& e) {
+  BOOST_CHECK_EXCEPTION(open_provider(module, dir.path(), TransportPreference::automatic), Error, [](const Error& e) {
     return code_is(e, "storage.provider_unavailable") && e.details().at("reason").as_string() == "isolation_unavailable";
   });
 }
@@ -267,7 +269,7 @@ BOOST_AUTO_TEST_CASE(the_helper_does_not_outlive_a_host_killed_while_the_plugin_
   fixture_folder("hangs", "hang", 30);
   // homeboy waits on a read that hangs (30 s timeout) and is killed with SIGKILL after a
   // moment: none of its cleanup runs, so only the helper's own watch can end it.
-  Command command;
+  Launch command;
   command.argv = {"/bin/bash", "-c",
                   "\"$0\" storage read /hang >/dev/null & host=$!; sleep 0.5; kill -KILL $host; wait $host; exit 0",
                   homeboy_cli().string()};

@@ -27,7 +27,7 @@ std::string selection_error(const Catalog& catalog, const fs::path& config_dir) 
     select_provider(catalog, config_dir);
     return "";
   } catch (const Error& e) {
-    return e.code() + ": " + e.what();
+    return std::string(e.code()) + ": " + e.what();
   }
 }
 
@@ -129,13 +129,13 @@ BOOST_AUTO_TEST_CASE(selection_with_zero_one_and_two_other_providers) {
   auto none = discover({modules.path()}, modules.path());
   auto chosen = select_provider(none, config.path());
   BOOST_TEST(chosen.module->id == "builtin-filesystem");
-  BOOST_TEST(chosen.selected_by == "default");
+  BOOST_TEST(homeboy::to_string(chosen.selected_by) == "default");
 
   ModuleBuilder(modules.path(), "sqlite-storage").executable("true").write();
   auto one = discover({modules.path()}, modules.path());
   chosen = select_provider(one, config.path());
   BOOST_TEST(chosen.module->id == "sqlite-storage");
-  BOOST_TEST(chosen.selected_by == "only_provider");
+  BOOST_TEST(homeboy::to_string(chosen.selected_by) == "only_provider");
 
   ModuleBuilder(modules.path(), "filesystem-php").executable("true").write();
   auto two = discover({modules.path()}, modules.path());
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(selection_with_zero_one_and_two_other_providers) {
   write_file(config / "homeboy.json", R"({"storage": "filesystem-php"})");
   chosen = select_provider(two, config.path());
   BOOST_TEST(chosen.module->id == "filesystem-php");
-  BOOST_TEST(chosen.selected_by == "config");
+  BOOST_TEST(homeboy::to_string(chosen.selected_by) == "config");
 
   write_file(config / "homeboy.json", R"({"storage": "helper"})");
   BOOST_TEST(selection_error(two, config.path()).find("is not a storage provider") != std::string::npos);

@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(an_archive_moves_bytes_to_another_config_folder) {
   create_config(1);
   fs::create_directories(dir / "config/blobs");
   write_file(dir / "config/blobs/key.bin", std::string("\x00\xFF\xFE binary\n", 11));
-  auto r = homeboy({"storage", "export", "--output", (dir / "backup.jsonl").string()});
+  auto r = homeboy({"storage", "export", (dir / "backup.jsonl").string()});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
   BOOST_TEST(r.json().at("data").at("documents").as_int64() == 10);
   struct stat st {};

@@ -44,8 +44,8 @@ BOOST_FIXTURE_TEST_SUITE(native, Fixture)
 
 BOOST_AUTO_TEST_CASE(a_good_plugin_loads_and_serves) {
   auto transport = open_native(module("good", fixture_plugin("good"), false), dir.path());
-  BOOST_TEST(transport->kind() == "native");
-  Storage s(ProviderInfo{"good", "test", "test", std::nullopt, {}}, std::move(transport));
+  BOOST_TEST(homeboy::to_string(transport->kind()) == "native");
+  Storage s(ProviderInfo{"good", "test", homeboy::SelectedBy::named, std::nullopt, {}}, std::move(transport));
   s.write("/a", "hello\n");
   BOOST_TEST(s.read("/a") == "hello\n");
 }
@@ -72,8 +72,8 @@ BOOST_AUTO_TEST_CASE(failures_fall_back_to_the_executable_and_say_why) {
                         Case{fixture_plugin("missing_symbol"), "entry_symbol_missing"},
                         Case{fixture_plugin("newer_only"), "no_common_abi"},
                         Case{fixture_plugin("create_fails"), "creation_failed"}}) {
-    auto storage = open_provider(module("fb-" + c.kind, c.library, true), dir.path(), TransportPreference::automatic, "test");
-    BOOST_TEST(storage->transport_kind() == "subprocess");
+    auto storage = open_provider(module("fb-" + c.kind, c.library, true), dir.path(), TransportPreference::automatic);
+    BOOST_TEST(homeboy::to_string(storage->transport_kind()) == "subprocess");
     BOOST_TEST_REQUIRE(storage->provider().fallback_reason.has_value());
     BOOST_TEST(storage->provider().fallback_reason->find(c.kind) == 0);
     storage->write((dir / "f.txt").string(), "via fallback");
@@ -83,7 +83,8 @@ BOOST_AUTO_TEST_CASE(failures_fall_back_to_the_executable_and_say_why) {
 
 BOOST_AUTO_TEST_CASE(without_an_executable_a_failure_is_an_error_naming_module_and_reason) {
   BOOST_CHECK_EXCEPTION(
-      open_provider(module("only-lib", fixture_plugin("newer_only"), false), dir.path(), TransportPreference::automatic, "t"),
+      open_provider(module("only-lib", fixture_plugin("newer_only"), false), dir.path(),
+                    TransportPreference::automatic),
       Error, [](const Error& e) {
         std::string m = e.what();
         return e.code() == "storage.provider_unavailable" && m.find("only-lib") != std::string::npos &&
@@ -93,15 +94,17 @@ BOOST_AUTO_TEST_CASE(without_an_executable_a_failure_is_an_error_naming_module_a
 
 BOOST_AUTO_TEST_CASE(the_transport_can_be_forced) {
   auto m = module("both", fixture_plugin("good"), true);
-  BOOST_TEST(open_provider(m, dir.path(), TransportPreference::subprocess, "t")->transport_kind() == "subprocess");
-  BOOST_TEST(open_provider(m, dir.path(), TransportPreference::native, "t")->transport_kind() == "native");
+  BOOST_TEST(homeboy::to_string(open_provider(m, dir.path(), TransportPreference::subprocess)->transport_kind()) ==
+             "subprocess");
+  BOOST_TEST(homeboy::to_string(open_provider(m, dir.path(), TransportPreference::native)->transport_kind()) ==
+             "native");
   auto broken = module("broken", fixture_plugin("create_fails"), true);
-  BOOST_CHECK_THROW(open_provider(broken, dir.path(), TransportPreference::native, "t"), Error);
+  BOOST_CHECK_THROW(open_provider(broken, dir.path(), TransportPreference::native), Error);
 }
 
 BOOST_AUTO_TEST_CASE(a_plugin_breaking_the_contract_is_a_violation_like_a_module) {
-  auto storage = open_provider(module("liar", fixture_plugin("violation"), false), dir.path(),
-                               TransportPreference::automatic, "t");
+  auto storage =
+      open_provider(module("liar", fixture_plugin("violation"), false), dir.path(), TransportPreference::automatic);
   auto rule = [&](auto&& call) {
     try {
       call();
@@ -119,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_plugin_breaking_the_contract_is_a_violation_like_a_module
 BOOST_AUTO_TEST_CASE(the_example_c_plugin_serves_its_own_store) {
   ModuleBuilder b(dir.path(), "example-c");
   b.library_file(example_c_plugin()).config({{"root", (dir / "store").string()}});
-  auto storage = open_provider(b.load(), dir.path(), TransportPreference::automatic, "t");
+  auto storage = open_provider(b.load(), dir.path(), TransportPreference::automatic);
   storage->ensure_dir("/notes");
   storage->write("/notes/a.txt", "a\n\n-n \\t \xC3\xA9");
   BOOST_TEST(storage->read("/notes/a.txt") == "a\n\n-n \\t \xC3\xA9");
@@ -158,8 +161,8 @@ BOOST_AUTO_TEST_CASE(an_incomplete_operation_table_names_the_missing_member) {
 BOOST_AUTO_TEST_CASE(an_old_version_1_plugin_gets_its_batch_at_the_version_1_strides) {
   // Today's host tables are larger than version 1's: the batch arrays must still be laid
   // out the way the old plugin indexes them.
-  auto storage = open_provider(module("old", fixture_plugin("v1_batch"), false), dir.path(),
-                               TransportPreference::automatic, "t");
+  auto storage =
+      open_provider(module("old", fixture_plugin("v1_batch"), false), dir.path(), TransportPreference::automatic);
   auto r = storage->batch({contract::Event::write("/d/a", "alpha"), contract::Event::write("/d/b", "bravo"),
                            contract::Event::read("/d/a"), contract::Event::read("/d/b"), contract::Event::list("/d")});
   BOOST_TEST_REQUIRE(r.size() == 5u);
@@ -171,11 +174,12 @@ BOOST_AUTO_TEST_CASE(an_old_version_1_plugin_gets_its_batch_at_the_version_1_str
 BOOST_AUTO_TEST_CASE(the_host_checks_what_it_promised_on_the_native_path_too) {
   auto rule_of = [&](const std::string& variant, auto&& call) {
     auto storage = open_provider(module("v-" + variant, fixture_plugin(variant), false), dir.path(),
-                                 TransportPreference::automatic, "t");
+                                 TransportPreference::automatic);
     try {
       call(*storage);
     } catch (const Error& e) {
-      return e.code() == "storage.contract_violation" ? std::string(e.details().at("rule").as_string()) : e.code();
+      return e.code() == "storage.contract_violation" ? std::string(e.details().at("rule").as_string())
+                                                      : std::string(e.code());
     }
     return std::string("none");
   };

@@ -41,8 +41,9 @@ BOOST_FIXTURE_TEST_SUITE(persistent, Fixture)
 
 BOOST_AUTO_TEST_CASE(one_process_answers_many_requests) {
   {
-    Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}}, std::make_unique<PersistentTransport>(module("ok"), dir.path()));
-    BOOST_TEST(s.transport_kind() == "persistent");
+    Storage s(ProviderInfo{"p", "t", homeboy::SelectedBy::named, std::nullopt, {}},
+              std::make_unique<PersistentTransport>(module("ok"), dir.path()));
+    BOOST_TEST(homeboy::to_string(s.transport_kind()) == "persistent");
     for (int i = 1; i <= 20; ++i) BOOST_TEST(s.read("/a") == "request " + std::to_string(i));
   }
   auto started = pids("ok");
@@ -52,7 +53,7 @@ BOOST_AUTO_TEST_CASE(one_process_answers_many_requests) {
 
 BOOST_AUTO_TEST_CASE(a_crash_fails_that_operation_and_the_next_gets_a_new_process) {
   {
-    Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}},
+    Storage s(ProviderInfo{"p", "t", homeboy::SelectedBy::named, std::nullopt, {}},
               std::make_unique<PersistentTransport>(module("crash-third"), dir.path()));
     BOOST_TEST(s.read("/a") == "request 1");
     BOOST_TEST(s.read("/a") == "request 2");
@@ -68,7 +69,7 @@ BOOST_AUTO_TEST_CASE(a_crash_fails_that_operation_and_the_next_gets_a_new_proces
 
 BOOST_AUTO_TEST_CASE(a_request_past_its_timeout_fails_and_the_next_gets_a_new_process) {
   {
-    Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}},
+    Storage s(ProviderInfo{"p", "t", homeboy::SelectedBy::named, std::nullopt, {}},
               std::make_unique<PersistentTransport>(module("hang-second", 1), dir.path()));
     BOOST_TEST(s.read("/a") == "request 1");
     auto start = std::chrono::steady_clock::now();
@@ -82,7 +83,8 @@ BOOST_AUTO_TEST_CASE(a_request_past_its_timeout_fails_and_the_next_gets_a_new_pr
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_id_is_a_contract_violation) {
-  Storage s(ProviderInfo{"p", "t", "t", std::nullopt, {}}, std::make_unique<PersistentTransport>(module("wrong-id"), dir.path()));
+  Storage s(ProviderInfo{"p", "t", homeboy::SelectedBy::named, std::nullopt, {}},
+            std::make_unique<PersistentTransport>(module("wrong-id"), dir.path()));
   BOOST_CHECK_EXCEPTION(s.read("/a"), Error, [](const Error& e) {
     return e.code() == "storage.contract_violation" && e.details().at("rule").as_string() == "id_mismatch";
   });
@@ -96,7 +98,7 @@ BOOST_AUTO_TEST_CASE(the_module_does_not_outlive_a_host_that_is_killed) {
   for (int i = 0; i < 50; ++i) events += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"/a\"}";
   events += "]";
   write_file(dir / "events.json", events);
-  Command command;
+  Launch command;
   command.argv = {"/bin/bash", "-c",
                   "\"$0\" storage batch --file \"$1\" >/dev/null & host=$!; sleep 1; kill -KILL $host; wait $host; exit 0",
                   homeboy_cli().string(), (dir / "events.json").string()};

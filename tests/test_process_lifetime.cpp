@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(a_setsid_grandchild_dies_with_a_persistent_module) {
   Module m = persistent("setsid-child");
   int grandchild = -1;
   {
-    Storage s(ProviderInfo{m.id, "test", "persistent", std::nullopt, m.manifest_path},
+    Storage s(ProviderInfo{m.id, "test", homeboy::SelectedBy::named, std::nullopt, m.manifest_path},
               std::make_unique<PersistentTransport>(m, dir.path()));
     s.read("/a");
     s.read("/b");

@@ -29,9 +29,9 @@ struct Fixture {
   void on_each_transport(Body body) {
     Module module = load_module(bundled_module_dir("builtin-filesystem"));
     for (auto pref : {TransportPreference::native, TransportPreference::subprocess}) {
-      auto storage = open_provider(module, dir.path(), pref, "test");
-      BOOST_TEST_CONTEXT("transport " << storage->transport_kind()) {
-        fs::path area = dir / std::string(storage->transport_kind());
+      auto storage = open_provider(module, dir.path(), pref);
+      BOOST_TEST_CONTEXT("transport " << homeboy::to_string(storage->transport_kind())) {
+        fs::path area = dir / std::string(homeboy::to_string(storage->transport_kind()));
         fs::create_directories(area);
         body(*storage, area.string());
       }
@@ -43,7 +43,7 @@ std::string error_code_of(const std::function<void()>& call) {
   try {
     call();
   } catch (const Error& e) {
-    return e.code();
+    return std::string(e.code());
   }
   return "none";
 }
@@ -175,7 +175,8 @@ BOOST_AUTO_TEST_CASE(concurrent_writers_never_tear_or_collide) {
     int rounds = native ? 200 : 10;
     for (int t = 0; t < 2; ++t)
       threads.emplace_back([&, t] {
-        auto own = open_provider(module, dir.path(), native ? TransportPreference::native : TransportPreference::subprocess, "t");
+        auto own =
+            open_provider(module, dir.path(), native ? TransportPreference::native : TransportPreference::subprocess);
         for (int i = 0; i < rounds; ++i) {
           try {
             own->write(area + "/shared", t ? a : b);

@@ -20,7 +20,7 @@ struct Fixture {
 
   Storage storage(const std::string& mode, double timeout_secs = 30) {
     Module m = misbehaving_module(dir.path(), mode, timeout_secs);
-    return Storage(ProviderInfo{m.id, "test", "test", std::nullopt, m.manifest_path},
+    return Storage(ProviderInfo{m.id, "test", homeboy::SelectedBy::named, std::nullopt, m.manifest_path},
                    std::make_unique<OneShotTransport>(m, dir.path()));
   }
 
@@ -133,7 +133,8 @@ BOOST_AUTO_TEST_CASE(the_module_gets_argv_cwd_and_environment) {
   Module m = ModuleBuilder(dir.path(), "env-check")
                  .executable("bash -c 'echo \"{\\\"success\\\":true,\\\"data\\\":\\\"$PWD|$1|$HOMEBOY_MODULE_ID\\\"}\"' x")
                  .load();
-  Storage s(ProviderInfo{m.id, "t", "t", std::nullopt, m.manifest_path}, std::make_unique<OneShotTransport>(m, dir.path()));
+  Storage s(ProviderInfo{m.id, "t", homeboy::SelectedBy::named, std::nullopt, m.manifest_path},
+            std::make_unique<OneShotTransport>(m, dir.path()));
   BOOST_TEST(s.read("/a") == (dir / "env-check").string() + "|--storage-operation|env-check");
 }
 

@@ -46,8 +46,8 @@ struct Fixture {
     if (c.find(id)) return "";
     const RefusedModule* r = c.find_refused(id);
     BOOST_TEST_REQUIRE(r != nullptr, "module '" << id << "' is neither loaded nor refused");
-    return r->reason.code() + ": " + r->reason.what() + " | hints: " +
-           json::serialize(json::value_from(r->reason.hints()));
+    return std::string(r->reason.code()) + ": " + r->reason.what() +
+           " | hints: " + json::serialize(json::value_from(r->reason.hints()));
   }
 
   std::vector<std::string> problem_kinds(const std::string& id) {
@@ -198,7 +198,7 @@ BOOST_AUTO_TEST_CASE(a_library_outside_the_module_folder_is_refused) {
 
 BOOST_AUTO_TEST_CASE(open_provider_refuses_an_outside_library_even_without_discovery) {
   Module m = ModuleBuilder(root, "direct").library(fixture_plugin("good").string()).load();
-  BOOST_CHECK_EXCEPTION(open_provider(m, dir.path(), TransportPreference::automatic, "t"), Error,
+  BOOST_CHECK_EXCEPTION(open_provider(m, dir.path(), TransportPreference::automatic), Error,
                         [](const Error& e) { return e.code() == "config.untrusted_module"; });
 }
 

@@ -1,82 +1,30 @@
 #include "cli/app.hpp"
 
+#include "cli/arguments.hpp"
+#include "cli/completion.hpp"
+#include "cli/help.hpp"
 #include "cli/output.hpp"
+#include "cli/text_output.hpp"
+#include "homeboy/environment.hpp"
 #include "homeboy/interrupt.hpp"
+#include "homeboy/suggest.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
 namespace homeboy::cli {
 
 namespace {
-
-constexpr std::string_view version_text = "homeboy 0.1.0 (storage contract 1, plugin ABI 1)";
-
-// Each group by name, built only when asked for: a command needs its own group alone.
-constexpr std::array<std::pair<std::string_view, Group (*)()>, 5> group_makers{{
-    {"storage", storage_group},
-    {"module", module_group},
-    {"project", project_group},
-    {"server", server_group},
-    {"component", component_group},
-}};
-
-std::vector<Group> all_groups() {
-  std::vector<Group> groups;
-  for (const auto& [name, make] : group_makers) groups.push_back(make());
-  return groups;
-}
-
-po::options_description global_options() {
-  po::options_description desc("Global options");
-  desc.add_options()
-      ("config-dir", po::value<std::string>()->value_name("DIR"),
-       "homeboy's config folder (default: $HOMEBOY_CONFIG_DIR, $XDG_CONFIG_HOME/homeboy, ~/.config/homeboy)")
-      ("quiet,q", "no warnings on stderr (also HOMEBOY_QUIET=1)")
-      ("help,h", "show this help")
-      ("version", "print the version");
-  return desc;
-}
-
-void print_top_help(std::ostream& out) {
-  out << "Usage: homeboy [--config-dir DIR] <group> <command> [args]\n\n"
-         "Every command prints a JSON envelope: {\"success\": true, \"data\": ...} or\n"
-         "{\"success\": false, \"error\": ...}. Exit codes: 0 success, 1 provider or internal\n"
-         "failure, 2 invalid input or config, 4 not found, 129/130/143 interrupted by\n"
-         "SIGHUP/SIGINT/SIGTERM.\n\nGroups:\n";
-  for (const auto& g : all_groups()) out << "  " << g.name << std::string(12 - g.name.size(), ' ') << g.summary << '\n';
-  out << '\n' << global_options() << "\nRun `homeboy <group> --help` for a group's commands.\n";
-}
-
-void print_group_help(std::ostream& out, const Group& group) {
-  out << "Usage: homeboy " << group.name << " <command> [args]\n\n" << group.summary << "\n\nCommands:\n";
-  for (const auto& c : group.commands)
-    out << "  " << c.name << std::string(c.name.size() < 12 ? 12 - c.name.size() : 1, ' ') << c.summary << '\n';
-  out << "\nRun `homeboy " << group.name << " <command> --help` for a command's options.\n";
-}
-
-Error unknown(const std::string& what, const std::string& name, const std::vector<std::string>& known) {
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  return Error("cli.unknown_command", "unknown " + what + " '" + name + "'", ExitCode::invalid,
-               {{"name", name}}, {"Known: " + list + ". Run `homeboy --help`."});
-}
-
-struct SplitArgs {
-  std::vector<std::string> global;
-  std::optional<std::string> group, command;
-  std::vector<std::string> rest;
-};
 
 // stdin through poll(2) with the interrupt pipe: Ctrl-C ends a wait for input at once.
 std::string read_stdin() {
@@ -99,32 +47,71 @@ std::string read_stdin() {
   }
 }
 
-SplitArgs split(int argc, char** argv) {
-  SplitArgs s;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--config-dir") {
-      s.global.emplace_back(a);
-      if (i + 1 < argc) s.global.emplace_back(argv[++i]);
-      continue;
-    }
-    if (a.size() > 1 && a.front() == '-') {
-      s.global.emplace_back(a);
-      continue;
-    }
-    break;
+bool env_set(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value && std::string_view(value) != "0";
+}
+
+// How outcomes are shown. Known in part before the line is read (errors in the line itself
+// are shown as -o and HOMEBOY_OUTPUT ask, as far as they can be told), wholly after.
+struct Presentation {
+  OutputMode output = OutputMode::json;
+  bool compact = false;
+  bool raw = false;  // the command writes to stdout itself: errors go to stderr
+
+  std::string render(const Error& error) const {
+    if (output != OutputMode::text) return cli::render(error, compact);
+    std::ostringstream text;
+    print_text_error(text, error);
+    return text.str();
   }
-  if (i < argc) s.group = argv[i++];
-  if (i < argc && std::string_view(argv[i]) != "--help" && std::string_view(argv[i]) != "-h") s.command = argv[i++];
-  for (; i < argc; ++i) s.rest.emplace_back(argv[i]);
-  return s;
+};
+
+std::optional<OutputMode> output_from_env() {
+  const char* value = std::getenv("HOMEBOY_OUTPUT");
+  if (!value || !*value) return std::nullopt;
+  if (auto mode = parse_output_mode(value)) return mode;
+  throw Error(Errc::config_invalid_environment, "HOMEBOY_OUTPUT must be json or text, not '" + std::string(value) + "'",
+              {{"variable", "HOMEBOY_OUTPUT"}, {"value", value}}, {"Unset it, or set it to json or text."});
+}
+
+// A first look at -o and --compact, before the line is read properly: a mistake in the line
+// is then reported the way the user asked for, when that can be told.
+Presentation first_look(const std::vector<std::string>& args) {
+  Presentation p;
+  try {
+    if (auto env = output_from_env()) p.output = *env;
+  } catch (const Error&) {
+    // Reported once the line is read.
+  }
+  for (std::size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
+    std::string_view a = args[i];
+    std::optional<std::string_view> value;
+    if (a == "--output" || a == "-o") {
+      if (i + 1 < args.size()) value = args[i + 1];
+    } else if (a.starts_with("--output=")) {
+      value = a.substr(9);
+    } else if (a.starts_with("-o") && a.size() > 2 && a[1] == 'o') {
+      value = a.substr(2);
+    }
+    if (value)
+      if (auto mode = parse_output_mode(*value)) p.output = *mode;
+    if (a == "--compact") p.compact = true;
+  }
+  return p;
+}
+
+Error unknown_command(const std::string& name, const std::vector<std::string>& known, const std::string& where,
+                      const std::string& help) {
+  Error error(Errc::cli_unknown_command, "unknown " + where + " '" + name + "'", {{"name", name}});
+  if (auto guess = did_you_mean(suggest(name, known)); !guess.empty()) error.with_hint(guess);
+  return std::move(error).with_hint("Run `" + help + "` to see them.");
 }
 
 }  // namespace
 
-Context::Context(fs::path config_dir, std::ostream& out, bool raw_output, bool quiet)
-    : config_dir_(std::move(config_dir)), out_(out), raw_output_(raw_output), quiet_(quiet) {}
+Context::Context(fs::path config_dir, std::ostream& out, OutputMode output, bool raw_output, bool quiet)
+    : config_dir_(std::move(config_dir)), out_(out), output_(output), raw_output_(raw_output), quiet_(quiet) {}
 
 void Context::warn(const std::string& message) const {
   if (!quiet_) std::cerr << "homeboy: warning: " << message << '\n';
@@ -136,6 +123,11 @@ const Catalog& Context::catalog() {
     for (const auto& w : registry_->catalog().warnings) warn(w);
   }
   return registry_->catalog();
+}
+
+const Registry& Context::registry() {
+  catalog();
+  return *registry_;
 }
 
 Storage& Context::storage() {
@@ -184,94 +176,104 @@ std::string read_input(const std::string& name) {
 }
 
 int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
-  // SIGINT, SIGTERM and SIGHUP: the module's tree is killed, scratch folders are removed on
-  // the way out, and the run ends with `cli.interrupted` and 128 + the signal's number.
-  install_interrupt_handlers([](int signal) { return render(interrupted_error(signal)); });
-  bool raw = false;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args.front() == completer_word) {
+    complete({args.begin() + 1, args.end()}, out);
+    return 0;
+  }
+  Presentation shown = first_look(args);
   // Every outcome goes through here, with the signals held so the text comes out whole; a
   // signal that came first wins over whatever the command returned or threw.
   auto report = [&](const Error& error) {
     hold_interrupts();
-    const Error& shown = interrupting_signal() ? interrupted_error(interrupting_signal()) : error;
-    (raw ? err : out) << render(shown);
-    (raw ? err : out).flush();
-    return static_cast<int>(shown.exit_code());
+    const Error& e = interrupting_signal() ? interrupted_error(interrupting_signal()) : error;
+    if (shown.output == OutputMode::text) {
+      // A command that failed with its own answer as the details (a batch with failures, a
+      // migration that could not copy everything) shows that answer too.
+      if (const auto* command = e.details().if_contains("command"); command && !shown.raw) print_text(out, e.details());
+      out.flush();
+      print_text_error(err, e);
+    } else {
+      print(shown.raw ? err : out, e, shown.compact);
+    }
+    out.flush();
+    err.flush();
+    return static_cast<int>(e.exit_code());
   };
   try {
-    SplitArgs args = split(argc, argv);
-    po::variables_map globals;
-    try {
-      po::store(po::command_line_parser(args.global).options(global_options()).run(), globals);
-    } catch (const po::error& e) {
-      throw errors::invalid_argument(std::string(e.what()));
-    }
-    if (globals.count("version")) {
-      out << version_text << '\n';
+    std::vector<std::string> words = leading_words(args);
+    bool help = asks_for(args, "help", 'h');
+    if (!help && asks_for(args, "version", 'V')) {
+      out << version_text() << '\n';
       return 0;
     }
-    if (!args.group) {
-      if (globals.count("help")) {
-        print_top_help(out);
-        return 0;
+    // What the line names: nothing (the overview), a group, a group's command, or a command
+    // outside the groups.
+    std::optional<GroupSpec> group;
+    const CommandSpec* command = nullptr;
+    std::string invocation = "homeboy";
+    if (!words.empty()) {
+      for (const auto& entry : group_index())
+        if (entry.name == words[0]) group = entry.make();
+      for (const auto& c : top_commands())
+        if (!group && c.name == words[0]) command = &c;
+      if (!group && !command) {
+        std::vector<std::string> known;
+        for (const auto& entry : group_index()) known.emplace_back(entry.name);
+        for (const auto& c : top_commands()) known.push_back(c.name);
+        throw unknown_command(words[0], known, "group or command", "homeboy help");
       }
-      throw Error("cli.missing_command", "no command given", ExitCode::invalid, {},
-                  {"Run `homeboy --help` to see the groups and commands."});
+      invocation += " " + words[0];
+      if (group && words.size() > 1) {
+        command = group->find(words[1]);
+        if (!command || command->hidden)
+          throw unknown_command(words[1], group->command_names(), group->name + " command",
+                                "homeboy help " + group->name);
+        invocation += " " + words[1];
+      }
     }
-    std::optional<Group> found;
-    std::vector<std::string> names;
-    for (const auto& [name, make] : group_makers) {
-      names.emplace_back(name);
-      if (name == *args.group) found = make();
-    }
-    if (!found) throw unknown("group", *args.group, names);
-    const Group* group = &*found;
-    if (!args.command) {
-      print_group_help(out, *group);
+    if (help || !command) {
+      // Bare `homeboy` and `homeboy <group>` show their help too: there is nothing to run.
+      // Asked for, help wins over whatever else the line holds.
+      if (!help) parse_line(args, nullptr, words.size(), invocation);
+      if (command)
+        print_command_help(out, group ? &*group : nullptr, *command);
+      else if (group)
+        print_group_help(out, *group);
+      else
+        print_overview(out);
       return 0;
     }
-    const Command* command = nullptr;
-    names.clear();
-    for (const auto& c : group->commands) {
-      names.push_back(c.name);
-      if (c.name == *args.command) command = &c;
-    }
-    if (!command) throw unknown(group->name + " command", *args.command, names);
 
-    po::options_description desc("Options");
-    po::positional_options_description positional;
-    desc.add_options()("help,h", "show this help");
-    if (command->declare) command->declare(desc, positional);
-    po::variables_map vm;
-    try {
-      po::store(po::command_line_parser(args.rest).options(desc).positional(positional).run(), vm);
-      if (vm.count("help")) {
-        out << "Usage: homeboy " << group->name << ' ' << command->name << ' ' << command->usage << "\n\n"
-            << command->summary << "\n\n" << desc;
-        return 0;
-      }
-      po::notify(vm);
-      raw = (vm.count("raw") && vm["raw"].as<bool>()) ||
-            (command->text_output && !(vm.count("json") && vm["json"].as<bool>())) ||
-            (command->raw_when && command->raw_when(vm));
-      set_hard_exit_fd(raw ? STDERR_FILENO : STDOUT_FILENO);
-    } catch (const po::error& e) {
-      throw Error("cli.invalid_argument", "homeboy " + group->name + " " + command->name + ": " + e.what(),
-                  ExitCode::invalid, {{"command", group->name + "." + command->name}},
-                  {"Usage: homeboy " + group->name + " " + command->name + " " + command->usage});
-    }
+    ParsedLine line = parse_line(args, command, group ? 2 : 1, invocation);
+    std::optional<OutputMode> env_output = output_from_env();
+    shown.output = line.globals.output.value_or(env_output.value_or(command->default_output));
+    // `module test --json`, from before -o: a command's own --json switch asks for the envelope.
+    if (const OptionSpec* json = command->find("json"); json && !json->takes_value() && line.values["json"].as<bool>())
+      shown.output = OutputMode::json;
+    shown.compact = line.globals.compact;
+    shown.raw = command->raw_when && command->raw_when(line.values, shown.output);
+    if (group) check_environment();
+    // SIGINT, SIGTERM and SIGHUP: the module's tree is killed, scratch folders are removed on
+    // the way out, and the run ends with `cli.interrupted` and 128 + the signal's number.
+    install_interrupt_handlers([shown](int signal) { return shown.render(interrupted_error(signal)); });
+    set_hard_exit_fd(shown.raw || shown.output == OutputMode::text ? STDERR_FILENO : STDOUT_FILENO);
 
-    std::optional<fs::path> config_flag;
-    if (globals.count("config-dir")) config_flag = globals["config-dir"].as<std::string>();
-    const char* quiet_env = std::getenv("HOMEBOY_QUIET");
-    bool quiet = globals.count("quiet") || (quiet_env && *quiet_env && std::string_view(quiet_env) != "0");
-    Context ctx(resolve_config_dir(config_flag), out, raw, quiet);
-    Reply reply = command->run(ctx, vm);
+    bool quiet = line.globals.quiet || env_set("HOMEBOY_QUIET");
+    Context ctx(resolve_config_dir(line.globals.config_dir), out, shown.output, shown.raw, quiet);
+    Reply reply = command->run(ctx, line.values);
     hold_interrupts();
     throw_if_interrupted();  // it came during a step that could not be cut short
-    if (reply.failure())
-      print(raw ? err : out, reply);
-    else if (!raw)
-      print(out, reply);
+    if (shown.output == OutputMode::text) {
+      // A command that failed with its own answer (a batch with failures) shows that answer too.
+      if (!shown.raw) print_text(out, materialize(reply));
+      out.flush();
+      if (reply.failure()) print_text_error(err, *reply.failure());
+    } else if (reply.failure()) {
+      print(shown.raw ? err : out, reply, shown.compact);
+    } else if (!shown.raw) {
+      print(out, reply, shown.compact);
+    }
     out.flush();
     err.flush();
     return reply.exit_code();

@@ -1,38 +1,37 @@
 #pragma once
-// The `homeboy` command line: global options, groups, commands, and the run loop that
-// turns every outcome into the JSON envelope and a documented exit code.
+// The `homeboy` command line: reads the line against the command tables, runs the command,
+// and turns every outcome into the JSON envelope (or text, with -o text) and a documented
+// exit code.
 
 #include "cli/output.hpp"
+#include "cli/command_table.hpp"
 #include "homeboy/registry.hpp"
 
-#include <boost/json/object.hpp>
-#include <boost/program_options.hpp>
-
 #include <filesystem>
-#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace homeboy::cli {
 
-namespace po = boost::program_options;
-
-// What a command needs from the run: the config dir, the modules, the one provider.
+// What a command needs from the run: the config dir, the modules, the one provider, and how
+// its answer is shown.
 class Context {
  public:
-  Context(std::filesystem::path config_dir, std::ostream& out, bool raw_output, bool quiet = false);
+  Context(std::filesystem::path config_dir, std::ostream& out, OutputMode output, bool raw_output, bool quiet);
 
   const std::filesystem::path& config_dir() const noexcept { return config_dir_; }
   const Catalog& catalog();         // discovers on first use, warnings to stderr
+  const Registry& registry();       // the same, for opening a provider the command names
   Storage& storage();               // activates the provider on first use; warns of a native fallback
 
   // "homeboy: warning: ..." on stderr, unless --quiet or HOMEBOY_QUIET=1.
   void warn(const std::string& message) const;
   bool quiet() const noexcept { return quiet_; }
 
-  // `--raw`: the command writes bytes to out() and no envelope is printed.
+  OutputMode output() const noexcept { return output_; }
+  // The command writes to out() itself (a file's content, an archive, text as it goes) and
+  // no envelope is printed.
   bool raw_output() const noexcept { return raw_output_; }
   std::ostream& out() noexcept { return out_; }
 
@@ -40,37 +39,10 @@ class Context {
   std::filesystem::path config_dir_;
   std::optional<Registry> registry_;
   std::ostream& out_;
+  OutputMode output_;
   bool raw_output_;
   bool quiet_;
 };
-
-struct Command {
-  std::string name;
-  std::string summary;
-  std::string usage;                                   // e.g. "<path> [--raw]"
-  std::function<void(po::options_description&, po::positional_options_description&)> declare;
-  std::function<Reply(Context&, const po::variables_map&)> run;
-  // Prints text for people unless --json is given (the envelope then goes to stderr on error).
-  bool text_output = false;
-  // When it answers true, the command writes bytes to out() itself (an archive on stdout) and
-  // no envelope is printed, as with --raw.
-  std::function<bool(const po::variables_map&)> raw_when = nullptr;
-};
-
-struct Group {
-  std::string name;
-  std::string summary;
-  std::vector<Command> commands;
-};
-
-Group storage_group();
-Group module_group();
-Group project_group();
-Group server_group();
-Group component_group();
-
-// `storage migrate|export|import`, part of the storage group.
-std::vector<Command> migration_commands();
 
 // A path from the command line, made absolute against the working directory.
 std::string absolute_path(const std::string& path);

@@ -71,22 +71,21 @@ json::object stop(Context& ctx, const po::variables_map& vm) {
     return all || (s.module_id == id && daemon::same_folder(s.config_dir, ctx.config_dir()));
   });
   if (has_id && stopped.empty() && !ctx.catalog().find(id) && !ctx.catalog().find_refused(id))
-    throw Error("module.not_found", "no module '" + id + "' is installed, and no daemon of that name runs",
-                ExitCode::not_found, {{"id", id}}, {"Run `homeboy module daemons` to see the daemons that run."});
+    throw Error(Errc::module_not_found, "no module '" + id + "' is installed, and no daemon of that name runs",
+                {{"id", id}}, {"Run `homeboy module daemons` to see the daemons that run."});
   return {{"command", "module.stop"}, {"stopped", stopped_json(stopped)}};
 }
 
 }  // namespace
 
-std::vector<Command> daemon_commands() {
+std::vector<CommandSpec> daemon_commands() {
   return {
-      {"daemons", "List the module daemons that run for this user.", "", nullptr, daemons},
-      {"stop", "Stop a module's daemon (or every one of yours with --all).", "<id> | --all",
-       [](auto& desc, auto& pos) {
-         desc.add_options()("id", po::value<std::string>()->value_name("ID"), "the module id")(
-             "all", po::bool_switch(), "stop every module daemon of this user, for every config folder");
-         pos.add("id", 1);
-       },
+      {"daemons", "List the module daemons that run for this user.", "", {}, daemons},
+      {"stop",
+       "Stop a module's daemon (or every one of yours with --all).",
+       "<id> | --all",
+       {argument("id", "id", "the module id").optional().completing(Completion::module),
+        flag("all", "stop every module daemon of this user, for every config folder")},
        stop},
   };
 }

@@ -9,9 +9,6 @@
 
 namespace homeboy::cli {
 
-// The two commands, for the `module` group.
-std::vector<Command> daemon_commands();
-
 // Stops the daemons of module `id` in this config folder, and any daemon run from `dir`
 // (`module uninstall`). Returns their pids.
 boost::json::array stop_module_daemons(Context& ctx, const std::string& id, const std::filesystem::path& dir);

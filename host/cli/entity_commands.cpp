@@ -3,6 +3,7 @@
 
 #include "cli/app.hpp"
 #include "homeboy/config_store.hpp"
+#include "homeboy/json_input.hpp"
 
 #include <boost/json.hpp>
 
@@ -18,12 +19,27 @@ namespace {
 // SPEC: JSON text, @file, or - for stdin.
 json::value read_spec(const std::string& spec) {
   std::string text = spec == "-" ? read_input("-") : spec.starts_with("@") ? read_input(spec.substr(1)) : spec;
-  json::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec)
-    throw errors::invalid_argument("SPEC is not valid JSON (" + ec.message() + "): " + excerpt(text, 80),
-                                   {{"spec", excerpt(text, 200)}});
-  return value;
+  std::string from = spec == "-"             ? "the SPEC on stdin"
+                     : spec.starts_with("@") ? "the SPEC in " + spec.substr(1)
+                                             : "SPEC";
+  return parse_json_input(text, from);
+}
+
+// A SPEC rather than an id: JSON text, @file or -.
+bool looks_like_spec(std::string_view word) {
+  auto start = word.find_first_not_of(" \t\r\n");
+  return word == "-" || word.starts_with("@") ||
+         (start != std::string_view::npos && (word[start] == '{' || word[start] == '['));
+}
+
+// The document, given once: as the SPEC argument or as --json SPEC (the same for create
+// and set). Nothing when neither is given.
+std::optional<std::string> spec_of(const po::variables_map& vm) {
+  if (vm.count("spec") && vm.count("json"))
+    throw errors::invalid_argument("the document is given twice: as SPEC and as --json SPEC; give it once");
+  if (vm.count("json")) return vm["json"].as<std::string>();
+  if (vm.count("spec")) return vm["spec"].as<std::string>();
+  return std::nullopt;
 }
 
 std::string name(EntityKind kind) { return std::string(to_string(kind)); }
@@ -55,7 +71,13 @@ json::object create(EntityKind kind, Context& ctx, const po::variables_map& vm) 
   std::vector<json::object> docs;
   std::optional<std::string> id;
   if (vm.count("id")) id = vm["id"].as<std::string>();
-  json::value spec = vm.count("json") ? read_spec(vm["json"].as<std::string>()) : json::value(json::object{});
+  std::optional<std::string> given = spec_of(vm);
+  // `create SPEC` with the id inside it: one argument that is a document, not an id.
+  if (id && !given && looks_like_spec(*id)) {
+    given = std::move(id);
+    id.reset();
+  }
+  json::value spec = given ? read_spec(*given) : json::value(json::object{});
   if (spec.is_array()) {
     if (id) throw errors::invalid_argument("an <id> argument cannot be combined with an array SPEC (each item holds its id)");
     for (auto& item : spec.as_array()) {
@@ -70,7 +92,7 @@ json::object create(EntityKind kind, Context& ctx, const po::variables_map& vm) 
         throw errors::invalid_argument("the <id> argument and the SPEC's \"id\" differ");
       doc["id"] = *id;
     } else if (!doc.contains("id")) {
-      throw errors::invalid_argument("give the id as an argument or as \"id\" in --json SPEC");
+      throw errors::invalid_argument("give the id as an argument or as \"id\" in SPEC");
     }
     docs.push_back(std::move(doc));
   } else {
@@ -83,24 +105,31 @@ json::object create(EntityKind kind, Context& ctx, const po::variables_map& vm) 
   if (!many && outcomes[0].error) throw *outcomes[0].error;
   json::array items, created, skipped, failed;
   for (const auto& o : outcomes) {
-    json::object item{{"id", o.id}, {"status", o.status}};
+    json::object item{{"id", o.id}, {"status", to_string(o.status)}};
     if (o.error) item["error"] = json::object{{"code", o.error->code()}, {"message", o.error->what()}};
-    (o.status == "created" ? created : o.status == "skipped" ? skipped : failed).emplace_back(o.id);
+    (o.status == CreateStatus::created   ? created
+     : o.status == CreateStatus::skipped ? skipped
+                                         : failed)
+        .emplace_back(o.id);
     items.emplace_back(std::move(item));
   }
   json::object data{{"command", name(kind) + ".create"}, {"created", created}, {"skipped", skipped},
                     {"failed", failed},                    {"items", std::move(items)}};
   if (!failed.empty())
-    throw Error(name(kind) + ".create_failed",
+    throw Error(errc_for(kind, EntityFailure::create_failed),
                 std::to_string(failed.size()) + " of " + std::to_string(outcomes.size()) + " " +
                     std::string(plural(kind)) + " could not be created",
-                ExitCode::invalid, std::move(data));
+                std::move(data));
   return data;
 }
 
 json::object set(EntityKind kind, Context& ctx, const po::variables_map& vm) {
   std::string id = vm["id"].as<std::string>();
-  json::value patch = read_spec(vm["spec"].as<std::string>());
+  std::optional<std::string> given = spec_of(vm);
+  if (!given)
+    throw errors::invalid_argument("`" + name(kind) + " set` needs the patch: as SPEC or --json SPEC", {{"id", id}})
+        .with_hint("For example: homeboy " + name(kind) + " set " + id + " '{\"name\": \"New name\"}'");
+  json::value patch = read_spec(*given);
   if (!patch.is_object()) throw errors::invalid_argument("the SPEC of `set` must be a JSON object");
   std::set<std::string> replace;
   if (vm.count("replace"))
@@ -128,57 +157,69 @@ json::object remove(EntityKind kind, Context& ctx, const po::variables_map& vm) 
   return {{"command", name(kind) + ".delete"}, {"id", id}};
 }
 
-void id_argument(po::options_description& desc, po::positional_options_description& pos, bool required) {
-  auto value = po::value<std::string>()->value_name("ID");
-  desc.add_options()("id", required ? value->required() : value, "the id");
-  pos.add("id", 1);
+OptionSpec id_argument(std::string help) {
+  return argument("id", "id", std::move(help)).completing(Completion::entity);
 }
 
-Group entity_group(EntityKind kind, std::string summary) {
+OptionSpec spec_argument(std::string help) { return argument("spec", "SPEC", std::move(help)).optional(); }
+
+OptionSpec json_option(std::string help) {
+  return option("json", "SPEC", std::move(help) + " (the same as the SPEC argument)");
+}
+
+// Help texts say what each kind really does: only projects refer to others.
+GroupSpec entity_group(EntityKind kind, std::string summary) {
   std::string n = name(kind), p(plural(kind));
-  return Group{
+  bool referred_to = kind != EntityKind::project;
+  std::string document = "the document: JSON, @file or - for stdin";
+  return GroupSpec{
       n,
       std::move(summary),
       {
-          {"list", "List all " + p + " (documents that do not parse are reported as warnings).", "",
-           nullptr, [kind](Context& ctx, const po::variables_map&) { return list(kind, ctx); }},
-          {"show", "Show one " + n + ".", "<id>", [](auto& d, auto& pos) { id_argument(d, pos, true); },
+          {"list",
+           "List all " + p + " (documents that do not parse are reported as warnings).",
+           "",
+           {},
+           [kind](Context& ctx, const po::variables_map&) { return list(kind, ctx); }},
+          {"show",
+           "Show one " + n + ".",
+           "<id>",
+           {id_argument("the " + n + "'s id")},
            [kind](Context& ctx, const po::variables_map& vm) { return show(kind, ctx, vm); }},
-          {"create", "Create one " + n + ", or many from a JSON array.", "[<id>] [--json SPEC] [--skip-existing]",
-           [](auto& d, auto& pos) {
-             id_argument(d, pos, false);
-             d.add_options()("json", po::value<std::string>()->value_name("SPEC"),
-                             "the document: JSON, @file or - for stdin; an array creates many")(
-                 "skip-existing", po::bool_switch(), "skip ids that exist instead of failing");
-           },
-           [kind](Context& ctx, const po::variables_map& vm) { return create(kind, ctx, vm); }},
-          {"set", "Merge a JSON patch into a " + n + " (null removes a key, arrays union).", "<id> SPEC [--replace FIELD]...",
-           [](auto& d, auto& pos) {
-             id_argument(d, pos, true);
-             d.add_options()("spec", po::value<std::string>()->required()->value_name("SPEC"),
-                             "the patch: JSON, @file or - for stdin")(
-                 "replace", po::value<std::vector<std::string>>()->value_name("FIELD")->composing(),
-                 "replace this array field (dotted path) instead of merging it");
-             pos.add("spec", 1);
-           },
+          {"create",
+           "Create one " + n + ", or many from a JSON array.",
+           "[<id>] [SPEC | --json SPEC] [--skip-existing]",
+           {id_argument("the new " + n + "'s id (or \"id\" inside SPEC)").optional(),
+            spec_argument(document + "; an array creates many"), json_option(document),
+            flag("skip-existing", "skip ids that exist instead of failing")},
+           [kind](Context& ctx, const po::variables_map& vm) { return create(kind, ctx, vm); },
+           "SPEC alone (`homeboy " + n + " create '{\"id\": \"x\"}'`) is the document with its id inside."},
+          {"set",
+           "Merge a JSON patch into a " + n + " (null removes a key, arrays are united).",
+           "<id> (SPEC | --json SPEC) [--replace FIELD]...",
+           {id_argument("the " + n + "'s id"), spec_argument("the patch: JSON, @file or - for stdin"),
+            json_option("the patch"),
+            option("replace", "FIELD", "replace this array field (a dotted path) instead of uniting it").repeat()},
            [kind](Context& ctx, const po::variables_map& vm) { return set(kind, ctx, vm); }},
-          {"rename", "Rename a " + n + " and update the projects that refer to it.", "<id> <new-id>",
-           [](auto& d, auto& pos) {
-             id_argument(d, pos, true);
-             d.add_options()("new-id", po::value<std::string>()->required()->value_name("NEW_ID"), "the new id");
-             pos.add("new-id", 1);
-           },
+          {"rename",
+           referred_to ? "Rename a " + n + " and update the projects that refer to it." : "Rename a project.",
+           "<id> <new-id>",
+           {id_argument("the " + n + "'s id"), argument("new-id", "new-id", "its new id")},
            [kind](Context& ctx, const po::variables_map& vm) { return rename(kind, ctx, vm); }},
-          {"delete", "Delete a " + n + " (refused while a project refers to it).", "<id>",
-           [](auto& d, auto& pos) { id_argument(d, pos, true); },
+          {"delete",
+           referred_to ? "Delete a " + n + " (refused while a project refers to it)." : "Delete a project.",
+           "<id>",
+           {id_argument("the " + n + "'s id")},
            [kind](Context& ctx, const po::variables_map& vm) { return remove(kind, ctx, vm); }},
       }};
 }
 
 }  // namespace
 
-Group project_group() { return entity_group(EntityKind::project, "Projects: a server and the components deployed to it."); }
-Group server_group() { return entity_group(EntityKind::server, "Servers that projects deploy to."); }
-Group component_group() { return entity_group(EntityKind::component, "Components that projects are made of."); }
+GroupSpec project_group() {
+  return entity_group(EntityKind::project, "Projects: a server and the components deployed to it.");
+}
+GroupSpec server_group() { return entity_group(EntityKind::server, "Servers that projects deploy to."); }
+GroupSpec component_group() { return entity_group(EntityKind::component, "Components that projects are made of."); }
 
 }  // namespace homeboy::cli

@@ -9,6 +9,7 @@
 #include "homeboy/interrupt.hpp"
 #include "homeboy/migration.hpp"
 #include "homeboy/provider_pin.hpp"
+#include "homeboy/suggest.hpp"
 
 #include <boost/json.hpp>
 
@@ -28,10 +29,11 @@ migration::Existing existing_policy(const po::variables_map& vm) {
   return replace ? migration::Existing::replace : skip ? migration::Existing::skip : migration::Existing::refuse;
 }
 
-void policy_options(po::options_description& desc) {
-  desc.add_options()("replace", po::bool_switch(), "overwrite documents the target holds with other content")(
-      "skip-existing", po::bool_switch(), "keep documents the target holds with other content")(
-      "dry-run", po::bool_switch(), "write nothing; list every document and what would happen to it");
+std::vector<OptionSpec> with_policy(std::vector<OptionSpec> options) {
+  options.push_back(flag("replace", "overwrite documents the target holds with other content"));
+  options.push_back(flag("skip-existing", "keep documents the target holds with other content"));
+  options.push_back(flag("dry-run", "write nothing; list every document and what would happen to it"));
+  return options;
 }
 
 // The counts, the failures and conflicts by path, and in a dry run every document's fate.
@@ -56,30 +58,30 @@ const Module& storage_module(Context& ctx, const std::string& id, const std::str
   const auto& catalog = ctx.catalog();
   const Module* module = catalog.find(id);
   if (module && module->is_storage_provider()) return *module;
-  std::vector<std::string> hints;
+  std::vector<std::string> hints, ids;
   std::string providers;
   for (const auto* m : catalog.storage_providers()) {
     providers += (providers.empty() ? "" : ", ") + m->id;
-    if (m->id.find(id) != std::string::npos || id.find(m->id) != std::string::npos)
-      hints.push_back("Did you mean '" + m->id + "'?");
+    ids.push_back(m->id);
   }
+  if (auto guess = did_you_mean(suggest(id, ids)); !guess.empty()) hints.push_back(std::move(guess));
   if (module)
-    throw Error("module.not_a_provider", option + " '" + id + "': module '" + id + "' is not a storage provider",
-                ExitCode::invalid, {{"id", id}}, {"Storage providers installed: " + providers + "."});
+    throw Error(Errc::module_not_a_provider, option + " '" + id + "': module '" + id + "' is not a storage provider",
+                {{"id", id}}, {"Storage providers installed: " + providers + "."});
   hints.push_back("Install it first: homeboy module install <folder>; providers installed now: " + providers + ".");
-  throw Error("module.not_found", option + " '" + id + "': no module '" + id + "' is installed", ExitCode::not_found,
-              {{"id", id}}, std::move(hints));
+  throw Error(Errc::module_not_found, option + " '" + id + "': no module '" + id + "' is installed", {{"id", id}},
+              std::move(hints));
 }
 
 Error same_provider(const Storage& source) {
   const auto& id = source.provider().module_id;
-  return Error("storage.same_provider",
+  return Error(Errc::storage_same_provider,
                "'" + id + "' is already the provider the documents come from; there is nothing to migrate" +
                    (source.provider().fallback_reason
                         ? " (homeboy reaches it through its script here, but its native library and its script keep "
                           "the same documents in the same place)"
                         : ""),
-               ExitCode::invalid, {{"module", id}},
+               {{"module", id}},
                {"Give --to the id of another storage provider (homeboy module list).",
                 "To choose how homeboy reaches a provider, set HOMEBOY_STORAGE_TRANSPORT=native|subprocess|auto; "
                 "nothing needs copying for that."});
@@ -92,8 +94,8 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
   const Module& target_module = storage_module(ctx, to, "--to");
   std::unique_ptr<Storage> named_source;
   if (vm.count("from"))
-    named_source = open_provider(storage_module(ctx, vm["from"].as<std::string>(), "--from"), ctx.config_dir(),
-                                 transport_preference_from_env(), "migrate");
+    named_source = ctx.registry().open(storage_module(ctx, vm["from"].as<std::string>(), "--from"),
+                                       transport_preference_from_env());
   Storage& source = named_source ? *named_source : ctx.storage();
   if (source.provider().module_id == to) throw same_provider(source);
 
@@ -104,7 +106,7 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
   TerminalProgress progress("storage migrate", ctx.quiet());
   auto paths = tree.documents(source, roots);
   auto sourced = migration::read_documents(source, paths, progress.callback());
-  auto target = open_provider(target_module, ctx.config_dir(), transport_preference_from_env(), "migrate");
+  auto target = ctx.registry().open(target_module, transport_preference_from_env());
   auto report = migration::copy_into(*target, std::move(sourced), {policy, dry_run, progress.callback()});
 
   json::array roots_json;
@@ -120,11 +122,11 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
   if (!report.complete()) {
     const auto& first = *std::find_if(report.documents.begin(), report.documents.end(),
                                       [](const auto& d) { return d.outcome == Outcome::failed; });
-    throw Error("storage.migrate_incomplete",
+    throw Error(Errc::storage_migrate_incomplete,
                 std::to_string(report.count(Outcome::failed)) + " of " + std::to_string(report.documents.size()) +
                     " documents could not be copied to '" + to + "' (first: " + first.path + ": " + first.reason +
                     "); nothing was pinned, and '" + source.provider().module_id + "' still holds every document",
-                ExitCode::failure, std::move(data),
+                std::move(data),
                 {"Fix the cause (see details.failures), then run the same command again: documents already copied "
                  "count as unchanged."});
   }
@@ -137,7 +139,7 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
 }
 
 json::object export_archive(Context& ctx, const po::variables_map& vm) {
-  std::string output = vm.count("output") ? vm["output"].as<std::string>() : "-";
+  std::string output = vm.count("file") ? vm["file"].as<std::string>() : "-";
   Storage& storage = ctx.storage();
   ConfigTree tree(ctx.config_dir(), ctx.catalog());
   TerminalProgress progress("storage export", ctx.quiet());
@@ -145,10 +147,11 @@ json::object export_archive(Context& ctx, const po::variables_map& vm) {
   if (!sourced.failures.empty()) {
     json::array failures;
     for (const auto& f : sourced.failures) failures.emplace_back(json::object{{"path", f.path}, {"reason", f.reason}});
-    throw Error("storage.export_failed",
-                std::to_string(sourced.failures.size()) + " documents could not be read (first: " +
-                    sourced.failures.front().path + ": " + sourced.failures.front().reason + "); no archive was written",
-                ExitCode::failure, {{"failures", std::move(failures)}});
+    throw Error(Errc::storage_export_failed,
+                std::to_string(sourced.failures.size()) +
+                    " documents could not be read (first: " + sourced.failures.front().path + ": " +
+                    sourced.failures.front().reason + "); no archive was written",
+                {{"failures", std::move(failures)}});
   }
   std::vector<archive::Document> documents;
   documents.reserve(sourced.documents.size());
@@ -181,10 +184,10 @@ json::object import_archive(Context& ctx, const po::variables_map& vm) {
     auto& doc = parsed.documents[i];
     std::string path = tree.absolute(doc.path);
     if (auto why = tree.excluded(path))
-      throw Error("archive.unsafe_path",
+      throw Error(Errc::archive_unsafe_path,
                   source + ", line " + std::to_string(i + 2) + ": '" + excerpt(doc.path, 200) +
                       "' is not part of homeboy's config: " + *why,
-                  ExitCode::invalid, {{"source", source}, {"line", i + 2}, {"path", doc.path}});
+                  {{"source", source}, {"line", i + 2}, {"path", doc.path}});
     sourced.documents.push_back({checked_path(path), std::move(doc.content)});
   }
   Storage& storage = ctx.storage();
@@ -200,10 +203,10 @@ json::object import_archive(Context& ctx, const po::variables_map& vm) {
                                              {"created_at", parsed.header.created_at}}}};
   for (auto& kv : report_json(report, dry_run)) data[kv.key()] = std::move(kv.value());
   if (!dry_run && !report.complete())
-    throw Error("storage.import_incomplete",
+    throw Error(Errc::storage_import_incomplete,
                 std::to_string(report.count(Outcome::failed)) + " of " + std::to_string(report.documents.size()) +
                     " documents could not be imported into '" + storage.provider().module_id + "'",
-                ExitCode::failure, std::move(data),
+                std::move(data),
                 {"Fix the cause (see details.failures), then import again: documents already imported count as "
                  "unchanged."});
   return data;
@@ -211,35 +214,32 @@ json::object import_archive(Context& ctx, const po::variables_map& vm) {
 
 }  // namespace
 
-std::vector<Command> migration_commands() {
+std::vector<CommandSpec> migration_commands() {
   return {
       {"migrate", "Copy homeboy's config to another provider, check it, then make that provider active.",
        "--to <module-id> [--path P]... [--from <module-id>] [--dry-run] [--replace | --skip-existing]",
-       [](auto& desc, auto&) {
-         desc.add_options()("to", po::value<std::string>()->required()->value_name("ID"),
-                            "the storage provider to move the config to")(
-             "path", po::value<std::vector<std::string>>()->value_name("P"),
-             "also copy this folder tree (repeatable)")(
-             "from", po::value<std::string>()->value_name("ID"),
-             "copy from this provider instead of the active one");
-         policy_options(desc);
-       },
-       migrate},
-      {"export", "Write homeboy's config to a portable archive (JSON Lines).", "[--output FILE | -]",
-       [](auto& desc, auto&) {
-         desc.add_options()("output,o", po::value<std::string>()->value_name("FILE"),
-                            "write the archive to FILE (default: - for stdout, with no envelope)");
-       },
-       export_archive, false,
-       [](const po::variables_map& vm) { return !vm.count("output") || vm["output"].as<std::string>() == "-"; }},
+       with_policy(
+           {option("to", "ID", "the storage provider to move the config to").needed().completing(Completion::provider),
+            option("path", "P", "also copy this folder tree (repeatable)").repeat().completing(Completion::folder),
+            option("from", "ID", "copy from this provider instead of the active one")
+                .completing(Completion::provider)}),
+       migrate,
+       "Nothing is deleted from the source; the target is made active only when every document reads back the same."},
+      {"export",
+       "Write homeboy's config to a portable archive (JSON Lines).",
+       "[FILE]",
+       {argument("file", "FILE", "where to write the archive; without it (or with -), to stdout with no envelope")
+            .optional()
+            .completing(Completion::file)},
+       export_archive,
+       "To stdout, the archive is all that is printed; errors then go to stderr.",
+       OutputMode::json,
+       [](const po::variables_map& vm, OutputMode) {
+         return !vm.count("file") || vm["file"].as<std::string>() == "-";
+       }},
       {"import", "Check a whole archive, then write its documents through the active provider.",
-       "<file | -> [--dry-run] [--replace | --skip-existing]",
-       [](auto& desc, auto& pos) {
-         desc.add_options()("file", po::value<std::string>()->required()->value_name("FILE"),
-                            "the archive, or - for stdin");
-         pos.add("file", 1);
-         policy_options(desc);
-       },
+       "FILE [--dry-run] [--replace | --skip-existing]",
+       with_policy({argument("file", "FILE", "the archive, or - to read it from stdin").completing(Completion::file)}),
        import_archive},
   };
 }

@@ -5,6 +5,8 @@
 
 #include "homeboy/config_tree.hpp"
 #include "cli/daemon_commands.hpp"
+#include "homeboy/ids.hpp"
+#include "homeboy/suggest.hpp"
 #include "cli/output.hpp"
 #include "homeboy/conformance.hpp"
 #include "homeboy/provider_pin.hpp"
@@ -82,24 +84,16 @@ const Module& installed(Context& ctx, const std::string& id) {
     Error reason = refused->reason;
     throw std::move(reason).with_hint("Or remove it: homeboy module uninstall " + id + " --force");
   }
-  std::vector<std::string> hints;
-  for (const auto& m : catalog.modules)
-    if (m.id.find(id) != std::string::npos || id.find(m.id) != std::string::npos)
-      hints.push_back("Did you mean '" + m.id + "'?");
-  hints.push_back("Run `homeboy module list` to see the installed modules.");
-  throw Error("module.not_found", "no module '" + id + "' is installed", ExitCode::not_found, {{"id", id}},
-              std::move(hints));
+  std::vector<std::string> ids;
+  for (const auto& m : catalog.modules) ids.push_back(m.id);
+  for (const auto& r : catalog.refused) ids.push_back(r.id);
+  Error error(Errc::module_not_found, "no module '" + id + "' is installed", {{"id", id}});
+  if (auto guess = did_you_mean(suggest(id, ids)); !guess.empty()) error.with_hint(guess);
+  throw std::move(error).with_hint("Run `homeboy module list` to see the installed modules.");
 }
 
 json::object show(Context& ctx, const po::variables_map& vm) {
   return {{"command", "module.show"}, {"module", module_json(installed(ctx, vm["id"].as<std::string>()), true)}};
-}
-
-void check_module_id(const std::string& id) {
-  if (id.empty() || id.front() == '.' || id.find_first_of("/\\") != std::string::npos ||
-      std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-    throw errors::invalid_argument("'" + id + "' is not a usable module id (no slashes, control characters or leading dot)",
-                                   {{"id", id}});
 }
 
 // The active provider and how many config documents it holds (config_tree.hpp). What cannot
@@ -117,7 +111,7 @@ ActiveProvider active_provider(Context& ctx) {
     active.id = storage.provider().module_id;
     active.documents = ConfigTree(ctx.config_dir(), ctx.catalog()).documents(storage).size();
   } catch (const Error& e) {
-    if (e.code() == "cli.interrupted") throw;
+    if (e.errc() == Errc::cli_interrupted) throw;
     active.problem = e.what();
   }
   return active;
@@ -178,12 +172,12 @@ Check check_provider(const Module& module, bool quiet) {
       }
     check.passed = report.failed() == 0;
     check.report = {{"ran", true},
-                    {"transport", report.transport},
+                    {"transport", to_string(report.transport)},
                     {"passed", report.cases.size() - report.failed()},
                     {"failed", report.failed()},
                     {"failed_cases", std::move(failed)}};
   } catch (const Error& e) {
-    if (e.code() == "cli.interrupted") throw;
+    if (e.errc() == Errc::cli_interrupted) throw;
     check.failed_cases = std::string("the module could not be opened: ") + e.what();
     check.report = {{"ran", true}, {"error", json::object{{"code", e.code()}, {"message", e.what()}}}};
   }
@@ -248,19 +242,19 @@ json::object install(Context& ctx, const po::variables_map& vm) {
     throw errors::invalid_argument("'" + source.string() + "' is not a module folder", {{"folder", source.string()}});
   Module module = load_module(source);  // validates the manifest before anything is copied
   std::string id = vm.count("id") ? vm["id"].as<std::string>() : module.id;
-  check_module_id(id);
+  check_id(id, "module");
   bool link = vm["link"].as<bool>();
   if (link && id != module.id)
     throw errors::invalid_argument("--link keeps the folder's own name; it cannot be combined with a different --id");
   const Module* existing = ctx.catalog().find(id);
   const RefusedModule* refused = ctx.catalog().find_refused(id);
   if (existing || refused)
-    throw Error("module.already_installed",
-                "a module '" + id + "' is already installed at " + (existing ? existing->dir : refused->dir).string(),
-                ExitCode::invalid,
-                {{"id", id}, {"manifest_path", (existing ? existing->manifest_path : refused->manifest_path).string()}},
-                {"Install it under another id with --id NEW_ID, or remove the other one with `homeboy module uninstall " +
-                 id + " --force`."});
+    throw Error(
+        Errc::module_already_installed,
+        "a module '" + id + "' is already installed at " + (existing ? existing->dir : refused->dir).string(),
+        {{"id", id}, {"manifest_path", (existing ? existing->manifest_path : refused->manifest_path).string()}},
+        {"Install it under another id with --id NEW_ID, or remove the other one with `homeboy module uninstall " + id +
+         " --force`."});
 
   std::optional<Kept> kept;
   if (module.is_storage_provider()) kept = keep_active_provider(ctx);
@@ -318,11 +312,11 @@ bool provider_in_use(Context& ctx, const std::string& id) {
 Error holds_config(Context& ctx, const std::string& id, const ActiveProvider& active) {
   std::string what = active.documents ? config_documents(active.documents)
                                       : "config documents (how many could not be told: " + active.problem + ")";
-  Error error("module.holds_config",
-              "module '" + id + "' is the active storage provider and holds " + what +
-                  "; uninstalling it would hide them, so it is refused even with --force",
-              ExitCode::invalid,
-              {{"id", id}, {"config_documents", active.documents ? json::value(*active.documents) : json::value(nullptr)}});
+  Error error(
+      Errc::module_holds_config,
+      "module '" + id + "' is the active storage provider and holds " + what +
+          "; uninstalling it would hide them, so it is refused even with --force",
+      {{"id", id}, {"config_documents", active.documents ? json::value(*active.documents) : json::value(nullptr)}});
   for (const auto* other : ctx.catalog().storage_providers())
     if (other->id != id)
       error.with_hint("Move them first: homeboy storage migrate --to " + other->id + ", then uninstall.");
@@ -340,10 +334,10 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
   fs::path modules = ctx.config_dir() / "modules";
   fs::path location = modules / id;
   if (dir.lexically_normal() != location.lexically_normal())
-    throw Error("module.not_removable",
+    throw Error(Errc::module_not_removable,
                 "module '" + id + "' lives at " + dir.string() + ", outside " + modules.string() +
                     "; only modules installed with `homeboy module install` can be uninstalled",
-                ExitCode::invalid, {{"id", id}, {"dir", dir.string()}});
+                {{"id", id}, {"dir", dir.string()}});
   std::optional<std::size_t> left_behind;
   if (provider_in_use(ctx, id)) {
     ActiveProvider active = refused ? ActiveProvider{id, std::nullopt, refused->reason.what()} : active_provider(ctx);
@@ -352,8 +346,9 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
     left_behind = active.documents;
   }
   if (!vm["force"].as<bool>())
-    throw Error("cli.confirmation_required", "uninstalling removes " + location.string() + "; pass --force to confirm",
-                ExitCode::invalid, {{"id", id}, {"dir", location.string()}});
+    throw Error(
+        Errc::cli_confirmation_required, "uninstalling removes " + location.string() + "; pass --force to confirm",
+        {{"id", id}, {"dir", location.string()}}, {"To remove it: homeboy module uninstall " + id + " --force"});
   if (fs::is_symlink(location)) {
     fs::remove(location);
   } else {
@@ -373,18 +368,23 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   std::string target = vm["target"].as<std::string>();
   bool is_folder = target.find('/') != std::string::npos || target == "." || target == "..";
   if (!is_folder && !ctx.catalog().find(target) && fs::is_directory(target))
-    throw Error("module.not_found", "no module '" + target + "' is installed", ExitCode::not_found, {{"id", target}},
+    throw Error(Errc::module_not_found, "no module '" + target + "' is installed", {{"id", target}},
                 {"To test the folder '" + target + "', pass it with a slash: homeboy module test ./" + target});
   Module module = is_folder ? load_trusted_module(target) : installed(ctx, target);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
-  auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(), [&](const CaseResult& r) {
-    if (!text) return;
-    *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
-    if (!r.passed) *text << ": " << r.reason;
-    *text << '\n';
-    text->flush();
-  });
+  // With the envelope, stdout stays quiet until the end: progress goes to stderr instead.
+  TerminalProgress progress("module test", ctx.quiet() || text);
+  std::size_t ran = 0;
+  auto report =
+      run_conformance(module, transport_preference_from_env(), conformance_isolation(), [&](const CaseResult& r) {
+        progress.show(module.id + ": " + r.name, ++ran, 0);
+        if (!text) return;
+        *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
+        if (!r.passed) *text << ": " << r.reason;
+        *text << '\n';
+        text->flush();
+      });
   json::array cases;
   std::string failed_names;
   std::size_t skipped = 0;
@@ -397,66 +397,65 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   }
   std::size_t total = report.cases.size(), failed = report.failed(), passed = total - failed - skipped;
   if (text) {
-    *text << module.id << " over " << report.transport << ": " << passed << " of " << (total - skipped)
+    *text << module.id << " over " << to_string(report.transport) << ": " << passed << " of " << (total - skipped)
           << " conformance cases passed";
     if (skipped) *text << " (" << skipped << " skipped: capabilities the module does not declare)";
     *text << '\n';
   }
-  json::object data{{"command", "module.test"}, {"module", module.id}, {"transport", report.transport},
-                    {"passed", passed},          {"failed", failed},   {"skipped", skipped},
+  json::object data{{"command", "module.test"}, {"module", module.id}, {"transport", to_string(report.transport)},
+                    {"passed", passed},         {"failed", failed},    {"skipped", skipped},
                     {"cases", std::move(cases)}};
   if (failed)
-    throw Error("module.conformance_failed",
+    throw Error(Errc::module_conformance_failed,
                 "module '" + module.id + "' failed " + std::to_string(failed) + " of " + std::to_string(total) +
                     " conformance cases: " + failed_names,
-                ExitCode::failure, std::move(data));
+                std::move(data));
   return data;
+}
+
+OptionSpec module_argument(std::string help) {
+  return argument("id", "id", std::move(help)).completing(Completion::module);
 }
 
 }  // namespace
 
-Group module_group() {
-  Group group{"module",
-               "Inspect, install, remove and check modules.",
-               {
-                   {"list", "List the installed modules.", "", nullptr, list},
-                   {"show", "Show one module's manifest and where it lives.", "<id>",
-                    [](auto& desc, auto& pos) {
-                      desc.add_options()("id", po::value<std::string>()->required()->value_name("ID"), "the module id");
-                      pos.add("id", 1);
-                    },
-                    show},
-                   {"install", "Install a module folder into <config>/modules.",
-                    "<folder> [--id ID] [--link] [--activate] [--no-check]",
-                    [](auto& desc, auto& pos) {
-                      desc.add_options()("folder", po::value<std::string>()->required()->value_name("FOLDER"),
-                                         "the module folder (holding <name>.json)")(
-                          "id", po::value<std::string>()->value_name("ID"), "install under this id instead")(
-                          "link", po::bool_switch(), "link to the folder instead of copying it")(
-                          "activate", po::bool_switch(),
-                          "make a storage provider active even when the current one holds config, or it fails the check")(
-                          "no-check", po::bool_switch(), "do not run the conformance suite on a storage provider");
-                      pos.add("folder", 1);
-                    },
-                    install},
-                   {"uninstall", "Remove a module installed in <config>/modules.", "<id> --force [--discard-data]",
-                    [](auto& desc, auto& pos) {
-                      desc.add_options()("id", po::value<std::string>()->required()->value_name("ID"), "the module id")(
-                          "force", po::bool_switch(), "really remove it")(
-                          "discard-data", po::bool_switch(),
-                          "remove the active provider even though it holds config (the data stays out of sight)");
-                      pos.add("id", 1);
-                    },
-                    uninstall},
-                   {"test", "Run the storage conformance suite against a module or plugin.", "<id|folder> [--json]",
-                    [](auto& desc, auto& pos) {
-                      desc.add_options()("target", po::value<std::string>()->required()->value_name("ID|FOLDER"),
-                                         "an installed module id, or a module folder (with a slash)")(
-                          "json", po::bool_switch(), "print the JSON envelope instead of text");
-                      pos.add("target", 1);
-                    },
-                    test, true},
-               }};
+GroupSpec module_group() {
+  CommandSpec test_command{
+      "test",
+      "Run the storage conformance suite against a module or plugin.",
+      "<id|folder> [--json]",
+      {argument("target", "id|folder", "an installed module id, or a module folder (a path with a slash)")
+           .completing(Completion::module),
+       flag("json", "print the JSON envelope instead of text (the same as -o json)")},
+      test,
+      "Prints one line per case (PASS, FAIL or SKIP) as it runs, then a summary; exit 1 when a case fails."};
+  test_command.default_output = OutputMode::text;
+  test_command.raw_when = [](const po::variables_map&, OutputMode output) { return output == OutputMode::text; };
+  GroupSpec group{
+      "module",
+      "Inspect, install, remove and check modules.",
+      {
+          {"list", "List the installed modules, and those refused.", "", {}, list},
+          {"show", "Show one module's manifest and where it lives.", "<id>", {module_argument("the module id")}, show},
+          {"install",
+           "Install a module folder into <config>/modules; a storage provider is checked first.",
+           "<folder> [--id ID] [--link] [--activate] [--no-check]",
+           {argument("folder", "folder", "the module folder (holding <name>.json)").completing(Completion::folder),
+            option("id", "ID", "install under this id instead"),
+            flag("link", "link to the folder instead of copying it"),
+            flag("activate",
+                 "make a storage provider active even when the current one holds config, or it fails the check"),
+            flag("no-check", "do not run the conformance suite on a storage provider")},
+           install},
+          {"uninstall",
+           "Remove a module installed in <config>/modules.",
+           "<id> --force [--discard-data]",
+           {module_argument("the module id"), flag("force", "really remove it"),
+            flag("discard-data",
+                 "remove the provider in use even though it holds config (the data stays, out of sight)")},
+           uninstall},
+          std::move(test_command),
+      }};
   for (auto& command : daemon_commands()) group.commands.push_back(std::move(command));
   return group;
 }

@@ -60,8 +60,9 @@ void Reply::write_data(JsonWriter& out) const {
   out.end_object();
 }
 
-void print(std::ostream& stream, const Reply& reply) {
+void print(std::ostream& stream, const Reply& reply, bool compact) {
   JsonWriter out(stream);
+  out.set_compact(compact);
   out.begin_object();
   out.key("success");
   out.boolean(!reply.failure());
@@ -76,16 +77,25 @@ void print(std::ostream& stream, const Reply& reply) {
   out.flush();
 }
 
-void print(std::ostream& stream, const Error& error) {
+void print(std::ostream& stream, const Error& error, bool compact) {
   JsonWriter out(stream);
+  out.set_compact(compact);
   write_envelope(out, error);
   out.flush();
 }
 
-std::string render(const Error& error) {
+std::string render(const Error& error, bool compact) {
   JsonWriter out;
+  out.set_compact(compact);
   write_envelope(out, error);
   return std::move(out.text());
+}
+
+json::object materialize(const Reply& reply) {
+  JsonWriter out;
+  out.set_compact(true);
+  reply.write_data(out);
+  return json::parse(out.text()).as_object();
 }
 
 boost::json::value seconds_json(std::chrono::milliseconds duration) {

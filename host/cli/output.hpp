@@ -54,10 +54,14 @@ class Reply {
 // A duration as JSON seconds: a whole number when it is one (30, not 3E1).
 boost::json::value seconds_json(std::chrono::milliseconds duration);
 
-// The envelope, pretty-printed and followed by a newline: {"success": true, "data": ...},
-// or the failure's.
-void print(std::ostream& out, const Reply& reply);
-void print(std::ostream& out, const Error& error);
-std::string render(const Error& error);  // the same text, as a string
+// The envelope, pretty-printed (or on one line, with `compact`) and followed by a newline:
+// {"success": true, "data": ...}, or the failure's.
+void print(std::ostream& out, const Reply& reply, bool compact = false);
+void print(std::ostream& out, const Error& error, bool compact = false);
+std::string render(const Error& error, bool compact = false);  // the same text, as a string
+
+// The data of a reply as JSON values, streamed members included (for -o text, which lays
+// them out for people).
+boost::json::object materialize(const Reply& reply);
 
 }  // namespace homeboy::cli

@@ -1,6 +1,7 @@
 // `homeboy storage ...`: the storage contract from the command line.
 
 #include "cli/app.hpp"
+#include "cli/progress.hpp"
 
 #include "homeboy/config_store.hpp"
 #include "homeboy/text.hpp"
@@ -18,10 +19,12 @@ namespace homeboy::cli {
 
 namespace {
 
-void path_argument(po::options_description& desc, po::positional_options_description& pos) {
-  desc.add_options()("path", po::value<std::string>()->required()->value_name("PATH"),
-                     "the file or folder (relative paths are taken from the working directory)");
-  pos.add("path", 1);
+// Batches of fewer operations finish too soon for progress to be worth a line.
+constexpr std::size_t progress_from_operations = 1000;
+
+OptionSpec path_argument(std::string help) {
+  return argument("path", "path", std::move(help) + " (a relative path is taken from the working directory)")
+      .completing(Completion::file);
 }
 
 std::string path_of(const po::variables_map& vm) { return absolute_path(vm["path"].as<std::string>()); }
@@ -32,9 +35,9 @@ Reply status(Context& ctx, const po::variables_map&) {
   const auto& p = storage.provider();
   json::object provider{{"module_id", p.module_id},
                         {"storage_type", p.storage_type},
-                        {"transport", storage.transport_kind()},
+                        {"transport", to_string(storage.transport_kind())},
                         {"fallback_reason", p.fallback_reason ? json::value(*p.fallback_reason) : json::value(nullptr)},
-                        {"selected_by", p.selected_by},
+                        {"selected_by", to_string(p.selected_by)},
                         {"manifest_path", p.manifest_path.string()}};
   const Module* module = ctx.catalog().find(p.module_id);
   provider["overrides"] = module && module->overrides ? json::value(module->overrides->string()) : json::value(nullptr);
@@ -230,10 +233,15 @@ Reply batch(Context& ctx, const po::variables_map& vm) {
       // The facade refuses it, naming the problem, before anything runs.
     }
   }
+  // A large batch through a slow provider takes a while: say how far it has come.
+  TerminalProgress progress("storage batch", ctx.quiet());
+  BatchProgress told;
+  if (events.size() >= progress_from_operations)
+    told = [&progress](std::size_t done, std::size_t total) { progress.show("operations", done, total); };
   auto results = std::make_shared<BatchResults>(std::move(given));
-  ctx.storage().batch(std::move(events), [&](const contract::Event& op, contract::Response&& r) {
-    results->add(op, std::move(r));
-  });
+  ctx.storage().batch(
+      std::move(events), [&](const contract::Event& op, contract::Response&& r) { results->add(op, std::move(r)); },
+      told);
   std::size_t failed = results->failed();
   Reply reply{{"command", "storage.batch"},
               {"overall_success", failed == 0},
@@ -242,59 +250,65 @@ Reply batch(Context& ctx, const po::variables_map& vm) {
   reply.stream("results", [results](JsonWriter& out) { results->write(out); });
   // A failure never hides behind a success: the results are then the error's details.
   if (failed)
-    reply.fail(Error("storage.batch_failed",
-                     std::to_string(failed) + " of " + std::to_string(results->size()) + " batch operations failed",
-                     ExitCode::failure));
+    reply.fail(Error(Errc::storage_batch_failed,
+                     std::to_string(failed) + " of " + std::to_string(results->size()) + " batch operations failed"));
   return reply;
 }
 
-void source_argument(po::options_description& desc, po::positional_options_description& pos, const char* what) {
-  desc.add_options()("source", po::value<std::string>()->value_name("-"), what);
-  pos.add("source", 1);
+OptionSpec stdin_argument(std::string help) { return argument("source", "-", std::move(help)).optional(); }
+
+bool raw_read(const po::variables_map& vm, OutputMode output) {
+  return vm["raw"].as<bool>() || output == OutputMode::text;
 }
 
 }  // namespace
 
-Group storage_group() {
-  Group group{
+GroupSpec storage_group() {
+  GroupSpec group{
       "storage",
       "Read and write through the active storage provider.",
       {
-          {"status", "Show the active provider, its transport and why it was chosen.", "", nullptr, status},
-          {"read", "Print a file's content.", "<path> [--raw]",
-           [](auto& desc, auto& pos) {
-             path_argument(desc, pos);
-             desc.add_options()("raw", po::bool_switch(), "print only the content bytes, no envelope");
-           },
-           read},
-          {"write", "Write a file atomically (its folder must exist).",
+          {"status", "Show the active provider, its transport and why it was chosen.", "", {}, status},
+          {"read",
+           "Print a file's content.",
+           "<path> [--raw]",
+           {path_argument("the file"),
+            flag("raw", "print only the content's bytes, as they are (what -o text does too)")},
+           read,
+           "With -o text or --raw, stdout holds the content and nothing else; errors then go to stderr.",
+           OutputMode::json,
+           raw_read},
+          {"write",
+           "Write a file atomically (its folder must exist).",
            "<path> (--content TEXT | --file F | -) [--if-version V | --if-absent]",
-           [](auto& desc, auto& pos) {
-             path_argument(desc, pos);
-             desc.add_options()("content", po::value<std::string>()->value_name("TEXT"), "the content")(
-                 "file", po::value<std::string>()->value_name("F"), "take the content from file F")(
-                 "if-version", po::value<std::string>()->value_name("V"),
-                 "write only if the file is still at version V (from `storage read`); else storage.conflict")(
-                 "if-absent", po::bool_switch(), "write only if nothing is at the path yet; else storage.conflict");
-             source_argument(desc, pos, "- to take the content from stdin");
-           },
+           {path_argument("the file"), stdin_argument("- to take the content from stdin"),
+            option("content", "TEXT", "the content"),
+            option("file", "F", "take the content from file F").completing(Completion::file),
+            option("if-version", "V",
+                   "write only if the file is still at version V (from `storage read`); else storage.conflict"),
+            flag("if-absent", "write only if nothing is at the path yet; else storage.conflict")},
            write},
-          {"list", "List a folder's immediate children, sorted.", "<path>", path_argument, list},
-          {"delete", "Delete a file (or a folder with --recursive).", "<path> [--recursive] [--if-version V]",
-           [](auto& desc, auto& pos) {
-             path_argument(desc, pos);
-             desc.add_options()("recursive,r", po::bool_switch(), "the path is a folder: delete it and its contents")(
-                 "if-version", po::value<std::string>()->value_name("V"),
-                 "delete only if the file is still at version V; else storage.conflict");
-           },
+          {"list", "List a folder's immediate children, sorted.", "<path>", {path_argument("the folder")}, list},
+          {"delete",
+           "Delete a file, or a folder and its contents with --recursive.",
+           "<path> [--recursive] [--if-version V]",
+           {path_argument("the file or folder"),
+            flag("recursive", "the path is a folder: delete it and everything in it").also('r'),
+            option("if-version", "V", "delete only if the file is still at version V; else storage.conflict")},
            remove},
-          {"ensure-dir", "Create a folder and its parents; fine if it exists.", "<path>", path_argument, ensure_dir},
-          {"batch", "Run a JSON array of events in one go.", "[--file F | -]",
-           [](auto& desc, auto& pos) {
-             desc.add_options()("file", po::value<std::string>()->value_name("F"), "read the events from file F");
-             source_argument(desc, pos, "- to read the events from stdin (the default)");
-           },
-           batch},
+          {"ensure-dir",
+           "Create a folder and its parents; fine if it exists.",
+           "<path>",
+           {path_argument("the folder")},
+           ensure_dir},
+          {"batch",
+           "Run a JSON array of events in one go, strictly in order.",
+           "[--file F | -]",
+           {stdin_argument("- to read the events from stdin (the default)"),
+            option("file", "F", "read the events from file F").completing(Completion::file)},
+           batch,
+           "Each event is as in the storage contract: {\"operation\": \"write\", \"path\": \"/a\", \"content\": "
+           "\"x\"}; events may carry content_base64, if_version and if_absent."},
       }};
   for (auto& command : migration_commands()) group.commands.push_back(std::move(command));
   return group;

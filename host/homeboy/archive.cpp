@@ -19,7 +19,7 @@ namespace homeboy::archive {
 namespace {
 
 Error unsafe_path(std::string_view path, const std::string& why) {
-  return Error("archive.unsafe_path", "the path '" + excerpt(path, 200) + "' " + why, ExitCode::invalid,
+  return Error(Errc::archive_unsafe_path, "the path '" + excerpt(path, 200) + "' " + why,
                {{"path", excerpt(path, limits::path_bytes)}});
 }
 
@@ -30,10 +30,8 @@ struct Place {
   std::string text() const { return std::string(source) + ", line " + std::to_string(line); }
 };
 
-Error problem(const std::string& code, const Place& at, const std::string& message,
-              std::vector<std::string> hints = {}) {
-  return Error(code, at.text() + ": " + message, ExitCode::invalid, {{"source", at.source}, {"line", at.line}},
-               std::move(hints));
+Error problem(Errc errc, const Place& at, const std::string& message, std::vector<std::string> hints = {}) {
+  return Error(errc, at.text() + ": " + message, {{"source", at.source}, {"line", at.line}}, std::move(hints));
 }
 
 json::object parse_line(std::string_view line, const Place& at, bool last_and_unterminated) {
@@ -43,22 +41,22 @@ json::object parse_line(std::string_view line, const Place& at, bool last_and_un
   json::value value = json::parse(line, ec, {}, options);
   if (ec) {
     if (last_and_unterminated)
-      throw problem("archive.truncated", at,
+      throw problem(Errc::archive_truncated, at,
                     "the last line is cut off (" + ec.message() + "); the archive is incomplete",
                     {"Export the archive again, or restore a complete copy."});
-    throw problem("archive.invalid", at, "not a JSON object (" + ec.message() + "): " + excerpt(line, 80));
+    throw problem(Errc::archive_invalid, at, "not a JSON object (" + ec.message() + "): " + excerpt(line, 80));
   }
-  if (!value.is_object()) throw problem("archive.invalid", at, "not a JSON object: " + excerpt(line, 80));
+  if (!value.is_object()) throw problem(Errc::archive_invalid, at, "not a JSON object: " + excerpt(line, 80));
   return std::move(value.as_object());
 }
 
 const json::string* string_field(const json::object& obj, std::string_view key, const Place& at, bool required) {
   const json::value* v = obj.if_contains(key);
   if (!v) {
-    if (required) throw problem("archive.invalid", at, "\"" + std::string(key) + "\" is missing");
+    if (required) throw problem(Errc::archive_invalid, at, "\"" + std::string(key) + "\" is missing");
     return nullptr;
   }
-  if (!v->is_string()) throw problem("archive.invalid", at, "\"" + std::string(key) + "\" must be a string");
+  if (!v->is_string()) throw problem(Errc::archive_invalid, at, "\"" + std::string(key) + "\" must be a string");
   return &v->get_string();
 }
 
@@ -72,28 +70,28 @@ std::optional<std::int64_t> integer(const json::value& v) {
 Header parse_header(const json::object& obj, const Place& at) {
   const json::value* format = obj.if_contains("format");
   if (!format || !format->is_string() || format->get_string() != format_name)
-    throw problem("archive.invalid", at,
+    throw problem(Errc::archive_invalid, at,
                   "this is not a homeboy config archive: the first line must name \"format\": \"" +
                       std::string(format_name) + "\"",
                   {"Give a file written by `homeboy storage export`."});
   const json::value* version = obj.if_contains("version");
   auto number = version ? integer(*version) : std::nullopt;
-  if (!number) throw problem("archive.invalid", at, "\"version\" must be an integer");
+  if (!number) throw problem(Errc::archive_invalid, at, "\"version\" must be an integer");
   if (*number != format_version)
-    throw Error("archive.unsupported_version",
-                at.text() + ": the archive is format version " + std::to_string(*number) + "; this homeboy reads version " +
-                    std::to_string(format_version) + " only",
-                ExitCode::invalid,
-                {{"source", at.source}, {"line", at.line}, {"version", *number}, {"supported", format_version}},
-                {*number > format_version ? "Import it with the newer homeboy that wrote it, or export it again from there "
-                                            "with this version's format."
-                                          : "Export it again with this homeboy."});
+    throw Error(
+        Errc::archive_unsupported_version,
+        at.text() + ": the archive is format version " + std::to_string(*number) + "; this homeboy reads version " +
+            std::to_string(format_version) + " only",
+        {{"source", at.source}, {"line", at.line}, {"version", *number}, {"supported", format_version}},
+        {*number > format_version ? "Import it with the newer homeboy that wrote it, or export it again from there "
+                                    "with this version's format."
+                                  : "Export it again with this homeboy."});
   Header header;
   header.source_provider = std::string(*string_field(obj, "source_provider", at, true));
   header.created_at = std::string(*string_field(obj, "created_at", at, true));
   const json::value* documents = obj.if_contains("documents");
   auto count = documents ? integer(*documents) : std::nullopt;
-  if (!count || *count < 0) throw problem("archive.invalid", at, "\"documents\" must be a count (an integer >= 0)");
+  if (!count || *count < 0) throw problem(Errc::archive_invalid, at, "\"documents\" must be a count (an integer >= 0)");
   header.documents = static_cast<std::size_t>(*count);
   return header;
 }
@@ -103,20 +101,20 @@ Document parse_document(const json::object& obj, const Place& at) {
   try {
     check_relative_path(*path);
   } catch (const Error& e) {
-    throw Error(e.code(), at.text() + ": " + e.what(), e.exit_code(),
+    throw Error(e.errc(), at.text() + ": " + e.what(),
                 {{"source", at.source}, {"line", at.line}, {"path", excerpt(*path, limits::path_bytes)}},
                 {"Paths in an archive are relative to the config folder and stay inside it."});
   }
   const json::string* content = string_field(obj, "content", at, false);
   const json::string* encoded = string_field(obj, "content_base64", at, false);
   if (!content == !encoded)
-    throw problem("archive.invalid", at, "a document has \"content\" or \"content_base64\", exactly one of them");
+    throw problem(Errc::archive_invalid, at, "a document has \"content\" or \"content_base64\", exactly one of them");
   Document doc{std::string(*path), {}};
   if (content) {
     doc.content = std::string(*content);
   } else {
     auto decoded = text::base64_decode(*encoded);
-    if (!decoded) throw problem("archive.invalid", at, "\"content_base64\" is not valid base64 (RFC 4648, padded)");
+    if (!decoded) throw problem(Errc::archive_invalid, at, "\"content_base64\" is not valid base64 (RFC 4648, padded)");
     doc.content = std::move(*decoded);
   }
   return doc;
@@ -179,8 +177,8 @@ std::string write(Header header, std::vector<Document> documents) {
 
 Archive parse(std::string_view text, std::string_view source) {
   if (text.empty())
-    throw Error("archive.truncated", std::string(source) + " is empty: an archive starts with its header line",
-                ExitCode::invalid, {{"source", source}, {"line", 0}});
+    throw Error(Errc::archive_truncated, std::string(source) + " is empty: an archive starts with its header line",
+                {{"source", source}, {"line", 0}});
   Archive archive;
   std::map<std::string, std::size_t, std::less<>> seen;  // path -> line
   std::size_t line_number = 0, at = 0;
@@ -192,43 +190,39 @@ Archive parse(std::string_view text, std::string_view source) {
     at = unterminated ? text.size() : end + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // tolerate CRLF from a checkout
     Place place{source, line_number};
-    if (line.empty()) throw problem("archive.invalid", place, "the line is empty; every line is one JSON object");
+    if (line.empty()) throw problem(Errc::archive_invalid, place, "the line is empty; every line is one JSON object");
     json::object obj = parse_line(line, place, unterminated);
     if (line_number == 1) {
       archive.header = parse_header(obj, place);
       continue;
     }
     if (archive.documents.size() == archive.header.documents)
-      throw problem("archive.invalid", place,
-                    "the header announces " + std::to_string(archive.header.documents) +
-                        " documents, but there are more lines");
+      throw problem(
+          Errc::archive_invalid, place,
+          "the header announces " + std::to_string(archive.header.documents) + " documents, but there are more lines");
     Document doc = parse_document(obj, place);
     if (auto it = seen.find(doc.path); it != seen.end())
-      throw Error("archive.duplicate_path",
-                  place.text() + ": the path '" + excerpt(doc.path, 200) + "' is already on line " +
-                      std::to_string(it->second),
-                  ExitCode::invalid,
-                  {{"source", source}, {"line", line_number}, {"first_line", it->second}, {"path", doc.path}},
-                  {"Keep one of the two lines."});
+      throw Error(
+          Errc::archive_duplicate_path,
+          place.text() + ": the path '" + excerpt(doc.path, 200) + "' is already on line " + std::to_string(it->second),
+          {{"source", source}, {"line", line_number}, {"first_line", it->second}, {"path", doc.path}},
+          {"Keep one of the two lines."});
     seen.emplace(doc.path, line_number);
     archive.documents.push_back(std::move(doc));
   }
   if (archive.documents.size() < archive.header.documents)
-    throw Error("archive.truncated",
+    throw Error(Errc::archive_truncated,
                 std::string(source) + ": the header announces " + std::to_string(archive.header.documents) +
                     " documents, but the archive holds " + std::to_string(archive.documents.size()) +
                     "; it was cut off",
-                ExitCode::invalid,
-                {{"source", source},
-                 {"announced", archive.header.documents},
-                 {"found", archive.documents.size()}},
+                {{"source", source}, {"announced", archive.header.documents}, {"found", archive.documents.size()}},
                 {"Export the archive again, or restore a complete copy."});
   // A document cannot also be the folder of another: "a" and "a/b" cannot both be files.
   for (const auto& [path, line] : seen) {
     for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
       auto folder = seen.find(std::string_view(path).substr(0, slash));
       if (folder == seen.end()) continue;
-      throw problem("archive.invalid", Place{source, folder->second},
+      throw problem(Errc::archive_invalid, Place{source, folder->second},
                     "'" + excerpt(folder->first, 200) + "' is a document, but line " + std::to_string(line) +
                         " puts '" + excerpt(path, 200) + "' inside it as if it were a folder");
     }

@@ -1,7 +1,9 @@
 #include "homeboy/config_store.hpp"
 
 #include "homeboy/discovery.hpp"
+#include "homeboy/ids.hpp"
 #include "homeboy/json_text.hpp"
+#include "homeboy/suggest.hpp"
 
 #include <boost/json.hpp>
 
@@ -25,21 +27,6 @@ namespace {
 
 using contract::Event;
 using contract::Response;
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 void merge_into(json::object& target, const json::object& patch, const std::set<std::string>& replace,
                 const std::string& prefix) {
@@ -75,7 +62,7 @@ void merge_into(json::object& target, const json::object& patch, const std::set<
 }
 
 Error invalid_document(const std::string& path, const std::string& why) {
-  return Error("config.invalid_document", path + ": " + why, ExitCode::invalid, {{"path", path}},
+  return Error(Errc::config_invalid_document, path + ": " + why, {{"path", path}},
                {"Fix or delete the file, then try again."});
 }
 
@@ -117,7 +104,7 @@ std::vector<Ref> added_references(const json::object& before, const json::object
   return added;
 }
 
-bool is_conflict(const Error& e) { return e.code() == "storage.conflict"; }
+bool is_conflict(const Error& e) { return e.errc() == Errc::storage_conflict; }
 
 // Concurrent changes: retried with a growing, jittered pause, a bounded number of times.
 constexpr int max_attempts = 40;
@@ -130,10 +117,10 @@ void back_off(int attempt) {
 }
 
 Error busy(EntityKind kind, const std::string& id) {
-  return Error("config.busy",
+  return Error(Errc::config_busy,
                "gave up changing " + std::string(to_string(kind)) + " '" + id + "' after " +
                    std::to_string(max_attempts) + " attempts: other homeboy commands kept changing it at the same time",
-               ExitCode::failure, {{"id", id}}, {"Run the command again."});
+               {{"id", id}}, {"Run the command again."});
 }
 
 // <config>/.homeboy.lock, held for one change: the fallback when the provider has no
@@ -144,13 +131,12 @@ class HostLock {
     std::string file = (config_dir / ".homeboy.lock").string();
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd_ < 0)
-      throw Error("config.lock_failed", "cannot open the config lock " + file + ": " + std::strerror(errno),
-                  ExitCode::failure, {{"path", file}});
+      throw Error(Errc::config_lock_failed, "cannot open the config lock " + file + ": " + std::strerror(errno),
+                  {{"path", file}});
     while (::flock(fd_, LOCK_EX) != 0)
       if (errno != EINTR) {
         ::close(fd_);
-        throw Error("config.lock_failed", "cannot lock " + file + ": " + std::strerror(errno), ExitCode::failure,
-                    {{"path", file}});
+        throw Error(Errc::config_lock_failed, "cannot lock " + file + ": " + std::strerror(errno), {{"path", file}});
       }
   }
   ~HostLock() { ::close(fd_); }
@@ -199,33 +185,22 @@ std::vector<std::string> deep_merge(json::object& target, const json::object& pa
   return changed;
 }
 
-std::vector<std::string> similar_ids(const std::string& wanted, const std::vector<std::string>& ids) {
-  std::vector<std::string> out;
-  auto add = [&](const std::string& id) {
-    if (out.size() < 5 && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+Errc errc_for(EntityKind kind, EntityFailure failure) noexcept {
+  static constexpr Errc table[3][3] = {
+      {Errc::project_not_found, Errc::project_already_exists, Errc::project_create_failed},
+      {Errc::server_not_found, Errc::server_already_exists, Errc::server_create_failed},
+      {Errc::component_not_found, Errc::component_already_exists, Errc::component_create_failed},
   };
-  for (const auto& id : ids)
-    if (id.starts_with(wanted)) add(id);
-  for (const auto& id : ids)
-    if (id.ends_with(wanted)) add(id);
-  std::vector<std::pair<std::size_t, std::string>> near;
-  for (const auto& id : ids)
-    if (auto d = edit_distance(wanted, id); d <= 3) near.emplace_back(d, id);
-  std::sort(near.begin(), near.end());
-  for (const auto& [d, id] : near) add(id);
-  return out;
+  return table[static_cast<int>(kind)][static_cast<int>(failure)];
 }
 
-void check_entity_id(const std::string& id) {
-  auto bad = [&](const std::string& why) {
-    return Error("config.invalid_id", "'" + excerpt(id, 80) + "' is not a valid id: " + why, ExitCode::invalid,
-                 {{"id", id}});
-  };
-  if (id.empty()) throw bad("it is empty");
-  if (id.find_first_of("/\\") != std::string::npos) throw bad("it contains a slash or backslash");
-  if (std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-    throw bad("it contains a control character");
-  if (id == "." || id == "..") throw bad("it names a folder");
+std::string_view to_string(CreateStatus status) noexcept {
+  switch (status) {
+    case CreateStatus::created: return "created";
+    case CreateStatus::skipped: return "skipped";
+    case CreateStatus::failed: return "failed";
+  }
+  return "failed";
 }
 
 ConfigStore::ConfigStore(Storage& storage, std::filesystem::path config_dir)
@@ -272,7 +247,7 @@ bool ConfigStore::take_back(const std::vector<contract::Event>& done, const std:
       else
         storage_.write(undo[i].path, undo[i].content, unchanged_since(now.version));
     } catch (const Error& e) {
-      if (e.code() == "storage.conflict" || e.code() == "storage.not_found") continue;  // changed meanwhile
+      if (e.errc() == Errc::storage_conflict || e.errc() == Errc::storage_not_found) continue;  // changed meanwhile
       clean = false;
     }
   }
@@ -356,8 +331,8 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
 
 Entity ConfigStore::get(EntityKind kind, const std::string& id) { return get_versioned(kind, id).entity; }
 
-ConfigStore::Versioned ConfigStore::get_versioned(EntityKind kind, const std::string& id) {
-  check_entity_id(id);
+ConfigStore::VersionedEntity ConfigStore::get_versioned(EntityKind kind, const std::string& id) {
+  check_id(id, to_string(kind));
   std::string path = path_of(kind, id);
   try {
     auto got = storage_.read_versioned(path);
@@ -365,13 +340,13 @@ ConfigStore::Versioned ConfigStore::get_versioned(EntityKind kind, const std::st
     doc["id"] = id;
     return {{id, std::move(doc)}, std::move(got.version)};
   } catch (const Error& e) {
-    if (e.code() != "storage.not_found") throw;
+    if (e.errc() != Errc::storage_not_found) throw;
   }
   std::vector<std::string> hints;
-  for (const auto& candidate : similar_ids(id, ids(kind))) hints.push_back("Did you mean '" + candidate + "'?");
+  if (auto guess = did_you_mean(suggest(id, ids(kind))); !guess.empty()) hints.push_back(std::move(guess));
   hints.push_back("Run `homeboy " + std::string(to_string(kind)) + " list` to see them all.");
-  throw Error(std::string(to_string(kind)) + ".not_found", "no " + std::string(to_string(kind)) + " '" + id + "'",
-              ExitCode::not_found, {{"id", id}}, std::move(hints));
+  throw Error(errc_for(kind, EntityFailure::not_found), "no " + std::string(to_string(kind)) + " '" + id + "'",
+              {{"id", id}}, std::move(hints));
 }
 
 ConfigStore::IdIndex ConfigStore::all_ids() {
@@ -391,12 +366,12 @@ void ConfigStore::check_references(const json::object& project, const IdIndex& k
     for (const auto& [id, k] : known)
       if (k == kind) of_kind.push_back(id);
     std::vector<std::string> hints;
-    for (const auto& candidate : similar_ids(ref, of_kind)) hints.push_back("Did you mean '" + candidate + "'?");
+    if (auto guess = did_you_mean(suggest(ref, of_kind)); !guess.empty()) hints.push_back(std::move(guess));
     hints.push_back("Create it first: homeboy " + std::string(to_string(kind)) + " create " + ref);
-    return Error("config.invalid_reference",
+    return Error(Errc::config_invalid_reference,
                  "project refers to " + std::string(to_string(kind)) + " '" + ref + "' in \"" + field +
                      "\", which does not exist",
-                 ExitCode::invalid, {{"field", field}, {"id", ref}}, std::move(hints));
+                 {{"field", field}, {"id", ref}}, std::move(hints));
   };
   if (const auto* server = project.if_contains("server_id"); server && !server->is_null()) {
     if (!server->is_string()) throw errors::invalid_argument("\"server_id\" must be a string");
@@ -423,9 +398,8 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
   std::vector<std::size_t> written_outcome;
   std::vector<std::vector<Ref>> written_refs;
   auto exists_error = [&](const std::string& id) {
-    return Error(std::string(to_string(kind)) + ".already_exists",
-                 std::string(to_string(kind)) + " '" + id + "' already exists", ExitCode::invalid, {{"id", id}},
-                 {"Pass --skip-existing to leave existing ones alone, or use `set` to change it."});
+    return Error(errc_for(kind, EntityFailure::already_exists),
+                 std::string(to_string(kind)) + " '" + id + "' already exists", {{"id", id}});
   };
   for (auto& doc : docs) {
     CreateOutcome outcome;
@@ -434,18 +408,18 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
       if (!id_value || !id_value->is_string())
         throw errors::invalid_argument("each " + std::string(to_string(kind)) + " needs a string \"id\"");
       outcome.id = std::string(id_value->get_string());
-      check_entity_id(outcome.id);
+      check_id(outcome.id, to_string(kind));
       if (auto it = taken.find(outcome.id); it != taken.end()) {
         if (it->second == kind && skip_existing) {
-          outcome.status = "skipped";
+          outcome.status = CreateStatus::skipped;
           outcomes.push_back(std::move(outcome));
           continue;
         }
         if (it->second == kind) throw exists_error(outcome.id);
-        throw Error("config.id_collision",
+        throw Error(Errc::config_id_collision,
                     "id '" + outcome.id + "' is already used by a " + std::string(to_string(it->second)) +
                         "; ids are unique across projects, servers and components",
-                    ExitCode::invalid, {{"id", outcome.id}, {"used_by", to_string(it->second)}});
+                    {{"id", outcome.id}, {"used_by", to_string(it->second)}});
       }
       if (kind == EntityKind::project) check_references(doc, taken);
       taken.emplace(outcome.id, kind);
@@ -453,9 +427,9 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
       writes.push_back(contract::Event::write(path_of(kind, outcome.id), serialize_document(doc), only_if_absent()));
       written_outcome.push_back(outcomes.size());
       written_refs.push_back(kind == EntityKind::project ? references_of(doc) : std::vector<Ref>{});
-      outcome.status = "created";
+      outcome.status = CreateStatus::created;
     } catch (const Error& e) {
-      outcome.status = "failed";
+      outcome.status = CreateStatus::failed;
       outcome.error = e;
     }
     outcomes.push_back(std::move(outcome));
@@ -491,10 +465,10 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
     }
     bool lost_race = results[i].effective_error_code() == contract::ErrorCode::conflict && concurrency_ == Concurrency::versions;
     if (lost_race && skip_existing) {
-      outcome.status = "skipped";
+      outcome.status = CreateStatus::skipped;
       continue;
     }
-    outcome.status = "failed";
+    outcome.status = CreateStatus::failed;
     outcome.error = lost_race ? exists_error(outcome.id)
                               : failure_error(results[i], contract::Event::write(paths[i], {}), storage_.provider().module_id);
   }
@@ -509,11 +483,11 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
       if (!results[i].success || outcome.id != clash) continue;
       take_back({writes[i]}, {contract::Event::remove(paths[i])}, {results[i]});
       results[i] = contract::Response::failure(contract::ErrorCode::conflict, "id taken by another kind");
-      outcome.status = "failed";
-      outcome.error = Error("config.id_collision",
-                            "id '" + clash + "' was taken by another kind while this " +
-                                std::string(to_string(kind)) + " was being created; ids are unique across kinds",
-                            ExitCode::invalid, {{"id", clash}});
+      outcome.status = CreateStatus::failed;
+      outcome.error = Error(Errc::config_id_collision,
+                            "id '" + clash + "' was taken by another kind while this " + std::string(to_string(kind)) +
+                                " was being created; ids are unique across kinds",
+                            {{"id", clash}});
     }
   }
   // A server or component deleted while these projects were written: take back the projects
@@ -529,11 +503,11 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
       } catch (const Error&) {
         // Changed already by someone else: it is theirs now.
       }
-      outcome.status = "failed";
-      outcome.error = Error("config.invalid_reference",
+      outcome.status = CreateStatus::failed;
+      outcome.error = Error(Errc::config_invalid_reference,
                             "project refers to " + std::string(to_string(ref.first)) + " '" + ref.second +
                                 "', which was deleted while the project was being created",
-                            ExitCode::invalid, {{"id", ref.second}});
+                            {{"id", ref.second}});
       break;
     }
   }
@@ -544,17 +518,17 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
                                                              const json::object& patch,
                                                              const std::set<std::string>& replace) {
   if (patch.empty())
-    throw Error("config.empty_patch", "the patch is empty: nothing to set", ExitCode::invalid, {{"id", id}},
+    throw Error(Errc::config_empty_patch, "the patch is empty: nothing to set", {{"id", id}},
                 {"Pass a JSON object with the fields to change, e.g. '{\"name\": \"New name\"}'."});
   if (const auto* new_id = patch.if_contains("id"); new_id && !(new_id->is_string() && new_id->get_string() == id))
-    throw Error("config.invalid_patch", "a patch cannot change \"id\"", ExitCode::invalid, {{"id", id}},
+    throw Error(Errc::config_invalid_patch, "a patch cannot change \"id\"", {{"id", id}},
                 {"Use `homeboy " + std::string(to_string(kind)) + " rename " + id + " <new-id>`."});
   ensure_private_root();
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
   // Read, merge, write back only if nobody changed the document in between; else again.
   for (int attempt = 1;; ++attempt) {
-    Versioned current = get_versioned(kind, id);
+    VersionedEntity current = get_versioned(kind, id);
     json::object before = current.entity.doc;
     auto changed = deep_merge(current.entity.doc, patch, replace);
     current.entity.doc["id"] = id;
@@ -581,10 +555,10 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
       } catch (const Error&) {
         // Changed again by someone else: theirs wins.
       }
-      throw Error("config.invalid_reference",
+      throw Error(Errc::config_invalid_reference,
                   "project refers to " + std::string(to_string(gone[0].first)) + " '" + gone[0].second +
                       "', which was deleted while the project was being changed; nothing was changed",
-                  ExitCode::invalid, {{"id", gone[0].second}});
+                  {{"id", gone[0].second}});
     }
     return {std::move(current.entity), std::move(changed)};
   }
@@ -603,23 +577,23 @@ std::vector<std::string> ConfigStore::referencing_projects(EntityKind kind, cons
 }
 
 std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id) {
-  check_entity_id(new_id);
+  check_id(new_id, to_string(kind));
   ensure_private_root();
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
   for (int attempt = 1;; ++attempt) {
-    Versioned entity = get_versioned(kind, id);
+    VersionedEntity entity = get_versioned(kind, id);
     if (new_id == id) return {};
     IdIndex known = all_ids();
     if (auto it = known.find(new_id); it != known.end()) {
       EntityKind owner = it->second;
       if (owner == kind)
-        throw Error(std::string(to_string(kind)) + ".already_exists",
+        throw Error(errc_for(kind, EntityFailure::already_exists),
                     "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
-                    ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
-      throw Error("config.id_collision", "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) +
-                                             " uses that id",
-                  ExitCode::invalid, {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}});
+                    {{"id", id}, {"new_id", new_id}});
+      throw Error(Errc::config_id_collision,
+                  "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) + " uses that id",
+                  {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}});
     }
     // One batch: the new document, every project that refers to the old id, then the old
     // document's removal, each only while nobody else changed it. `undo` puts each back.
@@ -663,8 +637,8 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
       // Another command gave the new id to another kind meanwhile: ids are unique across
       // kinds, so this rename steps back (the other may too; then both can try again).
       take_back(done, undo, results);
-      throw Error("config.id_collision", "cannot rename to '" + new_id + "': another kind took that id meanwhile",
-                  ExitCode::invalid, {{"id", id}, {"new_id", new_id}});
+      throw Error(Errc::config_id_collision, "cannot rename to '" + new_id + "': another kind took that id meanwhile",
+                  {{"id", id}, {"new_id", new_id}});
     }
     if (failed_at == results.size()) {
       // Projects created meanwhile that still name the old id follow too.
@@ -695,11 +669,11 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
       continue;
     }
     if (raced && clean) throw busy(kind, id);
-    throw Error("config.rename_failed",
+    throw Error(Errc::config_rename_failed,
                 "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed at " +
                     done[failed_at].path + ": " + results[failed_at].error.value_or("unknown error") +
                     (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
-                ExitCode::failure, {{"id", id}, {"new_id", new_id}, {"restored", clean}});
+                {{"id", id}, {"new_id", new_id}, {"restored", clean}});
   }
 }
 
@@ -714,13 +688,13 @@ void ConfigStore::remove(EntityKind kind, const std::string& id) {
       listed += (listed.empty() ? "" : ", ") + p;
       list.emplace_back(p);
     }
-    return Error("config.in_use",
+    return Error(Errc::config_in_use,
                  std::string(to_string(kind)) + " '" + id + "' is used by project(s) " + listed + "; not deleted",
-                 ExitCode::invalid, {{"id", id}, {"projects", list}},
+                 {{"id", id}, {"projects", list}},
                  {"Remove the reference from those projects first (homeboy project set <id> ...)."});
   };
   for (int attempt = 1;; ++attempt) {
-    Versioned current = get_versioned(kind, id);  // not found -> <kind>.not_found with hints
+    VersionedEntity current = get_versioned(kind, id);  // not found -> <kind>.not_found with hints
     if (auto users = referencing_projects(kind, id); !users.empty()) throw in_use(users);
     try {
       storage_.remove(path_of(kind, id), false, unchanged_since(current.version));

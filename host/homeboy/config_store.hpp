@@ -33,12 +33,14 @@ struct Entity {
 std::vector<std::string> deep_merge(boost::json::object& target, const boost::json::object& patch,
                                     const std::set<std::string>& replace);
 
-// "Did you mean" candidates: ids starting with `wanted`, then ending with it, then within
-// edit distance 3; at most 5.
-std::vector<std::string> similar_ids(const std::string& wanted, const std::vector<std::string>& ids);
+// The codes of failures that are per kind: project.not_found, server.already_exists,
+// component.create_failed, ...
+enum class EntityFailure { not_found, already_exists, create_failed };
+Errc errc_for(EntityKind kind, EntityFailure failure) noexcept;
 
-// Throws config.invalid_id naming the problem.
-void check_entity_id(const std::string& id);
+// What `create` did with one document.
+enum class CreateStatus { created, skipped, failed };
+std::string_view to_string(CreateStatus status) noexcept;
 
 // How concurrent homeboy commands are kept from losing each other's changes: with
 // compare-and-swap when the provider reports versions (any number of machines), else with
@@ -62,7 +64,7 @@ class ConfigStore {
 
   struct CreateOutcome {
     std::string id;
-    std::string status;  // "created", "skipped", "failed"
+    CreateStatus status = CreateStatus::failed;
     std::optional<Error> error;
   };
   // Creates each document; with `skip_existing`, an existing id is skipped instead of failing.
@@ -88,11 +90,11 @@ class ConfigStore {
   static void check_references(const boost::json::object& project, const IdIndex& known);
   std::vector<std::string> referencing_projects(EntityKind kind, const std::string& id);
 
-  struct Versioned {
+  struct VersionedEntity {
     Entity entity;
     std::optional<std::string> version;
   };
-  Versioned get_versioned(EntityKind kind, const std::string& id);
+  VersionedEntity get_versioned(EntityKind kind, const std::string& id);
   // With versions: "apply only while `version` is current" (or "only while absent").
   contract::Condition unchanged_since(const std::optional<std::string>& version) const;
   contract::Condition only_if_absent() const;

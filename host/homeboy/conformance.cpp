@@ -49,11 +49,13 @@ void expect_same(const std::string& wrote, const std::string& got) {
                    std::to_string(at)};
 }
 
-void expect_error(const std::function<void()>& call, const std::string& code, const std::string& what) {
+void expect_error(const std::function<void()>& call, Errc errc, const std::string& what) {
+  std::string code(to_string(errc));
   try {
     call();
   } catch (const Error& e) {
-    expect(e.code() == code, what + " should fail with " + code + ", failed with " + e.code() + ": " + e.what());
+    expect(e.errc() == errc,
+           what + " should fail with " + code + ", failed with " + std::string(e.code()) + ": " + e.what());
     return;
   }
   throw CaseFailed{what + " should fail with " + code + " but succeeded"};
@@ -63,7 +65,7 @@ struct Suite {
   const Module& module;
   TransportPreference preference;
   IsolationPreference isolation;
-  fs::path config_dir;
+  const Registry& registry;  // of the scratch config folder
   Storage& storage;
   std::string area;  // this case's folder
 
@@ -120,7 +122,8 @@ const std::vector<Case>& cases() {
          s.roundtrip("-n");
          s.roundtrip("-e \\n -n\n");
        }},
-      {"roundtrip_backslashes", "backslashes are not interpreted", [](Suite& s) { s.roundtrip("a\\b \\\\ \\t \\n \\u0041"); }},
+      {"roundtrip_backslashes", "backslashes are not interpreted",
+       [](Suite& s) { s.roundtrip("a\\b \\\\ \\t \\n \\u0041"); }},
       {"roundtrip_quotes", "quotes and shell syntax are not interpreted",
        [](Suite& s) { s.roundtrip("\"double\" 'single' `tick` $(echo no) ${HOME} *"); }},
       {"roundtrip_utf8", "multi-byte UTF-8 survives",
@@ -134,7 +137,8 @@ const std::vector<Case>& cases() {
        }},
       {"write_needs_parent", "write does not create missing folders (not_found)",
        [](Suite& s) {
-         expect_error([&] { s.storage.write(s.at("missing/f"), "x"); }, "storage.not_found", "write into a missing folder");
+         expect_error([&] { s.storage.write(s.at("missing/f"), "x"); }, Errc::storage_not_found,
+                      "write into a missing folder");
        }},
       {"ensure_dir_recursive_idempotent", "ensure_dir creates parents and may be repeated",
        [](Suite& s) {
@@ -145,22 +149,28 @@ const std::vector<Case>& cases() {
          expect_same("x", s.storage.read(s.at("a/b/c/f")));
        }},
       {"read_missing_not_found", "read of a missing path fails with not_found",
-       [](Suite& s) { expect_error([&] { s.storage.read(s.at("nope")); }, "storage.not_found", "read of a missing file"); }},
+       [](Suite& s) {
+         expect_error([&] { s.storage.read(s.at("nope")); }, Errc::storage_not_found, "read of a missing file");
+       }},
       {"delete_missing_not_found", "delete of a missing path fails with not_found",
-       [](Suite& s) { expect_error([&] { s.storage.remove(s.at("nope")); }, "storage.not_found", "delete of a missing file"); }},
+       [](Suite& s) {
+         expect_error([&] { s.storage.remove(s.at("nope")); }, Errc::storage_not_found, "delete of a missing file");
+       }},
       {"delete_then_read", "a deleted file is gone",
        [](Suite& s) {
          s.storage.write(s.at("f"), "x");
          s.storage.remove(s.at("f"));
-         expect_error([&] { s.storage.read(s.at("f")); }, "storage.not_found", "read after delete");
+         expect_error([&] { s.storage.read(s.at("f")); }, Errc::storage_not_found, "read after delete");
        }},
       {"delete_folder", "a folder is deleted with its contents only when is_directory is set",
        [](Suite& s) {
          s.storage.ensure_dir(s.at("tree/sub"));
          s.storage.write(s.at("tree/sub/f"), "x");
-         expect_error([&] { s.storage.remove(s.at("tree")); }, "storage.invalid_argument", "delete of a folder without is_directory");
+         expect_error([&] { s.storage.remove(s.at("tree")); }, Errc::storage_invalid_argument,
+                      "delete of a folder without is_directory");
          s.storage.remove(s.at("tree"), true);
-         expect_error([&] { s.storage.read(s.at("tree/sub/f")); }, "storage.not_found", "read inside a deleted folder");
+         expect_error([&] { s.storage.read(s.at("tree/sub/f")); }, Errc::storage_not_found,
+                      "read inside a deleted folder");
          expect(s.storage.list(s.at("tree")).empty(), "a deleted folder still lists entries");
        }},
       {"list_sorted_children", "list returns immediate children only, sorted by path, with is_directory",
@@ -205,7 +215,7 @@ const std::vector<Case>& cases() {
          expect(batch[2].error && !batch[2].error->empty(), "a failed read in a batch carries no error message");
          expect(batch[3].effective_error_code() == ErrorCode::not_found, "a failed delete in a batch is not not_found");
          s.storage.remove(s.at("d/f"));
-         expect_error([&] { s.storage.read(s.at("d/f")); }, "storage.not_found", "read of a deleted file");
+         expect_error([&] { s.storage.read(s.at("d/f")); }, Errc::storage_not_found, "read of a deleted file");
        }},
       {"batch_read_after_write", "in a batch, a read sees the writes before it and not the ones after",
        [](Suite& s) {
@@ -245,7 +255,8 @@ const std::vector<Case>& cases() {
          const std::string with_nul("x\0y\n", 4);
          auto r = s.storage.batch({Event::write(s.at("a"), with_nul), Event::write(s.at("b"), "B"),
                                    Event::write(s.at("c"), "C\n\n"), Event::write(s.at("d"), "")});
-         for (const auto& result : r) expect(result.success, "a write in the batch failed: " + result.error.value_or(""));
+         for (const auto& result : r)
+           expect(result.success, "a write in the batch failed: " + result.error.value_or(""));
          expect_same(with_nul, s.storage.read(s.at("a")));
          expect_same("B", s.storage.read(s.at("b")));
          expect_same("C\n\n", s.storage.read(s.at("c")));
@@ -262,21 +273,22 @@ const std::vector<Case>& cases() {
          s.storage.write(s.at("f"), "one");
          auto current = s.storage.read_versioned(s.at("f"));
          auto stale = stale_version_of(s, s.at("f"));
-         expect_error([&] { s.storage.write(s.at("f"), "lost", stale); }, "storage.conflict", "a write with a stale version");
+         expect_error([&] { s.storage.write(s.at("f"), "lost", stale); }, Errc::storage_conflict,
+                      "a write with a stale version");
          expect_same("one", s.storage.read(s.at("f")));
          auto fresh = s.storage.read_versioned(s.at("f"));
          s.storage.write(s.at("f"), "two", contract::Condition::matching(*fresh.version));
          expect_same("two", s.storage.read(s.at("f")));
          expect_error([&] { s.storage.write(s.at("gone"), "x", contract::Condition::matching(*current.version)); },
-                      "storage.conflict", "a write naming a version of a missing file");
+                      Errc::storage_conflict, "a write naming a version of a missing file");
        },
        Needs::versions},
       {"write_if_absent", "a create-only write applies only while nothing is at the path (else conflict)",
        [](Suite& s) {
          s.storage.write(s.at("new"), "first", contract::Condition::absent());
          expect_same("first", s.storage.read(s.at("new")));
-         expect_error([&] { s.storage.write(s.at("new"), "second", contract::Condition::absent()); }, "storage.conflict",
-                      "a create-only write over an existing file");
+         expect_error([&] { s.storage.write(s.at("new"), "second", contract::Condition::absent()); },
+                      Errc::storage_conflict, "a create-only write over an existing file");
          expect_same("first", s.storage.read(s.at("new")));
        },
        Needs::versions},
@@ -284,10 +296,11 @@ const std::vector<Case>& cases() {
        [](Suite& s) {
          s.storage.write(s.at("f"), "x");
          auto stale = stale_version_of(s, s.at("f"));
-         expect_error([&] { s.storage.remove(s.at("f"), false, stale); }, "storage.conflict", "a delete with a stale version");
+         expect_error([&] { s.storage.remove(s.at("f"), false, stale); }, Errc::storage_conflict,
+                      "a delete with a stale version");
          auto fresh = s.storage.read_versioned(s.at("f"));
          s.storage.remove(s.at("f"), false, contract::Condition::matching(*fresh.version));
-         expect_error([&] { s.storage.read(s.at("f")); }, "storage.not_found", "read after a conditional delete");
+         expect_error([&] { s.storage.read(s.at("f")); }, Errc::storage_not_found, "read after a conditional delete");
        },
        Needs::versions},
       {"versions_in_a_batch", "conditions hold in a batch as in single operations",
@@ -318,8 +331,10 @@ const std::vector<Case>& cases() {
                 "a change before the failing one did not report aborted");
          expect(!r[2].success && r[2].effective_error_code() == ErrorCode::aborted,
                 "a change after the failing one did not report aborted");
-         expect_error([&] { s.storage.read(s.at("a")); }, "storage.not_found", "a change of a failed atomic batch remained");
-         expect_error([&] { s.storage.read(s.at("b")); }, "storage.not_found", "a change of a failed atomic batch remained");
+         expect_error([&] { s.storage.read(s.at("a")); }, Errc::storage_not_found,
+                      "a change of a failed atomic batch remained");
+         expect_error([&] { s.storage.read(s.at("b")); }, Errc::storage_not_found,
+                      "a change of a failed atomic batch remained");
        },
        Needs::atomic_batch},
       {"binary_roundtrip",
@@ -327,17 +342,17 @@ const std::vector<Case>& cases() {
        "module, is refused before anything is written",
        [](Suite& s) {
          if (s.storage.capabilities().binary) return s.roundtrip(all_bytes());
-         expect_error([&] { s.storage.write(s.at("bin"), all_bytes()); }, "storage.binary_unsupported",
+         expect_error([&] { s.storage.write(s.at("bin"), all_bytes()); }, Errc::storage_binary_unsupported,
                       "a write of bytes that are not UTF-8 to a text-only module");
-         expect_error([&] { s.storage.read(s.at("bin")); }, "storage.not_found", "the refused write left a file");
+         expect_error([&] { s.storage.read(s.at("bin")); }, Errc::storage_not_found, "the refused write left a file");
        }},
       {"atomic_under_concurrent_reader", "a reader sees the old or the new content, never a mix",
        [](Suite& s) {
          const std::string a(256 * 1024, 'a'), b(256 * 1024, 'b');
          s.storage.write(s.at("f"), a);
-         auto writer_storage = open_provider(s.module, s.config_dir, s.preference, "conformance", s.isolation);
-         bool native = s.storage.transport_kind() == "native" || s.storage.transport_kind() == "isolated";
-         bool in_process = s.storage.transport_kind() == "native";
+         auto writer_storage = s.registry.open(s.module, s.preference, s.isolation);
+         bool in_process = s.storage.transport_kind() == TransportKind::native;
+         bool native = in_process || s.storage.transport_kind() == TransportKind::isolated;
          const int rounds = native ? 300 : 8;
          std::atomic<bool> done{false};
          std::string writer_error;
@@ -406,8 +421,10 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
     }
   } cleanup{config_dir, area, module.manifest.runtime.daemon};
 
-  auto storage = open_provider(module, config_dir, preference, "conformance", isolation);
-  ConformanceReport report{module.id, std::string(storage->transport_kind()), {}};
+  // The scratch config folder's registry knows the module under test alone.
+  Registry registry(Catalog{{module}, {}, {}}, config_dir);
+  auto storage = registry.open(module, preference, isolation);
+  ConformanceReport report{module.id, storage->transport_kind(), {}};
   const auto capabilities = storage->capabilities();
   for (const auto& c : cases()) {
     CaseResult result{c.name, c.rule, false, false, {}, 0};
@@ -424,14 +441,14 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
     }
     auto start = std::chrono::steady_clock::now();
     try {
-      Suite suite{module, preference, isolation, config_dir, *storage, area.string() + "/" + c.name};
+      Suite suite{module, preference, isolation, registry, *storage, area.string() + "/" + c.name};
       storage->ensure_dir(suite.area);
       c.run(suite);
       result.passed = true;
     } catch (const CaseFailed& f) {
       result.reason = f.reason;
     } catch (const Error& e) {
-      result.reason = e.code() + ": " + e.what();
+      result.reason = std::string(e.code()) + ": " + e.what();
     } catch (const std::exception& e) {
       result.reason = e.what();
     }
@@ -442,7 +459,7 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
       // A crashed or killed helper, or a module left in a bad state, must not fail the
       // cases after this one; when no fresh provider opens, the old one's errors speak.
       try {
-        storage = open_provider(module, config_dir, preference, "conformance", isolation);
+        storage = registry.open(module, preference, isolation);
       } catch (const Error&) {
       }
     }

@@ -23,7 +23,7 @@ struct CaseResult {
 
 struct ConformanceReport {
   std::string module_id;
-  std::string transport;
+  TransportKind transport = TransportKind::native;
   std::vector<CaseResult> cases;
   std::size_t failed() const;
 };

@@ -1,6 +1,7 @@
 #include "homeboy/contract.hpp"
 
 #include "homeboy/json_text.hpp"
+#include "homeboy/json_input.hpp"
 #include "homeboy/limits.hpp"
 #include "homeboy/text.hpp"
 
@@ -19,6 +20,9 @@ namespace json = boost::json;
 namespace homeboy::contract {
 
 namespace {
+
+// How much of an answer is kept to quote in a violation (excerpt() shows 200 bytes).
+constexpr std::size_t quoted_answer_bytes = 256;
 
 constexpr std::array<std::pair<Operation, std::string_view>, 6> operation_names{{
     {Operation::read, "read"},
@@ -532,9 +536,6 @@ class AnswerHandler {
   bool root_not_object_ = false;
   std::optional<std::variant<Response, Broken>> outcome_;
 };
-
-// How much of an answer is kept to quote in a violation (excerpt() shows 200 bytes).
-constexpr std::size_t quoted_bytes = 256;
 }  // namespace
 
 std::string_view to_string(Operation op) noexcept {
@@ -746,7 +747,10 @@ std::vector<Event> parse_events(std::string_view text, std::string_view source) 
   json::error_code ec;
   std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && used < text.size()) ec = json::error::extra_data;
-  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (ec) {
+    parse_json_input(text, from);  // names the mistake by line and column
+    throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  }
   if (!parser.handler().root_is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
   if (const auto& fault = parser.handler().fault()) throw *fault;
   return events;
@@ -844,7 +848,7 @@ ResponseParser::~ResponseParser() = default;
 void ResponseParser::feed(std::string_view piece) {
   Impl& m = *impl_;
   m.size += piece.size();
-  if (m.start.size() < quoted_bytes) m.start.append(piece.substr(0, quoted_bytes - m.start.size()));
+  if (m.start.size() < quoted_answer_bytes) m.start.append(piece.substr(0, quoted_answer_bytes - m.start.size()));
   if (m.blank) m.blank = piece.find_first_not_of(" \t\r\n") == std::string_view::npos;
   if (m.ec || piece.empty()) return;
   std::size_t used = m.parser.write_some(true, piece.data(), piece.size(), m.ec);
@@ -863,7 +867,11 @@ Response ResponseParser::finish() {
   if (read.root_not_object()) throw m.broken(m.event, rule::response_not_object, "the response must be one JSON object");
   auto& outcome = *read.outcome();
   if (auto* broken = std::get_if<Broken>(&outcome)) throw m.broken(*broken->event, broken->rule, broken->what);
-  return std::move(std::get<Response>(outcome));
+  Response response = std::move(std::get<Response>(outcome));
+  // Kept to quote the provider's own bytes should a later check find a rule broken.
+  response.answer_start = m.start;
+  response.answer_size = m.size;
+  return response;
 }
 
 std::size_t ResponseParser::size() const noexcept { return impl_->size; }
@@ -875,8 +883,14 @@ Response parse_response(std::string_view text, const Event& event, Origin origin
   return parser.finish();
 }
 
-void validate_response(const Response& r, const Event& event, Origin origin) {
+namespace {
+
+// `answer`: the top-level response, whose text a violation quotes (a batch's results have
+// none of their own).
+void check(const Response& r, const Event& event, Origin origin, const Response& answer) {
   auto fail = [&](std::string_view rule_id, std::string_view what) {
+    if (answer.answer_size) throw violation(origin, event, rule_id, what, answer.answer_start, answer.answer_size);
+    // A native plugin answered through the ABI: the model is all there is to show.
     throw violation(origin, event, rule_id, what, json::serialize(to_json(r)));
   };
   if (r.success && r.error)
@@ -921,7 +935,7 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
                                            std::to_string(r.results->size()) + ")");
       bool all_ok = true;
       for (std::size_t i = 0; i < r.results->size(); ++i) {
-        validate_response((*r.results)[i], event.operations[i], origin);
+        check((*r.results)[i], event.operations[i], origin, answer);
         all_ok = all_ok && (*r.results)[i].success;
       }
       if (r.overall_success && *r.overall_success != all_ok)
@@ -933,6 +947,10 @@ void validate_response(const Response& r, const Event& event, Origin origin) {
       break;
   }
 }
+
+}  // namespace
+
+void validate_response(const Response& r, const Event& event, Origin origin) { check(r, event, origin, r); }
 
 Error violation(Origin origin, const Event& event, std::string_view rule_id, std::string_view what,
                 std::string_view received) {
@@ -946,7 +964,7 @@ Error violation(Origin origin, const Event& event, std::string_view rule_id, std
                         "': " + text::printable_utf8(what) + " [rule " + std::string(rule_id) + "]";
   std::string seen = excerpt_of_start(received_start, received_size);
   message += received_size == 0 ? "; it answered nothing" : "; it answered: " + seen;
-  return Error("storage.contract_violation", std::move(message), ExitCode::failure,
+  return Error(Errc::storage_contract_violation, std::move(message),
                {{"module", origin.module_id}, {"operation", op}, {"rule", rule_id}, {"response_excerpt", seen}},
                {"Run `homeboy module test " + std::string(origin.module_id) +
                 "` to check the module against the storage contract."});

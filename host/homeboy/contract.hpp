@@ -107,6 +107,11 @@ struct Response {
   std::optional<std::vector<Response>> results;    // batch, one per operation, in order
   std::optional<bool> overall_success;             // batch
   std::optional<std::uint64_t> id;                 // persistent framing: echoes the request id
+  // The start of the provider's own answer and its size in bytes, kept for a rule broken
+  // later (validate_response) to quote what the provider sent, not the model re-serialized.
+  // Empty for a native plugin's answer, which comes through the ABI, not as text.
+  std::string answer_start;
+  std::size_t answer_size = 0;
 
   static Response ok() {
     Response r;

@@ -56,7 +56,7 @@ Error unavailable(std::string_view module_id, const std::string& what, const fs:
   if (!tail.empty()) message += "; its log ends with: " + excerpt(tail, 500);
   json::object details{{"module", module_id}};
   if (!log.empty()) details["log"] = log.string();
-  return Error("storage.provider_unavailable", std::move(message), ExitCode::failure, std::move(details));
+  return Error(Errc::storage_provider_unavailable, std::move(message), std::move(details));
 }
 
 // /proc/PID/stat field 22: when the process started, in clock ticks since boot. Nothing
@@ -193,10 +193,10 @@ Files files_for(const fs::path& runtime, std::string_view module_id, const fs::p
   Files files{stem.string() + ".sock", stem.string() + ".lock", stem.string() + ".json", stem.string() + ".used",
               stem.string() + ".log"};
   if (files.socket.string().size() >= sizeof(sockaddr_un::sun_path))
-    throw errors::config("config.unsafe_private_folder",
-                         "the daemon socket " + files.socket.string() + " is longer than a Unix socket path may be (" +
-                             std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes)",
-                         {{"path", files.socket.string()}})
+    throw Error(Errc::config_unsafe_private_folder,
+                "the daemon socket " + files.socket.string() + " is longer than a Unix socket path may be (" +
+                    std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes)",
+                {{"path", files.socket.string()}})
         .with_hint("Set XDG_RUNTIME_DIR to a shorter folder of yours (mode 0700), such as /run/user/" +
                    std::to_string(::geteuid()) + ".");
   return files;
@@ -247,15 +247,15 @@ bool running(const State& state) {
   return state.supervisor_pid > 0 && start_time(state.supervisor_pid) == state.supervisor_start;
 }
 
-Command daemon_command(const Module& module, const fs::path& config_dir, const Files& files) {
-  Command command = module_command(module, config_dir, "--storage-daemon");
+Launch daemon_command(const Module& module, const fs::path& config_dir, const Files& files) {
+  Launch command = module_command(module, config_dir, "--storage-daemon");
   command.env.emplace_back("LISTEN_FDS", "1");
   command.env.emplace_back("LISTEN_PID", listen_pid_placeholder);
   command.env.emplace_back("HOMEBOY_DAEMON_SOCKET", files.socket.string());
   return command;
 }
 
-std::string fingerprint(const Module& module, const Command& command) {
+std::string fingerprint(const Module& module, const Launch& command) {
   std::string text = "homeboy module daemon 1\n";
   for (const auto& word : command.argv) text += "argv " + word + "\n";
   for (const auto& [key, value] : command.env)
@@ -323,7 +323,7 @@ void forget(const Files& files) {
   ::unlink(files.state.c_str());
 }
 
-State start(const Module& module, const fs::path& config_dir, const Command& command, const Files& files,
+State start(const Module& module, const fs::path& config_dir, const Launch& command, const Files& files,
             const std::string& fingerprint, Clock::time_point deadline) {
   throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
   auto fail = [&](const std::string& what) { return unavailable(module.id, what, files.log); };
@@ -387,9 +387,9 @@ State start(const Module& module, const fs::path& config_dir, const Command& com
         stop(partial, Stop::at_once);
       }
       forget(files);
-      throw Error("storage.timeout",
+      throw Error(Errc::storage_timeout,
                   "module '" + module.id + "' did not start as a daemon in time: its program was not running yet",
-                  ExitCode::failure, {{"module", module.id}, {"log", files.log.string()}});
+                  {{"module", module.id}, {"log", files.log.string()}});
     }
     int ready = ::poll(&fd, 1, static_cast<int>(left));
     if (ready < 0 && errno != EINTR) throw fail("poll: " + system_message(errno));

@@ -78,13 +78,13 @@ bool running(const State& state);
 // The command a daemon of `module` runs: module_command() with `--storage-daemon`, plus
 // LISTEN_FDS=1, a LISTEN_PID placeholder the supervisor fills in, and
 // HOMEBOY_DAEMON_SOCKET. Throws as module_command() does (trust checks).
-Command daemon_command(const Module& module, const std::filesystem::path& config_dir, const Files& files);
+Launch daemon_command(const Module& module, const std::filesystem::path& config_dir, const Files& files);
 
 // A digest of what a daemon runs and with what: its command and environment (the provider
 // config included), idle time, and the identity (device, inode, size, mtime) of the
 // manifest, the program, the files the command line names and every other file directly
 // in the module folder (not in its subfolders: a module's data belongs elsewhere). When it changes, the daemon is replaced.
-std::string fingerprint(const Module& module, const Command& command);
+std::string fingerprint(const Module& module, const Launch& command);
 
 // Why the peer of a connection to a daemon socket is not the daemon: it runs as another
 // user, or it is not the supervisor the state file names. Nothing when it is.
@@ -110,8 +110,8 @@ void forget(const Files& files);
 // `command`, waits (until `deadline`) for the module's program to be running, and writes the
 // state file. The caller holds files.lock. Throws storage.provider_unavailable when it
 // cannot start, storage.timeout past the deadline.
-State start(const Module& module, const std::filesystem::path& config_dir, const Command& command,
-            const Files& files, const std::string& fingerprint, Clock::time_point deadline);
+State start(const Module& module, const std::filesystem::path& config_dir, const Launch& command, const Files& files,
+            const std::string& fingerprint, Clock::time_point deadline);
 
 // Unix seconds as UTC, ISO 8601: "2026-11-26T13:52:55Z".
 std::string utc_text(std::int64_t unix_seconds);

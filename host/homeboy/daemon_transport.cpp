@@ -158,20 +158,19 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
   auto use_daemon = [&] {
     std::optional<daemon::FileLock> use(std::in_place, files_.used, Mode::shared, Clock::now() + timeout_);
     if (!use->locked())
-      throw Error("storage.timeout",
+      throw Error(Errc::storage_timeout,
                   "module '" + id + "': its daemon was still being stopped after " + seconds_text(timeout_),
-                  ExitCode::failure, {{"module", id}, {"socket", files_.socket.string()}});
+                  {{"module", id}, {"socket", files_.socket.string()}});
     use->touch();
     return use;
   };
   auto untrusted = [&](const Peer& peer, const std::string& problem) {
-    return Error("storage.untrusted_daemon",
-                 "module '" + id + "': homeboy does not use the daemon socket " + files_.socket.string() + ": " +
-                     problem,
-                 ExitCode::failure,
-                 {{"module", id}, {"socket", files_.socket.string()}, {"peer_uid", peer.uid}, {"peer_pid", peer.pid}},
-                 {"Check that XDG_RUNTIME_DIR names a folder of your own.",
-                  "Remove the socket, and homeboy starts a daemon of its own: rm " + files_.socket.string()});
+    return Error(
+        Errc::storage_untrusted_daemon,
+        "module '" + id + "': homeboy does not use the daemon socket " + files_.socket.string() + ": " + problem,
+        {{"module", id}, {"socket", files_.socket.string()}, {"peer_uid", peer.uid}, {"peer_pid", peer.pid}},
+        {"Check that XDG_RUNTIME_DIR names a folder of your own.",
+         "Remove the socket, and homeboy starts a daemon of its own: rm " + files_.socket.string()});
   };
 
   // First without the start lock (the common case: the daemon runs and is current), then
@@ -203,10 +202,12 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
       use.reset();
       start_lock.emplace(files_.lock, Mode::exclusive, Clock::now() + timeout_);
       if (!start_lock->locked())
-        throw Error("storage.timeout",
-                    "module '" + id + "': another homeboy command has been starting or stopping its daemon for more "
-                    "than " + seconds_text(timeout_),
-                    ExitCode::failure, {{"module", id}, {"lock", files_.lock.string()}},
+        throw Error(Errc::storage_timeout,
+                    "module '" + id +
+                        "': another homeboy command has been starting or stopping its daemon for more "
+                        "than " +
+                        seconds_text(timeout_),
+                    {{"module", id}, {"lock", files_.lock.string()}},
                     {"If no other homeboy command is running, remove " + files_.lock.string() + "."});
       use = use_daemon();
       continue;  // another command may have started it meanwhile
@@ -219,10 +220,10 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     if (fd < 0) {
       daemon::stop(started, daemon::Stop::at_once);
       daemon::forget(files_);
-      throw Error("storage.provider_unavailable",
-                  "module '" + id + "': its daemon started but cannot be reached at " + files_.socket.string() +
-                      ": " + std::strerror(-fd) + log_note(),
-                  ExitCode::failure, {{"module", id}, {"socket", files_.socket.string()}});
+      throw Error(Errc::storage_provider_unavailable,
+                  "module '" + id + "': its daemon started but cannot be reached at " + files_.socket.string() + ": " +
+                      std::strerror(-fd) + log_note(),
+                  {{"module", id}, {"socket", files_.socket.string()}});
     }
     Fd socket(fd);
     Peer peer = peer_of(socket.get());
@@ -254,23 +255,23 @@ void DaemonTransport::fail(Got got, const contract::Event& event, const std::str
   const std::string fresh = "; it was stopped, and the next command starts a fresh one";
   if (got == Got::timed_out) {
     details["timeout_ms"] = timeout_.count();
-    give_up(Error("storage.timeout",
+    give_up(Error(Errc::storage_timeout,
                   daemon_name + " " + waiting_for + " within " + seconds_text(timeout_) + fresh + log_note(),
-                  ExitCode::failure, std::move(details),
+                  std::move(details),
                   {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one "
                    "run."}),
             Then::stop_daemon);
   }
   if (got == Got::too_large)
-    give_up(Error("storage.too_large",
-                  daemon_name + " answered '" + op + "' with more than " + std::to_string(max_output_bytes >> 20) +
-                      " MiB",
-                  ExitCode::invalid, std::move(details),
-                  {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
-            Then::keep_daemon);
-  give_up(Error("storage.provider_failed",
+    give_up(
+        Error(Errc::storage_too_large,
+              daemon_name + " answered '" + op + "' with more than " + std::to_string(max_output_bytes >> 20) + " MiB",
+              std::move(details),
+              {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
+        Then::keep_daemon);
+  give_up(Error(Errc::storage_provider_failed,
                 daemon_name + " closed the connection without answering '" + op + "'" + fresh + log_note(),
-                ExitCode::failure, std::move(details)),
+                std::move(details)),
           Then::stop_daemon);
 }
 
@@ -285,10 +286,11 @@ contract::Response DaemonTransport::send(const contract::Event& event) {
   check_transportable(event, capabilities_, id);
   if (!connection_) {
     if (failed_ && restarts_left_-- <= 0)
-      throw Error("storage.provider_failed",
-                  "module '" + id + "' failed again after its daemon was restarted once; it is not restarted again "
-                  "in this run",
-                  ExitCode::failure, {{"module", id}, {"operation", contract::to_string(event.operation)}});
+      throw Error(Errc::storage_provider_failed,
+                  "module '" + id +
+                      "' failed again after its daemon was restarted once; it is not restarted again "
+                      "in this run",
+                  {{"module", id}, {"operation", contract::to_string(event.operation)}});
     connection_ = connect();
   }
   Connection& c = *connection_;

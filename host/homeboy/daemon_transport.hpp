@@ -23,7 +23,7 @@ class DaemonTransport final : public Transport {
   bool supports_batch() const noexcept override { return supports_batch_; }
   contract::Capabilities capabilities() const noexcept override { return capabilities_; }
   std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
-  std::string_view kind() const noexcept override { return "daemon"; }
+  TransportKind kind() const noexcept override { return TransportKind::daemon; }
 
  private:
   struct Connection;
@@ -43,7 +43,7 @@ class DaemonTransport final : public Transport {
   Module module_;
   std::filesystem::path config_dir_;
   daemon::Files files_;
-  Command command_;
+  Launch command_;
   std::string fingerprint_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_;

@@ -34,9 +34,7 @@ fs::path resolve_config_dir(const std::optional<fs::path>& flag) {
   if (const char* dir = env_value("HOMEBOY_CONFIG_DIR")) return fs::absolute(dir).lexically_normal();
   if (const char* xdg = env_value("XDG_CONFIG_HOME")) return fs::path(xdg) / "homeboy";
   if (const char* home = env_value("HOME")) return fs::path(home) / ".config" / "homeboy";
-  throw errors::config("config.no_config_dir",
-                       "cannot tell where homeboy's config lives: HOME is not set",
-                       {})
+  throw Error(Errc::config_no_config_dir, "cannot tell where homeboy's config lives: HOME is not set", {})
       .with_hint("Pass --config-dir DIR or set HOMEBOY_CONFIG_DIR.");
 }
 
@@ -46,8 +44,8 @@ void ensure_config_dir(const fs::path& config_dir) {
   ::mkdir(config_dir.c_str(), 0700);
   struct stat st {};
   if (::stat(config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw errors::config("config.unsafe_private_folder", config_dir.string() + " is not a folder homeboy can use",
-                         {{"path", config_dir.string()}});
+    throw Error(Errc::config_unsafe_private_folder, config_dir.string() + " is not a folder homeboy can use",
+                {{"path", config_dir.string()}});
   if (st.st_uid == ::geteuid() && (st.st_mode & 077) != 0) ::chmod(config_dir.c_str(), st.st_mode & 0700);
 }
 
@@ -165,8 +163,8 @@ class Discovery {
         bool dangling = fs::is_symlink(fs::symlink_status(dir, ec)) && !fs::exists(dir, ec);
         std::string problem = dangling ? "is a link to " + fs::read_symlink(dir, ec).string() + ", which does not exist"
                                        : "has no manifest " + id + ".json";
-        Error reason = errors::config("config.invalid_manifest", "module folder " + dir.string() + " " + problem,
-                                      {{"manifest_path", manifest_path.string()}, {"problem", problem}});
+        Error reason = Error(Errc::config_invalid_manifest, "module folder " + dir.string() + " " + problem,
+                             {{"manifest_path", manifest_path.string()}, {"problem", problem}});
         reason.with_hint(dangling ? "Bring the linked folder back, or remove the link: rm " + trust::shell_quote(dir.string())
                                   : "Put the manifest back, or remove the folder: rm -r " + trust::shell_quote(dir.string()));
         refuse({id, dir, manifest_path, std::move(reason), true});

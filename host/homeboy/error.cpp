@@ -4,37 +4,39 @@
 
 namespace homeboy {
 
-Error::Error(std::string code, std::string message, ExitCode exit_code,
-             boost::json::object details, std::vector<std::string> hints)
+Error::Error(Errc errc, std::string message, boost::json::object details, std::vector<std::string> hints)
     : std::runtime_error(message),
-      code_(std::move(code)),
-      exit_code_(exit_code),
+      errc_(errc),
+      exit_code_(info(errc).exit),
       details_(std::move(details)),
-      hints_(std::move(hints)) {}
+      hints_(std::move(hints)) {
+  if (hints_.empty() && !info(errc).hint.empty()) {
+    hints_.emplace_back(info(errc).hint);
+    default_hint_ = true;
+  }
+}
 
 Error& Error::with_hint(std::string hint) & {
+  if (default_hint_) hints_.clear();
+  default_hint_ = false;
   hints_.push_back(std::move(hint));
   return *this;
 }
 
-Error&& Error::with_hint(std::string hint) && {
-  hints_.push_back(std::move(hint));
+Error&& Error::with_hint(std::string hint) && { return std::move(with_hint(std::move(hint))); }
+
+Error&& Error::with_exit_code(ExitCode exit_code) && {
+  exit_code_ = exit_code;
   return std::move(*this);
 }
 
 namespace errors {
 
 Error invalid_argument(std::string message, boost::json::object details) {
-  return Error("cli.invalid_argument", std::move(message), ExitCode::invalid, std::move(details));
+  return Error(Errc::cli_invalid_argument, std::move(message), std::move(details));
 }
 
-Error config(std::string code, std::string message, boost::json::object details) {
-  return Error(std::move(code), std::move(message), ExitCode::invalid, std::move(details));
-}
-
-Error internal(std::string message) {
-  return Error("internal.error", std::move(message), ExitCode::failure);
-}
+Error internal(std::string message) { return Error(Errc::internal_error, std::move(message)); }
 
 }  // namespace errors
 

@@ -1,51 +1,49 @@
 #pragma once
-// One error type for the whole host: a stable code, a message a person can act on,
-// structured details and hints. The CLI turns it into homeboy's JSON envelope.
+// One error type for the whole host: a stable code from the catalogue (error_catalogue.hpp),
+// a message a person can act on, structured details and hints. The CLI turns it into
+// homeboy's JSON envelope, or into text.
+
+#include "homeboy/error_catalogue.hpp"
 
 #include <boost/json/object.hpp>
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace homeboy {
 
-// Process exit codes, documented in docs/cli.md. Values are part of the CLI contract.
-enum class ExitCode : int {
-  success = 0,
-  failure = 1,    // internal or provider failure
-  invalid = 2,    // validation or configuration error
-  not_found = 4,
-  interrupted_hup = 129,   // 128 + the signal's number (homeboy/interrupt.hpp)
-  interrupted_int = 130,
-  interrupted_term = 143,
-};
-
 class Error : public std::runtime_error {
  public:
-  Error(std::string code, std::string message, ExitCode exit_code,
-        boost::json::object details = {}, std::vector<std::string> hints = {});
+  // Without hints of its own, the error carries the catalogue's default hint for `errc`.
+  Error(Errc errc, std::string message, boost::json::object details = {}, std::vector<std::string> hints = {});
 
-  const std::string& code() const noexcept { return code_; }
+  Errc errc() const noexcept { return errc_; }
+  std::string_view code() const noexcept { return to_string(errc_); }
   ExitCode exit_code() const noexcept { return exit_code_; }
   const boost::json::object& details() const noexcept { return details_; }
   const std::vector<std::string>& hints() const noexcept { return hints_; }
 
+  // Adds a hint; the first one of its own replaces the catalogue's default.
   Error& with_hint(std::string hint) &;
   Error&& with_hint(std::string hint) &&;
 
+  // For cli.interrupted only, whose exit code is 128 + the signal's number.
+  Error&& with_exit_code(ExitCode exit_code) &&;
+
  private:
-  std::string code_;
+  Errc errc_;
   ExitCode exit_code_;
   boost::json::object details_;
   std::vector<std::string> hints_;
+  bool default_hint_ = false;  // hints_ holds only the catalogue's default
 };
 
-// Named factories, so the same failure always reads the same way.
+// Named factories for the two errors raised from everywhere.
 namespace errors {
-Error invalid_argument(std::string message, boost::json::object details = {});
-Error config(std::string code, std::string message, boost::json::object details = {});
-Error internal(std::string message);
+Error invalid_argument(std::string message, boost::json::object details = {});  // cli.invalid_argument
+Error internal(std::string message);                                            // internal.error
 }  // namespace errors
 
 // Shortens text for quoting in an error message: keeps the start, marks the cut, and shows

@@ -65,10 +65,12 @@ int interrupt_fd() noexcept { return wake_read; }
 
 Error interrupted_error(int signal) {
   std::string label(signal_label(signal));
-  return Error("cli.interrupted",
-               "homeboy was interrupted by " + label + " and stopped, with every module process it had started. "
-               "Operations that had finished stay done; the one in progress may or may not have taken effect",
-               static_cast<ExitCode>(128 + signal), {{"signal", label}, {"signal_number", signal}});
+  return Error(Errc::cli_interrupted,
+               "homeboy was interrupted by " + label +
+                   " and stopped, with every module process it had started. "
+                   "Operations that had finished stay done; the one in progress may or may not have taken effect",
+               {{"signal", label}, {"signal_number", signal}})
+      .with_exit_code(static_cast<ExitCode>(128 + signal));
 }
 
 void throw_if_interrupted() {

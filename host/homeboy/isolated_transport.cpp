@@ -64,7 +64,7 @@ Error crashed(std::string_view module_id, const contract::Event& event, int sign
   auto details = event_details(module_id, event);
   details["signal"] = signal ? json::value(signal_name(signal)) : json::value(nullptr);
   details["stderr_tail"] = tail;
-  return Error("storage.provider_crashed", std::move(message), ExitCode::failure, std::move(details),
+  return Error(Errc::storage_provider_crashed, std::move(message), std::move(details),
                {"Run `homeboy module test " + std::string(module_id) +
                 "` to see which operations crash it, and report the crash to the plugin's author."});
 }
@@ -73,11 +73,11 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
                 const std::string& tail) {
   auto details = event_details(module_id, event);
   details["timeout_ms"] = timeout.count();
-  return Error("storage.timeout",
+  return Error(Errc::storage_timeout,
                "the plugin of module '" + std::string(module_id) + "' did not answer " + operation_text(event) +
                    " within " + seconds_text(timeout) + "; its helper process was killed and homeboy carried on" +
                    stderr_note(tail),
-               ExitCode::failure, std::move(details),
+               std::move(details),
                {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run."});
 }
 
@@ -93,17 +93,18 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
   const json::value* text = error ? error->if_contains("message") : nullptr;
   if (!code || !code->is_string() || !text || !text->is_string())
     throw errors::internal("the isolation helper answered with an unreadable error: " + excerpt(line));
-  ExitCode exit = ExitCode::failure;
-  if (const auto* given = error->if_contains("exit_code"); given && given->is_int64())
-    exit = static_cast<ExitCode>(given->get_int64());
+  // The helper is part of the same homeboy: a code it names is in the catalogue.
+  auto errc = parse_errc(std::string_view(code->get_string()));
+  if (!errc)
+    throw errors::internal("the isolation helper answered with an unknown error code '" +
+                           excerpt(std::string_view(code->get_string()), 80) + "': " + excerpt(text->get_string()));
   json::object details;
   if (const auto* given = error->if_contains("details"); given && given->is_object()) details = given->get_object();
   std::vector<std::string> hints;
   if (const auto* given = error->if_contains("hints"); given && given->is_array())
     for (const auto& h : given->get_array())
       if (h.is_string()) hints.emplace_back(h.get_string());
-  throw Error(std::string(code->get_string()), std::string(text->get_string()), exit, std::move(details),
-              std::move(hints));
+  throw Error(*errc, std::string(text->get_string()), std::move(details), std::move(hints));
 }
 
 bool runnable(const fs::path& p) { return !p.empty() && ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
@@ -198,17 +199,17 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   std::lock_guard lock(mutex_);
   if (!process_) {
     if (restarts_left_-- <= 0)
-      throw Error("storage.provider_failed",
+      throw Error(Errc::storage_provider_failed,
                   "the plugin of module '" + module_id_ +
                       "' failed again after its helper was restarted once; it is not restarted again in this run",
-                  ExitCode::failure, event_details(module_id_, event));
+                  event_details(module_id_, event));
     try {
       start();
     } catch (const NativeLoadError& e) {
-      throw Error("storage.provider_unavailable",
+      throw Error(Errc::storage_provider_unavailable,
                   "module '" + module_id_ + "': a fresh isolation helper could not load its plugin (" + e.kind() +
                       "): " + e.what(),
-                  ExitCode::failure, event_details(module_id_, event));
+                  event_details(module_id_, event));
     }
   }
   std::uint64_t id = next_id_++;

@@ -32,13 +32,13 @@ class IsolatedTransport final : public Transport {
   bool supports_batch() const noexcept override { return supports_batch_; }
   contract::Capabilities capabilities() const noexcept override { return capabilities_; }
   std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
-  std::string_view kind() const noexcept override { return "isolated"; }
+  TransportKind kind() const noexcept override { return TransportKind::isolated; }
 
  private:
   void start();
 
   std::string module_id_;
-  Command command_;
+  Launch command_;
   std::string hello_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_ = false;

@@ -83,7 +83,28 @@ void JsonWriter::put(std::string_view s) {
   buffer_.append(s);
 }
 
-void JsonWriter::indent() { buffer_.append(levels_.size() * 2, ' '); }
+void JsonWriter::indent() {
+  if (!compact_) buffer_.append(levels_.size() * 2, ' ');
+}
+
+void JsonWriter::separate(bool first) {
+  if (compact_) {
+    if (!first) put(',');
+    return;
+  }
+  put(first ? std::string_view("\n") : std::string_view(",\n"));
+  indent();
+}
+
+void JsonWriter::close(char bracket) {
+  bool empty = levels_.back().empty;
+  levels_.pop_back();
+  if (!empty && !compact_) {
+    put('\n');
+    indent();
+  }
+  put(bracket);
+}
 
 void JsonWriter::before_value() {
   if (after_key_) {
@@ -92,9 +113,8 @@ void JsonWriter::before_value() {
   }
   if (levels_.empty()) return;
   Level& level = levels_.back();
-  put(level.empty ? std::string_view("\n") : std::string_view(",\n"));
+  separate(level.empty);
   level.empty = false;
-  indent();
 }
 
 void JsonWriter::begin_object() {
@@ -109,33 +129,16 @@ void JsonWriter::begin_array() {
   levels_.push_back({false});
 }
 
-void JsonWriter::end_object() {
-  bool empty = levels_.back().empty;
-  levels_.pop_back();
-  if (!empty) {
-    put('\n');
-    indent();
-  }
-  put('}');
-}
+void JsonWriter::end_object() { close('}'); }
 
-void JsonWriter::end_array() {
-  bool empty = levels_.back().empty;
-  levels_.pop_back();
-  if (!empty) {
-    put('\n');
-    indent();
-  }
-  put(']');
-}
+void JsonWriter::end_array() { close(']'); }
 
 void JsonWriter::key(std::string_view name) {
   Level& level = levels_.back();
-  put(level.empty ? std::string_view("\n") : std::string_view(",\n"));
+  separate(level.empty);
   level.empty = false;
-  indent();
   escaped_text(name);
-  put(": ");
+  put(compact_ ? std::string_view(":") : std::string_view(": "));
   after_key_ = true;
 }
 
@@ -224,6 +227,13 @@ void JsonWriter::value(const json::value& v) {
 
 std::string pretty(const json::value& value) {
   JsonWriter writer;
+  writer.value(value);
+  return std::move(writer.text());
+}
+
+std::string compact(const json::value& value) {
+  JsonWriter writer;
+  writer.set_compact(true);
   writer.value(value);
   return std::move(writer.text());
 }

@@ -13,14 +13,15 @@
 namespace homeboy {
 
 std::string pretty(const boost::json::value& value);
+std::string compact(const boost::json::value& value);  // the same on one line, no spaces
 
 // A JSON string literal of `s`, escaped as Boost.JSON's serializer does (the quotes, the
 // backslash and the control characters), appended to `out`; and how long it is.
 void append_escaped(std::string& out, std::string_view s);
 std::size_t escaped_size(std::string_view s);
 
-// Writes the text pretty() makes, piece by piece: into text(), or to a stream in pieces of
-// about 64 KiB. Members and elements are written as they come, and a long string goes out
+// Writes the text pretty() makes (or compact() makes, with set_compact), piece by piece:
+// into text(), or to a stream in pieces of about 64 KiB. Members and elements are written as they come, and a long string goes out
 // as it is escaped, never copied whole: a document of any size costs only what its caller
 // holds (a file's content, a listing), not a tree of values and a string of it.
 class JsonWriter {
@@ -44,6 +45,8 @@ class JsonWriter {
   void boolean(bool b);
   void number(std::uint64_t n);
 
+  void set_compact(bool compact) noexcept { compact_ = compact; }  // all on one line, no spaces
+
   void flush();  // hands what is buffered to the stream
   std::string& text() noexcept { return buffer_; }
 
@@ -57,6 +60,8 @@ class JsonWriter {
   void escaped(std::string_view s);
   void escaped_text(std::string_view s);
   void indent();
+  void separate(bool first);  // what comes before a member or an element
+  void close(char bracket);
 
   static constexpr std::size_t flush_bytes = 64 * 1024;
   struct Level {
@@ -67,6 +72,7 @@ class JsonWriter {
   std::string buffer_;
   std::vector<Level> levels_;
   bool after_key_ = false;
+  bool compact_ = false;
 };
 
 }  // namespace homeboy

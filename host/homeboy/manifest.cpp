@@ -39,8 +39,8 @@ class ManifestReader {
   explicit ManifestReader(const std::filesystem::path& file) : file_(file) {}
 
   [[noreturn]] void fail(const std::string& problem) const {
-    throw errors::config("config.invalid_manifest", "manifest " + file_.string() + ": " + problem,
-                         {{"manifest_path", file_.string()}, {"problem", problem}});
+    throw Error(Errc::config_invalid_manifest, "manifest " + file_.string() + ": " + problem,
+                {{"manifest_path", file_.string()}, {"problem", problem}});
   }
 
   const json::value* field(const json::object& obj, std::string_view key) const {
@@ -190,7 +190,7 @@ Manifest parse_manifest(std::string_view text, const std::filesystem::path& file
 Manifest load_manifest(const std::filesystem::path& file) {
   ManifestReader reader(file);
   auto unreadable = [&] {
-    return errors::config("config.invalid_manifest", "manifest " + file.string() + ": cannot be read",
+    return Error(Errc::config_invalid_manifest, "manifest " + file.string() + ": cannot be read",
                           {{"manifest_path", file.string()}, {"problem", "cannot be read"}});
   };
   // One open, one fstat and one read: every command reads every manifest on the search path.

@@ -31,7 +31,7 @@ std::string difference(const std::string& expected, const std::string& got) {
 
 // Why `target` cannot take `doc` at all, before anything is sent.
 std::optional<std::string> untransportable(const Storage& target, const Document& doc) {
-  if (target.transport_kind() == "native") return std::nullopt;  // the ABI carries bytes
+  if (target.transport_kind() == TransportKind::native) return std::nullopt;  // the ABI carries bytes
   if (!text::is_utf8(doc.path))
     return "the path is not UTF-8, and module '" + target.provider().module_id + "' takes paths as JSON text";
   if (!target.capabilities().binary && !text::is_utf8(doc.content))
@@ -49,12 +49,13 @@ Error conflict_error(const Storage& target, const std::vector<std::string>& path
   }
   if (paths.size() > 3) listed += " and " + std::to_string(paths.size() - 3) + " more";
   const std::string& id = target.provider().module_id;
-  return Error("storage.document_conflict",
+  return Error(Errc::storage_document_conflict,
                std::to_string(paths.size()) + (paths.size() == 1 ? " document differs" : " documents differ") +
                    " on '" + id + "' from the one being copied (" + listed + "); nothing was written",
-               ExitCode::invalid, {{"module", id}, {"count", paths.size()}, {"conflicts", std::move(list)}},
+               {{"module", id}, {"count", paths.size()}, {"conflicts", std::move(list)}},
                {"Pass --replace to overwrite them with the copies being brought in, or --skip-existing to keep "
-                "what '" + id + "' holds.",
+                "what '" +
+                    id + "' holds.",
                 "--dry-run lists every document and what would happen to it."});
 }
 

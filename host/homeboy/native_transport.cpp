@@ -239,7 +239,7 @@ class NativeTransport final : public Transport {
 
   bool supports_batch() const noexcept override { return batch_v1() || batch_v2(); }
   contract::Capabilities capabilities() const noexcept override { return capabilities_; }
-  std::string_view kind() const noexcept override { return "native"; }
+  TransportKind kind() const noexcept override { return TransportKind::native; }
 
  private:
   bool offers(std::size_t member_end) const noexcept { return vtable_->struct_size >= member_end; }
@@ -430,10 +430,15 @@ std::unique_ptr<Transport> open_native(const Module& module, const std::filesyst
   info.config = module.manifest.storage_provider ? &module.manifest.storage_provider->config : nullptr;
   info.config_dir = config_dir.string();
   info.module_dir = module.dir.string();
-  info.c = homeboy_create_info{sizeof(homeboy_create_info), chosen,
-                               info.json_text.c_str(), info.json_text.size(),
-                               info.config_dir.c_str(), info.module_dir.c_str(),
-                               &CreateInfo::get, &info};
+  info.c = homeboy_create_info{};  // members a later header appends stay zero
+  info.c.struct_size = sizeof(homeboy_create_info);
+  info.c.abi_version = chosen;
+  info.c.config_json = info.json_text.c_str();
+  info.c.config_json_size = info.json_text.size();
+  info.c.config_dir = info.config_dir.c_str();
+  info.c.module_dir = info.module_dir.c_str();
+  info.c.config_get = &CreateInfo::get;
+  info.c.host_data = &info;
   ResultSink error;
   if (chosen == 1) error.c.struct_size = HOMEBOY_RESULT_V1_SIZE;
   homeboy_storage* instance = nullptr;

@@ -79,7 +79,6 @@ std::string host_error(const Error& e, const json::value& id) {
   return message("host_error",
                  {{"code", e.code()},
                   {"message", text::printable_utf8(e.what())},
-                  {"exit_code", static_cast<int>(e.exit_code())},
                   {"details", e.details()},
                   {"hints", std::move(hints)}},
                  id);

@@ -84,7 +84,7 @@ void ignore_sigpipe_once() {
   std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
 }
 
-std::vector<std::string> build_environment(const Command& command) {
+std::vector<std::string> build_environment(const Launch& command) {
   std::vector<std::string> env;
   for (char** e = environ; command.inherit_environment && e && *e; ++e) {
     std::string_view entry(*e);
@@ -156,7 +156,7 @@ namespace {
 
 // posix_spawn of the supervisor, which starts the command: the supervisor in a new process
 // group of its own (the command gets one of its own too).
-pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd, int status_fd) {
+pid_t spawn(const Launch& command, int in_fd, int out_fd, int err_fd, int status_fd) {
   if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
   const fs::path& supervisor = supervisor_path();
   std::vector<std::string> argv{supervisor.string(), std::to_string(::getpid())};
@@ -169,7 +169,7 @@ pid_t spawn(const Command& command, int in_fd, int out_fd, int err_fd, int statu
 
 // Waits until the supervisor has started the command (the status pipe reaches end of file)
 // or says why it could not; throws then, as posix_spawn of the command itself would have.
-void check_started(pid_t supervisor, int status_fd, const Command& command) {
+void check_started(pid_t supervisor, int status_fd, const Launch& command) {
   std::array<std::int32_t, 2> failure{};
   std::size_t got = 0;
   while (got < sizeof failure) {
@@ -198,7 +198,7 @@ std::string signal_name(int sig) {
 // command started is left, with the command's status.
 class Child {
  public:
-  explicit Child(const Command& command) {
+  explicit Child(const Launch& command) {
     throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
     ignore_sigpipe_once();
     PipePair in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
@@ -414,7 +414,7 @@ std::string describe_status(bool timed_out, int exit_code, int term_signal) {
 
 std::string ProcessOutcome::describe_end() const { return describe_status(timed_out, exit_code, term_signal); }
 
-ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout,
+ProcessOutcome run_once(const Launch& command, std::string_view input, std::chrono::milliseconds timeout,
                         const OutputSink& on_output) {
   Child child(command);
   if (on_output) child.send_output_to(&on_output);
@@ -438,12 +438,12 @@ ProcessOutcome run_once(const Command& command, std::string_view input, std::chr
 }
 
 struct PersistentProcess::Impl {
-  explicit Impl(const Command& command) : child(command) {}
+  explicit Impl(const Launch& command) : child(command) {}
   Child child;
   bool timed_out = false;
 };
 
-PersistentProcess::PersistentProcess(const Command& command) : impl_(std::make_unique<Impl>(command)) {}
+PersistentProcess::PersistentProcess(const Launch& command) : impl_(std::make_unique<Impl>(command)) {}
 
 PersistentProcess::~PersistentProcess() {
   auto& child = impl_->child;

@@ -27,7 +27,8 @@
 
 namespace homeboy {
 
-struct Command {
+// What to start (always under homeboy-reaper): its arguments, working folder and environment.
+struct Launch {
   std::vector<std::string> argv;  // argv[0] is an absolute or relative-to-cwd path, not looked up on PATH
   std::filesystem::path working_dir;
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the host's environment
@@ -61,13 +62,13 @@ using OutputSink = std::function<void(std::string_view)>;
 // the `cli.interrupted` Error when homeboy is interrupted. With `on_output`, stdout goes there
 // as it arrives, so a large answer is never held whole (`out` keeps its first
 // kept_output_bytes, to quote).
-ProcessOutcome run_once(const Command& command, std::string_view input, std::chrono::milliseconds timeout,
+ProcessOutcome run_once(const Launch& command, std::string_view input, std::chrono::milliseconds timeout,
                         const OutputSink& on_output = {});
 
 // A long-lived child speaking newline-delimited messages on stdin/stdout.
 class PersistentProcess {
  public:
-  explicit PersistentProcess(const Command& command);
+  explicit PersistentProcess(const Launch& command);
   ~PersistentProcess();  // closes stdin, waits `grace` (none when interrupted), then kills the tree
   PersistentProcess(const PersistentProcess&) = delete;
   PersistentProcess& operator=(const PersistentProcess&) = delete;

@@ -24,8 +24,8 @@ namespace homeboy {
 namespace {
 
 Error write_failed(const fs::path& file, const std::string& step, int err) {
-  return Error("config.write_failed", "cannot write " + file.string() + ": " + step + ": " + std::strerror(err),
-               ExitCode::failure, {{"config_path", file.string()}});
+  return Error(Errc::config_write_failed, "cannot write " + file.string() + ": " + step + ": " + std::strerror(err),
+               {{"config_path", file.string()}});
 }
 
 }  // namespace
@@ -76,8 +76,8 @@ PinChange pin_provider(const fs::path& config_dir, const std::optional<std::stri
     json::error_code ec;
     json::value value = json::parse(text.str(), ec, {}, options);
     auto bad = [&](const std::string& why) {
-      return errors::config("config.invalid_config", change.file.string() + ": " + why,
-                            {{"config_path", change.file.string()}})
+      return Error(Errc::config_invalid_config, change.file.string() + ": " + why,
+                   {{"config_path", change.file.string()}})
           .with_hint("Fix the file (or remove it), then run the command again.");
     };
     if (ec) throw bad("not valid JSON (" + ec.message() + ")");

@@ -51,8 +51,8 @@ Error broken_provider(const std::vector<const RefusedModule*>& broken, const fs:
   hints.push_back(pinned ? "Or pick another provider: set \"storage\" in " + settings.string() + "."
                          : "Or pick the provider yourself: set \"storage\": \"<module-id>\" in " + settings.string() +
                                ".");
-  return Error("config.broken_provider", std::move(message), ExitCode::invalid,
-               {{"modules", std::move(modules)}, {"pinned", pinned}}, std::move(hints));
+  return Error(Errc::config_broken_provider, std::move(message), {{"modules", std::move(modules)}, {"pinned", pinned}},
+               std::move(hints));
 }
 
 }  // namespace
@@ -63,9 +63,9 @@ TransportPreference transport_preference_from_env() {
   if (value.empty() || value == "auto") return TransportPreference::automatic;
   if (value == "native") return TransportPreference::native;
   if (value == "subprocess") return TransportPreference::subprocess;
-  throw errors::config("config.invalid_environment",
-                       "HOMEBOY_STORAGE_TRANSPORT must be native, subprocess or auto, not '" + std::string(value) + "'",
-                       {{"variable", "HOMEBOY_STORAGE_TRANSPORT"}, {"value", value}});
+  throw Error(Errc::config_invalid_environment,
+              "HOMEBOY_STORAGE_TRANSPORT must be native, subprocess or auto, not '" + std::string(value) + "'",
+              {{"variable", "HOMEBOY_STORAGE_TRANSPORT"}, {"value", value}});
 }
 
 IsolationPreference isolation_preference_from_env() {
@@ -74,15 +74,15 @@ IsolationPreference isolation_preference_from_env() {
   if (value.empty() || value == "auto") return IsolationPreference::automatic;
   if (value == "process") return IsolationPreference::process;
   if (value == "in_process") return IsolationPreference::in_process;
-  throw errors::config("config.invalid_environment",
-                       "HOMEBOY_ISOLATION must be process, in_process or auto, not '" + std::string(value) + "'",
-                       {{"variable", "HOMEBOY_ISOLATION"}, {"value", value}});
+  throw Error(Errc::config_invalid_environment,
+              "HOMEBOY_ISOLATION must be process, in_process or auto, not '" + std::string(value) + "'",
+              {{"variable", "HOMEBOY_ISOLATION"}, {"value", value}});
 }
 
 std::optional<std::string> configured_provider(const fs::path& config_dir) {
   fs::path file = config_dir / "homeboy.json";
   auto bad = [&](const std::string& why) {
-    return errors::config("config.invalid_config", file.string() + ": " + why, {{"config_path", file.string()}});
+    return Error(Errc::config_invalid_config, file.string() + ": " + why, {{"config_path", file.string()}});
   };
   // Only a regular file of sensible size: a FIFO, a device or a link to nothing here would
   // otherwise hang every command, eat memory, or quietly drop the pin.
@@ -119,13 +119,12 @@ Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
     const Module* module = catalog.find(*picked);
     if (!module || !module->is_storage_provider()) {
       std::string what = module ? "is not a storage provider" : "is not installed";
-      throw errors::config("config.unknown_provider",
-                           (config_dir / "homeboy.json").string() + " picks storage module '" + *picked + "', which " +
-                               what,
-                           {{"storage", *picked}, {"providers", ids()}})
+      throw Error(Errc::config_unknown_provider,
+                  (config_dir / "homeboy.json").string() + " picks storage module '" + *picked + "', which " + what,
+                  {{"storage", *picked}, {"providers", ids()}})
           .with_hint("Run `homeboy module list` to see the installed providers.");
     }
-    return {module, "config"};
+    return {module, SelectedBy::config};
   }
   std::vector<const RefusedModule*> broken;
   for (const auto& r : catalog.refused)
@@ -134,7 +133,7 @@ Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
   std::vector<const Module*> others;
   for (const auto* m : providers)
     if (m->id != default_provider_id) others.push_back(m);
-  if (others.size() == 1) return {others.front(), "only_provider"};
+  if (others.size() == 1) return {others.front(), SelectedBy::only_provider};
   if (others.size() > 1) {
     std::string listed;
     boost::json::array list;
@@ -142,24 +141,23 @@ Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
       listed += (listed.empty() ? "" : ", ") + m->id;
       list.emplace_back(m->id);
     }
-    Error error("config.multiple_providers",
+    Error error(Errc::config_multiple_providers,
                 "more than one storage provider is installed (" + listed + "); homeboy uses exactly one",
-                ExitCode::invalid, {{"providers", list}});
+                {{"providers", list}});
     error.with_hint("Pick one: set \"storage\": \"<module-id>\" in " + (config_dir / "homeboy.json").string() + ".");
     for (const auto* m : others) error.with_hint("Or remove one: homeboy module uninstall " + m->id + " --force");
     throw error;
   }
   if (const Module* builtin = catalog.find(default_provider_id); builtin && builtin->is_storage_provider())
-    return {builtin, "default"};
-  throw errors::config("config.no_provider", "no storage provider is installed, not even builtin-filesystem")
+    return {builtin, SelectedBy::default_provider};
+  throw Error(Errc::config_no_provider, "no storage provider is installed, not even builtin-filesystem")
       .with_hint("Reinstall homeboy, or set HOMEBOY_MODULE_PATH to a folder holding builtin-filesystem.");
 }
 
-std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& config_dir,
-                                       TransportPreference preference, std::string selected_by,
-                                       IsolationPreference isolation) {
+std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& config_dir, TransportPreference preference,
+                                       IsolationPreference isolation, SelectedBy selected_by) {
   ProviderInfo info{module.id, module.manifest.storage_provider ? module.manifest.storage_provider->storage_type : "",
-                    std::move(selected_by), std::nullopt, module.manifest_path};
+                    selected_by, std::nullopt, module.manifest_path};
   const auto& runtime = module.manifest.runtime;
   auto subprocess = [&]() -> std::unique_ptr<Transport> {
     // HOMEBOY_STORAGE_TRANSPORT=subprocess runs a daemon module as a plain persistent (or one-shot) one.
@@ -171,18 +169,17 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
 
   if (preference == TransportPreference::subprocess || (!runtime.library && preference == TransportPreference::automatic)) {
     if (!runtime.executable)
-      throw errors::config("config.transport_unavailable",
-                           "module '" + module.id + "' has no runtime.executable, so it cannot run as a subprocess",
-                           {{"module", module.id}})
+      throw Error(Errc::config_transport_unavailable,
+                  "module '" + module.id + "' has no runtime.executable, so it cannot run as a subprocess",
+                  {{"module", module.id}})
           .with_hint("Unset HOMEBOY_STORAGE_TRANSPORT to use its native library.");
     if (runtime.library) info.fallback_reason = "HOMEBOY_STORAGE_TRANSPORT=subprocess";
     return std::make_unique<Storage>(std::move(info), subprocess());
   }
 
   if (!runtime.library)
-    throw errors::config("config.transport_unavailable",
-                         "module '" + module.id + "' has no runtime.library, so it cannot run natively",
-                         {{"module", module.id}})
+    throw Error(Errc::config_transport_unavailable,
+                "module '" + module.id + "' has no runtime.library, so it cannot run natively", {{"module", module.id}})
         .with_hint("Unset HOMEBOY_STORAGE_TRANSPORT to use its executable.");
   // Also when the module did not come through discovery: never load a library from elsewhere.
   if (auto problems = trust::check_library(module.dir, *runtime.library, ::geteuid()); !problems.empty())
@@ -194,9 +191,9 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
     return std::make_unique<Storage>(std::move(info), open_native(module, config_dir));
   } catch (const NativeLoadError& e) {
     if (preference == TransportPreference::native || !runtime.executable) {
-      throw Error("storage.provider_unavailable",
+      throw Error(Errc::storage_provider_unavailable,
                   "module '" + module.id + "': its native library cannot be used (" + e.kind() + "): " + e.what(),
-                  ExitCode::failure, {{"module", module.id}, {"reason", e.kind()}, {"detail", e.what()}});
+                  {{"module", module.id}, {"reason", e.kind()}, {"detail", e.what()}});
     }
     info.fallback_reason = e.kind() + ": " + e.what();
     return std::make_unique<Storage>(std::move(info), subprocess());
@@ -211,8 +208,13 @@ Storage& Registry::activate(TransportPreference preference, IsolationPreference 
     throw errors::internal("a storage provider ('" + storage_->provider().module_id +
                            "') is already active; homeboy runs exactly one per run");
   Selection selection = select_provider(catalog_, config_dir_);
-  storage_ = open_provider(*selection.module, config_dir_, preference, selection.selected_by, isolation);
+  storage_ = open_provider(*selection.module, config_dir_, preference, isolation, selection.selected_by);
   return *storage_;
+}
+
+std::unique_ptr<Storage> Registry::open(const Module& module, TransportPreference preference,
+                                        IsolationPreference isolation) const {
+  return open_provider(module, config_dir_, preference, isolation, SelectedBy::named);
 }
 
 }  // namespace homeboy

@@ -25,7 +25,7 @@ IsolationPreference isolation_preference_from_env();
 
 struct Selection {
   const Module* module = nullptr;
-  std::string selected_by;  // "config" (homeboy.json), "only_provider", "default"
+  SelectedBy selected_by = SelectedBy::config;
 };
 
 // DESIGN.md section 4: `storage` in <config>/homeboy.json picks; otherwise the providers
@@ -49,6 +49,11 @@ class Registry {
   Storage& activate(TransportPreference preference, IsolationPreference isolation = IsolationPreference::automatic);
   Storage* active() noexcept { return storage_.get(); }
 
+  // Opens another provider than the active one, one the command names (migrate --from and
+  // --to, module test, install's check), by the same rules; the caller holds it.
+  std::unique_ptr<Storage> open(const Module& module, TransportPreference preference,
+                                IsolationPreference isolation = IsolationPreference::automatic) const;
+
  private:
   Catalog catalog_;
   std::filesystem::path config_dir_;
@@ -57,9 +62,11 @@ class Registry {
 
 // Opens `module` on the transport `preference` allows: native first when it has a library
 // (in-process, or isolated in a helper process as `isolation` says), falling back to its
-// executable with the reason recorded. Throws homeboy::Error.
+// executable with the reason recorded. Throws homeboy::Error. homeboy opens providers
+// through a Registry; this is the step it takes, for tests and benchmarks of a transport.
 std::unique_ptr<Storage> open_provider(const Module& module, const std::filesystem::path& config_dir,
-                                       TransportPreference preference, std::string selected_by,
-                                       IsolationPreference isolation = IsolationPreference::automatic);
+                                       TransportPreference preference,
+                                       IsolationPreference isolation = IsolationPreference::automatic,
+                                       SelectedBy selected_by = SelectedBy::named);
 
 }  // namespace homeboy

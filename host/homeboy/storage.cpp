@@ -15,13 +15,12 @@ using contract::Response;
 namespace {
 
 Error invalid_path(std::string_view path, const std::string& why) {
-  return Error("storage.invalid_path", "invalid storage path '" + excerpt(path, 120) + "': " + why, ExitCode::invalid,
+  return Error(Errc::storage_invalid_path, "invalid storage path '" + excerpt(path, 120) + "': " + why,
                {{"path", excerpt(path, limits::path_bytes)}});
 }
 
 Error too_large(const std::string& what) {
-  return Error("storage.too_large", what, ExitCode::invalid,
-               {{"limit_bytes", limits::content_bytes}},
+  return Error(Errc::storage_too_large, what, {{"limit_bytes", limits::content_bytes}},
                {"homeboy stores files of up to " + std::to_string(limits::content_bytes >> 20) +
                 " MiB; split larger content into several files."});
 }
@@ -61,7 +60,7 @@ class ChunkSizer {
 
 // What the operations of a chunk that broke off get: nobody knows which of them landed.
 Response unknown_outcome(const Error& e, std::size_t first, std::size_t last) {
-  bool timed_out = e.code() == "storage.timeout";
+  bool timed_out = e.errc() == Errc::storage_timeout;
   return Response::failure(timed_out ? ErrorCode::timeout : ErrorCode::io_error,
                            std::string(timed_out ? "the provider timed out" : "the provider failed") +
                                " during operations " + std::to_string(first) + " to " + std::to_string(last) +
@@ -109,8 +108,7 @@ std::string checked_path(std::string_view path) {
 void Storage::check_event(Event& event) const {
   event.path = checked_path(event.path);
   if (event.operation == Operation::remove && event.path == "/")
-    throw Error("storage.invalid_path", "refusing to delete the root folder '/'", ExitCode::invalid,
-                {{"path", event.path}});
+    throw Error(Errc::storage_invalid_path, "refusing to delete the root folder '/'", {{"path", event.path}});
   if (event.operation == Operation::write && event.content.size() > limits::content_bytes)
     throw too_large("the content for " + excerpt(event.path, 200) + " is " + std::to_string(event.content.size()) +
                     " bytes; the limit is " + std::to_string(limits::content_bytes >> 20) + " MiB");
@@ -120,40 +118,83 @@ void Storage::check_event(Event& event) const {
     if (event.condition.kind == contract::Condition::Kind::if_absent && event.operation != Operation::write)
       throw errors::invalid_argument("if_absent applies to write only");
     if (!transport_->capabilities().versions)
-      throw Error("storage.unsupported",
+      throw Error(Errc::storage_unsupported,
                   "storage provider '" + provider_.module_id +
                       "' does not support conditional writes and deletes (it reports no versions)",
-                  ExitCode::invalid, {{"module", provider_.module_id}},
+                  {{"module", provider_.module_id}},
                   {"Drop --if-version/--if-absent, or use a provider with the \"versions\" capability "
                    "(builtin-filesystem, filesystem-php, sqlite-storage)."});
   }
 }
 
+namespace {
+
+Errc errc_for(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::not_found: return Errc::storage_not_found;
+    case ErrorCode::permission_denied: return Errc::storage_permission_denied;
+    case ErrorCode::invalid_argument: return Errc::storage_invalid_argument;
+    case ErrorCode::unsupported: return Errc::storage_unsupported;
+    case ErrorCode::conflict: return Errc::storage_conflict;
+    case ErrorCode::io_error: return Errc::storage_io_error;
+    case ErrorCode::unavailable: return Errc::storage_unavailable;
+    case ErrorCode::too_large: return Errc::storage_too_large;
+    case ErrorCode::aborted: return Errc::storage_aborted;
+    case ErrorCode::timeout: return Errc::storage_timeout;
+    case ErrorCode::not_run: return Errc::storage_not_run;
+  }
+  return Errc::storage_io_error;
+}
+
+// The parent folder of a normalized absolute path ("/" for a top-level name).
+std::string parent_of(std::string_view path) {
+  auto slash = path.find_last_of('/');
+  return slash == 0 || slash == std::string_view::npos ? "/" : std::string(path.substr(0, slash));
+}
+
+}  // namespace
+
 Error failure_error(const Response& response, const Event& event, std::string_view module_id) {
   ErrorCode code = response.effective_error_code();
   std::string op(contract::to_string(event.operation));
-  std::string message = op + " " + excerpt(event.path, 300) + " failed: " + excerpt(response.error.value_or("(no message)"), 2000);
+  std::string path = excerpt(event.path, 300);
+  std::string message = op + " " + path + " failed: " + excerpt(response.error.value_or("(no message)"), 2000);
   boost::json::object details{{"module", module_id},
                               {"operation", op},
                               {"path", excerpt(event.path, limits::path_bytes)},
                               {"error_code", contract::to_string(code)}};
-  switch (code) {
-    case ErrorCode::not_found:
-      return Error("storage.not_found", std::move(message), ExitCode::not_found, std::move(details));
-    case ErrorCode::invalid_argument:
-      return Error("storage.invalid_argument", std::move(message), ExitCode::invalid, std::move(details));
-    case ErrorCode::too_large:
-      return Error("storage.too_large", std::move(message), ExitCode::invalid, std::move(details));
-    case ErrorCode::conflict:
-      if (event.condition)
-        return Error("storage.conflict", std::move(message), ExitCode::failure, std::move(details),
-                     {"Someone changed " + excerpt(event.path, 300) +
-                      " since you read it: read it again and reapply your change."});
-      [[fallthrough]];
-    default:
-      return Error("storage." + std::string(contract::to_string(code)), std::move(message), ExitCode::failure,
-                   std::move(details));
+  Error error(errc_for(code), std::move(message), std::move(details));
+  // The fixes the usual mistakes need, in the words of the command line.
+  if (code == ErrorCode::not_found && event.operation == Operation::write)
+    error.with_hint("Create the folder first: homeboy storage ensure-dir " + excerpt(parent_of(event.path), 300));
+  if (code == ErrorCode::invalid_argument && event.operation == Operation::remove && !event.is_directory)
+    error.with_hint("To delete a folder and everything in it: homeboy storage delete " + path + " --recursive");
+  if (code == ErrorCode::invalid_argument && event.operation == Operation::read)
+    error.with_hint("To see what a folder holds: homeboy storage list " + path);
+  if (code == ErrorCode::conflict && event.condition)
+    error.with_hint("Someone changed " + path + " since you read it: read it again and reapply your change.");
+  return error;
+}
+
+std::string_view to_string(TransportKind kind) noexcept {
+  switch (kind) {
+    case TransportKind::native: return "native";
+    case TransportKind::isolated: return "isolated";
+    case TransportKind::subprocess: return "subprocess";
+    case TransportKind::persistent: return "persistent";
+    case TransportKind::daemon: return "daemon";
   }
+  return "native";
+}
+
+std::string_view to_string(SelectedBy how) noexcept {
+  switch (how) {
+    case SelectedBy::config: return "config";
+    case SelectedBy::only_provider: return "only_provider";
+    case SelectedBy::default_provider: return "default";
+    case SelectedBy::named: return "named";
+  }
+  return "named";
 }
 
 Storage::Storage(ProviderInfo provider, std::unique_ptr<Transport> transport)
@@ -229,10 +270,10 @@ std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchP
 
 void Storage::batch(std::vector<Event> operations, const BatchResultSink& sink, const BatchProgress& progress) {
   if (operations.size() > limits::batch_operations)
-    throw Error("storage.too_large",
+    throw Error(Errc::storage_too_large,
                 "a batch holds " + std::to_string(operations.size()) + " operations; the limit is " +
                     std::to_string(limits::batch_operations),
-                ExitCode::invalid, {{"operations", operations.size()}, {"limit", limits::batch_operations}},
+                {{"operations", operations.size()}, {"limit", limits::batch_operations}},
                 {"Split the work into several batches."});
   for (auto& op : operations) {
     if (op.operation == Operation::batch) throw errors::invalid_argument("a batch cannot contain another batch");
@@ -248,7 +289,7 @@ void Storage::batch(std::vector<Event> operations, const BatchResultSink& sink, 
   auto broke_off = [&](const Error& e, const Event* sent, std::size_t count) {
     if (e.exit_code() == ExitCode::invalid) throw e;
     const std::size_t first = done + at;  // operations answered before the broken exchange
-    if (e.code() == "storage.contract_violation") {
+    if (e.errc() == Errc::storage_contract_violation) {
       // A provider that answers garbage is broken: that stays an error, which says how far
       // the batch had come.
       auto details = e.details();
@@ -257,10 +298,10 @@ void Storage::batch(std::vector<Event> operations, const BatchResultSink& sink, 
       details["operations_not_run"] = total - first - count;
       std::string done_text = first ? "operations 1 to " + std::to_string(first) + " of the batch had completed; "
                                     : std::string("no operation of the batch had completed; ");
-      throw Error(e.code(),
+      throw Error(e.errc(),
                   std::string(e.what()) + " (" + done_text + std::to_string(first + 1) + " to " +
                       std::to_string(first + count) + " may or may not have been applied; the rest did not run)",
-                  e.exit_code(), std::move(details), e.hints());
+                  std::move(details), e.hints());
     }
     for (std::size_t i = 0; i < count; ++i) sink(sent[i], unknown_outcome(e, first + 1, first + count));
     for (std::size_t i = at + count; i < operations.size(); ++i) sink(operations[i], not_run());

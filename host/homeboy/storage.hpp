@@ -15,10 +15,16 @@
 
 namespace homeboy {
 
+// Why a provider is the one in use (`storage status`): picked in homeboy.json, the only one
+// installed besides the default, the default; or named by the command (migrate --to,
+// module test, install's check).
+enum class SelectedBy { config, only_provider, default_provider, named };
+std::string_view to_string(SelectedBy how) noexcept;  // "config", "only_provider", "default", "named"
+
 struct ProviderInfo {
   std::string module_id;
   std::string storage_type;
-  std::string selected_by;                     // "config", "only_provider" or "default"
+  SelectedBy selected_by = SelectedBy::named;
   std::optional<std::string> fallback_reason;  // why the native library was not used
   std::filesystem::path manifest_path;
 };
@@ -40,7 +46,7 @@ class Storage {
   Storage(ProviderInfo provider, std::unique_ptr<Transport> transport);
 
   const ProviderInfo& provider() const noexcept { return provider_; }
-  std::string_view transport_kind() const noexcept { return transport_->kind(); }
+  TransportKind transport_kind() const noexcept { return transport_->kind(); }
   contract::Capabilities capabilities() const noexcept { return transport_->capabilities(); }
 
   std::string read(const std::string& path);

@@ -1,5 +1,6 @@
 #include "homeboy/subprocess_transport.hpp"
 
+#include "homeboy/environment.hpp"
 #include "homeboy/text.hpp"
 #include "homeboy/trust.hpp"
 
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,7 +35,7 @@ Error provider_failed(std::string_view module_id, const contract::Event& event, 
   std::string op(contract::to_string(event.operation));
   std::string message = "module '" + std::string(module_id) + "' " + how + " on '" + op + "'";
   if (!stderr_tail.empty()) message += "; its stderr ends with: " + excerpt(stderr_tail, 500);
-  return Error("storage.provider_failed", std::move(message), ExitCode::failure,
+  return Error(Errc::storage_provider_failed, std::move(message),
                {{"module", module_id},
                 {"operation", op},
                 {"stderr_tail", stderr_tail},
@@ -48,7 +48,7 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
   std::string message = "module '" + std::string(module_id) + "' did not answer '" + op + "' within " +
                         seconds_text(timeout) + "; its process group was killed";
   if (!stderr_tail.empty()) message += "; its stderr ends with: " + excerpt(stderr_tail, 500);
-  return Error("storage.timeout", std::move(message), ExitCode::failure,
+  return Error(Errc::storage_timeout, std::move(message),
                {{"module", module_id}, {"operation", op}, {"timeout_ms", timeout.count()}},
                {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run."});
 }
@@ -76,10 +76,10 @@ std::filesystem::path private_folder(const std::filesystem::path& dir, std::stri
   bool ours = ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid();
   if (ours && (st.st_mode & 077) != 0) ours = ::chmod(dir.c_str(), 0700) == 0;
   if (!ours)
-    throw errors::config("config.unsafe_private_folder",
-                         dir.string() + " must be a folder owned by the user and private to them (mode 0700); " +
-                             std::string(purpose),
-                         {{"path", dir.string()}})
+    throw Error(
+        Errc::config_unsafe_private_folder,
+        dir.string() + " must be a folder owned by the user and private to them (mode 0700); " + std::string(purpose),
+        {{"path", dir.string()}})
         .with_hint("Remove it (homeboy creates it again): rm -r " + trust::shell_quote(dir.string()));
   return dir;
 }
@@ -88,10 +88,10 @@ void check_transportable(const contract::Event& event, const contract::Capabilit
                          std::string_view module_id) {
   auto check_path = [&](const contract::Event& e) {
     if (auto at = text::invalid_utf8_at(e.path))
-      throw Error("storage.invalid_path",
+      throw Error(Errc::storage_invalid_path,
                   "the path '" + excerpt(e.path, 200) + "' is not valid UTF-8 (at byte " + std::to_string(*at) +
                       "); module '" + std::string(module_id) + "' takes paths as JSON text",
-                  ExitCode::invalid, {{"module", module_id}, {"path", excerpt(e.path, 4096)}},
+                  {{"module", module_id}, {"path", excerpt(e.path, 4096)}},
                   {"Use a UTF-8 name, or a native provider such as builtin-filesystem."});
   };
   check_path(event);
@@ -99,32 +99,32 @@ void check_transportable(const contract::Event& event, const contract::Capabilit
   if (capabilities.binary) return;
   if (const auto* e = contract::first_binary_write(event)) {
     auto at = text::invalid_utf8_at(e->content).value_or(0);
-    throw Error("storage.binary_unsupported",
+    throw Error(Errc::storage_binary_unsupported,
                 "the content for " + excerpt(e->path, 200) + " is not UTF-8 text (byte " + std::to_string(at) +
                     " is not), and module '" + std::string(module_id) +
                     "' takes text only; nothing was written, so nothing was corrupted",
-                ExitCode::invalid, {{"module", module_id}, {"path", excerpt(e->path, 4096)}, {"byte_offset", at}},
+                {{"module", module_id}, {"path", excerpt(e->path, 4096)}, {"byte_offset", at}},
                 {"Use a provider that declares the \"binary\" capability (builtin-filesystem, filesystem-php, "
                  "sqlite-storage), or store the content base64-encoded."});
   }
 }
 
-Command module_command(const Module& module, const std::filesystem::path& config_dir, std::string_view mode_flag) {
+Launch module_command(const Module& module, const std::filesystem::path& config_dir, std::string_view mode_flag) {
   const auto& executable = module.manifest.runtime.executable;
   if (!executable)
-    throw Error("storage.provider_unavailable", "module '" + module.id + "' has no runtime.executable",
-                ExitCode::failure, {{"module", module.id}});
-  Command command;
+    throw Error(Errc::storage_provider_unavailable, "module '" + module.id + "' has no runtime.executable",
+                {{"module", module.id}});
+  Launch command;
   command.argv = split_command(*executable);
   auto located = trust::locate_executable(command.argv[0], module.dir, ::geteuid());
   if (!located.problems.empty()) throw trust::untrusted(module.id, module.manifest_path, located.problems);
   if (!located.path)
-    throw Error("storage.provider_unavailable",
-                "module '" + module.id + "': executable '" + command.argv[0] +
-                    "' is neither in the module folder nor in /usr/local/bin, /usr/bin or /bin",
-                ExitCode::failure, {{"module", module.id}, {"executable", command.argv[0]}},
-                {"Install the program the module needs, or fix runtime.executable in " +
-                 module.manifest_path.string() + "."});
+    throw Error(
+        Errc::storage_provider_unavailable,
+        "module '" + module.id + "': executable '" + command.argv[0] +
+            "' is neither in the module folder nor in /usr/local/bin, /usr/bin or /bin",
+        {{"module", module.id}, {"executable", command.argv[0]}},
+        {"Install the program the module needs, or fix runtime.executable in " + module.manifest_path.string() + "."});
   command.argv[0] = located.path->string();
   command.argv.emplace_back(mode_flag);
   command.working_dir = module.dir;
@@ -172,9 +172,10 @@ std::filesystem::path provider_config_file(const std::filesystem::path& config_d
     return file;  // written by an earlier run
 
   auto fail = [&](const std::string& what) {
-    return Error("storage.provider_unavailable",
-                 "cannot hand module '" + module_id + "' its provider config: " + what + " (" + std::strerror(errno) + ")",
-                 ExitCode::failure, {{"module", module_id}, {"path", file.string()}});
+    return Error(
+        Errc::storage_provider_unavailable,
+        "cannot hand module '" + module_id + "' its provider config: " + what + " (" + std::strerror(errno) + ")",
+        {{"module", module_id}, {"path", file.string()}});
   };
   std::string temp = (dir / ("." + name + ".XXXXXX")).string();
   int fd = ::mkstemp(temp.data());  // 0600
@@ -203,17 +204,7 @@ std::filesystem::path provider_config_file(const std::filesystem::path& config_d
 }
 
 std::chrono::milliseconds module_timeout(const Module& module) {
-  if (const char* env = std::getenv("HOMEBOY_STORAGE_TIMEOUT_SECS"); env && *env) {
-    char* end = nullptr;
-    double secs = std::strtod(env, &end);
-    if (end && *end == '\0' && secs > 0 && std::isfinite(secs) && secs <= 86400)
-      return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
-    throw errors::config("config.invalid_environment",
-                         "HOMEBOY_STORAGE_TIMEOUT_SECS must be a number of seconds above 0 and at most 86400, not '" +
-                             std::string(env) + "'",
-                         {{"variable", "HOMEBOY_STORAGE_TIMEOUT_SECS"}, {"value", env}});
-  }
-  return module.manifest.runtime.timeout;
+  return storage_timeout_override().value_or(module.manifest.runtime.timeout);
 }
 
 OneShotTransport::OneShotTransport(const Module& module, const std::filesystem::path& config_dir)
@@ -233,16 +224,16 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
   try {
     outcome = run_once(command_, line, timeout_, [&](std::string_view piece) { answer.feed(piece); });
   } catch (const std::system_error& e) {
-    throw Error("storage.provider_unavailable", "module '" + module_id_ + "' could not be started: " + e.what(),
-                ExitCode::failure, {{"module", module_id_}});
+    throw Error(Errc::storage_provider_unavailable, "module '" + module_id_ + "' could not be started: " + e.what(),
+                {{"module", module_id_}});
   }
   if (outcome.timed_out) throw timed_out(module_id_, event, timeout_, outcome.err_tail);
   if (outcome.output_overflow)
-    throw Error("storage.too_large",
+    throw Error(Errc::storage_too_large,
                 "module '" + module_id_ + "' answered '" + std::string(contract::to_string(event.operation)) +
                     "' with more than " + std::to_string(max_output_bytes >> 20) +
                     " MiB on stdout; it was stopped there",
-                ExitCode::invalid, {{"module", module_id_}, {"limit_bytes", max_output_bytes}},
+                {{"module", module_id_}, {"limit_bytes", max_output_bytes}},
                 {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."});
   if (!outcome.exited_cleanly())
     throw provider_failed(module_id_, event, outcome.describe_end(), outcome.err_tail, outcome.out, outcome.out_size);
@@ -263,15 +254,16 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
   check_transportable(event, capabilities_, module_id_);
   if (!process_) {
     if (next_id_ > 1 && restarts_left_-- <= 0)
-      throw Error("storage.provider_failed",
-                  "module '" + module_id_ + "' failed again after being restarted once; it is not restarted again "
-                  "in this run",
-                  ExitCode::failure, {{"module", module_id_}, {"operation", contract::to_string(event.operation)}});
+      throw Error(Errc::storage_provider_failed,
+                  "module '" + module_id_ +
+                      "' failed again after being restarted once; it is not restarted again "
+                      "in this run",
+                  {{"module", module_id_}, {"operation", contract::to_string(event.operation)}});
     try {
       process_ = std::make_unique<PersistentProcess>(command_);
     } catch (const std::system_error& e) {
-      throw Error("storage.provider_unavailable", "module '" + module_id_ + "' could not be started: " + e.what(),
-                  ExitCode::failure, {{"module", module_id_}});
+      throw Error(Errc::storage_provider_unavailable, "module '" + module_id_ + "' could not be started: " + e.what(),
+                  {{"module", module_id_}});
     }
   }
   std::uint64_t id = next_id_++;

@@ -14,7 +14,7 @@ namespace homeboy {
 // How a module is started: argv[0] found as trust.hpp allows, its folder as working
 // directory, and module_environment() as its whole environment (docs/module-authoring.md).
 // Throws config.untrusted_module for an executable it may not run.
-Command module_command(const Module& module, const std::filesystem::path& config_dir, std::string_view mode_flag);
+Launch module_command(const Module& module, const std::filesystem::path& config_dir, std::string_view mode_flag);
 
 // Larger provider configs reach the module only through HOMEBOY_STORAGE_CONFIG_FILE.
 inline constexpr std::size_t max_config_in_environment = 64 * 1024;
@@ -50,11 +50,11 @@ class OneShotTransport final : public Transport {
   bool supports_batch() const noexcept override { return supports_batch_; }
   contract::Capabilities capabilities() const noexcept override { return capabilities_; }
   std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
-  std::string_view kind() const noexcept override { return "subprocess"; }
+  TransportKind kind() const noexcept override { return TransportKind::subprocess; }
 
  private:
   std::string module_id_;
-  Command command_;
+  Launch command_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_;
   contract::Capabilities capabilities_;
@@ -68,11 +68,11 @@ class PersistentTransport final : public Transport {
   bool supports_batch() const noexcept override { return supports_batch_; }
   contract::Capabilities capabilities() const noexcept override { return capabilities_; }
   std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
-  std::string_view kind() const noexcept override { return "persistent"; }
+  TransportKind kind() const noexcept override { return TransportKind::persistent; }
 
  private:
   std::string module_id_;
-  Command command_;
+  Launch command_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_;
   contract::Capabilities capabilities_;

@@ -10,6 +10,16 @@
 
 namespace homeboy {
 
+// How the provider is reached, as `storage status` reports it.
+enum class TransportKind {
+  native,      // a plugin in homeboy's process
+  isolated,    // a plugin in a helper process of its own
+  subprocess,  // a module process per operation
+  persistent,  // one module process for the run
+  daemon,      // a module daemon shared by every command
+};
+std::string_view to_string(TransportKind kind) noexcept;
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -29,8 +39,7 @@ class Transport {
   // isolated transports); nothing for an in-process plugin.
   virtual std::optional<std::chrono::milliseconds> timeout() const noexcept { return std::nullopt; }
 
-  // "native", "isolated", "subprocess" or "persistent", as `storage status` reports it.
-  virtual std::string_view kind() const noexcept = 0;
+  virtual TransportKind kind() const noexcept = 0;
 };
 
 }  // namespace homeboy

@@ -307,7 +307,7 @@ Error untrusted(std::string_view module_id, const fs::path& manifest_path, const
         {"kind", to_string(p.kind)}, {"path", p.path.string()}, {"problem", p.what}, {"fix", p.fix}});
     if (std::find(hints.begin(), hints.end(), p.fix) == hints.end()) hints.push_back(p.fix);
   }
-  return Error("config.untrusted_module", std::move(message), ExitCode::invalid,
+  return Error(Errc::config_untrusted_module, std::move(message),
                {{"module", module_id}, {"manifest_path", manifest_path.string()}, {"problems", std::move(listed)}},
                std::move(hints));
 }

@@ -153,9 +153,10 @@ static homeboy_status ex_list(homeboy_storage* s, const char* path, size_t size,
   while ((e = readdir(d)) != NULL) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".homeboy-tmp")) continue;
     struct stat st;
-    snprintf(child, sizeof child, "%s/%s", dir, e->d_name);
+    if ((size_t)snprintf(child, sizeof child, "%s/%s", dir, e->d_name) >= sizeof child) continue; /* too long to stat */
     int is_dir = stat(child, &st) == 0 && S_ISDIR(st.st_mode);
     int n = snprintf(shown, sizeof shown, "%.*s/%s", shown_prefix == 1 ? 0 : (int)shown_prefix, path, e->d_name);
+    if (n < 0 || (size_t)n >= sizeof shown) continue;
     r->add_entry(r, shown, (size_t)n, is_dir); /* any order: the host sorts */
   }
   closedir(d);
@@ -193,9 +194,10 @@ static homeboy_status ex_ensure_dir(homeboy_storage* s, const char* path, size_t
 
 static void ex_destroy(homeboy_storage* s) { free(s); }
 
+/* No batch (the host sends operations one by one), no versions: the members left out are NULL. */
 static const homeboy_storage_vtable example_vtable = {
-    sizeof(homeboy_storage_vtable), 0 /* no batch: the host sends operations one by one */,
-    ex_read, ex_write, ex_list, ex_remove, ex_ensure_dir, NULL, ex_destroy};
+    .struct_size = sizeof(homeboy_storage_vtable), .capabilities = 0, .read = ex_read, .write = ex_write,
+    .list = ex_list, .remove = ex_remove, .ensure_dir = ex_ensure_dir, .destroy = ex_destroy};
 
 static homeboy_status ex_negotiate(uint32_t host_max_version, uint32_t* chosen) {
   if (host_max_version < 1) return HOMEBOY_ERR_UNSUPPORTED;

@@ -319,13 +319,13 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
     direct_write(paths.back(), content);
   }
   homeboy::Module builtin = homeboy::load_module(modules / "builtin-filesystem");
-  auto native = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::native, "bench");
-  auto script = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::subprocess, "bench");
-  auto python = homeboy::open_provider(sqlite_module(dir, true), dir, homeboy::TransportPreference::automatic, "bench");
-  auto python_once = homeboy::open_provider(sqlite_module(dir, false), dir, homeboy::TransportPreference::automatic, "bench");
-  auto isolated = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::native, "bench",
-                                         homeboy::IsolationPreference::process);
-  auto python_reader = homeboy::open_provider(python_reader_module(dir), dir, homeboy::TransportPreference::automatic, "bench");
+  auto native = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::native);
+  auto script = homeboy::open_provider(builtin, dir, homeboy::TransportPreference::subprocess);
+  auto python = homeboy::open_provider(sqlite_module(dir, true), dir, homeboy::TransportPreference::automatic);
+  auto python_once = homeboy::open_provider(sqlite_module(dir, false), dir, homeboy::TransportPreference::automatic);
+  auto isolated =
+      homeboy::open_provider(builtin, dir, homeboy::TransportPreference::native, homeboy::IsolationPreference::process);
+  auto python_reader = homeboy::open_provider(python_reader_module(dir), dir, homeboy::TransportPreference::automatic);
   // The Python module stores in its database: load the same 1,000 files into it first.
   python->ensure_dir(data.string());
   std::vector<std::pair<std::string, std::string>> load;
@@ -334,7 +334,7 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
 
   // The bare persistent exchange (an echo child, no provider work), measured in the same
   // rounds as the providers: the isolation target is stated against it.
-  homeboy::Command cat;
+  homeboy::Launch cat;
   cat.argv = {"/bin/cat"};
   homeboy::PersistentProcess echo(cat);
   const std::string echo_line = "{\"operation\":\"read\",\"path\":\"/x\",\"id\":1}";
@@ -381,7 +381,7 @@ void bench_throughput(const fs::path& dir, const fs::path& modules, bool quick) 
   double rtt = 0, framed = 0;
   {
     std::vector<double> raw, host;
-    homeboy::Command cat;
+    homeboy::Launch cat;
     cat.argv = {"/bin/cat"};
     for (int r = 0; r < rounds; ++r) {
       raw.push_back(raw_pipe_round_trip(2000));
@@ -663,9 +663,9 @@ void bench_postgres(const fs::path& dir, const fs::path& modules, bool quick) {
   fs::create_directories(config / "modules");
   homeboy::Module module = homeboy::load_module(postgres_module(config / "modules", conninfo, ns));
   std::ofstream(config / "homeboy.json") << "{\"storage\": \"postgres\"}\n";
-  auto pg = homeboy::open_provider(module, config, homeboy::TransportPreference::native, "bench");
+  auto pg = homeboy::open_provider(module, config, homeboy::TransportPreference::native);
   auto fsn = homeboy::open_provider(homeboy::load_module(modules / "builtin-filesystem"), dir,
-                                    homeboy::TransportPreference::native, "bench");
+                                    homeboy::TransportPreference::native);
   const std::string area = (dir / "pg-area").string();
   const std::string content(1024, 'p');
   for (auto* s : {pg.get(), fsn.get()}) {
@@ -815,10 +815,10 @@ int main(int argc, char** argv) {
   fs::path dir = pattern;
   fs::path modules = fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "share/homeboy/modules";
   homeboy::Module module = homeboy::load_module(modules / "builtin-filesystem");
-  auto native = homeboy::open_provider(module, dir, homeboy::TransportPreference::native, "bench");
-  auto isolated = homeboy::open_provider(module, dir, homeboy::TransportPreference::native, "bench",
-                                         homeboy::IsolationPreference::process);
-  auto script = homeboy::open_provider(module, dir, homeboy::TransportPreference::subprocess, "bench");
+  auto native = homeboy::open_provider(module, dir, homeboy::TransportPreference::native);
+  auto isolated =
+      homeboy::open_provider(module, dir, homeboy::TransportPreference::native, homeboy::IsolationPreference::process);
+  auto script = homeboy::open_provider(module, dir, homeboy::TransportPreference::subprocess);
 
   std::cout << "homeboy storage benchmark (" << (quick ? "quick" : "full") << "; medians of " << rounds
             << " interleaved rounds; ratio = case / direct I/O of the same size)\n";
@@ -862,7 +862,7 @@ int main(int argc, char** argv) {
 
   header("one-shot spawn: host launcher vs bare posix_spawn (/bin/cat, same pipes)");
   std::string event = "{\"operation\":\"read\",\"path\":\"/x\"}\n";
-  homeboy::Command cat;
+  homeboy::Launch cat;
   cat.argv = {"/bin/cat"};
   auto spawn = measure({[&] { bare_spawn({"/bin/cat"}, event); },
                         [&] { homeboy::run_once(cat, event, std::chrono::seconds(10)); }},

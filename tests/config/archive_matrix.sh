@@ -54,7 +54,7 @@ on native "$src" storage write "$src/notes/big.txt" --file "$work/big" >/dev/nul
 printf 'x' >"$src/.hidden"
 printf 'x' >"$src/notes/edit.lock"
 printf '{"storage": "builtin-filesystem"}' >"$src/homeboy.json"
-on native "$src" storage export --output "$work/source.jsonl" >/dev/null
+on native "$src" storage export "$work/source.jsonl" >/dev/null
 count=$(head -1 "$work/source.jsonl" | jq .documents)
 [[ $count == 10 ]] || fail "the source archive holds $count documents, expected 10: $(cut -c1-80 "$work/source.jsonl")"
 grep -q '"path":"blobs/bytes.bin","content_base64":' "$work/source.jsonl" || fail "bytes.bin is not base64 in the archive"
@@ -64,7 +64,7 @@ for p in "${providers[@]}"; do
   fresh "$p" "from-source-$p"
   out=$(on "$p" "$work/from-source-$p" storage import "$work/source.jsonl") || fail "import into $p failed: $out"
   jq -e ".data.copied == $count and .data.failed == 0" >/dev/null <<<"$out" || fail "import into $p: $out"
-  on "$p" "$work/from-source-$p" storage export --output "$work/$p.jsonl" >/dev/null
+  on "$p" "$work/from-source-$p" storage export "$work/$p.jsonl" >/dev/null
   diff <(documents "$work/source.jsonl") <(documents "$work/$p.jsonl") >/dev/null ||
     fail "an export from $p differs from what was imported into it"
   [[ $(on "$p" "$work/from-source-$p" storage read "$work/from-source-$p/blobs/bytes.bin" --raw | od -An -tx1) == \

@@ -89,7 +89,7 @@ expect 2 ".error.code == \"storage.same_provider\" and (.error.message | contain
   storage migrate --to "$target"
 
 # 5. Export from the new provider, import into a fresh config on the default one: the same documents.
-expect 0 ".data.documents == 58 and .data.source_provider == \"$target\"" -- storage export --output "$work/archive.jsonl"
+expect 0 ".data.documents == 58 and .data.source_provider == \"$target\"" -- storage export "$work/archive.jsonl"
 head -1 "$work/archive.jsonl" | jq -e ".format == \"homeboy-config-archive\" and .version == 1 and .documents == 58" >/dev/null ||
   fail "the archive header is wrong: $(head -1 "$work/archive.jsonl")"
 migrated=$config
@@ -100,7 +100,7 @@ expect 0 '.data.provider.module_id == "builtin-filesystem"' -- storage status
 snapshot "$work/after-import"
 same "$work/before" "$work/after-import" "the lists and shows differ after export and import"
 step=$((step + 1))
-hb storage export --output "$work/again.jsonl" >/dev/null || fail "exporting the imported config failed"
+hb storage export "$work/again.jsonl" >/dev/null || fail "exporting the imported config failed"
 diff <(tail -n +2 "$work/archive.jsonl") <(tail -n +2 "$work/again.jsonl") >"$work/diff" ||
   fail "exporting the imported config gives other documents: $(head "$work/diff")"
 expect 0 '.data.unchanged == 58 and .data.copied == 0' -- storage import - <"$work/archive.jsonl"

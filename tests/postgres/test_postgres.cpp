@@ -46,7 +46,7 @@ Failure failure_of(Call call) {
   try {
     call();
   } catch (const Error& e) {
-    return {e.code(), e.what()};
+    return {std::string(e.code()), e.what()};
   }
   return {};
 }
@@ -105,7 +105,7 @@ struct Pg {
                         .storage_type("postgres")
                         .config(std::move(config))
                         .load();
-    return open_provider(module, config_dir, TransportPreference::native, "test");
+    return open_provider(module, config_dir, TransportPreference::native);
   }
   std::unique_ptr<Storage> open(json::object config = {}) { return open(std::move(config), dir / "config"); }
 
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_SUITE(postgres)
 
 BOOST_FIXTURE_TEST_CASE(capabilities_say_versions_and_atomic_batches, Pg) {
   auto s = open();
-  BOOST_TEST(s->transport_kind() == "native");
+  BOOST_TEST(homeboy::to_string(s->transport_kind()) == "native");
   BOOST_TEST(s->capabilities().versions);
   BOOST_TEST(s->capabilities().atomic_batch);
   BOOST_TEST(s->capabilities().binary);
@@ -408,7 +408,7 @@ BOOST_FIXTURE_TEST_CASE(deleting_a_folder_during_writes_leaves_no_orphans, Pg) {
   auto note = [&](const Error& e) {
     if (e.code() == "storage.not_found" || e.code() == "storage.conflict") return;
     std::lock_guard lock(m);
-    unexpected.push_back(e.code() + ": " + e.what());
+    unexpected.push_back(std::string(e.code()) + ": " + e.what());
   };
   auto writer = [&](int id) {
     auto s = open();

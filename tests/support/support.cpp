@@ -171,7 +171,7 @@ Env cli_environment(const Env& env) {
 }  // namespace
 
 CliResult run_cli(const std::vector<std::string>& args, const Env& env, const std::string& input) {
-  Command command;
+  Launch command;
   command.argv.push_back(homeboy_cli().string());
   command.argv.insert(command.argv.end(), args.begin(), args.end());
   command.env = cli_environment(env);

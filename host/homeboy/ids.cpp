@@ -1,0 +1,27 @@
+#include "homeboy/ids.hpp"
+
+#include "homeboy/error.hpp"
+
+#include <algorithm>
+
+namespace homeboy {
+
+std::optional<std::string> id_problem(std::string_view id) {
+  if (id.empty()) return "it is empty";
+  // A hidden name: left out of listings, migrations and archives (".", ".." name folders).
+  if (id.front() == '.') return "it starts with '.'";
+  if (id.find_first_of("/\\") != std::string_view::npos) return "it contains a slash or backslash";
+  if (std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    return "it contains a control character";
+  if (id.size() > max_id_bytes) return "it is longer than " + std::to_string(max_id_bytes) + " bytes";
+  return std::nullopt;
+}
+
+void check_id(std::string_view id, std::string_view what) {
+  if (auto problem = id_problem(id))
+    throw Error(Errc::config_invalid_id,
+                "'" + excerpt(id, 80) + "' is not a valid " + std::string(what) + " id: " + *problem,
+                {{"id", excerpt(id, max_id_bytes + 50)}});
+}
+
+}  // namespace homeboy

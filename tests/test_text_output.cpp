@@ -1,0 +1,216 @@
+// `-o text`: every command answers a person in text, with the same exit codes as its JSON;
+// errors and their hints go to stderr; `--compact` and HOMEBOY_OUTPUT.
+#define BOOST_TEST_MODULE text_output
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "support.hpp"
+
+using namespace homeboy::test;
+namespace json = boost::json;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+fs::path source_module(const std::string& id) { return fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / id; }
+
+struct TextFixture : CliFixture {
+  // `homeboy -o text ...`, which must succeed; its stdout.
+  std::string text(std::vector<std::string> args, const std::string& input = {}) {
+    args.insert(args.begin(), {"-o", "text"});
+    auto r = homeboy(std::move(args), {}, input);
+    BOOST_TEST(r.exit_code == 0, r.out << r.err);
+    BOOST_TEST(!has(r.out, "\"success\""), "text, not the envelope: " << r.out);
+    return r.out;
+  }
+  // `homeboy -o text ...` that fails with `exit_code`.
+  CliResult failing(std::vector<std::string> args, int exit_code) {
+    args.insert(args.begin(), {"-o", "text"});
+    auto r = homeboy(std::move(args));
+    BOOST_TEST(r.exit_code == exit_code, r.out << r.err);
+    return r;
+  }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(text_output, TextFixture)
+
+BOOST_AUTO_TEST_CASE(storage_commands_in_text) {
+  auto status = text({"storage", "status"});
+  BOOST_TEST(has(status, "provider:       builtin-filesystem (filesystem)\n"), status);
+  BOOST_TEST(has(status, "transport:      native\n"));
+  BOOST_TEST(has(status, "selected by:    default\n"));
+  BOOST_TEST(has(status, "capabilities:   versions, binary\n"));
+  BOOST_TEST(!has(status, "fallback"), "a line only when there is a fallback");
+
+  BOOST_TEST(text({"storage", "ensure-dir", path("notes")}) == "folder " + path("notes") + " is there\n");
+  auto wrote = text({"storage", "write", path("notes/a.txt"), "--content", "hello\n"});
+  BOOST_TEST(wrote.starts_with("wrote 6 bytes to " + path("notes/a.txt") + " (version "), wrote);
+  BOOST_TEST(text({"storage", "read", path("notes/a.txt")}) == "hello\n", "the content, as --raw gives it");
+  text({"storage", "ensure-dir", path("notes/sub")});
+  BOOST_TEST(text({"storage", "list", path("notes")}) == path("notes/a.txt") + "\n" + path("notes/sub") + "/\n");
+  BOOST_TEST(text({"storage", "delete", path("notes/sub"), "--recursive"}) ==
+             "deleted " + path("notes/sub") + " and everything in it\n");
+  BOOST_TEST(text({"storage", "delete", path("notes/a.txt")}) == "deleted " + path("notes/a.txt") + "\n");
+
+  std::string events = R"([{"operation":"write","path":")" + path("notes/b") + R"(","content":"xyz"},)" +
+                       R"({"operation":"read","path":")" + path("notes/b") + R"("}])";
+  auto batch = text({"storage", "batch", "-"}, events);
+  BOOST_TEST(has(batch, "#  OPERATION  PATH"), batch);
+  BOOST_TEST(has(batch, "2  read       " + path("notes/b") + "  ok (3 bytes)\n"), batch);
+  BOOST_TEST(has(batch, "2 operations: 2 succeeded, 0 failed\n"), batch);
+}
+
+BOOST_AUTO_TEST_CASE(errors_go_to_stderr_with_their_hints_and_the_same_exit_code) {
+  auto missing = failing({"storage", "read", path("nope")}, 4);
+  BOOST_TEST(missing.out.empty());
+  BOOST_TEST(missing.err.starts_with("homeboy: error: read " + path("nope") + " failed: "), missing.err);
+  BOOST_TEST(has(missing.err, "(storage.not_found)"));
+
+  auto folder = failing({"storage", "write", path("no-folder/x"), "--content", "x"}, 4);
+  BOOST_TEST(has(folder.err, "homeboy: hint: Create the folder first: homeboy storage ensure-dir " + path("no-folder")),
+             folder.err);
+
+  fs::create_directories(dir / "tree/sub");
+  auto tree = failing({"storage", "delete", path("tree")}, 2);
+  BOOST_TEST(has(tree.err, "homeboy: hint: To delete a folder and everything in it: homeboy storage delete " +
+                               path("tree") + " --recursive"),
+             tree.err);
+
+  // A batch that failed shows its results on stdout, then the error on stderr.
+  std::string events = R"([{"operation":"read","path":")" + path("absent") + R"("}])";
+  auto batch = homeboy({"-o", "text", "storage", "batch", "-"}, {}, events);
+  BOOST_TEST(batch.exit_code == 1);
+  BOOST_TEST(has(batch.out, "1  read       " + path("absent") + "  not_found: "), batch.out);
+  BOOST_TEST(has(batch.err, "(storage.batch_failed)"), batch.err);
+}
+
+BOOST_AUTO_TEST_CASE(config_entities_in_text) {
+  BOOST_TEST(text({"server", "create", "web-1", R"({"host": "web1.example.com"})"}) == "created server web-1\n");
+  BOOST_TEST(text({"component", "create", "--json", R"([{"id": "api"}, {"id": "ui"}])"}) ==
+             "created component api\ncreated component ui\n");
+  BOOST_TEST(text({"project", "create", R"({"id": "website", "server_id": "web-1", "component_ids": ["api"]})"}) ==
+             "created project website\n");
+  BOOST_TEST(text({"project", "create", "website", "--skip-existing"}) == "skipped project website\n");
+
+  BOOST_TEST(text({"project", "list"}) ==
+             "ID       SERVER_ID  COMPONENT_IDS\n"
+             "website  web-1      api\n");
+  BOOST_TEST(text({"server", "list"}) == "ID     HOST\nweb-1  web1.example.com\n");
+  auto shown = text({"project", "show", "website"});
+  BOOST_TEST(has(shown, "server_id:      web-1\n"), shown);
+  BOOST_TEST(has(shown, "component_ids:  api\n"), shown);
+
+  BOOST_TEST(text({"project", "set", "website", R"({"name": "The site"})"}) == "updated project website: name\n");
+  BOOST_TEST(text({"project", "set", "website", "--json", R"({"name": "The site"})"}) == "project website unchanged\n");
+  BOOST_TEST(text({"server", "rename", "web-1", "web-2"}) ==
+             "renamed server web-1 to web-2 (updated projects: website)\n");
+  BOOST_TEST(text({"project", "delete", "website"}) == "deleted project website\n");
+  BOOST_TEST(text({"component", "list"}) == "ID\napi\nui\n");
+  text({"component", "delete", "api"});
+  text({"component", "delete", "ui"});
+  BOOST_TEST(text({"component", "list"}) == "no components\n");
+
+  auto unknown = failing({"server", "show", "web-3"}, 4);
+  BOOST_TEST(unknown.err == "homeboy: error: no server 'web-3' (server.not_found)\n"
+                            "homeboy: hint: Did you mean 'web-2'?\n"
+                            "homeboy: hint: Run `homeboy server list` to see them all.");
+}
+
+BOOST_AUTO_TEST_CASE(module_commands_in_text) {
+  auto list = text({"module", "list"});
+  BOOST_TEST(list.starts_with("ID                  VERSION  STORAGE     NAME\n"), list);
+  BOOST_TEST(has(list, "builtin-filesystem  1.0.0    filesystem  Filesystem Storage\n"), list);
+
+  auto show = text({"module", "show", "builtin-filesystem"});
+  BOOST_TEST(has(show, "id:"), show);
+  BOOST_TEST(has(show, "runtime:\n  library:"), show);
+
+  fs::path helper = ModuleBuilder(dir.path(), "helper").executable("true").not_a_provider().write();
+  auto installed = text({"module", "install", helper.string()});
+  BOOST_TEST(installed == "installed helper to " + config + "/modules/helper\n", installed);
+  auto with_check = text({"module", "install", source_module("filesystem-php").string(), "--no-check"});
+  BOOST_TEST(has(with_check, "check: not run (--no-check)\n"), with_check);
+  BOOST_TEST(has(with_check, "active provider: filesystem-php (activated)\n"), with_check);
+  BOOST_TEST(has(with_check, "pinned: filesystem-php in " + config + "/homeboy.json (before: nothing)\n"), with_check);
+
+  auto refused = failing({"module", "uninstall", "helper"}, 2);
+  BOOST_TEST(has(refused.err, "homeboy: hint: To remove it: homeboy module uninstall helper --force"), refused.err);
+  BOOST_TEST(text({"module", "uninstall", "helper", "--force"}) == "removed helper (" + config + "/modules/helper)\n");
+
+  // A runtime folder of this test's own: `module daemons` lists every daemon of the user, and
+  // other tests run theirs meanwhile.
+  fs::create_directories(dir / "run");
+  fs::permissions(dir / "run", fs::perms::owner_all);
+  Env own_runtime{{"XDG_RUNTIME_DIR", (dir / "run").string()}};
+  auto daemons = homeboy({"-o", "text", "module", "daemons"}, own_runtime);
+  BOOST_TEST(daemons.exit_code == 0, daemons.err);
+  BOOST_TEST(has(daemons.out, "no module daemons run"), daemons.out);
+  auto stop = homeboy({"-o", "text", "module", "stop", "builtin-filesystem"}, own_runtime);
+  BOOST_TEST(stop.out == "no daemon was running\n", stop.out << stop.err);
+
+  auto tested = text({"module", "test", "filesystem-php"});
+  BOOST_TEST(has(tested, "PASS  roundtrip_empty\n"), tested);
+  BOOST_TEST(has(tested, "filesystem-php over subprocess: "), tested);
+}
+
+BOOST_AUTO_TEST_CASE(moving_the_config_in_text) {
+  text({"server", "create", "web-1"});
+  text({"module", "install", source_module("filesystem-php").string(), "--no-check"});
+  auto plan = text({"storage", "migrate", "--to", "filesystem-php", "--dry-run"});
+  BOOST_TEST(has(plan, "would copy the config from builtin-filesystem to filesystem-php (dry run: nothing written)\n"),
+             plan);
+  BOOST_TEST(has(plan, "documents: 1  copied: 0  replaced: 0  unchanged: 1"), plan);
+  BOOST_TEST(has(plan, "unchanged  " + config + "/servers/web-1.json\n"), plan);
+
+  auto exported = text({"storage", "export", path("backup.jsonl")});
+  BOOST_TEST(exported == "exported 1 document from builtin-filesystem to " + path("backup.jsonl") + " (" +
+                             std::to_string(fs::file_size(dir / "backup.jsonl")) + " bytes)\n",
+             exported);
+  auto to_stdout = text({"storage", "export"});
+  BOOST_TEST(to_stdout.starts_with("{\"format\":\"homeboy-config-archive\""), "the archive itself: " << to_stdout);
+  auto imported = text({"storage", "import", path("backup.jsonl")});
+  BOOST_TEST(has(imported, "imported " + path("backup.jsonl") + " into builtin-filesystem (exported from "), imported);
+  BOOST_TEST(has(imported, "unchanged: 1"), imported);
+
+  auto moved = text({"storage", "migrate", "--to", "filesystem-php"});
+  BOOST_TEST(has(moved, "filesystem-php is now the active provider (\"storage\" in " + config + "/homeboy.json; was "),
+             moved);
+}
+
+BOOST_AUTO_TEST_CASE(version_help_and_completion_are_text_by_nature) {
+  auto version = run_cli({"version"});
+  BOOST_TEST(version.exit_code == 0);
+  BOOST_TEST(version.out.starts_with("homeboy "));
+  auto as_json = run_cli({"version", "-o", "json"});
+  BOOST_TEST(as_json.json().at("data").at("contract_version").as_int64() == 2);
+  BOOST_TEST(run_cli({"-V"}).out == version.out);
+  BOOST_TEST(run_cli({"--version"}).out == version.out);
+  BOOST_TEST(run_cli({"completion", "bash"}).out.find("complete -F _homeboy homeboy") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(compact_json_and_the_environment_variable) {
+  auto compact = homeboy({"storage", "status", "--compact"});
+  BOOST_TEST(compact.exit_code == 0);
+  BOOST_TEST(compact.out.find('\n') == compact.out.size() - 1, "one line: " << compact.out);
+  BOOST_TEST(compact.json().at("data").at("provider").at("module_id").as_string() == "builtin-filesystem");
+  auto compact_error = homeboy({"storage", "read", path("nope"), "--compact"});
+  BOOST_TEST(compact_error.exit_code == 4);
+  BOOST_TEST(compact_error.out.find('\n') == compact_error.out.size() - 1, compact_error.out);
+
+  auto from_env = homeboy({"storage", "status"}, {{"HOMEBOY_OUTPUT", "text"}});
+  BOOST_TEST(has(from_env.out, "transport:      native\n"), from_env.out);
+  auto overridden = homeboy({"storage", "status", "-o", "json"}, {{"HOMEBOY_OUTPUT", "text"}});
+  BOOST_TEST(overridden.json().at("success").as_bool());
+  auto wrong = homeboy({"storage", "status"}, {{"HOMEBOY_OUTPUT", "yaml"}});
+  BOOST_TEST(wrong.exit_code == 2);
+  BOOST_TEST(error_code(wrong) == "config.invalid_environment");
+  // module test is text unless asked otherwise, by -o json or its own --json.
+  auto test_json = homeboy({"module", "test", "builtin-filesystem", "-o", "json"});
+  BOOST_TEST(test_json.json().at("data").at("module").as_string() == "builtin-filesystem");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
