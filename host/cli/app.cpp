@@ -182,11 +182,16 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     return 0;
   }
   Presentation shown = first_look(args);
+  std::string invocation = "homeboy";  // as far as the line named a group and a command
   // Every outcome goes through here, with the signals held so the text comes out whole; a
   // signal that came first wins over whatever the command returned or threw.
   auto report = [&](const Error& error) {
     hold_interrupts();
-    const Error& e = interrupting_signal() ? interrupted_error(interrupting_signal()) : error;
+    Error e = interrupting_signal() ? interrupted_error(interrupting_signal()) : error;
+    // The catalogue's hint for a mistake in the line names the command it was made in.
+    if (e.errc() == Errc::cli_invalid_argument && invocation != "homeboy" && e.hints().size() == 1 &&
+        e.hints().front() == info(Errc::cli_invalid_argument).hint)
+      e.with_hint("Run `homeboy help" + invocation.substr(7) + "` for the command's usage.");
     if (shown.output == OutputMode::text) {
       // A command that failed with its own answer as the details (a batch with failures, a
       // migration that could not copy everything) shows that answer too.
@@ -211,7 +216,6 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     // outside the groups.
     std::optional<GroupSpec> group;
     const CommandSpec* command = nullptr;
-    std::string invocation = "homeboy";
     if (!words.empty()) {
       for (const auto& entry : group_index())
         if (entry.name == words[0]) group = entry.make();

@@ -2,6 +2,7 @@
 
 #include "homeboy/error.hpp"
 #include "homeboy/registry.hpp"
+#include "homeboy/seconds.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -21,7 +22,7 @@ std::optional<std::chrono::milliseconds> storage_timeout_override() {
   char* end = nullptr;
   double secs = std::strtod(env, &end);
   if (end && *end == '\0' && secs > 0 && std::isfinite(secs) && secs <= 86400)
-    return std::chrono::milliseconds(static_cast<long long>(std::ceil(secs * 1000)));
+    return milliseconds_up(secs);
   throw Error(
       Errc::config_invalid_environment,
       "HOMEBOY_STORAGE_TIMEOUT_SECS must be a number of seconds above 0 and at most 86400, not '" + std::string(env) +

@@ -2,6 +2,7 @@
 
 #include "homeboy/error.hpp"
 #include "homeboy/limits.hpp"
+#include "homeboy/seconds.hpp"
 
 #include <boost/json.hpp>
 
@@ -89,10 +90,7 @@ class ManifestReader {
       problem.append(std::to_string(static_cast<long long>(max)));
       fail(problem);
     }
-    // Not std::ceil: it alone would make homeboy load libm on every start.
-    auto ms = static_cast<long long>(secs * 1000);
-    if (static_cast<double>(ms) < secs * 1000) ++ms;
-    return std::chrono::milliseconds(ms);
+    return milliseconds_up(secs);
   }
 
   // runtime.env: names only; the values come from the host's environment.
