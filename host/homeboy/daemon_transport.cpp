@@ -1,6 +1,7 @@
 #include "homeboy/daemon_transport.hpp"
 
 #include "homeboy/interrupt.hpp"
+#include "homeboy/seconds.hpp"
 #include "homeboy/subprocess_transport.hpp"
 
 #include <boost/json/parse.hpp>
@@ -23,12 +24,6 @@ namespace {
 
 using Clock = daemon::Clock;
 using Mode = daemon::FileLock::Mode;
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-  auto count = ms.count();
-  if (count % 1000 == 0) return std::to_string(count / 1000) + " s";
-  return std::to_string(static_cast<double>(count) / 1000.0) + " s";
-}
 
 // Connects to the socket when something listens there; -errno otherwise (ENOENT: no socket,
 // ECONNREFUSED: nobody listens any more). EAGAIN (its backlog is full) is waited out.

@@ -2,6 +2,7 @@
 
 #include "homeboy/native_transport.hpp"
 #include "homeboy/plugin_host.hpp"
+#include "homeboy/seconds.hpp"
 #include "homeboy/subprocess_transport.hpp"
 
 #include <boost/json.hpp>
@@ -18,12 +19,6 @@ namespace fs = std::filesystem;
 namespace homeboy {
 
 namespace {
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-  auto count = ms.count();
-  if (count % 1000 == 0) return std::to_string(count / 1000) + " s";
-  return std::to_string(static_cast<double>(count) / 1000.0) + " s";
-}
 
 // "SIGSEGV"
 std::string signal_name(int sig) {

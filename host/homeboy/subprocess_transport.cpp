@@ -1,6 +1,7 @@
 #include "homeboy/subprocess_transport.hpp"
 
 #include "homeboy/environment.hpp"
+#include "homeboy/seconds.hpp"
 #include "homeboy/text.hpp"
 #include "homeboy/trust.hpp"
 
@@ -23,12 +24,6 @@ extern char** environ;
 namespace homeboy {
 
 namespace {
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-  auto count = ms.count();
-  if (count % 1000 == 0) return std::to_string(count / 1000) + " s";
-  return std::to_string(static_cast<double>(count) / 1000.0) + " s";
-}
 
 Error provider_failed(std::string_view module_id, const contract::Event& event, const std::string& how,
                       const std::string& stderr_tail, std::string_view stdout_start, std::size_t stdout_size) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the shell examples of a Markdown file, in order, and checks them against the text.
 
-usage: run_examples.py --homeboy BIN --source SRC --work DIR FILE.md
+usage: run_examples.py --homeboy BIN --source SRC --work DIR [--postgres] [--replace OLD=NEW]... FILE.md
 
 Every ```sh block runs as one bash script (set -e, pipefail) in a scratch folder of its own
 for the file: a fresh HOME (so homeboy's config is ~/.config/homeboy), a copy of the shipped
@@ -17,6 +17,10 @@ Annotations are HTML comments right before a block (they do not show on a render
   <!-- doc-test: exit N -->         the block ends with exit status N
   <!-- doc-test: output has TEXT -->  its stdout holds TEXT (repeatable)
   <!-- doc-test: before: COMMAND --> runs COMMAND first, unseen (setting up what the text assumes)
+  <!-- doc-test: needs postgres -->   the block talks to a PostgreSQL server: it runs only with
+                                      --postgres, given when PG* name a server (the postgres tests)
+--replace OLD=NEW rewrites OLD in every block before it runs: an install prefix the text
+names (/usr/local/share/homeboy) stands for the build tree's.
 """
 
 import argparse
@@ -55,6 +59,8 @@ def blocks_of(path):
                 key, _, rest = value.partition(":") if value.startswith("before:") else value.partition(" ")
                 if value.startswith("output has "):
                     key, rest = "output has", value[len("output has "):]
+                if value == "needs postgres":
+                    key, rest = "needs", "postgres"
                 notes.append((key.strip(), rest.strip()))
         elif fence:
             indent, kind = fence.groups()
@@ -161,8 +167,11 @@ def main():
     parser.add_argument("--homeboy", required=True)
     parser.add_argument("--source", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--postgres", action="store_true", help="run the blocks that need a PostgreSQL server")
+    parser.add_argument("--replace", action="append", default=[], metavar="OLD=NEW")
     parser.add_argument("file")
     args = parser.parse_args()
+    replacements = [r.split("=", 1) for r in args.replace]
     name = os.path.relpath(args.file, args.source).replace(os.sep, "_")
     scratch = Scratch(args.work, name, os.path.abspath(args.homeboy), args.source)
     ran = skipped = 0
@@ -176,6 +185,12 @@ def main():
                 skipped += 1
                 print("%s: not run (%s)" % (where, block.note("not run")[0]))
                 continue
+            if "postgres" in block.note("needs") and not args.postgres:
+                skipped += 1
+                print("%s: not run here: it needs a PostgreSQL server (the postgres tests run it)" % where)
+                continue
+            for old, new in replacements:
+                block.text = block.text.replace(old, new)
             ran += 1
             found = run_session(scratch, block) if block.kind == "console" else run_block(scratch, block)
             for failure in found:
