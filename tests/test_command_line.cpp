@@ -7,6 +7,7 @@
 
 #include "cli/command_table.hpp"
 #include "cli/help.hpp"
+#include "homeboy/text.hpp"
 #include "support.hpp"
 
 #include <sstream>
@@ -63,6 +64,50 @@ BOOST_AUTO_TEST_CASE(global_options_are_taken_anywhere_on_the_line) {
   BOOST_TEST(read_file(file) == "-q");
   BOOST_TEST(homeboy({"storage", "write", file, "--content="}).exit_code == 0);
   BOOST_TEST(read_file(file).empty());
+  // Not even the words of -V or --help: a value is data, and the command runs.
+  for (std::string value : {"-V", "--version", "--help", "-h"}) {
+    BOOST_TEST(homeboy({"storage", "write", file, "--content", value}).exit_code == 0);
+    BOOST_TEST(read_file(file) == value);
+  }
+  // A switch given twice is still on.
+  auto twice = homeboy({"storage", "read", file, "--raw", "--raw"});
+  BOOST_TEST(twice.exit_code == 0, twice.err);
+  BOOST_TEST(twice.out == "-h");
+}
+
+BOOST_AUTO_TEST_CASE(version_and_text_commands_report_as_asked) {
+  // -V is `homeboy version`, -o json included.
+  auto v = homeboy({"-V", "-o", "json"});
+  BOOST_TEST_REQUIRE(v.exit_code == 0, v.err);
+  BOOST_TEST(v.json().at("data").at("plugin_abi_version").is_number());
+  BOOST_TEST(homeboy({"-V"}).out.starts_with("homeboy "));
+  // A mistake in the line of a command that prints text is text on stderr: nothing that
+  // `eval "$(homeboy completion)"` would run.
+  for (std::vector<std::string> args : {std::vector<std::string>{"completion"}, {"version", "extra"},
+                                        {"help", "storage", "read", "extra"}}) {
+    auto r = homeboy(args);
+    BOOST_TEST(r.exit_code == 2, args[0]);
+    BOOST_TEST(r.out.empty(), r.out);
+    BOOST_TEST(r.err.find("homeboy: error:") != std::string::npos, r.err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_never_come_back_changed) {
+  // An id names a file and is text everywhere else (homeboy.json, references): refused.
+  auto server = homeboy({"server", "create", "bad\xff" "id", "{}"});
+  BOOST_TEST(server.exit_code == 2);
+  BOOST_TEST(error_code(server) == "config.invalid_id");
+  auto module = homeboy({"module", "install", (fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / "filesystem-php").string(), "--id", "p\xff" "h", "--no-check"});
+  BOOST_TEST(module.exit_code == 2);
+  BOOST_TEST(error_code(module) == "config.invalid_id");
+  BOOST_TEST(!fs::exists(dir / "config/homeboy.json"), "nothing pinned");
+  // A path is bytes: the answer carries them as base64, exactly.
+  std::string path = (dir / "w\xff" "3").string();
+  auto written = homeboy({"storage", "write", path, "--content", "x"});
+  BOOST_TEST_REQUIRE(written.exit_code == 0, written.err);
+  auto data = written.json().at("data");
+  BOOST_TEST(!data.as_object().contains("path"));
+  BOOST_TEST(homeboy::text::base64_decode(data.at("path_base64").as_string()).value_or("") == path);
 }
 
 BOOST_AUTO_TEST_CASE(every_mistake_is_named_in_homeboys_words_with_the_fix) {

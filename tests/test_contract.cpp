@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(a_batch_from_user_input_keeps_paths_as_given_and_names_the_
   };
   BOOST_TEST(bad("[").find("batch input from batch.json is not valid JSON") == 0);
   BOOST_TEST(bad("{}").find("must be a JSON array") != std::string::npos);
-  BOOST_TEST(bad(R"([{"operation":"read","path":"/a"},{"operation":"batch","path":"/b"}])").find("batch event #1") == 0);
+  BOOST_TEST(bad(R"([{"operation":"read","path":"/a"},{"operation":"batch","path":"/b"}])").find("batch event #2") == 0);
   BOOST_TEST(parse_events("[]", "stdin").empty());
 }
 

@@ -132,6 +132,17 @@ BOOST_AUTO_TEST_CASE(uninstall_needs_force_and_never_hides_config) {
   BOOST_TEST(hints.find("homeboy storage migrate --to builtin-filesystem") != std::string::npos, hints);
   BOOST_TEST(hints.find("--discard-data") != std::string::npos);
   BOOST_TEST(fs::exists(dir / "config/modules/sqlite-storage"));
+  // The hint that keeps a copy is a command that runs as written (the archive's name aside).
+  const std::string keep = "Or keep a copy: homeboy storage export ";
+  std::string archive;
+  auto refusal = r.json();
+  for (const auto& h : refusal.at("error").at("hints").as_array())
+    if (std::string text(h.at("message").as_string()); text.starts_with(keep)) archive = text.substr(keep.size());
+  BOOST_TEST_REQUIRE(!archive.empty(), hints);
+  BOOST_TEST(archive.find(' ') == std::string::npos, archive);
+  r = homeboy({"storage", "export", (dir / archive).string()});
+  BOOST_TEST(r.exit_code == 0, r.out);
+  BOOST_TEST(fs::file_size(dir / archive) > 0);
 
   // --discard-data removes it anyway; the pin goes with it and the data stays out of sight.
   r = homeboy({"module", "uninstall", "sqlite-storage", "--force", "--discard-data"});

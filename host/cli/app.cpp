@@ -56,6 +56,7 @@ bool env_set(const char* name) {
 // are shown as -o and HOMEBOY_OUTPUT ask, as far as they can be told), wholly after.
 struct Presentation {
   OutputMode output = OutputMode::json;
+  bool output_given = false;  // by -o or HOMEBOY_OUTPUT
   bool compact = false;
   bool raw = false;  // the command writes to stdout itself: errors go to stderr
 
@@ -80,7 +81,7 @@ std::optional<OutputMode> output_from_env() {
 Presentation first_look(const std::vector<std::string>& args) {
   Presentation p;
   try {
-    if (auto env = output_from_env()) p.output = *env;
+    if (auto env = output_from_env()) p.output = *env, p.output_given = true;
   } catch (const Error&) {
     // Reported once the line is read.
   }
@@ -95,7 +96,7 @@ Presentation first_look(const std::vector<std::string>& args) {
       value = a.substr(2);
     }
     if (value)
-      if (auto mode = parse_output_mode(*value)) p.output = *mode;
+      if (auto mode = parse_output_mode(*value)) p.output = *mode, p.output_given = true;
     if (a == "--compact") p.compact = true;
   }
   return p;
@@ -207,11 +208,6 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   };
   try {
     std::vector<std::string> words = leading_words(args);
-    bool help = asks_for(args, "help", 'h');
-    if (!help && asks_for(args, "version", 'V')) {
-      out << version_text() << '\n';
-      return 0;
-    }
     // What the line names: nothing (the overview), a group, a group's command, or a command
     // outside the groups.
     std::optional<GroupSpec> group;
@@ -236,10 +232,31 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         invocation += " " + words[1];
       }
     }
+    // A command that prints text by default (help, version, completion) reports a mistake in
+    // its line as text too, unless -o or HOMEBOY_OUTPUT says otherwise.
+    if (command && !shown.output_given) shown.output = command->default_output;
+    // -h/--help and -V/--version as the line gives them: read properly where the line can
+    // be (`--content -V` is a value, not the switch); looked for where it cannot, since
+    // asked for, help wins over whatever else the line holds.
+    std::optional<ParsedLine> read_line;
+    try {
+      read_line = parse_line(args, command, command ? (group ? 2 : 1) : words.size(), invocation);
+    } catch (const Error&) {
+      if (!asks_for(args, "help", 'h') && !asks_for(args, "version", 'V')) throw;
+    }
+    bool help = read_line ? read_line->globals.help : asks_for(args, "help", 'h');
+    bool version = !help && (read_line ? read_line->globals.version : asks_for(args, "version", 'V'));
+    if (version) {
+      // -V is the version command, with whatever -o the line gives.
+      for (const auto& c : top_commands())
+        if (c.name == "version") command = &c;
+      group.reset();
+      Globals globals = read_line ? read_line->globals : Globals{};
+      if (!read_line && shown.output_given) globals.output = shown.output;
+      read_line = ParsedLine{globals, {}};
+    }
     if (help || !command) {
       // Bare `homeboy` and `homeboy <group>` show their help too: there is nothing to run.
-      // Asked for, help wins over whatever else the line holds.
-      if (!help) parse_line(args, nullptr, words.size(), invocation);
       if (command)
         print_command_help(out, group ? &*group : nullptr, *command);
       else if (group)
@@ -249,7 +266,7 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       return 0;
     }
 
-    ParsedLine line = parse_line(args, command, group ? 2 : 1, invocation);
+    ParsedLine& line = *read_line;
     std::optional<OutputMode> env_output = output_from_env();
     shown.output = line.globals.output.value_or(env_output.value_or(command->default_output));
     // `module test --json`, from before -o: a command's own --json switch asks for the envelope.

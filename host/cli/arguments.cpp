@@ -71,9 +71,12 @@ class LineReader {
       globals_.config_dir = *value;
     } else if (option.name == "output") {
       globals_.output = parse_output_mode(*value);
-      if (!globals_.output)
-        fail(shown + " takes json or text, not '" + *value + "'",
-             {"To write an archive to a file: homeboy storage export FILE"});
+      if (!globals_.output) {
+        std::vector<std::string> hints;
+        // -o was the archive's file before it was the output format.
+        if (command_ && command_->name == "export") hints.push_back("To write an archive to a file: homeboy storage export FILE");
+        fail(shown + " takes json or text, not '" + *value + "'", std::move(hints));
+      }
     } else if (option.name == "compact") {
       globals_.compact = true;
     } else if (option.name == "quiet") {
@@ -89,6 +92,7 @@ class LineReader {
     if (option.takes_value() && !value) value = next_value(option, shown);
     if (!option.takes_value() && value) fail(shown + " takes no value");
     if (value && !option.repeatable && seen(option.name)) fail(shown + " is given more than once");
+    if (!value && seen(option.name)) return;  // a switch given twice is still on
     given_.emplace_back(option.name, value);
   }
 

@@ -64,7 +64,9 @@ json::object daemons(Context& ctx, const po::variables_map&) {
 json::object stop(Context& ctx, const po::variables_map& vm) {
   bool all = vm["all"].as<bool>();
   bool has_id = vm.count("id") != 0;
-  if (all == has_id)
+  if (all && has_id)
+    throw errors::invalid_argument("give a module id or --all, not both");
+  if (!all && !has_id)
     throw errors::invalid_argument("give a module id, or --all to stop every module daemon of yours");
   std::string id = has_id ? vm["id"].as<std::string>() : std::string();
   auto stopped = daemon::stop_where(daemon::runtime_dir(), [&](const daemon::State& s) {

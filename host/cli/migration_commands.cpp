@@ -44,9 +44,19 @@ json::object report_json(const migration::Report& report, bool dry_run) {
     out[o == Outcome::conflict ? "conflicts" : std::string(to_string(o))] = report.count(o);
   json::array failures, conflicts, plan;
   for (const auto& d : report.documents) {
-    if (d.outcome == Outcome::failed) failures.emplace_back(json::object{{"path", d.path}, {"reason", d.reason}});
+    if (d.outcome == Outcome::failed) {
+      json::object failure;
+      contract::put_bytes(failure, "path", d.path);
+      failure["reason"] = d.reason;
+      failures.emplace_back(std::move(failure));
+    }
     if (d.outcome == Outcome::conflict) conflicts.emplace_back(d.path);
-    if (dry_run) plan.emplace_back(json::object{{"path", d.path}, {"outcome", to_string(d.outcome)}});
+    if (dry_run) {
+      json::object step;
+      contract::put_bytes(step, "path", d.path);
+      step["outcome"] = to_string(d.outcome);
+      plan.emplace_back(std::move(step));
+    }
   }
   out["failures"] = std::move(failures);
   out["conflict_paths"] = std::move(conflicts);
@@ -146,7 +156,12 @@ json::object export_archive(Context& ctx, const po::variables_map& vm) {
   auto sourced = migration::read_documents(storage, tree.documents(storage), progress.callback());
   if (!sourced.failures.empty()) {
     json::array failures;
-    for (const auto& f : sourced.failures) failures.emplace_back(json::object{{"path", f.path}, {"reason", f.reason}});
+    for (const auto& f : sourced.failures) {
+      json::object failure;
+      contract::put_bytes(failure, "path", f.path);
+      failure["reason"] = f.reason;
+      failures.emplace_back(std::move(failure));
+    }
     throw Error(Errc::storage_export_failed,
                 std::to_string(sourced.failures.size()) +
                     " documents could not be read (first: " + sourced.failures.front().path + ": " +

@@ -320,7 +320,7 @@ Error holds_config(Context& ctx, const std::string& id, const ActiveProvider& ac
   for (const auto* other : ctx.catalog().storage_providers())
     if (other->id != id)
       error.with_hint("Move them first: homeboy storage migrate --to " + other->id + ", then uninstall.");
-  error.with_hint("Or keep a copy: homeboy storage export --output homeboy-config.jsonl");
+  error.with_hint("Or keep a copy: homeboy storage export homeboy-config.jsonl");
   error.with_hint("To remove it anyway, leaving its data where it is and out of homeboy's sight: homeboy module uninstall " +
                   id + " --force --discard-data");
   return error;

@@ -29,6 +29,14 @@ OptionSpec path_argument(std::string help) {
 
 std::string path_of(const po::variables_map& vm) { return absolute_path(vm["path"].as<std::string>()); }
 
+// The start of a command's answer: its name and the path it worked on (as path_base64 when
+// the path is not UTF-8, so the bytes can be told apart from a name that holds "\xff").
+json::object answer(std::string_view command, std::string_view path) {
+  json::object data{{"command", command}};
+  contract::put_bytes(data, "path", path);
+  return data;
+}
+
 
 Reply status(Context& ctx, const po::variables_map&) {
   Storage& storage = ctx.storage();
@@ -59,7 +67,7 @@ Reply read(Context& ctx, const po::variables_map& vm) {
     ctx.out().write(got->content.data(), static_cast<std::streamsize>(got->content.size()));
     return {};
   }
-  Reply reply{{"command", "storage.read"}, {"path", path}};
+  Reply reply(answer("storage.read", path));
   // JSON text carries UTF-8 only: other bytes go as base64, never altered. The content is
   // written from where it lies, never copied into the envelope.
   if (text::is_utf8(got->content))
@@ -83,6 +91,9 @@ contract::Condition condition_of(const po::variables_map& vm) {
 
 Reply write(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
+  if (vm.count("source") && vm["source"].as<std::string>() != "-")
+    throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
+                                   "' (use --content TEXT, --file F or - for stdin)");
   int sources = static_cast<int>(vm.count("content")) + static_cast<int>(vm.count("file")) +
                 static_cast<int>(vm.count("source"));
   if (sources != 1)
@@ -93,21 +104,20 @@ Reply write(Context& ctx, const po::variables_map& vm) {
   } else if (vm.count("file")) {
     content = read_input(vm["file"].as<std::string>());
   } else {
-    if (vm["source"].as<std::string>() != "-")
-      throw errors::invalid_argument("unexpected argument '" + vm["source"].as<std::string>() +
-                                     "' (use --content TEXT, --file F or - for stdin)");
     content = read_input("-");
   }
   std::size_t bytes = content.size();
   auto version = ctx.storage().write(path, std::move(content), condition_of(vm));
-  return {{"command", "storage.write"}, {"path", path}, {"bytes", bytes},
-          {"version", version ? json::value(*version) : json::value(nullptr)}};
+  json::object data = answer("storage.write", path);
+  data["bytes"] = bytes;
+  data["version"] = version ? json::value(*version) : json::value(nullptr);
+  return data;
 }
 
 Reply list(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   auto entries = std::make_shared<std::vector<contract::Entry>>(ctx.storage().list(path));
-  Reply reply{{"command", "storage.list"}, {"path", path}};
+  Reply reply(answer("storage.list", path));
   reply.stream("entries", [entries](JsonWriter& out) {
     out.begin_array();
     for (const auto& e : *entries) {
@@ -126,13 +136,15 @@ Reply remove(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   bool recursive = vm["recursive"].as<bool>();
   ctx.storage().remove(path, recursive, condition_of(vm));
-  return {{"command", "storage.delete"}, {"path", path}, {"recursive", recursive}};
+  json::object data = answer("storage.delete", path);
+  data["recursive"] = recursive;
+  return data;
 }
 
 Reply ensure_dir(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   ctx.storage().ensure_dir(path);
-  return {{"command", "storage.ensure-dir"}, {"path", path}};
+  return answer("storage.ensure-dir", path);
 }
 
 // A batch's results as the envelope shows them, each packed into one small record: its

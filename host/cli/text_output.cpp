@@ -49,8 +49,12 @@ std::string shown(const json::value& v) {
 }
 
 std::string str(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v ? shown(*v) : std::string("-");
+  if (const json::value* v = o.if_contains(key)) return shown(*v);
+  // Bytes that are not UTF-8 (a path) come as base64: shown with their odd bytes as \xNN.
+  std::string encoded_key = std::string(key) + "_base64";
+  if (const json::value* v = o.if_contains(encoded_key); v && v->is_string())
+    if (auto bytes = text::base64_decode(v->get_string())) return visible(text::printable_utf8(*bytes));
+  return "-";
 }
 
 // A provider named in homeboy.json, or "nothing" when none was.
@@ -179,12 +183,7 @@ void write(std::ostream& out, const json::object& d) {
   out << '\n';
 }
 
-std::string entry_name(const json::object& entry) {
-  if (const auto* path = entry.if_contains("path")) return shown(*path);
-  // A name that is not UTF-8 comes as base64: shown with its odd bytes as \xNN.
-  auto bytes = text::base64_decode(str(entry, "path_base64"));
-  return bytes ? visible(text::printable_utf8(*bytes)) : str(entry, "path_base64");
-}
+std::string entry_name(const json::object& entry) { return str(entry, "path"); }
 
 void list(std::ostream& out, const json::object& d) {
   for (const auto& e : array_of(d, "entries")) {
@@ -450,8 +449,26 @@ void print_text(std::ostream& out, const json::object& data) {
 }
 
 void print_text_error(std::ostream& err, const Error& error) {
-  err << "homeboy: error: " << error.what() << " (" << error.code() << ")\n";
-  for (const auto& h : error.hints()) err << "homeboy: hint: " << h << '\n';
+  // A message may quote a path, a module's output or a file: what reaches the terminal is
+  // UTF-8 with no control characters but line ends (an escape sequence would be obeyed).
+  auto safe = [](std::string_view text) {
+    std::string out;
+    for (char c : text::printable_utf8(text)) {
+      auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f) {
+        static constexpr char hex[] = "0123456789abcdef";
+        out += "\\x";
+        out += hex[byte >> 4];
+        out += hex[byte & 15];
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  };
+  err << "homeboy: error: " << safe(error.what()) << " (" << error.code() << ")\n";
+  for (const auto& h : error.hints())
+    if (!h.empty()) err << "homeboy: hint: " << safe(h) << '\n';
 }
 
 }  // namespace homeboy::cli

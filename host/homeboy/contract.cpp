@@ -47,14 +47,6 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 11> error_code_name
     {ErrorCode::not_run, "not_run"},
 }};
 
-// A string of bytes under `key`, or, when it is not UTF-8 (JSON text cannot carry it), its
-// base64 under `key` + "_base64". Readers take either, never both.
-void put_bytes(json::object& out, std::string_view key, std::string_view bytes) {
-  if (text::is_utf8(bytes))
-    out[key] = bytes;
-  else
-    out[std::string(key) + "_base64"] = text::base64_encode(bytes);
-}
 
 // An event as compact JSON, written straight into one string sized for it beforehand: a
 // large write's content is escaped once, in place, never copied into a JSON value first.
@@ -538,6 +530,13 @@ class AnswerHandler {
 };
 }  // namespace
 
+void put_bytes(json::object& out, std::string_view key, std::string_view bytes) {
+  if (text::is_utf8(bytes))
+    out[key] = bytes;
+  else
+    out[std::string(key) + "_base64"] = text::base64_encode(bytes);
+}
+
 std::string_view to_string(Operation op) noexcept {
   for (const auto& [value, name] : operation_names)
     if (value == op) return name;
@@ -724,7 +723,7 @@ class EventsHandler {
     building_ = false;
     json::value value = values_.release();
     try {
-      events_.push_back(parse_event(value, "batch event #" + std::to_string(events_.size())));
+      events_.push_back(parse_event(value, "batch event #" + std::to_string(events_.size() + 1)));
     } catch (const Error& e) {
       fault_ = e;
     }

@@ -145,6 +145,10 @@ std::vector<Event> parse_events(std::string_view text, std::string_view source);
 
 boost::json::object to_json(const Response& response);
 // {"path" (or "path_base64" when it is not UTF-8), "is_directory"}.
+// A string of bytes under `key`, or, when it is not UTF-8 (JSON text cannot carry it), its
+// base64 under `key` + "_base64". Readers take either, never both.
+void put_bytes(boost::json::object& out, std::string_view key, std::string_view bytes);
+
 boost::json::object to_json(const Entry& entry);
 
 // The members of to_json(response), in its order, written one by one into the object `out`

@@ -17,6 +17,7 @@ Error::Error(Errc errc, std::string message, boost::json::object details, std::v
 }
 
 Error& Error::with_hint(std::string hint) & {
+  if (hint.empty()) return *this;  // (a "did you mean" with nothing to suggest)
   if (default_hint_) hints_.clear();
   default_hint_ = false;
   hints_.push_back(std::move(hint));

@@ -1,6 +1,7 @@
 #include "homeboy/ids.hpp"
 
 #include "homeboy/error.hpp"
+#include "homeboy/text.hpp"
 
 #include <algorithm>
 
@@ -13,6 +14,9 @@ std::optional<std::string> id_problem(std::string_view id) {
   if (id.find_first_of("/\\") != std::string_view::npos) return "it contains a slash or backslash";
   if (std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
     return "it contains a control character";
+  // An id is text in homeboy.json, in references and in envelopes: bytes that are not UTF-8
+  // would come back as something else (\xff) and no longer name the file.
+  if (!text::is_utf8(id)) return "it is not UTF-8 text";
   if (id.size() > max_id_bytes) return "it is longer than " + std::to_string(max_id_bytes) + " bytes";
   return std::nullopt;
 }

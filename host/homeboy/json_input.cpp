@@ -26,6 +26,8 @@ json::value parse_json_input(std::string_view text, const std::string& what) {
   json::stream_parser parser;
   json::error_code ec;
   std::size_t used = parser.write_some(text.data(), text.size(), ec);
+  // The value ended and something other than whitespace follows it.
+  if (!ec && used < text.size()) ec = json::error::extra_data;
   if (!ec) parser.finish(ec);
   if (!ec) return parser.release();
   std::size_t offset = used < text.size() ? used : text.size();

@@ -87,7 +87,8 @@ void check_transportable(const contract::Event& event, const contract::Capabilit
                   "the path '" + excerpt(e.path, 200) + "' is not valid UTF-8 (at byte " + std::to_string(*at) +
                       "); module '" + std::string(module_id) + "' takes paths as JSON text",
                   {{"module", module_id}, {"path", excerpt(e.path, 4096)}},
-                  {"Use a UTF-8 name, or a native provider such as builtin-filesystem."});
+                  {"Use a UTF-8 name. A native plugin takes any bytes: builtin-filesystem's, unless "
+                   "HOMEBOY_STORAGE_TRANSPORT=subprocess makes it run its script."});
   };
   check_path(event);
   for (const auto& op : event.operations) check_path(op);

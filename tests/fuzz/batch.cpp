@@ -34,7 +34,7 @@ std::vector<Event> reference_events(std::string_view text) {
   if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
   std::vector<Event> events;
   for (const auto& item : value.get_array())
-    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size())));
+    events.push_back(parse_event(item, "batch event #" + std::to_string(events.size() + 1)));
   return events;
 }
 
