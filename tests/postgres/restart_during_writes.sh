@@ -5,7 +5,7 @@
 # a write has failed, and the run goes on until writes succeed again, however slow the
 # machine (sanitizer builds are). Checks:
 #   - every failure is clear: a single write fails with storage.unavailable naming host and
-#     port; a failed batch's results say unavailable or rolled back;
+#     port; a failed batch's results say unavailable, or aborted (rolled back with it);
 #   - operations after the restart succeed;
 #   - nothing reported written is lost, and a batch is applied whole or not at all.
 # usage: restart_during_writes.sh <homeboy> <scratch dir> <postgres module folder> <cluster.sh>
@@ -86,8 +86,11 @@ done <"$work/single.log"
 while read -r i rc; do
   [[ $rc == 0 ]] && continue
   failures=$((failures + 1))
+  # The operation the server went away under says unavailable; the others of its transaction
+  # were rolled back with it (aborted), or never reached the server (unavailable).
   jq -e '.error.code == "storage.batch_failed" and
-         ([.error.details.results[] | select(.success | not) | .error_code] - ["unavailable", "conflict"] | length == 0)' \
+         ([.error.details.results[] | select(.success | not) | .error_code] as $codes
+          | ($codes - ["unavailable", "conflict", "aborted"] | length == 0) and ($codes | index("unavailable") != null))' \
     "$work/out/batch-$i.json" >/dev/null ||
     fail "batch $i failed unclearly: $(head -c 2000 "$work/out/batch-$i.json") $(cat "$work/out/batch-$i.err")"
 done <"$work/batch.log"
