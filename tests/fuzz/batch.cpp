@@ -6,6 +6,7 @@
 #include "fuzz_support.hpp"
 
 #include "homeboy/contract.hpp"
+#include "homeboy/json_input.hpp"
 
 #include <boost/json.hpp>
 
@@ -30,7 +31,10 @@ std::vector<Event> reference_events(std::string_view text) {
   std::string from = "batch input from fuzz";
   json::error_code ec;
   json::value value = json::parse(text, ec);
-  if (ec) throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  if (ec) {
+    parse_json_input(text, from);  // the same mistake, named by line and column
+    throw errors::invalid_argument(from + " is not valid JSON (" + ec.message() + ")");
+  }
   if (!value.is_array()) throw errors::invalid_argument(from + " must be a JSON array of events");
   std::vector<Event> events;
   for (const auto& item : value.get_array())
