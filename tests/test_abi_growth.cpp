@@ -8,7 +8,7 @@
 
 #include <homeboy/storage_plugin.h>  // the grown copy: its include folder comes first
 
-#include "homeboy/native_transport.hpp"
+#include "homeboy/transport/native_transport.hpp"
 #include "homeboy/storage.hpp"
 #include "support.hpp"
 

@@ -3,7 +3,7 @@
 #define BOOST_TEST_MODULE archive
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/archive.hpp"
+#include "homeboy/config/archive.hpp"
 #include "homeboy/error.hpp"
 
 #include <functional>

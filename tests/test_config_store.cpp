@@ -4,8 +4,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/config_store.hpp"
-#include "homeboy/native_transport.hpp"
+#include "homeboy/config/config_store.hpp"
+#include "homeboy/transport/native_transport.hpp"
 #include "support.hpp"
 
 #include <cmath>

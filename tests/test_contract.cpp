@@ -3,8 +3,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/contract.hpp"
-#include "homeboy/json_text.hpp"
+#include "homeboy/contract/contract.hpp"
+#include "homeboy/contract/json_text.hpp"
 
 using namespace homeboy;
 using namespace homeboy::contract;

@@ -5,8 +5,8 @@
 #define BOOST_TEST_MODULE daemon
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/daemon.hpp"
-#include "homeboy/daemon_transport.hpp"
+#include "homeboy/transport/daemon.hpp"
+#include "homeboy/transport/daemon_transport.hpp"
 #include "homeboy/storage.hpp"
 #include "support.hpp"
 

@@ -6,8 +6,8 @@
 #define BOOST_TEST_MODULE file_safety
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/limits.hpp"
-#include "homeboy/registry.hpp"
+#include "homeboy/contract/limits.hpp"
+#include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
 #include <pwd.h>

@@ -5,9 +5,9 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/isolated_transport.hpp"
-#include "homeboy/native_transport.hpp"
-#include "homeboy/registry.hpp"
+#include "homeboy/transport/isolated_transport.hpp"
+#include "homeboy/transport/native_transport.hpp"
+#include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 #define BOOST_TEST_MODULE manifest_discovery
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/registry.hpp"
+#include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
 using namespace homeboy;

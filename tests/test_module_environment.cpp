@@ -4,7 +4,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/subprocess_transport.hpp"
+#include "homeboy/transport/subprocess_transport.hpp"
 #include "support.hpp"
 
 #include <sys/stat.h>

@@ -3,8 +3,8 @@
 #define BOOST_TEST_MODULE native_transport
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/native_transport.hpp"
-#include "homeboy/registry.hpp"
+#include "homeboy/transport/native_transport.hpp"
+#include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
 using namespace homeboy;

@@ -3,10 +3,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "homeboy/storage.hpp"
-#include "homeboy/subprocess_transport.hpp"
+#include "homeboy/transport/subprocess_transport.hpp"
 #include "support.hpp"
 
-#include "homeboy/process.hpp"
+#include "homeboy/transport/process.hpp"
 
 #include <sstream>
 #include <thread>

@@ -3,7 +3,7 @@
 #define BOOST_TEST_MODULE storage_semantics
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/registry.hpp"
+#include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
 #include <thread>

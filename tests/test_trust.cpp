@@ -4,9 +4,9 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/registry.hpp"
-#include "homeboy/subprocess_transport.hpp"
-#include "homeboy/trust.hpp"
+#include "homeboy/providers/registry.hpp"
+#include "homeboy/transport/subprocess_transport.hpp"
+#include "homeboy/modules/trust.hpp"
 #include "support.hpp"
 
 #include <sys/stat.h>

@@ -5,8 +5,8 @@
 #include "cli/help.hpp"
 #include "cli/output.hpp"
 #include "cli/text_output.hpp"
-#include "homeboy/environment.hpp"
-#include "homeboy/interrupt.hpp"
+#include "homeboy/transport/environment.hpp"
+#include "homeboy/transport/interrupt.hpp"
 #include "homeboy/suggest.hpp"
 
 #include <fcntl.h>

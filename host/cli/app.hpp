@@ -5,7 +5,7 @@
 
 #include "cli/output.hpp"
 #include "cli/command_table.hpp"
-#include "homeboy/registry.hpp"
+#include "homeboy/providers/registry.hpp"
 
 #include <filesystem>
 #include <iosfwd>

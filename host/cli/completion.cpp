@@ -1,8 +1,8 @@
 #include "cli/completion.hpp"
 
 #include "cli/app.hpp"
-#include "homeboy/config_store.hpp"
-#include "homeboy/registry.hpp"
+#include "homeboy/config/config_store.hpp"
+#include "homeboy/providers/registry.hpp"
 
 #include <ostream>
 #include <sstream>

@@ -4,7 +4,7 @@
 #include "cli/daemon_commands.hpp"
 
 #include "cli/output.hpp"
-#include "homeboy/daemon.hpp"
+#include "homeboy/transport/daemon.hpp"
 
 #include <boost/json.hpp>
 

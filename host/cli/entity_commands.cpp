@@ -2,8 +2,8 @@
 // active provider.
 
 #include "cli/app.hpp"
-#include "homeboy/config_store.hpp"
-#include "homeboy/json_input.hpp"
+#include "homeboy/config/config_store.hpp"
+#include "homeboy/contract/json_input.hpp"
 
 #include <boost/json.hpp>
 

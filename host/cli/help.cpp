@@ -1,9 +1,9 @@
 #include "cli/help.hpp"
 
 #include "cli/app.hpp"
-#include "homeboy/contract.hpp"
+#include "homeboy/contract/contract.hpp"
 #include "homeboy/error_catalogue.hpp"
-#include "homeboy/native_transport.hpp"
+#include "homeboy/transport/native_transport.hpp"
 #include "homeboy/suggest.hpp"
 
 #include <algorithm>

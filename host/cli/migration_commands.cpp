@@ -4,11 +4,11 @@
 #include "cli/app.hpp"
 #include "cli/progress.hpp"
 
-#include "homeboy/archive.hpp"
-#include "homeboy/config_tree.hpp"
-#include "homeboy/interrupt.hpp"
-#include "homeboy/migration.hpp"
-#include "homeboy/provider_pin.hpp"
+#include "homeboy/config/archive.hpp"
+#include "homeboy/config/config_tree.hpp"
+#include "homeboy/transport/interrupt.hpp"
+#include "homeboy/config/migration.hpp"
+#include "homeboy/providers/provider_pin.hpp"
 #include "homeboy/suggest.hpp"
 
 #include <boost/json.hpp>

@@ -3,13 +3,13 @@
 #include "cli/app.hpp"
 #include "cli/progress.hpp"
 
-#include "homeboy/config_tree.hpp"
+#include "homeboy/config/config_tree.hpp"
 #include "cli/daemon_commands.hpp"
 #include "homeboy/ids.hpp"
 #include "homeboy/suggest.hpp"
 #include "cli/output.hpp"
-#include "homeboy/conformance.hpp"
-#include "homeboy/provider_pin.hpp"
+#include "homeboy/providers/conformance.hpp"
+#include "homeboy/providers/provider_pin.hpp"
 
 #include <boost/json.hpp>
 

@@ -1,10 +1,10 @@
 #pragma once
-// homeboy's JSON envelope, written as it is made (homeboy/json_text.hpp): a large result
+// homeboy's JSON envelope, written as it is made (homeboy/contract/json_text.hpp): a large result
 // (a file's content, a listing, a batch's results) is never built as JSON values or held
 // as text.
 
 #include "homeboy/error.hpp"
-#include "homeboy/json_text.hpp"
+#include "homeboy/contract/json_text.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>

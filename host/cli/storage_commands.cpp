@@ -3,7 +3,7 @@
 #include "cli/app.hpp"
 #include "cli/progress.hpp"
 
-#include "homeboy/config_store.hpp"
+#include "homeboy/config/config_store.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>

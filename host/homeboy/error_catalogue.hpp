@@ -17,7 +17,7 @@ enum class ExitCode : int {
   failure = 1,  // internal or provider failure
   invalid = 2,  // validation or configuration error
   not_found = 4,
-  interrupted_hup = 129,  // 128 + the signal's number (homeboy/interrupt.hpp)
+  interrupted_hup = 129,  // 128 + the signal's number (homeboy/transport/interrupt.hpp)
   interrupted_int = 130,
   interrupted_term = 143,
 };

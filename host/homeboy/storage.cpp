@@ -1,6 +1,6 @@
 #include "homeboy/storage.hpp"
 
-#include "homeboy/limits.hpp"
+#include "homeboy/contract/limits.hpp"
 
 #include <algorithm>
 #include <chrono>

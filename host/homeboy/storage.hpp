@@ -3,8 +3,8 @@
 // limits, hands events to the active provider's transport, validates every answer, cuts
 // large batches into chunks, and turns failures into homeboy::Error.
 
-#include "homeboy/contract.hpp"
-#include "homeboy/transport.hpp"
+#include "homeboy/contract/contract.hpp"
+#include "homeboy/transport/transport.hpp"
 
 #include <filesystem>
 #include <functional>

@@ -17,8 +17,8 @@
 // sqlite-storage module and a minimal file reader; and whole CLI processes served by the
 // sqlite-storage daemon against the native default.
 
-#include "homeboy/process.hpp"
-#include "homeboy/registry.hpp"
+#include "homeboy/transport/process.hpp"
+#include "homeboy/providers/registry.hpp"
 
 #include <boost/json.hpp>
 

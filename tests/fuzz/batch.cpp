@@ -5,8 +5,8 @@
 
 #include "fuzz_support.hpp"
 
-#include "homeboy/contract.hpp"
-#include "homeboy/json_input.hpp"
+#include "homeboy/contract/contract.hpp"
+#include "homeboy/contract/json_input.hpp"
 
 #include <boost/json.hpp>
 

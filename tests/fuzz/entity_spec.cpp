@@ -11,8 +11,8 @@
 
 #include "fuzz_support.hpp"
 
-#include "homeboy/config_store.hpp"
-#include "homeboy/json_text.hpp"
+#include "homeboy/config/config_store.hpp"
+#include "homeboy/contract/json_text.hpp"
 
 #include <boost/json.hpp>
 

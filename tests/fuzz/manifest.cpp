@@ -8,7 +8,7 @@
 #include "fuzz_support.hpp"
 
 #include "homeboy/error.hpp"
-#include "homeboy/manifest.hpp"
+#include "homeboy/modules/manifest.hpp"
 
 #include <chrono>
 #include <stdexcept>

@@ -9,8 +9,8 @@
 
 #include "fuzz_support.hpp"
 
-#include "homeboy/contract.hpp"
-#include "homeboy/json_text.hpp"
+#include "homeboy/contract/contract.hpp"
+#include "homeboy/contract/json_text.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>

@@ -6,7 +6,7 @@
 
 #include "fuzz_support.hpp"
 
-#include "homeboy/manifest.hpp"
+#include "homeboy/modules/manifest.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -6,7 +6,7 @@
 #define BOOST_TEST_MODULE postgres
 #include <boost/test/unit_test.hpp>
 
-#include "homeboy/registry.hpp"
+#include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 #include "support.hpp"
 
-#include "homeboy/process.hpp"
+#include "homeboy/transport/process.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

@@ -2,7 +2,7 @@
 // Test helpers: scratch folders, manifest builders, the fixtures' paths, and running the
 // built `homeboy` binary.
 
-#include "homeboy/discovery.hpp"
+#include "homeboy/modules/discovery.hpp"
 
 #include <boost/json/value.hpp>
 

@@ -1,0 +1,64 @@
+#pragma once
+// A module's manifest, `<id>/<id>.json`: what it is and how the host runs it.
+
+#include "homeboy/contract/contract.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace homeboy {
+
+// How a native library runs: inside homeboy's process (fast), or inside a helper process
+// speaking the persistent framing, so a crash or a hang cannot take homeboy down.
+enum class Isolation { in_process, process };
+
+struct Runtime {
+  std::optional<std::string> library;     // relative to the module folder
+  std::optional<std::string> executable;  // split into argv, never given to a shell
+  bool supports_batch = false;
+  bool persistent = false;
+  // One process serving every homeboy command of the user, over a Unix socket, until it
+  // has been idle this long (docs/module-authoring.md, "Daemons").
+  bool daemon = false;
+  std::chrono::milliseconds idle{std::chrono::seconds(300)};
+  Isolation isolation = Isolation::in_process;
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  std::vector<std::string> env;           // names of host variables the module also gets
+};
+
+struct StorageProvider {
+  std::string storage_type;
+  boost::json::object config;
+  // What the executable offers beyond the core contract ("versions", "binary",
+  // "atomic_batch"); a native library declares its own through the ABI.
+  contract::Capabilities capabilities;
+};
+
+struct Manifest {
+  std::string name;
+  std::string version;
+  Runtime runtime;
+  std::optional<StorageProvider> storage_provider;
+  bool overrides_builtin = false;  // may replace the shipped builtin-filesystem
+};
+
+// Throws config.invalid_manifest naming `file` and the problem.
+Manifest parse_manifest(std::string_view text, const std::filesystem::path& file);
+Manifest load_manifest(const std::filesystem::path& file);
+
+// Whether a manifest that failed to parse may still be meant as a storage provider: true
+// unless it is a JSON object without a "storage_provider" key.
+bool may_declare_storage_provider(std::string_view text);
+
+// Splits a manifest's `executable` into argv: whitespace separates words, single and
+// double quotes group, a backslash escapes the next character. No expansion of any kind.
+// Throws std::invalid_argument on an unterminated quote or an empty command.
+std::vector<std::string> split_command(std::string_view command);
+
+}  // namespace homeboy

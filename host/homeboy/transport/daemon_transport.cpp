@@ -1,0 +1,325 @@
+#include "homeboy/transport/daemon_transport.hpp"
+
+#include "homeboy/transport/interrupt.hpp"
+#include "homeboy/seconds.hpp"
+#include "homeboy/transport/subprocess_transport.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace fs = std::filesystem;
+
+namespace homeboy {
+
+namespace {
+
+using Clock = daemon::Clock;
+using Mode = daemon::FileLock::Mode;
+
+// Connects to the socket when something listens there; -errno otherwise (ENOENT: no socket,
+// ECONNREFUSED: nobody listens any more). EAGAIN (its backlog is full) is waited out.
+int try_connect(const fs::path& socket, Clock::time_point deadline) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket.c_str(), std::min(socket.native().size() + 1, sizeof addr.sun_path));
+  for (;;) {
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return -errno;
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd.release();
+    int error = errno;
+    if (error == EINTR) continue;
+    if (error != EAGAIN || Clock::now() >= deadline) return -error;
+    ::usleep(2000);
+    throw_if_interrupted();
+  }
+}
+
+struct Peer {
+  uid_t uid = 0;
+  pid_t pid = 0;
+};
+
+Peer peer_of(int socket) {
+  ucred cred{};
+  socklen_t size = sizeof cred;
+  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return {static_cast<uid_t>(-1), 0};
+  return {cred.uid, cred.pid};
+}
+
+}  // namespace
+
+struct DaemonTransport::Connection {
+  daemon::FileLock use;  // held shared while connected: the daemon is in use, not idle
+  Fd socket;
+  daemon::State state;
+  std::string buffer;
+  bool hello_pending = true;
+  Clock::time_point hello_deadline;
+
+  ~Connection() { use.touch(); }  // the daemon is idle from now
+
+  // Writes all of `data`; `closed` when the daemon closed the connection, `timed_out` at the deadline.
+  Got write_all(std::string_view data, Clock::time_point deadline) {
+    int wake = interrupt_fd();
+    while (!data.empty()) {
+      ssize_t n = ::send(socket.get(), data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return Got::closed;
+      if (!wait(POLLOUT, wake, deadline)) return Got::timed_out;
+    }
+    return Got::line;
+  }
+
+  // Reads up to the next newline; the line (without it) is left in `line`.
+  Got read_line(std::string& line, Clock::time_point deadline) {
+    int wake = interrupt_fd();
+    std::size_t scanned = 0;
+    for (;;) {
+      auto end = buffer.find('\n', scanned);
+      if (end != std::string::npos) {
+        line.assign(buffer, 0, end);
+        buffer.erase(0, end + 1);
+        return Got::line;
+      }
+      scanned = buffer.size();
+      if (buffer.size() > max_output_bytes) return Got::too_large;
+      char chunk[65536];
+      ssize_t n = ::recv(socket.get(), chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) return Got::closed;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return Got::closed;
+      if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+    }
+  }
+
+  // Waits for the socket to be ready; false at the deadline. A signal to homeboy throws.
+  bool wait(short events, int wake, Clock::time_point deadline) {
+    for (;;) {
+      throw_if_interrupted();
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd fds[2] = {{socket.get(), events, 0}, {wake, POLLIN, 0}};
+      int ready = ::poll(fds, wake >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
+      if (ready > 0 && fds[0].revents) return true;
+      if (ready < 0 && errno != EINTR) return true;  // the next call reports the socket's state
+    }
+  }
+};
+
+DaemonTransport::DaemonTransport(const Module& module, const fs::path& config_dir)
+    : module_(module),
+      config_dir_(config_dir),
+      files_(daemon::files_for(daemon::runtime_dir(), module.id, config_dir)),
+      command_(daemon::daemon_command(module, config_dir, files_)),
+      fingerprint_(daemon::fingerprint(module, command_)),
+      timeout_(module_timeout(module)),
+      supports_batch_(module.manifest.runtime.supports_batch),
+      capabilities_(module.manifest.storage_provider ? module.manifest.storage_provider->capabilities
+                                                     : contract::Capabilities{}) {}
+
+DaemonTransport::~DaemonTransport() = default;
+
+std::string DaemonTransport::log_note() const {
+  std::string tail = daemon::log_tail(files_.log);
+  return tail.empty() ? std::string() : "; its log ends with: " + excerpt(tail, 500);
+}
+
+std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connected(Fd socket, daemon::State state,
+                                                                         daemon::FileLock use) {
+  return std::unique_ptr<Connection>(
+      new Connection{std::move(use), std::move(socket), std::move(state), {}, true, Clock::now() + timeout_});
+}
+
+std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
+  const std::string& id = module_.id;
+  // Held shared from before connecting: a daemon cannot be stopped as idle under a command.
+  auto use_daemon = [&] {
+    std::optional<daemon::FileLock> use(std::in_place, files_.used, Mode::shared, Clock::now() + timeout_);
+    if (!use->locked())
+      throw Error(Errc::storage_timeout,
+                  "module '" + id + "': its daemon was still being stopped after " + seconds_text(timeout_),
+                  {{"module", id}, {"socket", files_.socket.string()}});
+    use->touch();
+    return use;
+  };
+  auto untrusted = [&](const Peer& peer, const std::string& problem) {
+    return Error(
+        Errc::storage_untrusted_daemon,
+        "module '" + id + "': homeboy does not use the daemon socket " + files_.socket.string() + ": " + problem,
+        {{"module", id}, {"socket", files_.socket.string()}, {"peer_uid", peer.uid}, {"peer_pid", peer.pid}},
+        {"Check that XDG_RUNTIME_DIR names a folder of your own.",
+         "Remove the socket, and homeboy starts a daemon of its own: rm " + files_.socket.string()});
+  };
+
+  // First without the start lock (the common case: the daemon runs and is current), then
+  // with it, to start, replace or clean up after the daemon without racing other commands.
+  auto use = use_daemon();
+  std::optional<daemon::FileLock> start_lock;
+  for (;;) {
+    int fd = try_connect(files_.socket, Clock::now() + timeout_);
+    auto state = daemon::read_state(files_.state);
+    if (fd >= 0) {
+      Fd socket(fd);
+      Peer peer = peer_of(socket.get());
+      if (peer.uid != ::geteuid()) throw untrusted(peer, *daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), 0));
+      if (state && state->supervisor_pid == peer.pid && state->fingerprint == fingerprint_)
+        return connected(std::move(socket), std::move(*state), std::move(*use));
+      if (start_lock) {
+        // It answers, but it is not the daemon this command would start.
+        socket.reset();
+        if (state && state->supervisor_pid == peer.pid) {
+          use->wait_alone(Clock::now() + timeout_);  // its files changed: let the commands using it finish
+        } else {
+          daemon::stop_unrecorded(peer.pid);  // its state file is missing or names another process
+        }
+      }
+    }
+    if (!start_lock) {
+      // Never wait for the start lock while holding the daemon: the command holding the
+      // start lock may be waiting for its users to leave.
+      use.reset();
+      start_lock.emplace(files_.lock, Mode::exclusive, Clock::now() + timeout_);
+      if (!start_lock->locked())
+        throw Error(Errc::storage_timeout,
+                    "module '" + id +
+                        "': another homeboy command has been starting or stopping its daemon for more "
+                        "than " +
+                        seconds_text(timeout_),
+                    {{"module", id}, {"lock", files_.lock.string()}},
+                    {"If no other homeboy command is running, remove " + files_.lock.string() + "."});
+      use = use_daemon();
+      continue;  // another command may have started it meanwhile
+    }
+    // Nothing usable answers: it ended, its socket was removed, or its files changed.
+    daemon::forget(files_);  // first: commands arriving meanwhile wait for the start lock
+    if (state) daemon::stop(*state, daemon::Stop::graceful);
+    auto started = daemon::start(module_, config_dir_, command_, files_, fingerprint_, Clock::now() + timeout_);
+    fd = try_connect(files_.socket, Clock::now() + timeout_);
+    if (fd < 0) {
+      daemon::stop(started, daemon::Stop::at_once);
+      daemon::forget(files_);
+      throw Error(Errc::storage_provider_unavailable,
+                  "module '" + id + "': its daemon started but cannot be reached at " + files_.socket.string() + ": " +
+                      std::strerror(-fd) + log_note(),
+                  {{"module", id}, {"socket", files_.socket.string()}});
+    }
+    Fd socket(fd);
+    Peer peer = peer_of(socket.get());
+    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started.supervisor_pid))
+      throw untrusted(peer, *problem);
+    return connected(std::move(socket), std::move(started), std::move(*use));
+  }
+}
+
+void DaemonTransport::give_up(Error error, Then then) {
+  daemon::State state = connection_->state;
+  connection_.reset();
+  failed_ = true;
+  if (then == Then::stop_daemon) {
+    daemon::stop(state, daemon::Stop::at_once);
+    // Its files go too, unless another command has replaced it meanwhile.
+    daemon::FileLock lock(files_.lock, Mode::exclusive, Clock::now() + timeout_);
+    auto current = daemon::read_state(files_.state);
+    if (lock.locked() && current && current->supervisor_pid == state.supervisor_pid) daemon::forget(files_);
+  }
+  throw error;
+}
+
+void DaemonTransport::fail(Got got, const contract::Event& event, const std::string& waiting_for) {
+  std::string op(contract::to_string(event.operation));
+  boost::json::object details{
+      {"module", module_.id}, {"operation", op}, {"pid", connection_->state.pid}, {"log", files_.log.string()}};
+  std::string daemon_name = "module '" + module_.id + "' (daemon, pid " + std::to_string(connection_->state.pid) + ")";
+  const std::string fresh = "; it was stopped, and the next command starts a fresh one";
+  if (got == Got::timed_out) {
+    details["timeout_ms"] = timeout_.count();
+    give_up(Error(Errc::storage_timeout,
+                  daemon_name + " " + waiting_for + " within " + seconds_text(timeout_) + fresh + log_note(),
+                  std::move(details),
+                  {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one "
+                   "run."}),
+            Then::stop_daemon);
+  }
+  if (got == Got::too_large)
+    give_up(
+        Error(Errc::storage_too_large,
+              daemon_name + " answered '" + op + "' with more than " + std::to_string(max_output_bytes >> 20) + " MiB",
+              std::move(details),
+              {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
+        Then::keep_daemon);
+  give_up(Error(Errc::storage_provider_failed,
+                daemon_name + " closed the connection without answering '" + op + "'" + fresh + log_note(),
+                std::move(details)),
+          Then::stop_daemon);
+}
+
+void DaemonTransport::violated(Error error) {
+  give_up(std::move(error).with_hint("Its daemon was stopped; the next command starts a fresh one. Its log: " +
+                                     files_.log.string()),
+          Then::stop_daemon);
+}
+
+contract::Response DaemonTransport::send(const contract::Event& event) {
+  const std::string& id = module_.id;
+  check_transportable(event, capabilities_, id);
+  if (!connection_) {
+    if (failed_ && restarts_left_-- <= 0)
+      throw Error(Errc::storage_provider_failed,
+                  "module '" + id +
+                      "' failed again after its daemon was restarted once; it is not restarted again "
+                      "in this run",
+                  {{"module", id}, {"operation", contract::to_string(event.operation)}});
+    connection_ = connect();
+  }
+  Connection& c = *connection_;
+  std::string op(contract::to_string(event.operation));
+  std::uint64_t request_id = next_id_++;
+  std::string request = contract::serialize(event, request_id);
+  request.push_back('\n');
+  if (Got sent = c.write_all(request, Clock::now() + timeout_); sent != Got::line)
+    fail(sent, event, "did not take the request '" + op + "'");
+
+  std::string line;
+  if (c.hello_pending) {
+    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) fail(got, event, "did not say it was ready");
+    boost::json::error_code ec;
+    auto hello = boost::json::parse(line, ec);
+    const auto* ready = !ec && hello.is_object() ? hello.get_object().if_contains("ready") : nullptr;
+    if (!ready || !ready->is_bool() || !ready->get_bool())
+      violated(contract::violation({id}, event, contract::rule::daemon_hello,
+                                   "a daemon first sends {\"ready\": true} on a line of its own on each connection",
+                                   line));
+    c.hello_pending = false;
+  }
+  if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line)
+    fail(got, event, "did not answer '" + op + "'");
+  try {
+    auto response = contract::parse_response(line, event, {id});
+    if (response.id != request_id)
+      throw contract::violation({id}, event, contract::rule::id_mismatch,
+                                "the response must echo the request's \"id\" (" + std::to_string(request_id) + ")",
+                                line);
+    return response;
+  } catch (const Error& e) {
+    violated(e);
+  }
+}
+
+}  // namespace homeboy

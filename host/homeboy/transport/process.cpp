@@ -1,0 +1,534 @@
+#include "homeboy/transport/process.hpp"
+
+#include "homeboy/transport/fd.hpp"
+#include "homeboy/transport/interrupt.hpp"
+
+// Process v2 is used header-only, in this translation unit only.
+#define BOOST_PROCESS_V2_HEADER_ONLY 1
+#define BOOST_PROCESS_USE_STD_FS 1
+// Boost 1.81's process v2 config uses boost::optional and std traits without including them
+// when BOOST_PROCESS_USE_STD_FS is set.
+#include <boost/optional.hpp>
+#include <type_traits>
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+extern char** environ;
+
+namespace homeboy {
+
+namespace {
+
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds drain_grace{1000};  // after exit, for stdout/stderr to reach EOF
+// How long the supervisor may take to kill the module's tree when asked. It takes
+// milliseconds; only a process stuck in the kernel (uninterruptible sleep) holds it longer.
+constexpr std::chrono::milliseconds supervisor_grace{2000};
+
+// homeboy-reaper (host/reaper/reaper.c): the supervisor every module runs under. It reports
+// a failure to start the module on this descriptor, as two int32: stage and errno.
+constexpr int supervisor_status_fd = 3;
+constexpr std::int32_t stage_exec = 2;
+constexpr std::string_view supervisor_name = "homeboy-reaper";
+
+struct PipePair {
+  Fd read, write;
+};
+
+// Moves a descriptor above the numbers the child's file actions write to (0 to 3), so a
+// host started with a standard stream closed cannot have one pipe end overwrite another.
+Fd above_child_fds(int fd) {
+  if (fd > supervisor_status_fd) return Fd(fd);
+  Fd low(fd);
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, supervisor_status_fd + 1);
+  if (moved < 0) throw std::system_error(errno, std::generic_category(), "fcntl");
+  return Fd(moved);
+}
+
+PipePair make_pipe() {
+  int fds[2];
+  // O_CLOEXEC: a child started concurrently from another thread must not inherit our ends.
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  Fd read(fds[0]), write(fds[1]);
+  return {above_child_fds(read.release()), above_child_fds(write.release())};
+}
+
+void set_nonblocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+void ignore_sigpipe_once() {
+  // Writing to a module that exited early must be an EPIPE error, not the host's death.
+  static std::once_flag once;
+  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+}
+
+std::vector<std::string> build_environment(const Launch& command) {
+  std::vector<std::string> env;
+  for (char** e = environ; command.inherit_environment && e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    std::string_view key = entry.substr(0, eq);
+    bool overridden = std::any_of(command.env.begin(), command.env.end(),
+                                  [&](const auto& kv) { return kv.first == key; });
+    if (!overridden) env.emplace_back(entry);
+  }
+  for (const auto& [k, v] : command.env) env.push_back(k + "=" + v);
+  return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+// The supervisor is installed next to the homeboy binary (bin/ of an install and of the
+// build tree); test binaries, one folder down in the build tree, find it in ../bin.
+const fs::path& supervisor_path() {
+  static const fs::path found = [] {
+    std::error_code ec;
+    fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+    for (const fs::path& candidate : {dir / supervisor_name, dir.parent_path() / "bin" / supervisor_name})
+      if (!ec && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    return fs::path();
+  }();
+  if (found.empty())
+    throw std::system_error(ENOENT, std::generic_category(),
+                            "cannot find " + std::string(supervisor_name) +
+                                ", which runs every module; it belongs next to the homeboy executable");
+  return found;
+}
+
+pid_t spawn_in_own_group(std::vector<std::string> argv, std::vector<std::string> env,
+                         const std::vector<std::pair<int, int>>& fds, const fs::path& working_dir) {
+  auto argv_pointers = pointers(argv);
+  auto env_pointers = pointers(env);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (const auto& [from, to] : fds) posix_spawn_file_actions_adddup2(&actions, from, to);
+  if (!working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, empty;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2})
+    sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, argv_pointers[0], &actions, &attr, argv_pointers.data(), env_pointers.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start " + argv[0]);
+  return pid;
+}
+
+namespace {
+
+// posix_spawn of the supervisor, which starts the command: the supervisor in a new process
+// group of its own (the command gets one of its own too).
+pid_t spawn(const Launch& command, int in_fd, int out_fd, int err_fd, int status_fd) {
+  if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
+  const fs::path& supervisor = supervisor_path();
+  std::vector<std::string> argv{supervisor.string(), std::to_string(::getpid())};
+  argv.insert(argv.end(), command.argv.begin(), command.argv.end());
+  return spawn_in_own_group(argv, build_environment(command),
+                            {{in_fd, STDIN_FILENO}, {out_fd, STDOUT_FILENO}, {err_fd, STDERR_FILENO},
+                             {status_fd, supervisor_status_fd}},
+                            command.working_dir);
+}
+
+// Waits until the supervisor has started the command (the status pipe reaches end of file)
+// or says why it could not; throws then, as posix_spawn of the command itself would have.
+void check_started(pid_t supervisor, int status_fd, const Launch& command) {
+  std::array<std::int32_t, 2> failure{};
+  std::size_t got = 0;
+  while (got < sizeof failure) {
+    ssize_t n = ::read(status_fd, reinterpret_cast<char*>(failure.data()) + got, sizeof failure - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got == 0) return;
+  ::waitpid(supervisor, nullptr, 0);
+  int error = got == sizeof failure ? failure[1] : EPROTO;
+  if (got == sizeof failure && failure[0] == stage_exec)
+    throw std::system_error(error, std::generic_category(), "cannot start " + command.argv[0]);
+  throw std::system_error(error, std::generic_category(), "cannot start " + supervisor_path().string());
+}
+
+std::string signal_name(int sig) {
+  const char* d = ::strsignal(sig);
+  return d ? d : "unknown";
+}
+
+// One started child: the supervisor and the command under it, their pipes, the
+// supervisor's Boost.Process handle, and an I/O pump over poll(2) that writes stdin, reads
+// stdout and stderr and watches the pidfd together, so no stream can block another.
+// Everything is said of the supervisor: it exits when the command has ended and nothing the
+// command started is left, with the command's status.
+class Child {
+ public:
+  explicit Child(const Launch& command) {
+    throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
+    ignore_sigpipe_once();
+    PipePair in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
+    pid_ = spawn(command, in.read.get(), out.write.get(), err.write.get(), status.write.get());
+    // Our copies of the child's ends are closed at once, or EOF would never come.
+    in.read.reset();
+    out.write.reset();
+    err.write.reset();
+    status.write.reset();
+    check_started(pid_, status.read.get(), command);
+    in_ = std::move(in.write);
+    out_ = std::move(out.read);
+    err_ = std::move(err.read);
+    set_nonblocking(in_.get());
+    set_nonblocking(out_.get());
+    set_nonblocking(err_.get());
+    // The pidfd is ours to poll; Boost.Process owns it (and the reaping) from here on.
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd_ < 0) {
+      int error = errno;
+      ::kill(pid_, SIGKILL);  // the command goes with it (PR_SET_PDEATHSIG)
+      ::waitpid(pid_, nullptr, 0);
+      throw std::system_error(error, std::generic_category(), "pidfd_open");
+    }
+    process_.emplace(context_.get_executor(), pid_, pidfd_);
+  }
+
+  ~Child() { kill(); }
+
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  bool exited() const noexcept { return exited_; }
+  bool out_open() const noexcept { return static_cast<bool>(out_); }
+  bool streams_open() const noexcept { return out_ || err_; }
+  int status() const noexcept { return status_; }
+  const std::string& err_tail() const noexcept { return err_tail_; }
+  std::string& out_buffer() noexcept { return out_buf_; }
+  std::size_t out_size() const noexcept { return out_size_; }
+  bool overflow() const noexcept { return overflow_; }
+
+  // From now on stdout goes to `sink` as it arrives; out_buffer() keeps only its start.
+  void send_output_to(const OutputSink* sink) noexcept { sink_ = sink; }
+
+  void queue_input(std::string_view data, bool close_after) {
+    pending_ = data;
+    close_after_input_ = close_after;
+    if (pending_.empty() && close_after) in_.reset();
+    // The pipe usually has room: write now and save the poll round a request would cost.
+    if (!pending_.empty() && in_) write_input();
+  }
+
+  enum class Interruptible { no, yes };
+
+  // Pumps I/O until `done()` holds, the streams are all closed, or the deadline passes
+  // (returns false then). When interruptible, a signal to homeboy ends it by throwing
+  // `cli.interrupted` (the destructor then kills the command's tree).
+  template <class Done>
+  bool pump(Clock::time_point deadline, Done done, Interruptible interruptible) {
+    int wake_fd = interruptible == Interruptible::yes ? interrupt_fd() : -1;
+    if (interruptible == Interruptible::yes) throw_if_interrupted();
+    while (!done()) {
+      pollfd fds[5];
+      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1, i_wake = -1;
+      if (in_ && !pending_.empty()) fds[i_in = n++] = {in_.get(), POLLOUT, 0};
+      if (out_) fds[i_out = n++] = {out_.get(), POLLIN, 0};
+      if (err_) fds[i_err = n++] = {err_.get(), POLLIN, 0};
+      if (!exited_) fds[i_pid = n++] = {pidfd_, POLLIN, 0};
+      if (n == 0) return true;
+      if (wake_fd >= 0) fds[i_wake = n++] = {wake_fd, POLLIN, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "poll");
+      }
+      if (ready == 0) continue;  // deadline re-checked at the top
+      if (i_wake >= 0 && fds[i_wake].revents) throw_if_interrupted();
+      if (i_in >= 0 && fds[i_in].revents) write_input();
+      if (i_out >= 0 && fds[i_out].revents) read_output();
+      if (i_err >= 0 && fds[i_err].revents) read_error();
+      if (i_pid >= 0 && fds[i_pid].revents) on_exit();
+    }
+    return true;
+  }
+
+  // Asks the supervisor to kill the command's whole tree and waits for it. Should it not
+  // answer in time, it is killed itself, and the command with it (PR_SET_PDEATHSIG).
+  void kill() noexcept {
+    if (exited_ || pid_ <= 0) return;
+    request_stop();
+    pollfd exit_fd{pidfd_, POLLIN, 0};
+    auto deadline = Clock::now() + supervisor_grace;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        ::kill(pid_, SIGKILL);
+        break;
+      }
+      int ready = ::poll(&exit_fd, 1, static_cast<int>(left + 1));
+      if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+    }
+    boost::system::error_code ec;
+    process_->wait(ec);
+    status_ = process_->native_exit_code();
+    exited_ = true;
+  }
+
+  void close_input() noexcept {
+    pending_ = {};
+    in_.reset();
+  }
+
+  void close_streams() noexcept {
+    out_.reset();
+    err_.reset();
+  }
+
+ private:
+  void write_input() {
+    ssize_t n = ::write(in_.get(), pending_.data(), pending_.size());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      close_input();  // EPIPE: the child stopped reading; its answer (or exit) tells the rest
+      return;
+    }
+    pending_.remove_prefix(static_cast<std::size_t>(n));
+    if (pending_.empty() && close_after_input_) in_.reset();
+  }
+
+  // What one read of `fd` gave: empty at the end of the stream (then closed) or when nothing
+  // was there yet.
+  std::string_view read_some(Fd& fd) {
+    ssize_t n = ::read(fd.get(), read_buf_, sizeof read_buf_);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {};
+    if (n <= 0) {
+      fd.reset();
+      return {};
+    }
+    return {read_buf_, static_cast<std::size_t>(n)};
+  }
+
+  void read_output() {
+    std::string_view got = read_some(out_);
+    if (got.empty()) return;
+    if (out_size_ + got.size() > max_output_bytes) {
+      overflow_ = true;
+      request_stop();
+      out_.reset();
+      return;
+    }
+    out_size_ += got.size();
+    if (!sink_) {
+      out_buf_.append(got);
+      return;
+    }
+    if (out_buf_.size() < kept_output_bytes) out_buf_.append(got.substr(0, kept_output_bytes - out_buf_.size()));
+    (*sink_)(got);
+  }
+
+  void read_error() {
+    std::string_view got = read_some(err_);
+    err_tail_.append(got);
+    if (err_tail_.size() > 2 * stderr_tail_bytes) err_tail_.erase(0, err_tail_.size() - stderr_tail_bytes);
+  }
+
+  // The supervisor kills the command's tree: everything, whatever process group or session
+  // it moved to. It is told by the signal; until it has exited, its pid cannot be reused.
+  void request_stop() noexcept { ::kill(pid_, SIGTERM); }
+
+  void on_exit() {
+    // The supervisor has exited: the command ended and nothing it started is left.
+    boost::system::error_code ec;
+    process_->wait(ec);
+    status_ = process_->native_exit_code();
+    exited_ = true;
+  }
+
+  boost::asio::io_context context_{1};
+  std::optional<bp::process> process_;
+  pid_t pid_ = -1;
+  int pidfd_ = -1;  // owned by process_
+  Fd in_, out_, err_;
+  std::string_view pending_;
+  bool close_after_input_ = false;
+  std::string out_buf_, err_tail_;
+  std::size_t out_size_ = 0;
+  const OutputSink* sink_ = nullptr;
+  char read_buf_[65536];
+  bool exited_ = false, overflow_ = false;
+  int status_ = 0;
+};
+
+void fill_end(ProcessOutcome& outcome, int status) {
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) outcome.term_signal = WTERMSIG(status);
+}
+
+std::string trimmed_tail(const std::string& tail) {
+  std::string t = tail.size() > stderr_tail_bytes ? tail.substr(tail.size() - stderr_tail_bytes) : tail;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+std::string describe_status(bool timed_out, int exit_code, int term_signal) {
+  if (timed_out) return "timed out and was killed";
+  if (term_signal) return "was killed by signal " + std::to_string(term_signal) + " (" + signal_name(term_signal) + ")";
+  return "exited with status " + std::to_string(exit_code);
+}
+
+}  // namespace
+
+std::string ProcessOutcome::describe_end() const { return describe_status(timed_out, exit_code, term_signal); }
+
+ProcessOutcome run_once(const Launch& command, std::string_view input, std::chrono::milliseconds timeout,
+                        const OutputSink& on_output) {
+  Child child(command);
+  if (on_output) child.send_output_to(&on_output);
+  child.queue_input(input, true);
+  ProcessOutcome outcome;
+  auto deadline = Clock::now() + timeout;
+  bool in_time = child.pump(deadline, [&] { return child.exited(); }, Child::Interruptible::yes);
+  if (!in_time) {
+    outcome.timed_out = true;
+    child.kill();
+  }
+  // Exited, with its whole tree: what is left in the pipes arrives promptly.
+  child.pump(Clock::now() + drain_grace, [&] { return !child.streams_open(); }, Child::Interruptible::no);
+  child.close_streams();
+  fill_end(outcome, child.status());
+  outcome.output_overflow = child.overflow();
+  outcome.out = std::move(child.out_buffer());
+  outcome.out_size = child.out_size();
+  outcome.err_tail = trimmed_tail(child.err_tail());
+  return outcome;
+}
+
+struct PersistentProcess::Impl {
+  explicit Impl(const Launch& command) : child(command) {}
+  Child child;
+  bool timed_out = false;
+};
+
+PersistentProcess::PersistentProcess(const Launch& command) : impl_(std::make_unique<Impl>(command)) {}
+
+PersistentProcess::~PersistentProcess() {
+  auto& child = impl_->child;
+  if (!interrupting_signal()) {  // interrupted: no grace, the tree goes at once
+    child.close_input();         // EOF: a well-behaved module exits now
+    child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
+  }
+  child.kill();
+}
+
+PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout,
+                                                      const OutputSink& on_line) {
+  auto& child = impl_->child;
+  throw_if_interrupted();
+  Reply reply;
+  if (child.exited()) {
+    reply.exited = true;
+    return reply;
+  }
+  std::string framed;
+  framed.reserve(line.size() + 1);
+  framed.append(line).push_back('\n');
+  child.queue_input(framed, false);
+  auto& buf = child.out_buffer();
+  // Without a sink the answer collects in `buf`; with one, what arrived before the newline
+  // is handed over and dropped at each step.
+  std::size_t scanned = 0;
+  bool complete = false;
+  auto has_line = [&] {
+    auto pos = buf.find('\n', scanned);
+    if (on_line) {
+      on_line(std::string_view(buf).substr(0, pos));
+      buf.erase(0, pos == std::string::npos ? buf.size() : pos + 1);
+    } else {
+      scanned = pos == std::string::npos ? buf.size() : pos;
+    }
+    complete = pos != std::string::npos;
+    return complete || !child.out_open();
+  };
+  struct Unqueue {  // never leave a pointer into `framed` behind, even when interrupted
+    Child& child;
+    ~Unqueue() { child.queue_input({}, false); }
+  };
+  bool in_time;
+  {
+    Unqueue unqueue{child};
+    in_time = child.pump(Clock::now() + timeout, has_line, Child::Interruptible::yes);
+  }
+  if (complete) {
+    if (on_line) {
+      reply.line.emplace();
+    } else {
+      reply.line = buf.substr(0, scanned);
+      buf.erase(0, scanned + 1);
+    }
+    return reply;
+  }
+  if (!in_time) {
+    reply.timed_out = true;
+    impl_->timed_out = true;
+    child.kill();
+    return reply;
+  }
+  // stdout closed without a full line: the process is gone or going.
+  child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
+  child.kill();
+  reply.exited = true;
+  return reply;
+}
+
+void PersistentProcess::kill() noexcept { impl_->child.kill(); }
+
+std::string PersistentProcess::stderr_tail() const { return trimmed_tail(impl_->child.err_tail()); }
+
+std::string PersistentProcess::describe_end() {
+  int status = impl_->child.status();
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  return describe_status(impl_->timed_out, code, sig);
+}
+
+int PersistentProcess::term_signal() const noexcept {
+  int status = impl_->child.status();
+  return impl_->child.exited() && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+
+}  // namespace homeboy

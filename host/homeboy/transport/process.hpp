@@ -1,0 +1,111 @@
+#pragma once
+// Child processes for subprocess modules: launched with posix_spawn (a vfork-class
+// launcher), then handed to Boost.Process v2 and Asio for waiting and concurrent I/O.
+// This is the only place that includes Asio.
+//
+// Every command runs under homeboy-reaper (host/reaper/reaper.c), a small supervisor that
+// is its parent and a child subreaper: when the command ends, times out, is killed, or
+// homeboy itself dies (even by SIGKILL), the command and everything it started are killed,
+// also what moved to another process group or session. The command gets a process group
+// of its own. docs/security.md ("Process lifetime") gives the reasons and the measurements.
+//
+// Waiting on a command is interruptible: once a signal handler of homeboy/transport/interrupt.hpp has
+// fired, the wait ends, the command's tree is killed and `cli.interrupted` is thrown.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace homeboy {
+
+// What to start (always under homeboy-reaper): its arguments, working folder and environment.
+struct Launch {
+  std::vector<std::string> argv;  // argv[0] is an absolute or relative-to-cwd path, not looked up on PATH
+  std::filesystem::path working_dir;
+  std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the host's environment
+  bool inherit_environment = true;  // false: `env` is the child's whole environment
+};
+
+struct ProcessOutcome {
+  int exit_code = -1;         // when the child exited normally
+  int term_signal = 0;        // when a signal ended it
+  bool timed_out = false;     // the deadline passed and the process group was killed
+  bool output_overflow = false;
+  std::string out;            // what was written to stdout (up to the cap); only its start with a sink
+  std::size_t out_size = 0;   // bytes written to stdout in all (up to the cap)
+  std::string err_tail;       // the last bytes written to stderr
+
+  bool exited_cleanly() const noexcept { return !timed_out && term_signal == 0 && exit_code == 0; }
+  std::string describe_end() const;  // "exited with status 3", "was killed by signal 9 (Killed)"
+};
+
+inline constexpr std::size_t max_output_bytes = std::size_t{512} << 20;
+inline constexpr std::size_t stderr_tail_bytes = 4096;
+inline constexpr std::size_t kept_output_bytes = 4096;  // of stdout, when it goes to a sink
+
+// Receives a child's output as it arrives, piece by piece.
+using OutputSink = std::function<void(std::string_view)>;
+
+// Runs the command once: writes `input` to its stdin and closes it, drains stdout and
+// stderr concurrently, enforces `timeout` by killing the command's tree, and reaps. When
+// the command exits, whatever it started is killed too, so a grandchild holding the pipes
+// cannot hang the host. Throws std::system_error when the process cannot be started, and
+// the `cli.interrupted` Error when homeboy is interrupted. With `on_output`, stdout goes there
+// as it arrives, so a large answer is never held whole (`out` keeps its first
+// kept_output_bytes, to quote).
+ProcessOutcome run_once(const Launch& command, std::string_view input, std::chrono::milliseconds timeout,
+                        const OutputSink& on_output = {});
+
+// A long-lived child speaking newline-delimited messages on stdin/stdout.
+class PersistentProcess {
+ public:
+  explicit PersistentProcess(const Launch& command);
+  ~PersistentProcess();  // closes stdin, waits `grace` (none when interrupted), then kills the tree
+  PersistentProcess(const PersistentProcess&) = delete;
+  PersistentProcess& operator=(const PersistentProcess&) = delete;
+
+  struct Reply {
+    std::optional<std::string> line;  // without the newline; empty optional when none came
+    bool timed_out = false;
+    bool exited = false;              // the child closed stdout or died
+  };
+
+  // Sends one line (a newline is appended) and waits for one line back. Throws the
+  // `cli.interrupted` Error when homeboy is interrupted. With `on_line`, the answer goes
+  // there as it arrives, without its newline, and Reply::line is empty once it is complete.
+  Reply exchange(std::string_view line, std::chrono::milliseconds timeout, const OutputSink& on_line = {});
+
+  void kill() noexcept;                 // kills the process and everything it started, and reaps
+  std::string stderr_tail() const;      // what it last wrote to stderr
+  std::string describe_end();           // how it ended, once it has
+  int term_signal() const noexcept;     // the signal that ended it, once it has; 0 for none
+
+  static constexpr std::chrono::milliseconds grace{500};
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// homeboy-reaper, the supervisor every module process runs under: next to the homeboy
+// executable (or in ../bin for the build tree's test binaries). Throws std::system_error
+// when it is missing.
+const std::filesystem::path& supervisor_path();
+
+// posix_spawn of argv[0] (a path, not looked up) with exactly the environment `env`, each
+// (fd, target) of `fds` duplicated onto `target`, in `working_dir` (unless empty), in a new
+// process group of its own, with default signal handling and an empty signal mask. Returns
+// its pid; throws std::system_error when it cannot be started.
+pid_t spawn_in_own_group(std::vector<std::string> argv, std::vector<std::string> env,
+                         const std::vector<std::pair<int, int>>& fds, const std::filesystem::path& working_dir);
+
+}  // namespace homeboy
