@@ -171,22 +171,9 @@ int piped_read_exit(const Fixture& f, const fs::path& out) {
   std::vector<std::string> argv_text{"/bin/sh", "-c", "\"$0\" storage read --raw /a | cat > \"$1\"",
                                      homeboy_cli().string(), out.string()};
   Env overrides = f.env({{"HOMEBOY_STORAGE_TRANSPORT", ""}, {"HOMEBOY_QUIET", ""}});
-  std::vector<std::string> env_text;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    std::string_view key = entry.substr(0, entry.find('='));
-    if (std::none_of(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; }))
-      env_text.emplace_back(entry);
-  }
-  for (const auto& [k, v] : overrides) env_text.push_back(k + "=" + v);
-  auto pointers = [](std::vector<std::string>& strings) {
-    std::vector<char*> p;
-    for (auto& s : strings) p.push_back(s.data());
-    p.push_back(nullptr);
-    return p;
-  };
-  auto argv = pointers(argv_text);
-  auto envp = pointers(env_text);
+  std::vector<std::string> env_text = environment_with(overrides);
+  auto argv = c_strings(argv_text);
+  auto envp = c_strings(env_text);
   pid_t pid = -1;
   BOOST_TEST_REQUIRE(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data()) == 0);
   int status = 0;

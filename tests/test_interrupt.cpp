@@ -21,21 +21,11 @@ namespace {
 struct Fixture {
   ScratchDir dir;
 
-  int wait_for_pid(const fs::path& file) {
-    BOOST_TEST_REQUIRE(eventually([&] { return read_pid(file) > 0; }, 10s), "no pid in " << file);
-    return read_pid(file);
-  }
-
-  Env only_provider(const Module& module) {
-    return {{"HOMEBOY_MODULE_PATH", module.dir.parent_path().string()},
-            {"HOMEBOY_CONFIG_DIR", (dir / "config").string()}};
-  }
-
   // `homeboy storage write` through a module that keeps writing files and never answers,
   // interrupted by `sig` once the module and its setsid grandchild run.
   void interrupt_a_writing_module(int sig, const std::string& name, int exit_code) {
     Module m = misbehaving_module(dir.path(), "slow-batch-writer");
-    BackgroundCli host({"storage", "write", (dir / "x").string(), "--content", "x"}, only_provider(m), dir.path());
+    BackgroundCli host({"storage", "write", (dir / "x").string(), "--content", "x"}, only_provider(m, dir / "config"), dir.path());
     int module = wait_for_pid(m.dir / "pid");
     int grandchild = wait_for_pid(m.dir / "grandchild.pid");
 
@@ -95,7 +85,7 @@ BOOST_AUTO_TEST_CASE(a_persistent_module_is_interrupted_too) {
   std::string events = "[";
   for (int i = 0; i < 50; ++i) events += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"/a\"}";
   write_file(dir / "events.json", events + "]");
-  BackgroundCli host({"storage", "batch", "--file", (dir / "events.json").string()}, only_provider(m), dir.path());
+  BackgroundCli host({"storage", "batch", "--file", (dir / "events.json").string()}, only_provider(m, dir / "config"), dir.path());
   int grandchild = wait_for_pid(m.dir / "grandchild.pid");
   int module = wait_for_pid(m.dir / "pids");
 
@@ -132,7 +122,7 @@ BOOST_AUTO_TEST_CASE(module_test_removes_its_scratch_folders) {
 BOOST_AUTO_TEST_CASE(a_native_call_is_given_the_deadline_then_homeboy_exits) {
   Module m = slow_plugin();
   fs::path marker = dir / "inside-the-call";
-  BackgroundCli host({"storage", "read", marker.string()}, only_provider(m), dir.path());
+  BackgroundCli host({"storage", "read", marker.string()}, only_provider(m, dir / "config"), dir.path());
   BOOST_TEST_REQUIRE(eventually([&] { return fs::exists(marker); }, 10s), "the plugin was never called");
 
   auto sent = Clock::now();
@@ -148,7 +138,7 @@ BOOST_AUTO_TEST_CASE(a_native_call_is_given_the_deadline_then_homeboy_exits) {
 BOOST_AUTO_TEST_CASE(a_second_signal_exits_at_once) {
   Module m = slow_plugin();
   fs::path marker = dir / "inside-the-call";
-  BackgroundCli host({"storage", "read", marker.string()}, only_provider(m), dir.path());
+  BackgroundCli host({"storage", "read", marker.string()}, only_provider(m, dir / "config"), dir.path());
   BOOST_TEST_REQUIRE(eventually([&] { return fs::exists(marker); }, 10s), "the plugin was never called");
 
   auto sent = Clock::now();

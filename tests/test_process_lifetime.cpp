@@ -29,17 +29,6 @@ struct Fixture {
         .load();
   }
 
-  // A pid a module wrote to `file`, once it is there.
-  int wait_for_pid(const fs::path& file) {
-    BOOST_TEST_REQUIRE(eventually([&] { return read_pid(file) > 0; }, 10s), "no pid in " << file);
-    return read_pid(file);
-  }
-
-  // The environment in which `homeboy` picks `module` as its only provider.
-  Env only_provider(const Module& module) {
-    return {{"HOMEBOY_MODULE_PATH", module.dir.parent_path().string()},
-            {"HOMEBOY_CONFIG_DIR", (dir / "config").string()}};
-  }
 };
 
 std::size_t files_in(const fs::path& folder) {
@@ -82,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_setsid_grandchild_dies_with_a_persistent_module) {
 
 BOOST_AUTO_TEST_CASE(a_module_and_all_it_started_die_when_homeboy_is_sigkilled) {
   Module m = misbehaving_module(dir.path(), "slow-batch-writer");
-  BackgroundCli host({"storage", "write", (dir / "x").string(), "--content", "x"}, only_provider(m), dir.path());
+  BackgroundCli host({"storage", "write", (dir / "x").string(), "--content", "x"}, only_provider(m, dir / "config"), dir.path());
   int module = wait_for_pid(m.dir / "pid");
   int grandchild = wait_for_pid(m.dir / "grandchild.pid");
   BOOST_TEST_REQUIRE(process_alive(module));
@@ -102,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_persistent_module_and_all_it_started_die_when_homeboy_is_
   std::string events = "[";
   for (int i = 0; i < 50; ++i) events += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"/a\"}";
   write_file(dir / "events.json", events + "]");
-  BackgroundCli host({"storage", "batch", "--file", (dir / "events.json").string()}, only_provider(m), dir.path());
+  BackgroundCli host({"storage", "batch", "--file", (dir / "events.json").string()}, only_provider(m, dir / "config"), dir.path());
   int grandchild = wait_for_pid(m.dir / "grandchild.pid");
   int module = wait_for_pid(m.dir / "pids");
 

@@ -238,22 +238,22 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
     // -h/--help and -V/--version as the line gives them: read properly where the line can
     // be (`--content -V` is a value, not the switch); looked for where it cannot, since
     // asked for, help wins over whatever else the line holds.
-    std::optional<ParsedLine> read_line;
+    ParsedLine line;
     try {
-      read_line = parse_line(args, command, command ? (group ? 2 : 1) : words.size(), invocation);
+      line = parse_line(args, command, command ? (group ? 2 : 1) : words.size(), invocation);
     } catch (const Error&) {
-      if (!asks_for(args, "help", 'h') && !asks_for(args, "version", 'V')) throw;
+      line.globals.help = asks_for(args, "help", 'h');
+      line.globals.version = asks_for(args, "version", 'V');
+      if (!line.globals.help && !line.globals.version) throw;
+      if (shown.output_given) line.globals.output = shown.output;
     }
-    bool help = read_line ? read_line->globals.help : asks_for(args, "help", 'h');
-    bool version = !help && (read_line ? read_line->globals.version : asks_for(args, "version", 'V'));
-    if (version) {
+    bool help = line.globals.help;
+    if (!help && line.globals.version) {
       // -V is the version command, with whatever -o the line gives.
       for (const auto& c : top_commands())
         if (c.name == "version") command = &c;
       group.reset();
-      Globals globals = read_line ? read_line->globals : Globals{};
-      if (!read_line && shown.output_given) globals.output = shown.output;
-      read_line = ParsedLine{globals, {}};
+      line.values.clear();
     }
     if (help || !command) {
       // Bare `homeboy` and `homeboy <group>` show their help too: there is nothing to run.
@@ -266,7 +266,6 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       return 0;
     }
 
-    ParsedLine& line = *read_line;
     std::optional<OutputMode> env_output = output_from_env();
     shown.output = line.globals.output.value_or(env_output.value_or(command->default_output));
     // `module test --json`, from before -o: a command's own --json switch asks for the envelope.

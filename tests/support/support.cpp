@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -189,24 +191,9 @@ BackgroundCli::BackgroundCli(const std::vector<std::string>& args, const Env& en
     : out_(dir / "homeboy.out"), err_(dir / "homeboy.err") {
   std::vector<std::string> argv_text{homeboy_cli().string()};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
-  Env overrides = cli_environment(env);
-  std::vector<std::string> env_text;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    std::string_view key = entry.substr(0, entry.find('='));
-    bool overridden = false;
-    for (const auto& kv : overrides) overridden = overridden || kv.first == key;
-    if (!overridden) env_text.emplace_back(entry);
-  }
-  for (const auto& [k, v] : overrides) env_text.push_back(k + "=" + v);
-  auto pointers = [](std::vector<std::string>& strings) {
-    std::vector<char*> p;
-    for (auto& s : strings) p.push_back(s.data());
-    p.push_back(nullptr);
-    return p;
-  };
-  auto argv = pointers(argv_text);
-  auto envp = pointers(env_text);
+  std::vector<std::string> env_text = environment_with(cli_environment(env));
+  auto argv = c_strings(argv_text);
+  auto envp = c_strings(env_text);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -288,6 +275,34 @@ bool process_alive(int pid) {
 int read_pid(const fs::path& file) {
   std::string text = read_file(file);
   return text.empty() ? -1 : std::stoi(text);
+}
+
+std::vector<std::string> environment_with(const Env& overrides) {
+  std::vector<std::string> entries;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    std::string_view key = entry.substr(0, entry.find('='));
+    if (std::none_of(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; }))
+      entries.emplace_back(entry);
+  }
+  for (const auto& [k, v] : overrides) entries.push_back(k + "=" + v);
+  return entries;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+int wait_for_pid(const fs::path& file) {
+  BOOST_TEST_REQUIRE(eventually([&] { return read_pid(file) > 0; }, std::chrono::seconds(10)), "no pid in " << file);
+  return read_pid(file);
+}
+
+Env only_provider(const Module& module, const fs::path& config_dir) {
+  return {{"HOMEBOY_MODULE_PATH", module.dir.parent_path().string()}, {"HOMEBOY_CONFIG_DIR", config_dir.string()}};
 }
 
 }  // namespace homeboy::test

@@ -128,5 +128,16 @@ std::string read_file(const fs::path& file);
 void write_file(const fs::path& file, const std::string& content);
 bool process_alive(int pid);
 int read_pid(const fs::path& file);
+// This process's environment as "KEY=value" entries, with `overrides` in place of theirs.
+std::vector<std::string> environment_with(const Env& overrides);
+// argv/envp for exec: pointers into `strings`, then a null.
+std::vector<char*> c_strings(std::vector<std::string>& strings);
+
+// The pid a module wrote to `file`, once it is there (the test fails after 10 s without one).
+int wait_for_pid(const fs::path& file);
+
+// The environment in which `homeboy` picks `module` as its only provider, with its config in
+// `config_dir`.
+Env only_provider(const Module& module, const fs::path& config_dir);
 
 }  // namespace homeboy::test

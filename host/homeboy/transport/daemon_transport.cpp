@@ -124,15 +124,12 @@ struct DaemonTransport::Connection {
 };
 
 DaemonTransport::DaemonTransport(const Module& module, const fs::path& config_dir)
-    : module_(module),
+    : ModuleProcessTransport(module),
+      module_(module),
       config_dir_(config_dir),
       files_(daemon::files_for(daemon::runtime_dir(), module.id, config_dir)),
       command_(daemon::daemon_command(module, config_dir, files_)),
-      fingerprint_(daemon::fingerprint(module, command_)),
-      timeout_(module_timeout(module)),
-      supports_batch_(module.manifest.runtime.supports_batch),
-      capabilities_(module.manifest.storage_provider ? module.manifest.storage_provider->capabilities
-                                                     : contract::Capabilities{}) {}
+      fingerprint_(daemon::fingerprint(module, command_)) {}
 
 DaemonTransport::~DaemonTransport() = default;
 

@@ -5,6 +5,7 @@
 // with an "id" its answer echoes.
 
 #include "homeboy/transport/daemon.hpp"
+#include "homeboy/transport/subprocess_transport.hpp"
 #include "homeboy/transport/transport.hpp"
 
 #include <chrono>
@@ -14,15 +15,12 @@
 
 namespace homeboy {
 
-class DaemonTransport final : public Transport {
+class DaemonTransport final : public ModuleProcessTransport {
  public:
   // Checks the module's executable (trust.hpp) and the runtime folder; starts nothing yet.
   DaemonTransport(const Module& module, const std::filesystem::path& config_dir);
   ~DaemonTransport() override;  // leaves the daemon running
   contract::Response send(const contract::Event& event) override;
-  bool supports_batch() const noexcept override { return supports_batch_; }
-  contract::Capabilities capabilities() const noexcept override { return capabilities_; }
-  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
   TransportKind kind() const noexcept override { return TransportKind::daemon; }
 
  private:
@@ -45,9 +43,6 @@ class DaemonTransport final : public Transport {
   daemon::Files files_;
   Launch command_;
   std::string fingerprint_;
-  std::chrono::milliseconds timeout_;
-  bool supports_batch_;
-  contract::Capabilities capabilities_;
   std::unique_ptr<Connection> connection_;
   std::uint64_t next_id_ = 1;
   bool failed_ = false;

@@ -203,12 +203,14 @@ std::chrono::milliseconds module_timeout(const Module& module) {
   return storage_timeout_override().value_or(module.manifest.runtime.timeout);
 }
 
-OneShotTransport::OneShotTransport(const Module& module, const std::filesystem::path& config_dir)
+ModuleProcessTransport::ModuleProcessTransport(const Module& module)
     : module_id_(module.id),
-      command_(module_command(module, config_dir, "--storage-operation")),
       timeout_(module_timeout(module)),
       supports_batch_(module.manifest.runtime.supports_batch),
       capabilities_(module_capabilities(module)) {}
+
+OneShotTransport::OneShotTransport(const Module& module, const std::filesystem::path& config_dir)
+    : ModuleProcessTransport(module), command_(module_command(module, config_dir, "--storage-operation")) {}
 
 contract::Response OneShotTransport::send(const contract::Event& event) {
   check_transportable(event, capabilities_, module_id_);
@@ -238,11 +240,7 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
 }
 
 PersistentTransport::PersistentTransport(const Module& module, const std::filesystem::path& config_dir)
-    : module_id_(module.id),
-      command_(module_command(module, config_dir, "--storage-serve")),
-      timeout_(module_timeout(module)),
-      supports_batch_(module.manifest.runtime.supports_batch),
-      capabilities_(module_capabilities(module)) {}
+    : ModuleProcessTransport(module), command_(module_command(module, config_dir, "--storage-serve")) {}
 
 PersistentTransport::~PersistentTransport() = default;
 

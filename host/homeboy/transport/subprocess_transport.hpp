@@ -38,44 +38,47 @@ std::filesystem::path provider_config_file(const std::filesystem::path& config_d
 // runtime.timeout_secs, unless HOMEBOY_STORAGE_TIMEOUT_SECS overrides it.
 std::chrono::milliseconds module_timeout(const Module& module);
 
+// What a transport that runs a module's executable (one-shot, persistent, daemon) knows of
+// the module from its manifest: its id, its timeout, batch support and capabilities.
+class ModuleProcessTransport : public Transport {
+ public:
+  bool supports_batch() const noexcept override { return supports_batch_; }
+  contract::Capabilities capabilities() const noexcept override { return capabilities_; }
+  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
+
+ protected:
+  explicit ModuleProcessTransport(const Module& module);
+
+  const std::string module_id_;
+  const std::chrono::milliseconds timeout_;
+  const bool supports_batch_;
+  const contract::Capabilities capabilities_;
+};
+
 // Refuses, before anything is sent, what JSON text cannot carry to this module: content
 // that is not UTF-8 (unless the module declares "binary") and paths that are not UTF-8.
 void check_transportable(const contract::Event& event, const contract::Capabilities& capabilities,
                          std::string_view module_id);
 
-class OneShotTransport final : public Transport {
+class OneShotTransport final : public ModuleProcessTransport {
  public:
   OneShotTransport(const Module& module, const std::filesystem::path& config_dir);
   contract::Response send(const contract::Event& event) override;
-  bool supports_batch() const noexcept override { return supports_batch_; }
-  contract::Capabilities capabilities() const noexcept override { return capabilities_; }
-  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
   TransportKind kind() const noexcept override { return TransportKind::subprocess; }
 
  private:
-  std::string module_id_;
   Launch command_;
-  std::chrono::milliseconds timeout_;
-  bool supports_batch_;
-  contract::Capabilities capabilities_;
 };
 
-class PersistentTransport final : public Transport {
+class PersistentTransport final : public ModuleProcessTransport {
  public:
   PersistentTransport(const Module& module, const std::filesystem::path& config_dir);
   ~PersistentTransport() override;
   contract::Response send(const contract::Event& event) override;
-  bool supports_batch() const noexcept override { return supports_batch_; }
-  contract::Capabilities capabilities() const noexcept override { return capabilities_; }
-  std::optional<std::chrono::milliseconds> timeout() const noexcept override { return timeout_; }
   TransportKind kind() const noexcept override { return TransportKind::persistent; }
 
  private:
-  std::string module_id_;
   Launch command_;
-  std::chrono::milliseconds timeout_;
-  bool supports_batch_;
-  contract::Capabilities capabilities_;
   std::unique_ptr<PersistentProcess> process_;
   std::uint64_t next_id_ = 1;
   int restarts_left_ = 1;
