@@ -399,6 +399,32 @@ BOOST_AUTO_TEST_CASE(racing_commands_start_one_daemon) {
   BOOST_TEST(pids(m).size() == 1u, "only one daemon was ever started");
 }
 
+BOOST_AUTO_TEST_CASE(a_runtime_folder_deeper_than_a_socket_address_holds_works) {
+  // A Unix socket address holds 107 bytes of path; build folders and long home folders are
+  // deeper than that. The socket is still made, found and reused there.
+  run = dir / std::string(100, 'r');
+  runtime = run / "homeboy";
+  fs::create_directory(run);
+  fs::permissions(run, fs::perms::owner_all, fs::perm_options::replace);
+  fs::path m = module("ok");
+  int pid = pid_in(read());
+  BOOST_TEST(pid > 0);
+  BOOST_TEST(pid_in(read()) == pid, "the second command reached the daemon the first one started");
+  auto state = state_of("daemon-ok");
+  BOOST_TEST_REQUIRE(state.has_value());
+  BOOST_TEST(state->socket.native().size() > 107u, state->socket);
+  BOOST_TEST(fs::is_socket(state->socket));
+  BOOST_TEST(pids(m) == std::vector<int>{pid});
+
+  auto stopped = homeboy({"module", "stop", "daemon-ok"});
+  BOOST_TEST(stopped.exit_code == 0, stopped.out << stopped.err);
+  BOOST_TEST(eventually([&] { return !process_alive(pid); }, 5s));
+  BOOST_TEST(!fs::exists(state->socket));
+  int next = pid_in(read());
+  BOOST_TEST(next > 0);
+  BOOST_TEST(next != pid);
+}
+
 BOOST_AUTO_TEST_CASE(a_stale_socket_is_cleaned_and_a_fresh_daemon_started) {
   module("ok");
   int pid = pid_in(read());

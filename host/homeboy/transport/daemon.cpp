@@ -192,14 +192,27 @@ Files files_for(const fs::path& runtime, std::string_view module_id, const fs::p
   fs::path stem = runtime / (id + "-" + text::digest_hex(config.string()).substr(0, 12));
   Files files{stem.string() + ".sock", stem.string() + ".lock", stem.string() + ".json", stem.string() + ".used",
               stem.string() + ".log"};
-  if (files.socket.string().size() >= sizeof(sockaddr_un::sun_path))
-    throw Error(Errc::config_unsafe_private_folder,
-                "the daemon socket " + files.socket.string() + " is longer than a Unix socket path may be (" +
-                    std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes)",
-                {{"path", files.socket.string()}})
-        .with_hint("Set XDG_RUNTIME_DIR to a shorter folder of yours (mode 0700), such as /run/user/" +
-                   std::to_string(::geteuid()) + ".");
   return files;
+}
+
+SocketAddress::SocketAddress(const fs::path& path) {
+  addr_.sun_family = AF_UNIX;
+  const std::string& full = path.native();
+  if (full.size() < sizeof addr_.sun_path) {
+    std::memcpy(addr_.sun_path, full.c_str(), full.size() + 1);
+    return;
+  }
+  folder_ = Fd(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!folder_) {
+    error_ = errno;
+    return;
+  }
+  std::string short_form = "/proc/self/fd/" + std::to_string(folder_.get()) + "/" + path.filename().string();
+  if (short_form.size() >= sizeof addr_.sun_path) {
+    error_ = ENAMETOOLONG;
+    return;
+  }
+  std::memcpy(addr_.sun_path, short_form.c_str(), short_form.size() + 1);
 }
 
 Files files_of(const fs::path& state_file) {
@@ -331,11 +344,10 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
 
   Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!socket) throw fail("socket: " + system_message(errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, files.socket.c_str(), files.socket.string().size() + 1);
-  if (::bind(socket.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
-    throw fail("cannot bind " + files.socket.string() + ": " + system_message(errno));
+  SocketAddress address(files.socket);
+  if (address.error() != 0 || ::bind(socket.get(), address.get(), address.size()) != 0)
+    throw fail("cannot bind " + files.socket.string() + ": " +
+               system_message(address.error() != 0 ? address.error() : errno));
   ::chmod(files.socket.c_str(), 0600);  // the folder is closed to others already
   // The supervisor's own open file: the flock it takes must not be one a command holds.
   Fd activity(::open(files.used.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));

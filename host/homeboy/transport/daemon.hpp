@@ -19,7 +19,9 @@
 #include "homeboy/transport/fd.hpp"
 #include "homeboy/transport/process.hpp"
 
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <chrono>
 #include <cstdint>
@@ -53,10 +55,28 @@ struct Files {
 };
 
 // The files of the daemon of `module_id` for `config_dir` (made absolute and canonical, so
-// every spelling of one config folder finds the same daemon). Throws
-// config.unsafe_private_folder when the socket's path is too long for a Unix socket.
+// every spelling of one config folder finds the same daemon).
 Files files_for(const std::filesystem::path& runtime, std::string_view module_id,
                 const std::filesystem::path& config_dir);
+
+// The address to bind or connect a Unix socket at `path`. A sockaddr_un holds at most 107
+// bytes of path, and a runtime folder can be deeper than that (a build folder, a long home):
+// such a path is reached as /proc/self/fd/<folder>/<name> through an O_PATH descriptor of
+// its folder, held for as long as the address lives.
+class SocketAddress {
+ public:
+  explicit SocketAddress(const std::filesystem::path& path);
+  // 0 when the address can be used; the errno that prevents it otherwise (ENOENT: the folder
+  // is gone, ENAMETOOLONG: even the short form does not fit).
+  int error() const noexcept { return error_; }
+  const sockaddr* get() const noexcept { return reinterpret_cast<const sockaddr*>(&addr_); }
+  socklen_t size() const noexcept { return sizeof addr_; }
+
+ private:
+  sockaddr_un addr_{};
+  Fd folder_;
+  int error_ = 0;
+};
 
 // What the command that started a daemon recorded.
 struct State {

@@ -28,13 +28,12 @@ using Mode = daemon::FileLock::Mode;
 // Connects to the socket when something listens there; -errno otherwise (ENOENT: no socket,
 // ECONNREFUSED: nobody listens any more). EAGAIN (its backlog is full) is waited out.
 int try_connect(const fs::path& socket, Clock::time_point deadline) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, socket.c_str(), std::min(socket.native().size() + 1, sizeof addr.sun_path));
+  daemon::SocketAddress address(socket);
+  if (address.error() != 0) return -address.error();
   for (;;) {
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd) return -errno;
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd.release();
+    if (::connect(fd.get(), address.get(), address.size()) == 0) return fd.release();
     int error = errno;
     if (error == EINTR) continue;
     if (error != EAGAIN || Clock::now() >= deadline) return -error;
