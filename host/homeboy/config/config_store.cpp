@@ -443,17 +443,22 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
   std::vector<contract::Response> results(writes.size());
   std::vector<std::size_t> pending(writes.size());
   for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
-  for (int round = 0; !pending.empty() && round < 8; ++round) {
+  // Each round settles at least the write that failed; after a few rounds (many commands
+  // creating overlapping ids at once) the rest go one by one, so no free id is left failed.
+  for (int round = 0; !pending.empty(); ++round) {
+    std::vector<std::size_t> sending = pending;
+    if (round >= 4) sending.resize(1);
     std::vector<contract::Event> batch;
-    for (auto i : pending) batch.push_back(writes[i]);
+    for (auto i : sending) batch.push_back(writes[i]);
     auto answered = storage_.batch(std::move(batch));
     std::vector<std::size_t> again;
-    for (std::size_t k = 0; k < pending.size(); ++k) {
-      results[pending[k]] = std::move(answered[k]);
-      if (results[pending[k]].effective_error_code() == contract::ErrorCode::aborted && !results[pending[k]].success)
-        again.push_back(pending[k]);
+    for (std::size_t k = 0; k < sending.size(); ++k) {
+      results[sending[k]] = std::move(answered[k]);
+      if (results[sending[k]].effective_error_code() == contract::ErrorCode::aborted && !results[sending[k]].success)
+        again.push_back(sending[k]);
     }
-    if (again.size() == pending.size()) break;  // nothing got through: report what was said
+    if (again.size() == sending.size()) break;  // nothing got through: report what was said
+    again.insert(again.end(), pending.begin() + static_cast<std::ptrdiff_t>(sending.size()), pending.end());
     pending = std::move(again);
   }
   std::vector<Ref> refs;
@@ -579,10 +584,12 @@ std::vector<std::string> ConfigStore::referencing_projects(EntityKind kind, cons
 std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id) {
   check_id(new_id, to_string(kind));
   ensure_private_root();
-  std::optional<HostLock> lock;
-  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  // A rename changes several documents, so renames and deletes take turns on this machine:
+  // two of them interleaved could each undo half of the other and leave a project naming
+  // an id that no longer exists. Creates and sets go on beside it, checked by version.
+  HostLock lock(config_dir_);
   for (int attempt = 1;; ++attempt) {
-    VersionedEntity entity = get_versioned(kind, id);
+    VersionedEntity entity = get_versioned(kind, id);  // not found -> <kind>.not_found with hints
     if (new_id == id) return {};
     IdIndex known = all_ids();
     if (auto it = known.find(new_id); it != known.end()) {
@@ -595,92 +602,178 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
                   "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) + " uses that id",
                   {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}});
     }
-    // One batch: the new document, every project that refers to the old id, then the old
-    // document's removal, each only while nobody else changed it. `undo` puts each back.
-    std::vector<contract::Event> steps, undo;
+    // 1. The new id is claimed: the new document, written only where nothing is.
     json::object renamed = entity.entity.doc;
     renamed["id"] = new_id;
-    steps.push_back(contract::Event::write(path_of(kind, new_id), serialize_document(renamed), only_if_absent()));
-    undo.push_back(contract::Event::remove(path_of(kind, new_id)));
-    std::vector<std::string> updated;
-    if (kind != EntityKind::project) {
-      auto projects = list(EntityKind::project);
-      for (std::size_t i = 0; i < projects.entities.size(); ++i) {
-        const auto& project = projects.entities[i];
-        json::object doc = project.doc;
-        bool touched = false;
-        if (kind == EntityKind::server && doc.if_contains("server_id") && doc.at("server_id") == json::value(id)) {
-          doc["server_id"] = new_id;
-          touched = true;
-        }
-        if (kind == EntityKind::component)
-          if (auto* comps = doc.if_contains("component_ids"); comps && comps->is_array())
-            for (auto& c : comps->as_array())
-              if (c == json::value(id)) c = new_id, touched = true;
-        if (!touched) continue;
-        // The version read just now; a project changed since the listing conflicts and retries.
-        steps.push_back(contract::Event::write(path_of(EntityKind::project, project.id), serialize_document(doc),
-                                               unchanged_since(projects.versions[i])));
-        undo.push_back(contract::Event::write(path_of(EntityKind::project, project.id), serialize_document(project.doc)));
-        updated.push_back(project.id);
-      }
+    std::string new_path = path_of(kind, new_id), old_path = path_of(kind, id);
+    Steps steps;
+    try {
+      std::string content = serialize_document(renamed);
+      auto version = storage_.write(new_path, content, only_if_absent());
+      steps.add(contract::Event::write(new_path, std::move(content)), contract::Event::remove(new_path), version);
+    } catch (const Error& e) {
+      if (!is_conflict(e)) throw;
+      back_off(attempt);  // taken meanwhile: the check above names by whom
+      continue;
     }
-    steps.push_back(contract::Event::remove(path_of(kind, id), false, unchanged_since(entity.version)));
-    undo.push_back(contract::Event::write(path_of(kind, id), serialize_document(entity.entity.doc)));
-
-    const std::vector<contract::Event> done = steps;
-    auto results = storage_.batch(std::move(steps));
-    std::size_t failed_at = results.size();
-    for (std::size_t i = 0; i < results.size() && failed_at == results.size(); ++i)
-      if (!results[i].success) failed_at = i;
-    if (failed_at == results.size() && !taken_elsewhere(kind, {new_id}).empty()) {
-      // Another command gave the new id to another kind meanwhile: ids are unique across
-      // kinds, so this rename steps back (the other may too; then both can try again).
-      take_back(done, undo, results);
+    if (!taken_elsewhere(kind, {new_id}).empty()) {
+      // Another kind took the id meanwhile: ids are unique across kinds, so this rename
+      // steps back (the other may too; then both can try again).
+      take_back(steps.done, steps.undo, steps.results);
       throw Error(Errc::config_id_collision, "cannot rename to '" + new_id + "': another kind took that id meanwhile",
                   {{"id", id}, {"new_id", new_id}});
     }
-    if (failed_at == results.size()) {
-      // Projects created meanwhile that still name the old id follow too.
-      if (kind != EntityKind::project)
-        for (const auto& project : list(EntityKind::project).entities) {
-          bool refers = false;
-          for (const auto& ref : references_of(project.doc)) refers = refers || (ref.first == kind && ref.second == id);
-          if (!refers) continue;
-          json::object patch;
-          if (kind == EntityKind::server) patch["server_id"] = new_id;
-          if (kind == EntityKind::component) {
-            json::array comps;
-            for (const auto& c : string_list(project.doc, "component_ids")) comps.emplace_back(c == id ? new_id : c);
-            patch["component_ids"] = std::move(comps);
-          }
-          lock.reset();  // set() takes its own
-          set(EntityKind::project, project.id, patch, {"component_ids"});
-          updated.push_back(project.id);
-        }
+    // From here on the rename goes forward: a document someone changed meanwhile is read
+    // again and the step done again on what it holds now. Only a failure of the provider
+    // itself (or the old document deleted elsewhere) puts back what was done.
+    try {
+      std::vector<std::string> updated = move_references(kind, id, new_id, steps);
+      retire(kind, id, entity.version, serialize_document(entity.entity.doc), new_id, steps);
+      // Projects that came to name the old id meanwhile (created or changed by commands that
+      // saw it still there) follow too.
+      for (auto& project : move_references(kind, id, new_id, steps))
+        if (std::find(updated.begin(), updated.end(), project) == updated.end()) updated.push_back(std::move(project));
       return updated;
+    } catch (const Error& e) {
+      bool clean = take_back(steps.done, steps.undo, steps.results);
+      if (clean && (e.errc() == errc_for(kind, EntityFailure::not_found) || e.errc() == Errc::config_busy)) throw;
+      throw Error(Errc::config_rename_failed,
+                  "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed: " +
+                      e.what() + (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
+                  {{"id", id}, {"new_id", new_id}, {"restored", clean}});
     }
+  }
+}
 
-    bool clean = take_back(done, undo, results);
-    bool raced = results[failed_at].effective_error_code() == contract::ErrorCode::conflict &&
-                 concurrency_ == Concurrency::versions;
-    if (raced && clean && attempt < max_attempts) {
-      back_off(attempt);
+void ConfigStore::Steps::add(contract::Event done_step, contract::Event undo_step, std::optional<std::string> version) {
+  contract::Response result = contract::Response::ok();
+  result.version = std::move(version);
+  done.push_back(std::move(done_step));
+  undo.push_back(std::move(undo_step));
+  results.push_back(std::move(result));
+}
+
+namespace {
+
+// Makes `project` name `new_id` wherever it names `id` of `kind`; false when it does not.
+bool rewrite_references(json::object& project, EntityKind kind, const std::string& id, const std::string& new_id) {
+  bool touched = false;
+  if (kind == EntityKind::server && project.if_contains("server_id") && project.at("server_id") == json::value(id)) {
+    project["server_id"] = new_id;
+    touched = true;
+  }
+  if (kind == EntityKind::component)
+    if (auto* comps = project.if_contains("component_ids"); comps && comps->is_array())
+      for (auto& c : comps->as_array())
+        if (c == json::value(id)) c = new_id, touched = true;
+  return touched;
+}
+
+}  // namespace
+
+std::vector<std::string> ConfigStore::move_references(EntityKind kind, const std::string& id,
+                                                      const std::string& new_id, Steps& steps) {
+  std::vector<std::string> moved;
+  if (kind == EntityKind::project) return moved;
+  // One batch of writes, each only onto the version listed.
+  auto projects = list(EntityKind::project);
+  std::vector<contract::Event> writes, undos;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < projects.entities.size(); ++i) {
+    json::object doc = projects.entities[i].doc;
+    if (!rewrite_references(doc, kind, id, new_id)) continue;
+    std::string path = path_of(EntityKind::project, projects.entities[i].id);
+    writes.push_back(contract::Event::write(path, serialize_document(doc), unchanged_since(projects.versions[i])));
+    undos.push_back(contract::Event::write(path, serialize_document(projects.entities[i].doc)));
+    names.push_back(projects.entities[i].id);
+  }
+  if (writes.empty()) return moved;
+  const std::vector<contract::Event> sent = writes;
+  auto results = storage_.batch(std::move(writes));
+  std::vector<std::size_t> again;
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    if (results[k].success) {
+      steps.add(sent[k], undos[k], results[k].version);
+      moved.push_back(names[k]);
       continue;
     }
-    if (raced && clean) throw busy(kind, id);
-    throw Error(Errc::config_rename_failed,
-                "renaming " + std::string(to_string(kind)) + " '" + id + "' to '" + new_id + "' failed at " +
-                    done[failed_at].path + ": " + results[failed_at].error.value_or("unknown error") +
-                    (clean ? "; everything was put back as it was" : "; restoring the original also failed"),
-                {{"id", id}, {"new_id", new_id}, {"restored", clean}});
+    auto code = results[k].effective_error_code();
+    if (code != contract::ErrorCode::conflict && code != contract::ErrorCode::not_found &&
+        code != contract::ErrorCode::aborted)
+      throw failure_error(results[k], sent[k], storage_.provider().module_id);
+    again.push_back(k);  // changed or gone since the listing, or held back with a batch that failed
+  }
+  // Those again, one by one, on what each holds now; a project gone needs nothing.
+  for (auto k : again) {
+    std::string path = sent[k].path;
+    for (int attempt = 1;; ++attempt) {
+      Versioned now;
+      try {
+        now = storage_.read_versioned(path);
+      } catch (const Error& e) {
+        if (e.errc() != Errc::storage_not_found) throw;
+        break;
+      }
+      json::object doc = parse_document(path, now.content);
+      doc["id"] = names[k];
+      json::object before = doc;
+      if (!rewrite_references(doc, kind, id, new_id)) break;
+      try {
+        std::string content = serialize_document(doc);
+        auto version = storage_.write(path, content, unchanged_since(now.version));
+        steps.add(contract::Event::write(path, std::move(content)),
+                  contract::Event::write(path, serialize_document(before)), std::move(version));
+        moved.push_back(names[k]);
+        break;
+      } catch (const Error& e) {
+        if (!is_conflict(e) && e.errc() != Errc::storage_not_found) throw;
+        if (attempt == max_attempts) throw busy(EntityKind::project, names[k]);
+        back_off(attempt);
+      }
+    }
+  }
+  return moved;
+}
+
+void ConfigStore::retire(EntityKind kind, const std::string& id, std::optional<std::string> version,
+                         std::string content, const std::string& new_id, Steps& steps) {
+  // The old document goes only as it was read. Changed meanwhile (a `set`), what it holds
+  // now is copied to the new id first, and it goes then.
+  std::string old_path = path_of(kind, id), new_path = path_of(kind, new_id);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      storage_.remove(old_path, false, unchanged_since(version));
+      steps.add(contract::Event::remove(old_path), contract::Event::write(old_path, std::move(content)), {});
+      return;
+    } catch (const Error& e) {
+      if (!is_conflict(e) && e.errc() != Errc::storage_not_found) throw;
+      if (attempt == max_attempts) throw busy(kind, id);
+    }
+    Versioned now;
+    try {
+      now = storage_.read_versioned(old_path);
+    } catch (const Error& e) {
+      if (e.errc() != Errc::storage_not_found) throw;
+      // Deleted elsewhere (on another machine: deletes on this one wait for this rename).
+      throw Error(errc_for(kind, EntityFailure::not_found),
+                  std::string(to_string(kind)) + " '" + id + "' was deleted while it was being renamed",
+                  {{"id", id}});
+    }
+    json::object doc = parse_document(old_path, now.content);
+    doc["id"] = new_id;
+    std::string renamed = serialize_document(doc);
+    // The new document is this rename's own (claimed above): it follows the old one.
+    auto written = storage_.write(new_path, renamed, unchanged_since(steps.results.front().version));
+    steps.done.front().content = std::move(renamed);
+    steps.results.front().version = std::move(written);
+    version = std::move(now.version);
+    content = std::move(now.content);
   }
 }
 
 void ConfigStore::remove(EntityKind kind, const std::string& id) {
   ensure_private_root();
-  std::optional<HostLock> lock;
-  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  HostLock lock(config_dir_);  // deletes and renames take turns (see rename)
   auto in_use = [&](const std::vector<std::string>& users) {
     std::string listed;
     json::array list;

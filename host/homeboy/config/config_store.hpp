@@ -105,6 +105,21 @@ class ConfigStore {
   // this command made. False when putting one back failed.
   bool take_back(const std::vector<contract::Event>& done, const std::vector<contract::Event>& undo,
                  const std::vector<contract::Response>& results);
+  // What a change of several documents did so far, and how to put each step back.
+  struct Steps {
+    std::vector<contract::Event> done, undo;
+    std::vector<contract::Response> results;
+    void add(contract::Event done_step, contract::Event undo_step, std::optional<std::string> version);
+  };
+  // Makes every project that names `id` of `kind` name `new_id`: one batch of writes, each
+  // onto the version listed; a project changed meanwhile is read and written again, one gone
+  // needs nothing. Returns the projects changed.
+  std::vector<std::string> move_references(EntityKind kind, const std::string& id, const std::string& new_id,
+                                           Steps& steps);
+  // Removes the old document of a rename, only at `version` (its text `content`). When it
+  // changed meanwhile, what it holds now goes to the new document first, and again.
+  void retire(EntityKind kind, const std::string& id, std::optional<std::string> version, std::string content,
+              const std::string& new_id, Steps& steps);
   // The ids of `ids_made` that another kind holds too.
   std::vector<std::string> taken_elsewhere(EntityKind kind, const std::vector<std::string>& ids_made);
 
