@@ -127,6 +127,7 @@ BOOST_AUTO_TEST_CASE(listing_with_a_batch_capable_scripted_module_spawns_it_once
   fs::path script = bundled_module_dir("builtin-filesystem") / "storage.sh";
   fs::path folder = ModuleBuilder(dir / "config/modules", "counted-fs")
                         .executable("bash " + counting.string() + " " + script.string())
+                        .storage_type("filesystem")
                         .supports_batch()
                         .write();
   std::string many = "[";

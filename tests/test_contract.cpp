@@ -226,6 +226,13 @@ BOOST_AUTO_TEST_CASE(list_entries_must_be_absolute_immediate_children_named_once
              "entry_not_child");
   BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d","is_directory":true}]})", list) ==
              "entry_not_child");
+  // Names no path may hold are no children either: a module cannot slip them past as entries.
+  for (const char* name : {".", "..", ".homeboy-tmp", "x\\u0000y"})
+    BOOST_TEST(broken_rule(std::string(R"({"success":true,"entries":[{"path":"/d/)") + name +
+                               R"(","is_directory":true}]})",
+                           list) == "entry_not_child",
+               name);
+  BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d/..a","is_directory":false}]})", list) == "");
   BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/d/b","is_directory":false},{"path":"/d/a","is_directory":false},{"path":"/d/b","is_directory":true}]})",
                          list) == "entry_repeated");
   BOOST_TEST(broken_rule(R"({"success":true,"entries":[{"path":"/x","is_directory":false}]})", Event::list("/")) == "");

@@ -582,6 +582,53 @@ BOOST_AUTO_TEST_CASE(a_socket_served_by_another_user_is_refused, *boost::unit_te
   BOOST_TEST(text_of(r.json().at("error").at("message")).find("user id 65534") != std::string::npos, r.out);
 }
 
+BOOST_AUTO_TEST_CASE(a_state_file_homeboy_did_not_write_is_ignored) {
+  // A runtime folder left open for a while: someone plants a state file naming a process of
+  // the user's, with its real start time. Neither `module daemons` nor `module stop` trusts it.
+  fs::create_directory(runtime);
+  fs::permissions(runtime, fs::perms::owner_all, fs::perm_options::replace);
+  pid_t victim = ::fork();
+  if (victim == 0) {
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  BOOST_TEST_REQUIRE(victim > 0);
+  std::string stat = read_file("/proc/" + std::to_string(victim) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i < 22; ++i) fields >> field;  // fields 3..21; the next one is the start time
+  std::uint64_t start = 0;
+  fields >> start;
+  BOOST_TEST_REQUIRE(start > 0u);
+  fs::path planted = runtime / "daemon-ok-000000000000.json";
+  json::object state{{"module_id", "daemon-ok"}, {"config_dir", config.string()}, {"supervisor_pid", victim},
+                     {"supervisor_start", start}, {"pid", victim}, {"fingerprint", "x"}, {"started", 1}};
+  auto plant = [&](fs::perms mode) {
+    write_file(planted, json::serialize(state));
+    fs::permissions(planted, mode, fs::perm_options::replace);
+  };
+  // Open to others: not as homeboy writes it.
+  plant(fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  BOOST_TEST(daemons().empty(), "a state file open to others is not listed");
+  plant(fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  auto stopped = homeboy({"module", "stop", "--all"});
+  BOOST_TEST(stopped.exit_code == 0, stopped.out);
+  BOOST_TEST(stopped.json().at("data").at("stopped").as_array().empty(), stopped.out);
+  BOOST_TEST(process_alive(victim), "the process the planted file named was not signalled");
+  if (::geteuid() == 0) {
+    // Closed, but owned by another user: still not homeboy's.
+    plant(fs::perms::owner_read | fs::perms::owner_write);
+    BOOST_TEST_REQUIRE(::chown(planted.c_str(), 65534, 65534) == 0);
+    BOOST_TEST(daemons().empty());
+    plant(fs::perms::owner_read | fs::perms::owner_write);
+    BOOST_TEST_REQUIRE(::chown(planted.c_str(), 65534, 65534) == 0);
+    homeboy({"module", "stop", "--all"});
+    BOOST_TEST(process_alive(victim));
+  }
+  ::kill(victim, SIGKILL);
+  ::waitpid(victim, nullptr, 0);
+}
+
 // The shipped sqlite-storage module as a daemon: data kept across commands, one process.
 BOOST_AUTO_TEST_CASE(the_sqlite_module_runs_as_a_daemon) {
   Env installed{{"HOMEBOY_MODULE_PATH", ""}};

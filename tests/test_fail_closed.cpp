@@ -145,6 +145,53 @@ BOOST_AUTO_TEST_CASE(a_broken_first_hit_is_not_replaced_by_a_later_folder_with_t
   BOOST_TEST(contains(r.err, (modules / "store").string() + " is shadowed by the one in " + (extra / "store").string()));
 }
 
+BOOST_AUTO_TEST_CASE(a_provider_dropped_into_the_modules_folder_does_not_hide_the_config) {
+  auto made = homeboy({"server", "create", "web", "--json", R"({"password": "kept"})"});
+  BOOST_TEST_REQUIRE(made.exit_code == 0, made.out);
+  // Keeps its data elsewhere: it answers every list with an empty folder.
+  fs::path other = ModuleBuilder(modules, "other-store").executable("/bin/sh empty.sh").write();
+  write_file(other / "empty.sh", "read -r line\nprintf '{\"success\":true,\"entries\":[]}\\n'\n");
+
+  for (auto args : {std::vector<std::string>{"server", "list"}, {"server", "create", "web", "--json", "{}"},
+                    {"storage", "status"}}) {
+    BOOST_TEST_CONTEXT(args.front() << " " << args[1]) {
+      auto r = homeboy(args);
+      BOOST_TEST(r.exit_code == 2);
+      BOOST_TEST(error_code(r) == "config.provider_would_hide_config");
+      std::string message(r.json().at("error").at("message").as_string());
+      BOOST_TEST(contains(message, "'other-store'"), message);
+      BOOST_TEST(contains(message, "1 config document"), message);
+      std::string hints = json::serialize(r.json().at("error").at("hints"));
+      BOOST_TEST(contains(hints, "homeboy storage migrate --from builtin-filesystem --to other-store"), hints);
+      BOOST_TEST(contains(hints, "builtin-filesystem\\\" in " + config + "/homeboy.json"), hints);
+    }
+  }
+  BOOST_TEST(homeboy({"module", "list"}).exit_code == 0);
+
+  // Pinning the provider that holds them is one fix: the server is there, as it was.
+  write_file(dir / "config/homeboy.json", R"({"storage": "builtin-filesystem"})");
+  auto list = homeboy({"server", "list"});
+  BOOST_TEST_REQUIRE(list.exit_code == 0, list.out);
+  BOOST_TEST(list.json().at("data").at("count").as_int64() == 1);
+  BOOST_TEST(list.json().at("data").at("servers").at(0).at("password").as_string() == "kept");
+
+  // With no config documents there, the only provider is used, as before.
+  BOOST_TEST(homeboy({"server", "delete", "web"}).exit_code == 0);
+  fs::remove(dir / "config/homeboy.json");
+  auto status = homeboy({"storage", "status"});
+  BOOST_TEST_REQUIRE(status.exit_code == 0, status.out);
+  BOOST_TEST(status.json().at("data").at("provider").at("selected_by").as_string() == "only_provider");
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_dropped_in_that_sees_the_same_files_is_used) {
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "web", "--json", "{}"}).exit_code == 0);
+  fs::path script = bundled_module_dir("builtin-filesystem") / "storage.sh";
+  ModuleBuilder(modules, "fs-copy").executable("bash " + script.string()).supports_batch().write();
+  auto status = homeboy({"storage", "status"});
+  BOOST_TEST(status.exit_code == 0, status.out);
+  BOOST_TEST(status.json().at("data").at("provider").at("module_id").as_string() == "fs-copy");
+}
+
 BOOST_AUTO_TEST_CASE(a_native_fallback_is_warned_about_once_per_command) {
   fs::path module = modules / "fs-copy";
   fs::create_directories(module);

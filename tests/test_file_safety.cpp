@@ -250,4 +250,22 @@ BOOST_AUTO_TEST_CASE(config_documents_are_private) {
   BOOST_TEST((mode_of(config / "servers/web-1.json") & 0777) == 0600u);
 }
 
+BOOST_AUTO_TEST_CASE(a_config_folder_of_another_user_is_refused_and_an_open_one_closed) {
+  CliFixture cli;
+  fs::path config = cli.config;
+  fs::create_directories(config);
+  fs::permissions(config, fs::perms::all, fs::perm_options::replace);  // 0777
+  BOOST_TEST_REQUIRE(cli.homeboy({"server", "create", "a", "--json", "{}"}).exit_code == 0);
+  BOOST_TEST((mode_of(config) & 0777) == 0700u, "a folder of the user's left open is closed");
+  auto other = nobody();
+  if (::geteuid() != 0 || !other) return;  // needs root to make the folder someone else's
+  BOOST_TEST_REQUIRE(::chown(config.c_str(), *other, *other) == 0);
+  auto r = cli.homeboy({"server", "create", "b", "--json", R"({"password": "hunter2"})"});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(error_code(r) == "config.unsafe_private_folder");
+  std::string message(r.json().at("error").at("message").as_string());
+  BOOST_TEST(message.find("is owned by user id " + std::to_string(*other)) != std::string::npos, message);
+  BOOST_TEST(!fs::exists(config / "servers/b.json"), "nothing was written there");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -313,6 +313,24 @@ BOOST_AUTO_TEST_CASE(cli_a_crash_then_the_next_command_works) {
   BOOST_TEST(none_left("crashy"));
 }
 
+BOOST_AUTO_TEST_CASE(cli_a_plugin_calling_exit_is_a_failure_not_a_success) {
+  CliFixture cli;
+  fs::path modules = dir / "modules";
+  fixture_folder("exits", "crash", 3, "in_process", modules);
+  Env in_process{{"HOMEBOY_MODULE_PATH", modules.string()}};
+  auto r = cli.homeboy({"storage", "read", "/exit"}, in_process);
+  BOOST_TEST(r.exit_code == 1, "exit(0) inside the plugin must not look like a read that worked");
+  BOOST_TEST(r.out.empty(), r.out);
+  BOOST_TEST(r.err.find("native plugin 'exits' ended the process during 'read'") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("HOMEBOY_ISOLATION=process") != std::string::npos, r.err);
+
+  Env isolated{{"HOMEBOY_MODULE_PATH", modules.string()}, {"HOMEBOY_ISOLATION", "process"}};
+  auto i = cli.homeboy({"storage", "read", "/exit"}, isolated);
+  BOOST_TEST(i.exit_code == 1);
+  BOOST_TEST(error_code(i) == "storage.provider_crashed");
+  BOOST_TEST(none_left("exits"));
+}
+
 BOOST_AUTO_TEST_CASE(cli_a_hang_is_a_timeout) {
   CliFixture cli;
   fs::path modules = dir / "modules";

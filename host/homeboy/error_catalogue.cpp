@@ -97,6 +97,10 @@ constexpr std::array catalogue{
               "the provider to use, or one that may be it, is refused; homeboy does not pick another", ""},
     ErrorInfo{config_multiple_providers, "config.multiple_providers", invalid,
               "several storage providers are installed and none is picked in homeboy.json", ""},
+    ErrorInfo{config_provider_would_hide_config, "config.provider_would_hide_config", invalid,
+              "the one provider installed besides builtin-filesystem would hide the config documents "
+              "builtin-filesystem holds; homeboy does not switch on its own",
+              ""},
     ErrorInfo{config_unknown_provider, "config.unknown_provider", invalid,
               "homeboy.json picks a module that is not an installed storage provider",
               "Run `homeboy module list` to see the installed providers."},

@@ -72,6 +72,7 @@ enum class Errc : std::uint8_t {
   config_untrusted_module,
   config_broken_provider,
   config_multiple_providers,
+  config_provider_would_hide_config,
   config_unknown_provider,
   config_no_provider,
   config_transport_unavailable,

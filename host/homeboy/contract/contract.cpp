@@ -916,9 +916,15 @@ void check(const Response& r, const Event& event, Origin origin, const Response&
         if (e.path.empty() || e.path.front() != '/')
           fail(rule::entry_not_absolute, "every entry's path must be absolute; got \"" + e.path + "\"");
         std::string_view name = std::string_view(e.path).substr(std::min(prefix.size(), e.path.size()));
-        if (!e.path.starts_with(prefix) || name.empty() || name.find('/') != std::string_view::npos)
+        // A child has a name a path may hold: not ".", "..", the reserved temp name, or a NUL.
+        if (!e.path.starts_with(prefix) || name.empty() || name.find('/') != std::string_view::npos ||
+            name == "." || name == ".." || name == ".homeboy-tmp" || name.find('\0') != std::string_view::npos) {
+          std::string shown = text::printable_utf8(e.path);
+          for (std::size_t at = shown.find('\0'); at != std::string::npos; at = shown.find('\0', at))
+            shown.replace(at, 1, "\\0");
           fail(rule::entry_not_child, "every entry must be an immediate child of " + std::string(folder) +
-                                          "; got \"" + e.path + "\"");
+                                          " with a name a path may hold; got \"" + shown + "\"");
+        }
         seen.push_back(e.path);
       }
       if (!std::is_sorted(seen.begin(), seen.end())) std::sort(seen.begin(), seen.end());  // the facade sorts first

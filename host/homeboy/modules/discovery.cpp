@@ -46,7 +46,15 @@ void ensure_config_dir(const fs::path& config_dir) {
   if (::stat(config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(Errc::config_unsafe_private_folder, config_dir.string() + " is not a folder homeboy can use",
                 {{"path", config_dir.string()}});
-  if (st.st_uid == ::geteuid() && (st.st_mode & 077) != 0) ::chmod(config_dir.c_str(), st.st_mode & 0700);
+  if (st.st_uid != ::geteuid())
+    // Another user's folder: they could read the documents written there (passwords, tokens)
+    // or swap them, whatever the modes homeboy gives them.
+    throw Error(Errc::config_unsafe_private_folder,
+                config_dir.string() + " is owned by user id " + std::to_string(st.st_uid) + ", not by you (" +
+                    std::to_string(::geteuid()) + "); homeboy keeps config only in a folder of your own",
+                {{"path", config_dir.string()}, {"owner", st.st_uid}})
+        .with_hint("Use a config folder of your own: --config-dir DIR or HOMEBOY_CONFIG_DIR.");
+  if ((st.st_mode & 077) != 0) ::chmod(config_dir.c_str(), st.st_mode & 0700);
 }
 
 fs::path bundled_modules_dir() {

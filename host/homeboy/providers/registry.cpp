@@ -10,8 +10,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <unistd.h>
@@ -108,6 +110,67 @@ std::optional<std::string> configured_provider(const fs::path& config_dir) {
     throw bad("\"storage\" must be the id of an installed storage module");
   return std::string(storage->get_string());
 }
+
+namespace {
+
+// The config documents builtin-filesystem keeps on disk: <config>/<kind>s/<id>.json.
+std::vector<std::string> config_documents_on_disk(const fs::path& config_dir) {
+  std::vector<std::string> found;
+  for (const char* kind : {"projects", "servers", "components"}) {
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(config_dir / kind, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (name.size() > 5 && name.front() != '.' && name.ends_with(".json") && it->is_regular_file(ec))
+        found.push_back((config_dir / kind / name).string());
+    }
+  }
+  return found;
+}
+
+// A provider picked only because it is the one installed (dropped into a modules folder, or
+// found on HOMEBOY_MODULE_PATH) must not make the config on disk vanish from view: new
+// documents would then go beside the old ones under the same ids. When it does not see the
+// documents builtin-filesystem holds there, only a pick in homeboy.json switches.
+void refuse_to_hide_config(Storage& storage, const Module& module, const fs::path& config_dir) {
+  // A provider of storage_type "filesystem" keeps files where builtin-filesystem does.
+  const auto& provider_manifest = module.manifest.storage_provider;
+  if (provider_manifest && provider_manifest->storage_type == "filesystem") return;
+  auto on_disk = config_documents_on_disk(config_dir);
+  if (on_disk.empty()) return;
+  std::vector<contract::Event> lists;
+  for (const char* kind : {"projects", "servers", "components"})
+    lists.push_back(contract::Event::list((config_dir / kind).string()));
+  std::set<std::string> seen;
+  for (auto& answer : storage.batch(std::move(lists))) {
+    if (!answer.success && answer.effective_error_code() == contract::ErrorCode::not_found) continue;
+    if (!answer.success || !answer.entries)
+      throw Error(Errc::storage_provider_failed,
+                  "storage module '" + storage.provider().module_id +
+                      "' could not list the config folders: " + answer.error.value_or("no entries"),
+                  {{"module", storage.provider().module_id}});
+    for (auto& entry : *answer.entries) seen.insert(std::move(entry.path));
+  }
+  std::size_t hidden = std::ranges::count_if(on_disk, [&](const std::string& path) { return !seen.contains(path); });
+  if (hidden == 0) return;  // it keeps them where builtin-filesystem does
+  const ProviderInfo& provider = storage.provider();
+  std::string file = (config_dir / "homeboy.json").string();
+  std::string count = std::to_string(hidden) + (hidden == 1 ? " config document" : " config documents");
+  throw Error(Errc::config_provider_would_hide_config,
+              "storage module '" + provider.module_id + "' (" + provider.manifest_path.string() +
+                  ") is the only provider installed besides builtin-filesystem, but it does not see the " + count +
+                  " builtin-filesystem holds in " + config_dir.string() + ": homeboy does not switch on its own",
+              {{"provider", provider.module_id},
+               {"manifest_path", provider.manifest_path.string()},
+               {"config_documents", hidden}})
+      .with_hint("Keep them where they are: set \"storage\": \"builtin-filesystem\" in " + file + ".")
+      .with_hint("Or move them and switch: homeboy storage migrate --from builtin-filesystem --to " +
+                 provider.module_id)
+      .with_hint("Or, if the module was not meant to be used, remove it from " +
+                 provider.manifest_path.parent_path().parent_path().string() + ".");
+}
+
+}  // namespace
 
 Selection select_provider(const Catalog& catalog, const fs::path& config_dir) {
   auto providers = catalog.storage_providers();
@@ -210,7 +273,9 @@ Storage& Registry::activate(TransportPreference preference, IsolationPreference 
     throw errors::internal("a storage provider ('" + storage_->provider().module_id +
                            "') is already active; homeboy runs exactly one per run");
   Selection selection = select_provider(catalog_, config_dir_);
-  storage_ = open_provider(*selection.module, config_dir_, preference, isolation, selection.selected_by);
+  auto storage = open_provider(*selection.module, config_dir_, preference, isolation, selection.selected_by);
+  if (selection.selected_by == SelectedBy::only_provider) refuse_to_hide_config(*storage, *selection.module, config_dir_);
+  storage_ = std::move(storage);
   return *storage_;
 }
 

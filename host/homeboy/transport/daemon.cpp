@@ -223,9 +223,23 @@ Files files_of(const fs::path& state_file) {
 }
 
 std::optional<State> read_state(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Only a state file homeboy wrote: a regular file of the user's, closed to others. One
+  // planted by another user (in a runtime folder left open for a while) could name any
+  // process of the user's, with its real start time, for `module stop` to signal.
+  Fd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+      (st.st_mode & 077) != 0 || st.st_size > (1 << 20))
+    return std::nullopt;
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
   json::error_code ec;
   json::value value = json::parse(text, ec);
   if (ec || !value.is_object()) return std::nullopt;

@@ -9,8 +9,12 @@
 #include <boost/json.hpp>
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -28,6 +32,42 @@ using contract::Operation;
 using contract::Response;
 
 static_assert(limits::content_bytes == HOMEBOY_CONTENT_LIMIT, "the ABI's content limit is the host's");
+
+// While homeboy is inside a call into an in-process plugin: a plugin that calls exit() then
+// ends homeboy with status 1 and a message, not with whatever status it chose (exit(0) would
+// look like a write that succeeded).
+std::atomic<const std::string*> inside_plugin{nullptr};
+
+extern "C" void on_exit_inside_plugin() {
+  const std::string* message = inside_plugin.load();
+  if (!message) return;
+  std::size_t done = 0;
+  while (done < message->size()) {
+    ssize_t n = ::write(STDERR_FILENO, message->data() + done, message->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::_exit(1);
+}
+
+class InsidePlugin {
+ public:
+  InsidePlugin(std::string_view module_id, std::string_view what)
+      : message_("homeboy: error: native plugin '" + std::string(module_id) + "' ended the process during '" +
+                 std::string(what) + "' (storage.provider_crashed); whether that operation took effect is unknown. " +
+                 "To keep homeboy running when a plugin fails: HOMEBOY_ISOLATION=process\n") {
+    static const bool registered = std::atexit(on_exit_inside_plugin) == 0;
+    (void)registered;
+    inside_plugin.store(&message_);
+  }
+  ~InsidePlugin() { inside_plugin.store(nullptr); }
+  InsidePlugin(const InsidePlugin&) = delete;
+  InsidePlugin& operator=(const InsidePlugin&) = delete;
+
+ private:
+  std::string message_;
+};
 
 ErrorCode to_error_code(homeboy_status status) noexcept {
   switch (status) {
@@ -231,6 +271,7 @@ class NativeTransport final : public Transport {
 
   Response send(const Event& event) override {
     std::lock_guard lock(mutex_);
+    InsidePlugin inside(module_id_, contract::to_string(event.operation));
     if (event.operation == Operation::batch) return send_batch(event);
     ResultSink sink;
     homeboy_status status = call(event, sink.c);
@@ -443,7 +484,11 @@ std::unique_ptr<Transport> open_native(const Module& module, const std::filesyst
   if (chosen == 1) error.c.struct_size = HOMEBOY_RESULT_V1_SIZE;
   homeboy_storage* instance = nullptr;
   const homeboy_storage_vtable* vtable = nullptr;
-  homeboy_status status = entry.create(&info.c, &instance, &vtable, &error.c);
+  homeboy_status status;
+  {
+    InsidePlugin inside(module.id, "create");
+    status = entry.create(&info.c, &instance, &vtable, &error.c);
+  }
   if (status != HOMEBOY_OK || !instance || !vtable) {
     std::string why = error.error.value_or("no reason given");
     if (status == HOMEBOY_OK) why = "create() reported success but returned no instance or no operation table";
