@@ -213,6 +213,21 @@ BOOST_AUTO_TEST_CASE(an_archive_moves_bytes_to_another_config_folder) {
   BOOST_TEST(r.json().at("data").at("unchanged").as_int64() == 10, "a second import changes nothing");
 }
 
+BOOST_AUTO_TEST_CASE(an_archive_file_that_cannot_be_written_is_an_export_failure_naming_it) {
+  create_config(1);
+  std::string missing_folder = (dir / "missing/backup.jsonl").string();
+  auto r = homeboy({"storage", "export", missing_folder});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(error_code(r) == "storage.export_failed", r.out);
+  BOOST_TEST(r.json().at("error").at("details").at("output").as_string() == missing_folder);
+  BOOST_TEST(contains(r.out, "No such file or directory; no archive was written"), r.out);
+  fs::create_directories(dir / "a-folder");
+  r = homeboy({"storage", "export", (dir / "a-folder").string()});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(error_code(r) == "storage.export_failed", r.out);
+  BOOST_TEST(fs::is_empty(dir / "a-folder"), "no temporary file left behind");
+}
+
 BOOST_AUTO_TEST_CASE(an_interrupted_migrate_is_finished_by_running_it_again) {
   create_config(12);
   install_faulty();
