@@ -210,6 +210,9 @@ json::object import_archive(Context& ctx, const po::variables_map& vm) {
                   {{"source", source}, {"line", i + 2}, {"path", doc.path}});
     sourced.documents.push_back({checked_path(path), std::move(doc.content)});
   }
+  // Documents may hold secrets: the config folder is made (or closed) 0700 first, so the
+  // filesystem providers make the folders and documents in it private, as `create` does.
+  if (!dry_run) ensure_config_dir(ctx.config_dir());
   Storage& storage = ctx.storage();
   TerminalProgress progress("storage import", ctx.quiet());
   auto report = migration::copy_into(storage, std::move(sourced), {policy, dry_run, progress.callback()});
