@@ -8,6 +8,7 @@
 #include "homeboy/transport/environment.hpp"
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/suggest.hpp"
+#include "homeboy/text.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -121,7 +122,7 @@ Context::Context(fs::path config_dir, std::ostream& out, OutputMode output, bool
     : config_dir_(std::move(config_dir)), out_(out), output_(output), raw_output_(raw_output), quiet_(quiet) {}
 
 void Context::warn(const std::string& message) const {
-  if (!quiet_) std::cerr << "homeboy: warning: " << message << '\n';
+  if (!quiet_) std::cerr << "homeboy: warning: " << text::escape_controls(message) << '\n';
 }
 
 const Catalog& Context::catalog() {
