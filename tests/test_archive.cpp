@@ -121,6 +121,18 @@ BOOST_AUTO_TEST_CASE(paths_that_could_leave_the_config_folder_are_refused) {
   BOOST_CHECK_THROW(archive::write({"p", "t", 0}, {{"../x", "y"}}), Error);
 }
 
+BOOST_AUTO_TEST_CASE(a_path_with_a_control_character_is_refused_c1_included) {
+  for (std::string path : {"servers/a\\u001b[2J.json", "servers/a\\u007f.json", "servers/a\\u009b2J.json",
+                           "servers/a\\u0085.json"}) {
+    BOOST_TEST_CONTEXT(path) {
+      std::string line = R"({"path":")" + path + R"(","content":"x"})";
+      expect_refused(archive_of(1, {line}), "archive.unsafe_path", {"backup.jsonl, line 2", "control character"});
+    }
+  }
+  BOOST_CHECK_THROW(archive::check_relative_path("servers/evil\xC2\x9B" "2J.json"), Error);
+  BOOST_CHECK_NO_THROW(archive::check_relative_path("servers/no\xC2\xA0" "break\xE2\x80\x9B.json"));
+}
+
 BOOST_AUTO_TEST_CASE(every_line_is_checked) {
   expect_refused(archive_of(1, {R"({"path":"a.json"})"}), "archive.invalid", {"line 2", "\"content\" or \"content_base64\""});
   expect_refused(archive_of(1, {R"({"path":"a.json","content":"x","content_base64":"eA=="})"}), "archive.invalid",

@@ -236,4 +236,43 @@ BOOST_AUTO_TEST_CASE(relative_paths_are_taken_from_the_working_directory) {
   BOOST_TEST(r.json().at("error").at("details").at("path").as_string().starts_with("/"));
 }
 
+BOOST_AUTO_TEST_CASE(an_answer_that_cannot_be_written_to_stdout_fails_the_command) {
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "s1", R"({"password": "x"})"}).exit_code == 0);
+  auto on_full_disk = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config-dir", config});
+    return run_cli_in_shell(R"(exec "$@" >/dev/full)", args);
+  };
+  // A backup on a full disk: exit 1 and the reason on stderr, with export's own code.
+  for (std::vector<std::string> export_args : {std::vector<std::string>{"storage", "export"},
+                                               std::vector<std::string>{"storage", "export", "-"}}) {
+    auto r = on_full_disk(export_args);
+    BOOST_TEST(r.exit_code == 1);
+    auto error = json::parse(r.err).at("error");
+    BOOST_TEST(error.at("code").as_string() == "storage.export_failed");
+    BOOST_TEST(error.at("message").as_string() ==
+               "cannot write to stdout: No space left on device; what reached it is cut off");
+    BOOST_TEST(error.at("details").at("output").as_string() == "stdout");
+  }
+  auto list = on_full_disk({"server", "list"});
+  BOOST_TEST(list.exit_code == 1);
+  BOOST_TEST(json::parse(list.err).at("error").at("code").as_string() == "cli.output_failed", list.err);
+  auto text = on_full_disk({"-o", "text", "server", "list"});
+  BOOST_TEST(text.exit_code == 1);
+  BOOST_TEST(text.err == "homeboy: error: cannot write to stdout: No space left on device; what reached it is cut off "
+                         "(cli.output_failed)");
+  BOOST_TEST(on_full_disk({"storage", "read", "--raw", config + "/servers/s1.json"}).exit_code == 1);
+  BOOST_TEST(on_full_disk({"help"}).exit_code == 1);
+  // A failure keeps its own exit code, and its envelope goes to stderr instead.
+  auto missing = on_full_disk({"server", "show", "s2"});
+  BOOST_TEST(missing.exit_code == 4);
+  BOOST_TEST(json::parse(missing.err).at("error").at("code").as_string() == "server.not_found", missing.err);
+
+  // A reader that went away (SIGPIPE ignored, so the write fails with EPIPE): exit 1, quietly,
+  // as SIGPIPE itself would have ended it.
+  auto gone = run_cli_in_shell(R"(trap '' PIPE; set -o pipefail; { sleep 0.5; exec "$@"; } | :)",
+                               {"--config-dir", config, "storage", "export"});
+  BOOST_TEST(gone.exit_code == 1);
+  BOOST_TEST(gone.err.empty(), gone.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

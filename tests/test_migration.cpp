@@ -213,6 +213,46 @@ BOOST_AUTO_TEST_CASE(an_archive_moves_bytes_to_another_config_folder) {
   BOOST_TEST(r.json().at("data").at("unchanged").as_int64() == 10, "a second import changes nothing");
 }
 
+BOOST_AUTO_TEST_CASE(an_import_keeps_the_config_private_as_create_does) {
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "secret", R"({"password": "hunter2"})"}).exit_code == 0);
+  BOOST_TEST_REQUIRE(homeboy({"storage", "export", (dir / "backup.jsonl").string()}).exit_code == 0);
+  auto mode = [](const fs::path& path) {
+    struct stat st {};
+    BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0, path);
+    return st.st_mode & 07777;
+  };
+  mode_t umask_before = ::umask(022);
+  fs::path fresh = dir / "fresh/config", open = dir / "open/config";
+  fs::create_directories(open);
+  fs::permissions(open, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+  for (const auto& config : {fresh, open}) {
+    BOOST_TEST_CONTEXT(config) {
+      auto r = run_cli({"--config-dir", config.string(), "storage", "import", (dir / "backup.jsonl").string()});
+      BOOST_TEST(r.exit_code == 0, r.out);
+      BOOST_TEST(mode(config) == 0700u);
+      BOOST_TEST(mode(config / "servers") == 0700u);
+      BOOST_TEST(mode(config / "servers/secret.json") == 0600u);
+    }
+  }
+  ::umask(umask_before);
+}
+
+BOOST_AUTO_TEST_CASE(an_archive_file_that_cannot_be_written_is_an_export_failure_naming_it) {
+  create_config(1);
+  std::string missing_folder = (dir / "missing/backup.jsonl").string();
+  auto r = homeboy({"storage", "export", missing_folder});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(error_code(r) == "storage.export_failed", r.out);
+  BOOST_TEST(r.json().at("error").at("details").at("output").as_string() == missing_folder);
+  BOOST_TEST(contains(r.out, "No such file or directory; no archive was written"), r.out);
+  fs::create_directories(dir / "a-folder");
+  r = homeboy({"storage", "export", (dir / "a-folder").string()});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(error_code(r) == "storage.export_failed", r.out);
+  BOOST_TEST(fs::is_empty(dir / "a-folder"), "no temporary file left behind");
+}
+
 BOOST_AUTO_TEST_CASE(an_interrupted_migrate_is_finished_by_running_it_again) {
   create_config(12);
   install_faulty();

@@ -44,7 +44,9 @@ BOOST_AUTO_TEST_CASE(prefixes_come_first_then_the_nearest) {
 }
 
 BOOST_AUTO_TEST_CASE(one_rule_for_every_id) {
-  for (const std::string& bad : Words{"", ".", "..", ".hidden", "a/b", "a\\b", "a\nb", "tab\t", std::string(201, 'x')})
+  // Control characters are C0, DEL and C1 alike: U+009B (CSI) and U+0085 (NEL) as much as ESC.
+  for (const std::string& bad : Words{"", ".", "..", ".hidden", "a/b", "a\\b", "a\nb", "tab\t", "esc\x1b[2J", "del\x7f",
+                                      "evil\xC2\x9B" "2J", "nel\xC2\x85", "c1\xC2\x80", std::string(201, 'x')})
     BOOST_TEST_CONTEXT(bad) {
       BOOST_TEST(homeboy::id_problem(bad).has_value());
       BOOST_CHECK_EXCEPTION(homeboy::check_id(bad, "server"), homeboy::Error, [](const homeboy::Error& e) {
@@ -52,6 +54,8 @@ BOOST_AUTO_TEST_CASE(one_rule_for_every_id) {
                std::string(e.what()).find("is not a valid server id") != std::string::npos;
       });
     }
-  for (const std::string& good : Words{"my-site_2.example", "sqlite-storage", "caf\xC3\xA9", std::string(200, 'x')})
+  // U+00A0 (C2 A0) and U+201B (E2 80 9B) are no controls, though their bytes look alike.
+  for (const std::string& good : Words{"my-site_2.example", "sqlite-storage", "caf\xC3\xA9", "no\xC2\xA0" "break",
+                                       "quote\xE2\x80\x9B", std::string(200, 'x')})
     BOOST_TEST(!homeboy::id_problem(good).has_value(), good);
 }

@@ -120,6 +120,46 @@ BOOST_AUTO_TEST_CASE(config_entities_in_text) {
                             "homeboy: hint: Run `homeboy server list` to see them all.");
 }
 
+BOOST_AUTO_TEST_CASE(no_control_character_reaches_the_terminal) {
+  // Neither C0 nor DEL nor C1 (U+0080..U+009F): ESC and CSI (U+009B) start escape sequences.
+  auto raw_control = [](const std::string& text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      auto byte = static_cast<unsigned char>(text[i]);
+      if ((byte < 0x20 && byte != '\n') || byte == 0x7f) return true;
+      if (byte == 0xc2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80) return true;
+    }
+    return false;
+  };
+  text({"server", "create", "t1", "--json", R"({"k\u001b[31mey": "v", "val": "x\u009b2Jy"})"});
+  auto shown = text({"server", "show", "t1"});
+  BOOST_TEST(!raw_control(shown), shown);
+  BOOST_TEST(has(shown, "k [31mey:"), shown);
+  BOOST_TEST(has(shown, "x 2Jy\n"), shown);
+  auto listed = text({"server", "list"});
+  BOOST_TEST(!raw_control(listed), listed);
+  BOOST_TEST(listed.starts_with("ID  K [31MEY  VAL\n"), listed);
+
+  // Ids hold no control character of any kind.
+  auto csi = homeboy({"server", "create", "evil\xC2\x9B" "2J"});
+  BOOST_TEST(csi.exit_code == 2);
+  BOOST_TEST(error_code(csi) == "config.invalid_id", csi.out);
+  // A message quoting one shows it written out.
+  auto refused = failing({"server", "show", "x\xC2\x9B" "31m\x1b[2J"}, 2);
+  BOOST_TEST(!raw_control(refused.err), refused.err);
+  BOOST_TEST(has(refused.err, "'x\\u009b31m\\x1b[2J' is not a valid server id"), refused.err);
+
+  // A document an older homeboy let in, and a file that is no document: its id in the list
+  // and the warning naming the file come out clean too.
+  write_file(dir / "config/servers/old\xC2\x85.json", "{\"id\": \"old\\u0085\"}");
+  write_file(dir / "config/servers/bad\x1b[2J.json", "not JSON");
+  auto r = homeboy({"-o", "text", "server", "list"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(!raw_control(r.out), r.out);
+  BOOST_TEST(has(r.out, "\nold\n"), r.out);
+  BOOST_TEST(has(r.err, "homeboy: warning: "), r.err);
+  BOOST_TEST(!raw_control(r.err), r.err);
+}
+
 BOOST_AUTO_TEST_CASE(module_commands_in_text) {
   auto list = text({"module", "list"});
   BOOST_TEST(list.starts_with("ID                  VERSION  STORAGE     NAME\n"), list);

@@ -8,6 +8,7 @@
 #include "homeboy/transport/environment.hpp"
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/suggest.hpp"
+#include "homeboy/text.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -109,13 +110,19 @@ Error unknown_command(const std::string& name, const std::vector<std::string>& k
   return std::move(error).with_hint("Run `" + help + "` to see them.");
 }
 
+// stdout did not take the whole answer; `errc` says what was cut off.
+Error output_failed(Errc errc, int error) {
+  return Error(errc, std::string("cannot write to stdout: ") + std::strerror(error) + "; what reached it is cut off",
+               {{"output", "stdout"}, {"reason", std::strerror(error)}});
+}
+
 }  // namespace
 
 Context::Context(fs::path config_dir, std::ostream& out, OutputMode output, bool raw_output, bool quiet)
     : config_dir_(std::move(config_dir)), out_(out), output_(output), raw_output_(raw_output), quiet_(quiet) {}
 
 void Context::warn(const std::string& message) const {
-  if (!quiet_) std::cerr << "homeboy: warning: " << message << '\n';
+  if (!quiet_) std::cerr << "homeboy: warning: " << text::escape_controls(message) << '\n';
 }
 
 const Catalog& Context::catalog() {
@@ -176,14 +183,16 @@ std::string read_input(const std::string& name) {
   return data;
 }
 
-int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
+int run(int argc, char** argv, OutputStream& out, std::ostream& err) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args.front() == completer_word) {
-    complete({args.begin() + 1, args.end()}, out);
-    return 0;
-  }
   Presentation shown = first_look(args);
   std::string invocation = "homeboy";  // as far as the line named a group and a command
+  Errc output_failure = Errc::cli_output_failed;  // the command's, once the line names one
+  // stdout could not take an envelope (a full disk): it then goes to stderr rather than nowhere.
+  auto lost_on_stdout = [&] {
+    out.flush();
+    return !shown.raw && out.error() != 0 && out.error() != EPIPE;
+  };
   // Every outcome goes through here, with the signals held so the text comes out whole; a
   // signal that came first wins over whatever the command returned or threw.
   auto report = [&](const Error& error) {
@@ -201,11 +210,26 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       print_text_error(err, e);
     } else {
       print(shown.raw ? err : out, e, shown.compact);
+      if (lost_on_stdout()) print(err, e, shown.compact);
     }
     out.flush();
     err.flush();
     return static_cast<int>(e.exit_code());
   };
+  // An answer that did not reach stdout whole fails the run, whatever the command did: a
+  // backup cut off by a full disk must not exit 0. A reader that went away (EPIPE, once
+  // SIGPIPE is ignored, as it is after a module process ran) ends it quietly, as SIGPIPE
+  // itself would have.
+  auto finish = [&](int code) {
+    out.flush();
+    if (!out.error() || code != 0) return code;
+    if (out.error() == EPIPE) return static_cast<int>(ExitCode::failure);
+    return report(output_failed(output_failure, out.error()));
+  };
+  if (!args.empty() && args.front() == completer_word) {
+    complete({args.begin() + 1, args.end()}, out);
+    return finish(0);
+  }
   try {
     std::vector<std::string> words = leading_words(args);
     // What the line names: nothing (the overview), a group, a group's command, or a command
@@ -263,9 +287,10 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
         print_group_help(out, *group);
       else
         print_overview(out);
-      return 0;
+      return finish(0);
     }
 
+    output_failure = command->output_failure;
     std::optional<OutputMode> env_output = output_from_env();
     shown.output = line.globals.output.value_or(env_output.value_or(command->default_output));
     // `module test --json`, from before -o: a command's own --json switch asks for the envelope.
@@ -291,12 +316,12 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
       if (reply.failure()) print_text_error(err, *reply.failure());
     } else if (reply.failure()) {
       print(shown.raw ? err : out, reply, shown.compact);
+      if (lost_on_stdout()) print(err, reply, shown.compact);
     } else if (!shown.raw) {
       print(out, reply, shown.compact);
     }
-    out.flush();
     err.flush();
-    return reply.exit_code();
+    return finish(reply.exit_code());
   } catch (const Error& e) {
     return report(e);
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 // exit code.
 
 #include "cli/output.hpp"
+#include "cli/output_stream.hpp"
 #include "cli/command_table.hpp"
 #include "homeboy/providers/registry.hpp"
 
@@ -50,6 +51,8 @@ std::string absolute_path(const std::string& path);
 // Reads a whole file, or stdin when `name` is "-". Throws cli.invalid_argument naming it.
 std::string read_input(const std::string& name);
 
-int run(int argc, char** argv, std::ostream& out, std::ostream& err);
+// Runs the line and returns the exit code. An answer that does not reach `out` whole fails
+// the run (exit 1, reported on `err`), whatever the command did.
+int run(int argc, char** argv, OutputStream& out, std::ostream& err);
 
 }  // namespace homeboy::cli

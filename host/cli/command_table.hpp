@@ -67,6 +67,9 @@ struct CommandSpec {
   // When it answers true, the command writes bytes to out() itself (a file's content, an
   // archive) and no envelope is printed; errors then go to stderr.
   std::function<bool(const po::variables_map&, OutputMode)> raw_when = nullptr;
+  // What an answer that could not be written to stdout whole is reported as (a full disk):
+  // the command's own code where what it prints is its product (`storage export`'s archive).
+  Errc output_failure = Errc::cli_output_failed;
   bool hidden = false;  // for the shell's use, not listed
 
   const OptionSpec* find(std::string_view name) const noexcept;

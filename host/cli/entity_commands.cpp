@@ -4,6 +4,7 @@
 #include "cli/app.hpp"
 #include "homeboy/config/config_store.hpp"
 #include "homeboy/contract/json_input.hpp"
+#include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
 
@@ -49,7 +50,7 @@ Reply list(EntityKind kind, Context& ctx) {
   auto listing = std::make_shared<ConfigStore::Listing>(store.list(kind));
   json::array warnings;
   for (const auto& w : listing->warnings) {
-    std::cerr << "homeboy: warning: " << w << '\n';
+    std::cerr << "homeboy: warning: " << text::escape_controls(w) << '\n';
     warnings.emplace_back(w);
   }
   Reply reply{{"command", name(kind) + ".list"}, {"count", listing->entities.size()}};

@@ -178,7 +178,12 @@ json::object export_archive(Context& ctx, const po::variables_map& vm) {
     return {};
   }
   std::string file = absolute_path(output);
-  replace_file(file, text, 0600);  // config may hold secrets: the archive is the user's alone
+  try {
+    replace_file(file, text, 0600);  // config may hold secrets: the archive is the user's alone
+  } catch (const Error& e) {
+    // replace_file names homeboy.json's code; here the archive is what failed.
+    throw Error(Errc::storage_export_failed, std::string(e.what()) + "; no archive was written", {{"output", file}});
+  }
   return {{"command", "storage.export"},     {"output", file},
           {"format", archive::format_name}, {"version", archive::format_version},
           {"source_provider", storage.provider().module_id}, {"documents", count},
@@ -205,6 +210,9 @@ json::object import_archive(Context& ctx, const po::variables_map& vm) {
                   {{"source", source}, {"line", i + 2}, {"path", doc.path}});
     sourced.documents.push_back({checked_path(path), std::move(doc.content)});
   }
+  // Documents may hold secrets: the config folder is made (or closed) 0700 first, so the
+  // filesystem providers make the folders and documents in it private, as `create` does.
+  if (!dry_run) ensure_config_dir(ctx.config_dir());
   Storage& storage = ctx.storage();
   TerminalProgress progress("storage import", ctx.quiet());
   auto report = migration::copy_into(storage, std::move(sourced), {policy, dry_run, progress.callback()});
@@ -251,7 +259,8 @@ std::vector<CommandSpec> migration_commands() {
        OutputMode::json,
        [](const po::variables_map& vm, OutputMode) {
          return !vm.count("file") || vm["file"].as<std::string>() == "-";
-       }},
+       },
+       Errc::storage_export_failed},
       {"import", "Check a whole archive, then write its documents through the active provider.",
        "FILE [--dry-run] [--replace | --skip-existing]",
        with_policy({argument("file", "FILE", "the archive, or - to read it from stdin").completing(Completion::file)}),

@@ -7,6 +7,7 @@
 #include "cli/daemon_commands.hpp"
 #include "homeboy/ids.hpp"
 #include "homeboy/suggest.hpp"
+#include "homeboy/text.hpp"
 #include "cli/output.hpp"
 #include "homeboy/providers/conformance.hpp"
 #include "homeboy/providers/provider_pin.hpp"
@@ -381,7 +382,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
         progress.show(module.id + ": " + r.name, ++ran, 0);
         if (!text) return;
         *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;
-        if (!r.passed) *text << ": " << r.reason;
+        if (!r.passed) *text << ": " << homeboy::text::escape_controls(r.reason);  // it may quote the module
         *text << '\n';
         text->flush();
       });

@@ -14,19 +14,21 @@ namespace homeboy::cli {
 
 namespace {
 
-// Text for one cell or value: control characters (a newline in a message) made visible, so
-// one record stays on one line.
+// Text for one cell, value or key: a newline or a tab made visible, so one record stays on
+// one line, and no other control character (C0, DEL, C1) left for the terminal to obey.
 std::string visible(std::string_view s) {
   std::string out;
-  for (char c : s) {
-    if (c == '\n')
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t control = text::control_at(s, i);
+    if (control == 0)
+      out += s[i];
+    else if (s[i] == '\n')
       out += "\\n";
-    else if (c == '\t')
+    else if (s[i] == '\t')
       out += "\\t";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      out += ' ';
     else
-      out += c;
+      out += ' ';
+    i += control ? control : 1;
   }
   return out;
 }
@@ -43,7 +45,7 @@ std::string shown(const json::value& v) {
       for (const auto& item : v.get_array()) out += (out.empty() ? "" : ", ") + shown(item);
       return out.empty() ? "-" : out;
     }
-    case json::kind::object: return json::serialize(v);
+    case json::kind::object: return visible(json::serialize(v));  // DEL and C1 are not escaped in JSON
     default: return json::serialize(v);
   }
 }
@@ -60,7 +62,7 @@ std::string str(const json::object& o, std::string_view key) {
 // A provider named in homeboy.json, or "nothing" when none was.
 std::string or_nothing(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string("nothing");
+  return v && v->is_string() ? visible(v->get_string()) : std::string("nothing");
 }
 
 std::int64_t num(const json::object& o, std::string_view key) {
@@ -128,10 +130,10 @@ class Table {
 void print_fields(std::ostream& out, const json::object& o, std::size_t indent = 0) {
   std::size_t width = 0;
   for (const auto& kv : o)
-    if (kv.key() != "command") width = std::max(width, kv.key().size());
+    if (kv.key() != "command") width = std::max(width, visible(kv.key()).size());
   for (const auto& kv : o) {
     if (kv.key() == "command") continue;
-    std::string key = std::string(indent, ' ') + std::string(kv.key()) + ":";
+    std::string key = std::string(indent, ' ') + visible(kv.key()) + ":";
     const json::value& v = kv.value();
     bool rows = v.is_array() && !v.get_array().empty() && v.get_array()[0].is_object();
     if (v.is_object() && !v.get_object().empty()) {
@@ -139,15 +141,17 @@ void print_fields(std::ostream& out, const json::object& o, std::size_t indent =
       print_fields(out, v.get_object(), indent + 2);
     } else if (rows) {
       out << key << '\n';
-      std::vector<std::string> header;
+      std::vector<std::string> keys;
       for (const auto& item : v.get_array())
         if (item.is_object())
           for (const auto& f : item.get_object())
-            if (std::find(header.begin(), header.end(), f.key()) == header.end()) header.emplace_back(f.key());
+            if (std::find(keys.begin(), keys.end(), f.key()) == keys.end()) keys.emplace_back(f.key());
+      std::vector<std::string> header;
+      for (const auto& k : keys) header.push_back(visible(k));
       Table table(header);
       for (const auto& item : v.get_array()) {
         std::vector<std::string> row;
-        for (const auto& h : header) row.push_back(item.is_object() ? str(item.get_object(), h) : shown(item));
+        for (const auto& k : keys) row.push_back(item.is_object() ? str(item.get_object(), k) : shown(item));
         table.add(std::move(row));
       }
       table.print(out, indent + 2);
@@ -352,7 +356,7 @@ void entity_list(std::ostream& out, const json::object& d, std::string_view plur
     }
   std::vector<std::string> header{"ID"};
   for (const auto& f : fields) {
-    header.push_back(f);
+    header.push_back(visible(f));
     for (auto& c : header.back()) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   Table table(header);
@@ -449,26 +453,11 @@ void print_text(std::ostream& out, const json::object& data) {
 }
 
 void print_text_error(std::ostream& err, const Error& error) {
-  // A message may quote a path, a module's output or a file: what reaches the terminal is
-  // UTF-8 with no control characters but line ends (an escape sequence would be obeyed).
-  auto safe = [](std::string_view text) {
-    std::string out;
-    for (char c : text::printable_utf8(text)) {
-      auto byte = static_cast<unsigned char>(c);
-      if ((byte < 0x20 && c != '\n' && c != '\t') || byte == 0x7f) {
-        static constexpr char hex[] = "0123456789abcdef";
-        out += "\\x";
-        out += hex[byte >> 4];
-        out += hex[byte & 15];
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  };
-  err << "homeboy: error: " << safe(error.what()) << " (" << error.code() << ")\n";
+  // A message may quote an id, a path, a module's output or a file: what reaches the terminal
+  // is UTF-8 with no control characters but line ends (an escape sequence would be obeyed).
+  err << "homeboy: error: " << text::escape_controls(error.what()) << " (" << error.code() << ")\n";
   for (const auto& h : error.hints())
-    if (!h.empty()) err << "homeboy: hint: " << safe(h) << '\n';
+    if (!h.empty()) err << "homeboy: hint: " << text::escape_controls(h) << '\n';
 }
 
 }  // namespace homeboy::cli

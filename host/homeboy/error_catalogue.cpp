@@ -19,6 +19,10 @@ constexpr std::array catalogue{
               "the command removes something and needs --force to go ahead", "Run it again with --force."},
     ErrorInfo{cli_interrupted, "cli.interrupted", ExitCode::interrupted_int,
               "SIGINT, SIGTERM or SIGHUP stopped the command; the exit code is 128 + the signal: 130, 143, 129", ""},
+    ErrorInfo{cli_output_failed, "cli.output_failed", failure,
+              "stdout could not be written whole (a full disk, an I/O error): the answer is cut off; what the command "
+              "did is done",
+              ""},
     ErrorInfo{internal_error, "internal.error", failure, "a failure inside homeboy itself", ""},
 
     ErrorInfo{storage_not_found, "storage.not_found", not_found, "the path does not exist on the provider", ""},
@@ -68,7 +72,8 @@ constexpr std::array catalogue{
               "documents could not be copied; nothing was pinned", ""},
     ErrorInfo{storage_import_incomplete, "storage.import_incomplete", failure, "documents could not be imported", ""},
     ErrorInfo{storage_export_failed, "storage.export_failed", failure,
-              "documents could not be read; no archive was written", ""},
+              "documents could not be read, or the archive could not be written whole (to its file or to stdout)",
+              ""},
     ErrorInfo{archive_invalid, "archive.invalid", invalid, "a line of the archive is not what the format says", ""},
     ErrorInfo{archive_truncated, "archive.truncated", invalid,
               "the archive is empty, cut off, or holds fewer documents than its header says", ""},

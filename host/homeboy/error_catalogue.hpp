@@ -30,6 +30,7 @@ enum class Errc : std::uint8_t {
   cli_unknown_command,
   cli_confirmation_required,
   cli_interrupted,
+  cli_output_failed,
   internal_error,
   // The storage facade and the providers.
   storage_not_found,

@@ -3,8 +3,6 @@
 #include "homeboy/error.hpp"
 #include "homeboy/text.hpp"
 
-#include <algorithm>
-
 namespace homeboy {
 
 std::optional<std::string> id_problem(std::string_view id) {
@@ -12,8 +10,8 @@ std::optional<std::string> id_problem(std::string_view id) {
   // A hidden name: left out of listings, migrations and archives (".", ".." name folders).
   if (id.front() == '.') return "it starts with '.'";
   if (id.find_first_of("/\\") != std::string_view::npos) return "it contains a slash or backslash";
-  if (std::any_of(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-    return "it contains a control character";
+  // C1 controls too: a CSI (U+009B) in a listing or a message is an escape sequence.
+  if (text::has_control(id)) return "it contains a control character";
   // An id is text in homeboy.json, in references and in envelopes: bytes that are not UTF-8
   // would come back as something else (\xff) and no longer name the file.
   if (!text::is_utf8(id)) return "it is not UTF-8 text";

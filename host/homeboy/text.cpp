@@ -178,6 +178,40 @@ std::string printable_utf8(std::string_view bytes) {
   return out;
 }
 
+std::size_t control_at(std::string_view text, std::size_t at) noexcept {
+  auto byte = static_cast<unsigned char>(text[at]);
+  if (byte < 0x20 || byte == 0x7f) return 1;
+  // 0xC2 is never a continuation byte: C2 80..C2 9F is a C1 control wherever it stands.
+  if (byte == 0xc2 && at + 1 < text.size() && (static_cast<unsigned char>(text[at + 1]) & 0xe0) == 0x80) return 2;
+  return 0;
+}
+
+bool has_control(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (control_at(text, i)) return true;
+  return false;
+}
+
+std::string escape_controls(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string printable = printable_utf8(text);
+  std::string out;
+  out.reserve(printable.size());
+  for (std::size_t i = 0; i < printable.size();) {
+    std::size_t length = control_at(printable, i);
+    if (length == 0 || printable[i] == '\n' || printable[i] == '\t') {
+      out += printable[i++];
+      continue;
+    }
+    auto code = static_cast<unsigned char>(printable[i + length - 1]);  // C2 9B is U+009B
+    out += length == 1 ? "\\x" : "\\u00";
+    out += hex[code >> 4];
+    out += hex[code & 15];
+    i += length;
+  }
+  return out;
+}
+
 std::string digest_hex(std::string_view bytes) noexcept {
   std::uint64_t hash = 14695981039346656037ull;
   for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ull;

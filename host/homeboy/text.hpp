@@ -37,6 +37,17 @@ class Base64Decoder {
 // ill-formed sequence becomes the text "\xNN", so the result is always valid UTF-8.
 std::string printable_utf8(std::string_view bytes);
 
+// Unicode's control characters (general category Cc): C0 (U+0000..U+001F), DEL (U+007F) and
+// C1 (U+0080..U+009F, the bytes C2 80..C2 9F in UTF-8). A terminal obeys them: ESC and CSI
+// (U+009B) start escape sequences, NEL (U+0085) ends a line.
+// The length in bytes of the control character that starts at `text[at]`, or 0.
+std::size_t control_at(std::string_view text, std::size_t at) noexcept;
+bool has_control(std::string_view text) noexcept;
+
+// For a message on a terminal: printable_utf8(text) with every control character but a
+// newline and a tab written out, as \xNN (C0, DEL) or \u00NN (C1).
+std::string escape_controls(std::string_view text);
+
 // A 64-bit FNV-1a digest as 16 hex digits: a name for content, not a secret.
 std::string digest_hex(std::string_view bytes) noexcept;
 

@@ -182,6 +182,16 @@ CliResult run_cli(const std::vector<std::string>& args, const Env& env, const st
   return CliResult{outcome.exit_code, std::move(outcome.out), std::move(outcome.err_tail)};
 }
 
+CliResult run_cli_in_shell(const std::string& script, const std::vector<std::string>& args, const Env& env) {
+  Launch command;
+  command.argv = {"/bin/bash", "-c", script, "bash", homeboy_cli().string()};
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
+  command.env = cli_environment(env);
+  auto outcome = run_once(command, {}, std::chrono::seconds(120));
+  BOOST_TEST_REQUIRE(!outcome.timed_out, "homeboy did not finish in 120 s");
+  return CliResult{outcome.exit_code, std::move(outcome.out), std::move(outcome.err_tail)};
+}
+
 CliResult CliFixture::homeboy(std::vector<std::string> args, const Env& env, const std::string& input) {
   args.insert(args.begin(), {"--config-dir", config});
   return run_cli(args, env, input);

@@ -89,6 +89,11 @@ using Env = std::vector<std::pair<std::string, std::string>>;
 // Runs `homeboy` with `args`; HOMEBOY_* variables are cleared unless given in `env`.
 CliResult run_cli(const std::vector<std::string>& args, const Env& env = {}, const std::string& input = {});
 
+// `homeboy` with `args`, started by bash running `script`, in which "$@" is the homeboy command
+// line: `exec "$@" >/dev/full` runs it with stdout on a full disk. The exit code and stderr are
+// bash's; HOMEBOY_* variables are cleared unless given in `env`.
+CliResult run_cli_in_shell(const std::string& script, const std::vector<std::string>& args, const Env& env = {});
+
 // `homeboy` started in the background, for tests that signal or kill it while it works. It
 // is this process's own child (no supervisor in between), with default signal handling,
 // stdin from /dev/null and stdout and stderr in files under `dir`. HOMEBOY_* variables are

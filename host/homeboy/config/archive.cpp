@@ -127,8 +127,7 @@ void check_relative_path(std::string_view path) {
   if (path.front() == '/') throw unsafe_path(path, "is absolute; archive paths are relative to the config folder");
   if (path.size() > limits::path_bytes)
     throw unsafe_path(path, "is longer than " + std::to_string(limits::path_bytes) + " bytes");
-  for (unsigned char c : path)
-    if (c < 0x20 || c == 0x7f) throw unsafe_path(path, "contains a control character");
+  if (text::has_control(path)) throw unsafe_path(path, "contains a control character");
   std::size_t start = 0;
   while (true) {
     std::size_t end = path.find('/', start);
