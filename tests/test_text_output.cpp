@@ -158,6 +158,9 @@ BOOST_AUTO_TEST_CASE(no_control_character_reaches_the_terminal) {
   BOOST_TEST(has(r.out, "\nold\n"), r.out);
   BOOST_TEST(has(r.err, "homeboy: warning: "), r.err);
   BOOST_TEST(!raw_control(r.err), r.err);
+  auto quiet = homeboy({"-o", "text", "--quiet", "server", "list"});
+  BOOST_TEST(quiet.exit_code == 0, quiet.err);
+  BOOST_TEST(quiet.err.empty(), "--quiet silences the warning: " << quiet.err);
 }
 
 BOOST_AUTO_TEST_CASE(module_commands_in_text) {

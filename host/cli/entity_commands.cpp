@@ -50,7 +50,7 @@ Reply list(EntityKind kind, Context& ctx) {
   auto listing = std::make_shared<ConfigStore::Listing>(store.list(kind));
   json::array warnings;
   for (const auto& w : listing->warnings) {
-    std::cerr << "homeboy: warning: " << text::escape_controls(w) << '\n';
+    ctx.warn(w);  // --quiet silences it; the envelope's "warnings" still lists it
     warnings.emplace_back(w);
   }
   Reply reply{{"command", name(kind) + ".list"}, {"count", listing->entities.size()}};
