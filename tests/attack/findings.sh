@@ -191,6 +191,8 @@ check_atomic_skip_existing() {
 
 checks=${*:-bash_batch_nul_shift reserved_temp_name silent_switch_missing_manifest silent_switch_dangling_link isolation_ignored atomic_batch_chunked config_world_readable id_collision_race batch_failure_unreported write_replaces_special_files trust_script_outside reaper_escape environ_readable rename_undo_clobber php_size_limit version_truncated manifest_fifo_hang atomic_skip_existing}
 for c in $checks; do "check_$c"; done
+# The checks' sqlite-storage daemons would idle on for minutes after their folders are gone.
+for run in "$A"/*/run; do [[ -d $run ]] && XDG_RUNTIME_DIR=$run "$HB" module stop --all >/dev/null 2>&1; done
 rm -rf "$A"
 echo "reproduced: $reproduced"
 ((reproduced == 0))
