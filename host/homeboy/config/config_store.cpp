@@ -613,6 +613,7 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
       steps.add(contract::Event::write(new_path, std::move(content)), contract::Event::remove(new_path), version);
     } catch (const Error& e) {
       if (!is_conflict(e)) throw;
+      if (attempt == max_attempts) throw busy(kind, id);
       back_off(attempt);  // taken meanwhile: the check above names by whom
       continue;
     }
