@@ -1,5 +1,7 @@
 #include "cli/output_stream.hpp"
 
+#include "homeboy/transport/fd.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,15 +12,7 @@ namespace homeboy::cli {
 OutputBuffer::OutputBuffer(int fd) noexcept : fd_(fd) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
 
 bool OutputBuffer::drain(const char* data, std::size_t size) {
-  while (size > 0 && !error_) {
-    ssize_t n = ::write(fd_, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) error_ = errno;
-    if (n <= 0) break;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  if (size > 0 && !error_) error_ = EIO;  // write(2) wrote nothing and said no more
+  if (!error_ && !write_all(fd_, {data, size})) error_ = errno;  // EIO: write(2) wrote nothing
   return !error_;
 }
 

@@ -3,6 +3,7 @@
 #include "homeboy/error.hpp"
 #include "homeboy/contract/json_text.hpp"
 #include "homeboy/contract/limits.hpp"
+#include "homeboy/transport/fd.hpp"
 
 #include <boost/json.hpp>
 
@@ -41,12 +42,7 @@ void replace_file(const fs::path& file, const std::string& text, mode_t mode) {
     ::unlink(temp.c_str());
     return write_failed(file, step, err);
   };
-  for (std::size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw abandon("writing");
-    done += static_cast<std::size_t>(n);
-  }
+  if (!write_all(fd, text)) throw abandon("writing");
   if (::fchmod(fd, mode) != 0) throw abandon("setting its mode");
   if (::fsync(fd) != 0) throw abandon("flushing");
   if (::close(fd) != 0) {

@@ -1,8 +1,10 @@
 #pragma once
-// A file descriptor owned by one object: closed when it goes.
+// A file descriptor owned by one object: closed when it goes; and writing all of a text to one.
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <string_view>
 #include <utility>
 
 namespace homeboy {
@@ -31,5 +33,21 @@ class Fd {
  private:
   int fd_ = -1;
 };
+
+// Writes all of `bytes` to `fd`, going on after EINTR and short writes. False when write(2)
+// fails (errno says why) or writes nothing (errno is then EIO). Async-signal-safe.
+inline bool write_all(int fd, std::string_view bytes) noexcept {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
 
 }  // namespace homeboy

@@ -1,5 +1,7 @@
 #include "homeboy/transport/interrupt.hpp"
 
+#include "homeboy/transport/fd.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -33,15 +35,7 @@ std::string_view signal_label(int signal) {
 }
 
 [[noreturn]] void exit_from_handler(int signal) noexcept {
-  const std::string& text = hard_exit_texts[static_cast<std::size_t>(signal)];
-  std::size_t done = 0;
-  int fd = hard_exit_fd.load();
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
+  write_all(hard_exit_fd.load(), hard_exit_texts[static_cast<std::size_t>(signal)]);
   ::_exit(128 + signal);
 }
 

@@ -1,6 +1,7 @@
 #include "homeboy/transport/native_transport.hpp"
 
 #include "homeboy/contract/limits.hpp"
+#include "homeboy/transport/fd.hpp"
 
 #include <homeboy/storage_plugin.h>
 
@@ -41,13 +42,7 @@ std::atomic<const std::string*> inside_plugin{nullptr};
 extern "C" void on_exit_inside_plugin() {
   const std::string* message = inside_plugin.load();
   if (!message) return;
-  std::size_t done = 0;
-  while (done < message->size()) {
-    ssize_t n = ::write(STDERR_FILENO, message->data() + done, message->size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
+  write_all(STDERR_FILENO, *message);
   ::_exit(1);
 }
 

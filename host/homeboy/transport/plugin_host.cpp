@@ -1,6 +1,7 @@
 #include "homeboy/transport/plugin_host.hpp"
 
 #include "homeboy/contract/contract.hpp"
+#include "homeboy/transport/fd.hpp"
 #include "homeboy/transport/native_transport.hpp"
 #include "homeboy/text.hpp"
 
@@ -55,14 +56,7 @@ class LineReader {
 
 bool write_line(int fd, std::string text) {
   text.push_back('\n');
-  std::string_view left = text;
-  while (!left.empty()) {
-    ssize_t n = ::write(fd, left.data(), left.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;  // homeboy is gone
-    left.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+  return write_all(fd, text);  // false: homeboy is gone
 }
 
 // The helper's own message `{"<key>": body, "id": id}`, with its key first.

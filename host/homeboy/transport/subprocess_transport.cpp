@@ -1,6 +1,7 @@
 #include "homeboy/transport/subprocess_transport.hpp"
 
 #include "homeboy/transport/environment.hpp"
+#include "homeboy/transport/fd.hpp"
 #include "homeboy/seconds.hpp"
 #include "homeboy/text.hpp"
 #include "homeboy/modules/trust.hpp"
@@ -176,14 +177,8 @@ std::filesystem::path provider_config_file(const std::filesystem::path& config_d
   std::string temp = (dir / ("." + name + ".XXXXXX")).string();
   int fd = ::mkstemp(temp.data());  // 0600
   if (fd < 0) throw fail("cannot create a file in " + dir.string());
-  std::size_t done = 0;
-  while (done < config.size()) {
-    ssize_t n = ::write(fd, config.data() + done, config.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0 || done != config.size() || ::rename(temp.c_str(), file.c_str()) != 0) {
+  bool written = write_all(fd, config);
+  if (::close(fd) != 0 || !written || ::rename(temp.c_str(), file.c_str()) != 0) {
     int error = errno;
     ::unlink(temp.c_str());
     errno = error;
