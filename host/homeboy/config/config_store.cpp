@@ -605,7 +605,7 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
     // 1. The new id is claimed: the new document, written only where nothing is.
     json::object renamed = entity.entity.doc;
     renamed["id"] = new_id;
-    std::string new_path = path_of(kind, new_id), old_path = path_of(kind, id);
+    std::string new_path = path_of(kind, new_id);
     Steps steps;
     try {
       std::string content = serialize_document(renamed);

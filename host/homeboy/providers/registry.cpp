@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -113,10 +114,12 @@ std::optional<std::string> configured_provider(const fs::path& config_dir) {
 
 namespace {
 
-// The config documents builtin-filesystem keeps on disk: <config>/<kind>s/<id>.json.
+// The folders of homeboy's config documents: <config>/<kind>s/<id>.json on builtin-filesystem.
+constexpr std::array<const char*, 3> config_folders{"projects", "servers", "components"};
+
 std::vector<std::string> config_documents_on_disk(const fs::path& config_dir) {
   std::vector<std::string> found;
-  for (const char* kind : {"projects", "servers", "components"}) {
+  for (const char* kind : config_folders) {
     std::error_code ec;
     for (auto it = fs::directory_iterator(config_dir / kind, ec); !ec && it != fs::directory_iterator();
          it.increment(ec)) {
@@ -139,8 +142,7 @@ void refuse_to_hide_config(Storage& storage, const Module& module, const fs::pat
   auto on_disk = config_documents_on_disk(config_dir);
   if (on_disk.empty()) return;
   std::vector<contract::Event> lists;
-  for (const char* kind : {"projects", "servers", "components"})
-    lists.push_back(contract::Event::list((config_dir / kind).string()));
+  for (const char* kind : config_folders) lists.push_back(contract::Event::list((config_dir / kind).string()));
   std::set<std::string> seen;
   for (auto& answer : storage.batch(std::move(lists))) {
     if (!answer.success && answer.effective_error_code() == contract::ErrorCode::not_found) continue;
