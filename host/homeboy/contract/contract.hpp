@@ -22,9 +22,11 @@ namespace homeboy::contract {
 
 inline constexpr int version = 2;
 
-enum class Operation { read, write, list, remove, ensure_dir, batch };
+enum class Operation { read, write, list, remove, ensure_dir, check, batch };
 
-// Wire names: "read", "write", "list", "delete", "ensure_dir", "batch".
+// Wire names: "read", "write", "list", "delete", "ensure_dir", "check", "batch".
+// `check` changes nothing: it succeeds while its condition holds and fails with `conflict`
+// otherwise. Only a provider with the `transactions` capability receives it.
 std::string_view to_string(Operation op) noexcept;
 std::optional<Operation> parse_operation(std::string_view name) noexcept;
 
@@ -67,7 +69,7 @@ struct Event {
   std::string content;                     // write only
   bool is_directory = false;               // delete: the path is a directory, remove it with its contents
   std::vector<Event> operations;           // batch only
-  Condition condition;                     // write and delete
+  Condition condition;                     // write, delete and check
 
   static Event read(std::string path) { return {Operation::read, std::move(path), {}, false, {}, {}}; }
   static Event write(std::string path, std::string content, Condition condition = {}) {
@@ -78,6 +80,9 @@ struct Event {
     return {Operation::remove, std::move(path), {}, is_directory, {}, std::move(condition)};
   }
   static Event ensure_dir(std::string path) { return {Operation::ensure_dir, std::move(path), {}, false, {}, {}}; }
+  static Event check(std::string path, Condition condition) {
+    return {Operation::check, std::move(path), {}, false, {}, std::move(condition)};
+  }
   static Event batch(std::vector<Event> operations) {
     return {Operation::batch, {}, {}, false, std::move(operations), {}};
   }
@@ -89,6 +94,10 @@ struct Capabilities {
   bool versions = false;      // reads report a version; writes and deletes take conditions
   bool binary = false;        // content that is not UTF-8 travels (base64 on the JSON transports)
   bool atomic_batch = false;  // a batch's changes apply all or none
+  // Batches are serializable transactions: all or none, `check` understood, and every
+  // condition of a batch holds against the state its changes are applied to, whatever
+  // other hosts do at the same time. Only with versions and atomic_batch.
+  bool transactions = false;
 };
 
 struct Entry {
