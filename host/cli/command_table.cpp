@@ -121,6 +121,7 @@ const std::vector<CommandSpec>& top_commands() {
       help_command(),
       version_command(),
       completion_command(),
+      doctor_command(),
   };
   return commands;
 }

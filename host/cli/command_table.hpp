@@ -109,7 +109,10 @@ std::vector<CommandSpec> daemon_commands();
 // The options every command takes, anywhere on the line.
 const std::vector<OptionSpec>& global_options();
 
-// The commands outside the groups: help, version, completion.
+// `homeboy doctor`: the provider and the config it holds, checked.
+CommandSpec doctor_command();
+
+// The commands outside the groups: help, version, completion, doctor.
 const std::vector<CommandSpec>& top_commands();
 
 }  // namespace homeboy::cli

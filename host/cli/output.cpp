@@ -1,5 +1,7 @@
 #include "cli/output.hpp"
 
+#include "homeboy/contract/json_exact.hpp"
+
 #include <boost/json.hpp>
 
 #include <ostream>
@@ -95,7 +97,9 @@ json::object materialize(const Reply& reply) {
   JsonWriter out;
   out.set_compact(true);
   reply.write_data(out);
-  return json::parse(out.text()).as_object();
+  // Read back exactly: a document's numbers keep the text they were given.
+  exact_json::Failure failure;
+  return std::move(exact_json::parse(out.text(), std::size_t(-1), failure).value().as_object());
 }
 
 boost::json::value seconds_json(std::chrono::milliseconds duration) {

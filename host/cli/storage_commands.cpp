@@ -38,6 +38,32 @@ json::object answer(std::string_view command, std::string_view path) {
 }
 
 
+// A raw change of the config's documents skips their rules (a delete would leave projects
+// naming a server that is gone): refused, naming the command that keeps them, unless --force.
+void guard_config(Context& ctx, const po::variables_map& vm, const contract::Event& event) {
+  if (vm["force"].as<bool>()) return;
+  auto kind = config_kind_touched(ctx.config_dir(), event);
+  if (!kind) return;
+  std::string k(to_string(*kind)), folder = (ctx.config_dir() / plural(*kind)).string();
+  std::string id;
+  if (event.path.starts_with(folder + "/") && event.path.ends_with(".json") &&
+      event.path.find('/', folder.size() + 1) == std::string::npos)
+    id = event.path.substr(folder.size() + 1, event.path.size() - folder.size() - 6);
+  std::string hint =
+      id.empty() ? "Change " + std::string(plural(*kind)) + " with `homeboy " + k + " create|set|rename|delete`, which keep the config's rules."
+      : event.operation == contract::Operation::remove
+          ? "Use `homeboy " + k + " delete " + id + "`: it refuses while a project still refers to it."
+          : "Use `homeboy " + k + " set " + id + " '{...}'` (or `homeboy " + k + " create " + id + "`): they check references and ids.";
+  throw Error(Errc::storage_config_protected,
+              "storage " + std::string(event.operation == contract::Operation::remove ? "delete" : contract::to_string(event.operation)) +
+                  " " + event.path + " would change homeboy's " + std::string(plural(*kind)) +
+                  " behind the config's rules; nothing was done",
+              {{"path", event.path}, {"kind", k}},
+              {std::move(hint), "Pass --force to do it anyway."});
+}
+
+OptionSpec force_flag() { return flag("force", "change homeboy's config documents directly, skipping their rules"); }
+
 Reply status(Context& ctx, const po::variables_map&) {
   Storage& storage = ctx.storage();
   const auto& p = storage.provider();
@@ -55,8 +81,10 @@ Reply status(Context& ctx, const po::variables_map&) {
   if (caps.binary) capabilities.emplace_back("binary");
   if (caps.atomic_batch) capabilities.emplace_back("atomic_batch");
   provider["capabilities"] = std::move(capabilities);
-  // How concurrent config changes are kept from losing each other (docs/config.md).
-  provider["concurrency"] = to_string(concurrency_of(storage));
+  // How the config's rules are kept against concurrent commands, and for whom (docs/config.md).
+  auto concurrency = concurrency_of(storage);
+  provider["concurrency"] = to_string(concurrency);
+  provider["concurrency_scope"] = scope_of(concurrency);
   return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
 }
 
@@ -107,6 +135,7 @@ Reply write(Context& ctx, const po::variables_map& vm) {
     content = read_input("-");
   }
   std::size_t bytes = content.size();
+  guard_config(ctx, vm, contract::Event::write(path, {}));
   auto version = ctx.storage().write(path, std::move(content), condition_of(vm));
   json::object data = answer("storage.write", path);
   data["bytes"] = bytes;
@@ -135,6 +164,7 @@ Reply list(Context& ctx, const po::variables_map& vm) {
 Reply remove(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
   bool recursive = vm["recursive"].as<bool>();
+  guard_config(ctx, vm, contract::Event::remove(path, recursive));
   ctx.storage().remove(path, recursive, condition_of(vm));
   json::object data = answer("storage.delete", path);
   data["recursive"] = recursive;
@@ -143,6 +173,7 @@ Reply remove(Context& ctx, const po::variables_map& vm) {
 
 Reply ensure_dir(Context& ctx, const po::variables_map& vm) {
   std::string path = path_of(vm);
+  guard_config(ctx, vm, contract::Event::ensure_dir(path));
   ctx.storage().ensure_dir(path);
   return answer("storage.ensure-dir", path);
 }
@@ -240,8 +271,18 @@ Reply batch(Context& ctx, const po::variables_map& vm) {
     auto& e = events[i];
     e.path = absolute_path(e.path);
     try {
-      if (checked_path(e.path) != e.path) given.emplace_back(i, e.path);
-    } catch (const Error&) {
+      std::string checked = checked_path(e.path);
+      if (checked != e.path) given.emplace_back(i, e.path);
+      contract::Event normal = e;
+      normal.path = std::move(checked);
+      try {
+        guard_config(ctx, vm, normal);
+      } catch (Error& refused) {
+        throw Error(refused.errc(), "event " + std::to_string(i + 1) + ": " + refused.what(), refused.details(),
+                    refused.hints());
+      }
+    } catch (const Error& e2) {
+      if (e2.errc() == Errc::storage_config_protected) throw;
       // The facade refuses it, naming the problem, before anything runs.
     }
   }
@@ -292,32 +333,33 @@ GroupSpec storage_group() {
            raw_read},
           {"write",
            "Write a file atomically (its folder must exist).",
-           "<path> (--content TEXT | --file F | -) [--if-version V | --if-absent]",
+           "<path> (--content TEXT | --file F | -) [--if-version V | --if-absent] [--force]",
            {path_argument("the file"), stdin_argument("- to take the content from stdin"),
             option("content", "TEXT", "the content"),
             option("file", "F", "take the content from file F").completing(Completion::file),
             option("if-version", "V",
                    "write only if the file is still at version V (from `storage read`); else storage.conflict"),
-            flag("if-absent", "write only if nothing is at the path yet; else storage.conflict")},
+            flag("if-absent", "write only if nothing is at the path yet; else storage.conflict"), force_flag()},
            write},
           {"list", "List a folder's immediate children, sorted.", "<path>", {path_argument("the folder")}, list},
           {"delete",
            "Delete a file, or a folder and its contents with --recursive.",
-           "<path> [--recursive] [--if-version V]",
+           "<path> [--recursive] [--if-version V] [--force]",
            {path_argument("the file or folder"),
             flag("recursive", "the path is a folder: delete it and everything in it").also('r'),
-            option("if-version", "V", "delete only if the file is still at version V; else storage.conflict")},
+            option("if-version", "V", "delete only if the file is still at version V; else storage.conflict"),
+            force_flag()},
            remove},
           {"ensure-dir",
            "Create a folder and its parents; fine if it exists.",
-           "<path>",
-           {path_argument("the folder")},
+           "<path> [--force]",
+           {path_argument("the folder"), force_flag()},
            ensure_dir},
           {"batch",
            "Run a JSON array of events in one go, strictly in order.",
-           "[--file F | -]",
+           "[--file F | -] [--force]",
            {stdin_argument("- to read the events from stdin (the default)"),
-            option("file", "F", "read the events from file F").completing(Completion::file)},
+            option("file", "F", "read the events from file F").completing(Completion::file), force_flag()},
            batch,
            "Each event is as in the storage contract: {\"operation\": \"write\", \"path\": \"/a\", \"content\": "
            "\"x\"}; events may carry content_base64, if_version and if_absent."},

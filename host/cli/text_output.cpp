@@ -1,5 +1,7 @@
 #include "cli/text_output.hpp"
 
+#include "homeboy/contract/json_exact.hpp"
+#include "homeboy/contract/json_text.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
@@ -33,7 +35,10 @@ std::string visible(std::string_view s) {
   return out;
 }
 
-bool scalar(const json::value& v) { return !v.is_object() && !v.is_array(); }
+// An object of fields, as opposed to a number kept as written (json_exact.hpp), which is one value.
+bool record(const json::value& v) { return v.is_object() && !exact_json::number_literal(v); }
+
+bool scalar(const json::value& v) { return !record(v) && !v.is_array(); }
 
 std::string shown(const json::value& v) {
   switch (v.kind()) {
@@ -45,8 +50,10 @@ std::string shown(const json::value& v) {
       for (const auto& item : v.get_array()) out += (out.empty() ? "" : ", ") + shown(item);
       return out.empty() ? "-" : out;
     }
-    case json::kind::object: return visible(json::serialize(v));  // DEL and C1 are not escaped in JSON
-    default: return json::serialize(v);
+    case json::kind::object:
+      if (auto literal = exact_json::number_literal(v)) return std::string(*literal);
+      return visible(compact(v));  // DEL and C1 are not escaped in JSON
+    default: return compact(v);
   }
 }
 
@@ -135,15 +142,15 @@ void print_fields(std::ostream& out, const json::object& o, std::size_t indent =
     if (kv.key() == "command") continue;
     std::string key = std::string(indent, ' ') + visible(kv.key()) + ":";
     const json::value& v = kv.value();
-    bool rows = v.is_array() && !v.get_array().empty() && v.get_array()[0].is_object();
-    if (v.is_object() && !v.get_object().empty()) {
+    bool rows = v.is_array() && !v.get_array().empty() && record(v.get_array()[0]);
+    if (record(v) && !v.get_object().empty()) {
       out << key << '\n';
       print_fields(out, v.get_object(), indent + 2);
     } else if (rows) {
       out << key << '\n';
       std::vector<std::string> keys;
       for (const auto& item : v.get_array())
-        if (item.is_object())
+        if (record(item))
           for (const auto& f : item.get_object())
             if (std::find(keys.begin(), keys.end(), f.key()) == keys.end()) keys.emplace_back(f.key());
       std::vector<std::string> header;
@@ -151,7 +158,7 @@ void print_fields(std::ostream& out, const json::object& o, std::size_t indent =
       Table table(header);
       for (const auto& item : v.get_array()) {
         std::vector<std::string> row;
-        for (const auto& k : keys) row.push_back(item.is_object() ? str(item.get_object(), k) : shown(item));
+        for (const auto& k : keys) row.push_back(record(item) ? str(item.get_object(), k) : shown(item));
         table.add(std::move(row));
       }
       table.print(out, indent + 2);
@@ -174,7 +181,9 @@ void status(std::ostream& out, const json::object& d) {
                       {"selected by", p.at("selected_by")}};
   if (!p.at("fallback_reason").is_null()) fields["fallback"] = p.at("fallback_reason");
   fields["capabilities"] = p.at("capabilities");
-  fields["concurrency"] = p.at("concurrency");
+  fields["concurrency"] = str(p, "concurrency") + (str(p, "concurrency_scope") == "every_host"
+                                                       ? " (the config's rules hold for every host)"
+                                                       : " (the config's rules hold on this machine only)");
   fields["manifest"] = p.at("manifest_path");
   if (!p.at("overrides").is_null()) fields["overrides"] = p.at("overrides");
   fields["config folder"] = d.at("config_dir");
@@ -401,6 +410,26 @@ void entity_rename(std::ostream& out, const json::object& d, std::string_view ki
   out << '\n';
 }
 
+void doctor(std::ostream& out, const json::object& d) {
+  const auto& p = object_of(d, "provider");
+  const auto& problems = array_of(d, "problems");
+  out << "provider:   " << str(p, "module_id") << " (" << str(p, "transport") << "), "
+      << (yes(d, "reachable") ? "answers" : "does not answer") << '\n';
+  if (yes(d, "reachable")) out << "documents:  " << num(d, "documents") << " checked\n";
+  if (problems.empty()) {
+    out << "the config keeps its rules: no problems\n";
+    return;
+  }
+  out << plural(static_cast<std::int64_t>(problems.size()), "problem", "problems") << ":\n";
+  for (const auto& item : problems) {
+    const auto& problem = item.as_object();
+    std::string path = str(problem, "path");
+    out << "  " << (path.empty() || path == "-" ? "the config folder" : path);
+    if (!problem.at("line").is_null()) out << ", line " << str(problem, "line");
+    out << ": " << str(problem, "message") << " (" << str(problem, "check") << ")\n    fix: " << str(problem, "fix") << '\n';
+  }
+}
+
 using Layout = std::function<void(std::ostream&, const json::object&)>;
 
 const std::map<std::string, Layout, std::less<>>& layouts() {
@@ -425,6 +454,7 @@ const std::map<std::string, Layout, std::less<>>& layouts() {
         {"module.uninstall", uninstall},
         {"module.daemons", daemons},
         {"module.stop", stop},
+        {"doctor", doctor},
     };
     for (std::string kind : {"project", "server", "component"}) {
       std::string many = kind + "s";

@@ -62,6 +62,10 @@ constexpr std::array catalogue{
               "a module daemon's socket is served by another user; nothing was sent", ""},
     ErrorInfo{storage_batch_failed, "storage.batch_failed", failure,
               "one or more operations of `storage batch` failed; each result is in details.results", ""},
+    ErrorInfo{storage_config_protected, "storage.config_protected", invalid,
+              "a raw `storage write|delete|ensure-dir|batch` would change projects, servers or components behind the "
+              "config's rules; nothing was done",
+              "Use the project, server or component command, or pass --force."},
 
     ErrorInfo{storage_same_provider, "storage.same_provider", invalid,
               "`storage migrate` to the provider the documents come from", ""},
@@ -74,6 +78,9 @@ constexpr std::array catalogue{
     ErrorInfo{storage_export_failed, "storage.export_failed", failure,
               "documents could not be read, or the archive could not be written whole (to its file or to stdout)",
               ""},
+    ErrorInfo{storage_extra_documents, "storage.extra_documents", invalid,
+              "the target of `storage migrate` holds config documents the source does not; nothing was written",
+              "Pass --prune to remove them (they are saved to an archive first)."},
     ErrorInfo{archive_invalid, "archive.invalid", invalid, "a line of the archive is not what the format says", ""},
     ErrorInfo{archive_truncated, "archive.truncated", invalid,
               "the archive is empty, cut off, or holds fewer documents than its header says", ""},
@@ -83,6 +90,10 @@ constexpr std::array catalogue{
               ""},
     ErrorInfo{archive_unsafe_path, "archive.unsafe_path", invalid,
               "a path in the archive would leave the config tree or name homeboy's own files", ""},
+    ErrorInfo{archive_invalid_config, "archive.invalid_config", invalid,
+              "the archive's projects, servers or components break the config's rules (each problem is named by "
+              "line); nothing was written",
+              ""},
 
     ErrorInfo{config_no_config_dir, "config.no_config_dir", invalid,
               "homeboy cannot tell where its config lives (HOME is not set)",
@@ -148,6 +159,8 @@ constexpr std::array catalogue{
     ErrorInfo{config_busy, "config.busy", failure,
               "other homeboy commands kept changing the same document; nothing was changed", "Run the command again."},
     ErrorInfo{config_lock_failed, "config.lock_failed", failure, "the config lock (<config>/.homeboy.lock) failed", ""},
+    ErrorInfo{config_unhealthy, "config.unhealthy", invalid,
+              "`homeboy doctor` found problems in the config; each is in details.problems with its fix", ""},
     ErrorInfo{project_not_found, "project.not_found", not_found, "no project of that id",
               "Run `homeboy project list` to see them all."},
     ErrorInfo{project_already_exists, "project.already_exists", invalid, "a project of that id exists",

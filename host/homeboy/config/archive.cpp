@@ -117,6 +117,14 @@ Document parse_document(const json::object& obj, const Place& at) {
     if (!decoded) throw problem(Errc::archive_invalid, at, "\"content_base64\" is not valid base64 (RFC 4648, padded)");
     doc.content = std::move(*decoded);
   }
+  // Refused here, by line, rather than by the provider half-way through writing.
+  if (doc.content.size() > limits::content_bytes)
+    throw Error(Errc::storage_too_large,
+                at.text() + ": the document '" + excerpt(doc.path, 200) + "' is " + std::to_string(doc.content.size()) +
+                    " bytes; one file holds at most " + std::to_string(limits::content_bytes) + " bytes (256 MiB)",
+                {{"source", at.source}, {"line", at.line}, {"path", doc.path}, {"bytes", doc.content.size()},
+                 {"limit", limits::content_bytes}},
+                {"Remove the line or shrink the document; nothing was written."});
   return doc;
 }
 

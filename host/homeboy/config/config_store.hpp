@@ -2,7 +2,20 @@
 // homeboy's config entities (projects, servers, components) as JSON documents at
 // <config>/<kind>s/<id>.json, read and written only through the storage facade, so
 // whichever provider is active holds them.
+//
+// The config's rules: a project refers only to servers and components that exist, an id
+// names one document of one kind, a document's "id" is its file name. Every change keeps
+// them against any number of concurrent commands (docs/config.md, "Parallel commands"):
+//   - on a provider with transactions (postgres, sqlite-storage) each change is ONE
+//     all-or-nothing batch, conditional on the versions it read: its writes and deletes
+//     apply only to what was read, `check`s hold the ids it claims free in the other kinds,
+//     and each document it newly refers to is rewritten as it was, at the version read, so
+//     that a delete or rename of it that read an older world fails instead. The rules then
+//     hold for every host sharing the provider;
+//   - on any other provider, each change holds an advisory lock on <config>/.homeboy.lock
+//     (one machine only), and puts back what it did when a step fails.
 
+#include "homeboy/config/document.hpp"
 #include "homeboy/storage.hpp"
 
 #include <boost/json/object.hpp>
@@ -16,22 +29,10 @@
 
 namespace homeboy {
 
-enum class EntityKind { project, server, component };
-
-std::string_view to_string(EntityKind kind) noexcept;   // "project"
-std::string_view plural(EntityKind kind) noexcept;      // "projects"
-inline constexpr EntityKind all_kinds[] = {EntityKind::project, EntityKind::server, EntityKind::component};
-
 struct Entity {
   std::string id;
   boost::json::object doc;  // always holds "id"
 };
-
-// Merges `patch` into `target`: objects merge, null removes a key, arrays union (unless the
-// field's dotted path is in `replace`), anything else replaces. Returns the dotted paths
-// of the top-level fields that changed.
-std::vector<std::string> deep_merge(boost::json::object& target, const boost::json::object& patch,
-                                    const std::set<std::string>& replace);
 
 // The codes of failures that are per kind: project.not_found, server.already_exists,
 // component.create_failed, ...
@@ -42,15 +43,29 @@ Errc errc_for(EntityKind kind, EntityFailure failure) noexcept;
 enum class CreateStatus { created, skipped, failed };
 std::string_view to_string(CreateStatus status) noexcept;
 
-// How concurrent homeboy commands are kept from losing each other's changes: with
-// compare-and-swap when the provider reports versions (any number of machines), else with
-// an advisory lock on <config>/.homeboy.lock held for each change (one machine only).
-enum class Concurrency { versions, host_lock };
-std::string_view to_string(Concurrency c) noexcept;
+// How the config's rules are kept against concurrent commands (see above).
+enum class Concurrency { transactions, host_lock };
+std::string_view to_string(Concurrency c) noexcept;  // "transactions", "host_lock"
+// Who the rules hold for: "every_host" (transactions) or "this_machine" (host_lock).
+std::string_view scope_of(Concurrency c) noexcept;
 Concurrency concurrency_of(const Storage& storage) noexcept;
+
+// The config folder and its entity folders on disk are the user's own: not a symbolic link,
+// not another user's. Throws config.unsafe_private_folder naming the folder and the fix.
+// With `make`, also creates the config folder (0700) and closes it and the entity folders to
+// 0700 where they are open to others.
+void check_config_folders(const std::filesystem::path& config_dir, bool make);
+
+// The entity kind whose documents the raw storage change `event` (a write, delete or
+// ensure_dir) would touch behind the config's rules: a path inside an entity folder or the
+// folder itself, or a recursive delete of a folder that holds one (the config folder, "/").
+// Nothing for any other path or operation. Paths are compared as given and with their
+// symbolic links resolved.
+std::optional<EntityKind> config_kind_touched(const std::filesystem::path& config_dir, const contract::Event& event);
 
 class ConfigStore {
  public:
+  // Checks the config folders (check_config_folders, without making them).
   ConfigStore(Storage& storage, std::filesystem::path config_dir);
 
   struct Listing {
@@ -68,7 +83,7 @@ class ConfigStore {
     std::optional<Error> error;
   };
   // Creates each document; with `skip_existing`, an existing id is skipped instead of failing.
-  // Valid items are written in one batch.
+  // The valid ones are written together: in one transaction, or one batch under the lock.
   std::vector<CreateOutcome> create(EntityKind kind, std::vector<boost::json::object> docs, bool skip_existing);
 
   // Deep-merges `patch` into an existing document. Returns the document and the changed fields.
@@ -76,52 +91,40 @@ class ConfigStore {
                                                    const boost::json::object& patch,
                                                    const std::set<std::string>& replace);
 
-  // Renames, rewriting the projects that refer to it, in one batch; restores everything on failure.
+  // Renames, rewriting the projects that refer to it. Returns those projects.
   std::vector<std::string> rename(EntityKind kind, const std::string& id, const std::string& new_id);
 
+  // Deletes; refused (config.in_use) while a project refers to it.
   void remove(EntityKind kind, const std::string& id);
 
  private:
-  std::string path_of(EntityKind kind, const std::string& id) const;
-  std::string folder_of(EntityKind kind) const;
-  // Every id in use and its kind: three folder listings, shared by all checks of one command.
-  using IdIndex = std::map<std::string, EntityKind>;
-  IdIndex all_ids();
-  static void check_references(const boost::json::object& project, const IdIndex& known);
-  std::vector<std::string> referencing_projects(EntityKind kind, const std::string& id);
-
   struct VersionedEntity {
     Entity entity;
     std::optional<std::string> version;
+    std::string text;  // the document as stored
   };
+  // Every id in use and its kind: three folder listings, shared by all checks of one command.
+  using IdIndex = std::map<std::string, EntityKind>;
+  class Change;
+
+  std::string path_of(EntityKind kind, const std::string& id) const;
+  std::string folder_of(EntityKind kind) const;
+  IdIndex all_ids();
   VersionedEntity get_versioned(EntityKind kind, const std::string& id);
-  // With versions: "apply only while `version` is current" (or "only while absent").
-  contract::Condition unchanged_since(const std::optional<std::string>& version) const;
+  std::optional<VersionedEntity> find_versioned(EntityKind kind, const std::string& id);
+  // The projects that name `id` of `kind`, with their versions.
+  std::vector<VersionedEntity> referencing_projects(EntityKind kind, const std::string& id);
+  // config.invalid_reference for every reference of `refs` that `known` lacks (nothing when all exist).
+  std::optional<Error> missing_references(const std::vector<Ref>& refs, const IdIndex& known, std::string_view what);
+  // With transactions: the documents `refs` name, rewritten unchanged at the version read, so
+  // that a change of one (a delete, a rename) fails until it sees this change. An error when
+  // one is gone.
+  std::optional<Error> hold_references(Change& change, const std::vector<Ref>& refs, std::string_view what);
+  // With transactions: `id` is absent from every kind but `kind`.
+  void hold_id_free(Change& change, EntityKind kind, const std::string& id) const;
+
+  contract::Condition at_version(const std::optional<std::string>& version) const;
   contract::Condition only_if_absent() const;
-  // The ids among `refs` that no longer exist, by kind.
-  std::vector<std::pair<EntityKind, std::string>> missing(const std::vector<std::pair<EntityKind, std::string>>& refs);
-  void ensure_private_root() const;
-  // Puts back the steps of `done` that succeeded, each with its `undo`, while it is still what
-  // this command made. False when putting one back failed.
-  bool take_back(const std::vector<contract::Event>& done, const std::vector<contract::Event>& undo,
-                 const std::vector<contract::Response>& results);
-  // What a change of several documents did so far, and how to put each step back.
-  struct Steps {
-    std::vector<contract::Event> done, undo;
-    std::vector<contract::Response> results;
-    void add(contract::Event done_step, contract::Event undo_step, std::optional<std::string> version);
-  };
-  // Makes every project that names `id` of `kind` name `new_id`: one batch of writes, each
-  // onto the version listed; a project changed meanwhile is read and written again, one gone
-  // needs nothing. Returns the projects changed.
-  std::vector<std::string> move_references(EntityKind kind, const std::string& id, const std::string& new_id,
-                                           Steps& steps);
-  // Removes the old document of a rename, only at `version` (its text `content`). When it
-  // changed meanwhile, what it holds now goes to the new document first, and again.
-  void retire(EntityKind kind, const std::string& id, std::optional<std::string> version, std::string content,
-              const std::string& new_id, Steps& steps);
-  // The ids of `ids_made` that another kind holds too.
-  std::vector<std::string> taken_elsewhere(EntityKind kind, const std::vector<std::string>& ids_made);
 
   Storage& storage_;
   std::filesystem::path config_dir_;

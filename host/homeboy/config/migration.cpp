@@ -81,8 +81,11 @@ std::string_view to_string(Outcome outcome) noexcept {
     case Outcome::unchanged: return "unchanged";
     case Outcome::skipped: return "skipped";
     case Outcome::conflict: return "conflict";
-    default: return "failed";
+    case Outcome::extra: return "extra";
+    case Outcome::pruned: return "pruned";
+    case Outcome::failed: return "failed";
   }
+  return "failed";
 }
 
 std::size_t Report::count(Outcome outcome) const noexcept {
@@ -154,6 +157,48 @@ Report copy_into(Storage& target, Sourced sourced, const Options& options) {
     }
   }
   if (!conflicts.empty() && !options.dry_run) throw conflict_error(target, conflicts);
+
+  // A file where a document needs a folder (`notes` a file, `notes/a.txt` to write) would fail
+  // that document half-way through: found now, so a dry run foresees it and a real run
+  // refuses before writing anything.
+  std::map<std::string, std::vector<std::size_t>> needed;  // folder -> documents under it
+  for (std::size_t i : to_write)
+    for (std::string folder = parent_of(docs[i].path); folder != "/"; folder = parent_of(folder))
+      needed[folder].push_back(i);
+  std::vector<std::string> folder_paths;
+  std::vector<Event> probes;
+  for (const auto& [folder, _] : needed) {
+    folder_paths.push_back(folder);
+    probes.push_back(Event::read(folder));
+  }
+  auto probed = run(target, std::move(probes), "checking folders", options.progress);
+  std::map<std::size_t, std::string> blocked;  // document -> the file in its way
+  for (std::size_t k = 0; k < probed.size(); ++k)
+    if (probed[k].success)  // a read that succeeds found a file
+      for (std::size_t i : needed[folder_paths[k]]) blocked.emplace(i, folder_paths[k]);
+  if (!blocked.empty()) {
+    std::vector<std::size_t> kept;
+    for (std::size_t i : to_write)
+      if (!blocked.count(i)) kept.push_back(i);
+    to_write = std::move(kept);
+    if (!options.dry_run) {
+      std::string listed;
+      json::array list;
+      for (const auto& [i, file] : blocked) {
+        if (list.size() < 100) list.emplace_back(json::object{{"path", docs[i].path}, {"file_in_the_way", file}});
+        if (list.size() <= 3) listed += (listed.empty() ? "" : ", ") + excerpt(docs[i].path, 200) + " (" + excerpt(file, 200) + ")";
+      }
+      const std::string& id = target.provider().module_id;
+      throw Error(Errc::storage_document_conflict,
+                  std::to_string(blocked.size()) + (blocked.size() == 1 ? " document needs" : " documents need") +
+                      " a folder where '" + id + "' holds a file: " + listed + "; nothing was written",
+                  {{"module", id}, {"count", blocked.size()}, {"blocked", std::move(list)}},
+                  {"Move or delete the file in the way (homeboy storage delete <path>), then run the command again.",
+                   "--dry-run lists every document and what would happen to it."});
+    }
+    for (const auto& [i, file] : blocked)
+      report.documents.push_back({docs[i].path, Outcome::failed, "a file is in the way of its folder: " + file});
+  }
 
   auto finish = [&] {
     std::sort(report.documents.begin(), report.documents.end(),

@@ -26,6 +26,8 @@ enum class Outcome {
   skipped,    // the target holds other content and keeps it (Existing::skip)
   conflict,   // the target holds other content; nothing decided (dry run with Existing::refuse)
   failed,     // could not be read, written, or did not read back the same
+  extra,      // only the target holds it (migrate): refused unless pruned
+  pruned,     // only the target held it; saved to the backup archive, then removed (migrate --prune)
 };
 std::string_view to_string(Outcome outcome) noexcept;
 

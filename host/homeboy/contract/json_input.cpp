@@ -1,8 +1,8 @@
 #include "homeboy/contract/json_input.hpp"
 
+#include "homeboy/contract/json_exact.hpp"
+#include "homeboy/contract/limits.hpp"
 #include "homeboy/error.hpp"
-
-#include <boost/json/stream_parser.hpp>
 
 namespace json = boost::json;
 
@@ -23,14 +23,9 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
 }
 
 json::value parse_json_input(std::string_view text, const std::string& what) {
-  json::stream_parser parser;
-  json::error_code ec;
-  std::size_t used = parser.write_some(text.data(), text.size(), ec);
-  // The value ended and something other than whitespace follows it.
-  if (!ec && used < text.size()) ec = json::error::extra_data;
-  if (!ec) parser.finish(ec);
-  if (!ec) return parser.release();
-  std::size_t offset = used < text.size() ? used : text.size();
+  exact_json::Failure failure;
+  if (auto value = exact_json::parse(text, limits::json_depth, failure)) return std::move(*value);
+  std::size_t offset = failure.offset;
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     throw errors::invalid_argument(what + " is empty: it must be JSON");
   auto line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
@@ -38,9 +33,17 @@ json::value parse_json_input(std::string_view text, const std::string& what) {
   auto line_end = text.find('\n', offset);
   std::string_view line =
       text.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos : line_end - line_start);
-  throw errors::invalid_argument(what + " is not valid JSON at " + line_and_column(text, offset) + " (" + ec.message() +
-                                     "): " + excerpt(line, 120),
-                                 {{"position", line_and_column(text, offset)}, {"offset", offset}});
+  json::object details{{"position", line_and_column(text, offset)}, {"offset", offset}};
+  if (failure.duplicate_key) {
+    details["key"] = *failure.duplicate_key;
+    throw errors::invalid_argument(what + " gives the key \"" + excerpt(*failure.duplicate_key, 80) +
+                                       "\" twice (at " + line_and_column(text, offset) + "): " + excerpt(line, 120),
+                                   std::move(details))
+        .with_hint("Keep one of the two; JSON readers disagree on which one counts.");
+  }
+  throw errors::invalid_argument(what + " is not valid JSON at " + line_and_column(text, offset) + " (" +
+                                     failure.reason + "): " + excerpt(line, 120),
+                                 std::move(details));
 }
 
 }  // namespace homeboy

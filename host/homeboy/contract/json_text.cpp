@@ -1,9 +1,11 @@
 #include "homeboy/contract/json_text.hpp"
 
+#include "homeboy/contract/json_exact.hpp"
 #include "homeboy/text.hpp"
 
 #include <boost/json.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <ostream>
 
@@ -194,6 +196,11 @@ void JsonWriter::number(std::uint64_t n) {
 void JsonWriter::value(const json::value& v) {
   switch (v.kind()) {
     case json::kind::object:
+      if (auto literal = exact_json::number_literal(v)) {  // a number as the user wrote it
+        before_value();
+        put(*literal);
+        return;
+      }
       begin_object();
       for (const auto& kv : v.get_object()) {
         key(kv.key());
@@ -209,16 +216,23 @@ void JsonWriter::value(const json::value& v) {
     case json::kind::string:
       string(v.get_string());
       return;
-    case json::kind::double_:
+    case json::kind::double_: {
+      // homeboy's own numbers (a duration): the shortest text that reads back the same, as
+      // people write it ("1.5", not Boost.JSON's "1.5E0"), with ".0" when it would look like
+      // an integer. JSON has no infinity or NaN: null.
       before_value();
-      // JSON has no infinity (1e400 parses to one) and Boost.JSON 1.81 writes "Infinity", which
-      // no parser reads back: a config document holding it could not be read again.
-      // 1e99999 reads back as the same infinity; a NaN (never parsed) is null.
-      if (std::isinf(v.get_double()))
-        put(v.get_double() > 0 ? "1e99999" : "-1e99999");
-      else
-        put(std::isnan(v.get_double()) ? std::string("null") : json::serialize(v));
+      double d = v.get_double();
+      if (!std::isfinite(d)) {
+        put("null");
+        return;
+      }
+      char buffer[32];
+      auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
+      std::string_view shortest(buffer, static_cast<std::size_t>(end - buffer));
+      put(shortest);
+      if (shortest.find_first_of(".e") == std::string_view::npos) put(".0");
       return;
+    }
     default:
       before_value();
       put(json::serialize(v));
