@@ -328,23 +328,28 @@ json::object import_archive(Context& ctx, const po::variables_map& vm) {
   auto parsed = archive::parse(read_input(file), source);
 
   ConfigTree tree(ctx.config_dir(), ctx.catalog());
-  migration::Sourced sourced;
-  sourced.documents.reserve(parsed.documents.size());
+  std::vector<std::string> paths;
+  paths.reserve(parsed.documents.size());
   for (std::size_t i = 0; i < parsed.documents.size(); ++i) {
-    auto& doc = parsed.documents[i];
+    const auto& doc = parsed.documents[i];
     std::string path = tree.absolute(doc.path);
     if (auto why = tree.excluded(path))
       throw Error(Errc::archive_unsafe_path,
                   source + ", line " + std::to_string(i + 2) + ": '" + excerpt(doc.path, 200) +
                       "' is not part of homeboy's config: " + *why,
                   {{"source", source}, {"line", i + 2}, {"path", doc.path}});
-    sourced.documents.push_back({checked_path(path), std::move(doc.content)});
+    paths.push_back(checked_path(path));
   }
   // Documents may hold secrets: the config folder is made (or closed) 0700 first, so the
   // filesystem providers make the folders and documents in it private, as `create` does.
-  check_config_folders(ctx.config_dir(), !dry_run);
+  check_config_folders(ctx.config_dir(), false);
   Storage& storage = ctx.storage();
   check_import(ctx, storage, parsed, policy, source);
+  if (!dry_run) check_config_folders(ctx.config_dir(), true);
+  migration::Sourced sourced;
+  sourced.documents.reserve(parsed.documents.size());
+  for (std::size_t i = 0; i < parsed.documents.size(); ++i)
+    sourced.documents.push_back({std::move(paths[i]), std::move(parsed.documents[i].content)});
   TerminalProgress progress("storage import", ctx.quiet());
   auto report = migration::copy_into(storage, std::move(sourced), {policy, dry_run, progress.callback()});
   json::object data{{"command", "storage.import"},
