@@ -111,7 +111,7 @@ std::vector<Problem> check_documents(const std::vector<ConfigFile>& files) {
     Problem p{"id_in_two_kinds", first.file->relative, "", "", first.file->line, {}};
     std::string kinds;
     for (const auto* h : holders) {
-      kinds += (kinds.empty() ? "a " : " and a ") + std::string(to_string(h->kind));
+      kinds += (kinds.empty() ? "a " : " and a ") + std::string(to_string(h->kind)) + " (" + h->file->relative + ")";
       if (h != &first) p.also.push_back(h->file->relative);
     }
     p.message = "the id '" + id + "' names " + kinds + "; an id names one document of one kind";
