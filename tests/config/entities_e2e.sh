@@ -64,10 +64,12 @@ expect 0 '.data.project.component_ids == ["backend", "frontend"]' -- project sho
 expect 4 '.error.code == "component.not_found"' -- component show api
 expect 2 '.error.code == "config.id_collision"' -- component rename frontend web-1
 
-# list, with a broken document reported by name and not fatal
-hb storage write "$config/projects/broken.json" --content '{oops' >/dev/null
+# list, with a broken document reported by name and not fatal (written past the rules with --force)
+expect 2 '.error.code == "storage.config_protected"' -- storage write "$config/projects/broken.json" --content '{oops'
+hb storage write "$config/projects/broken.json" --content '{oops' --force >/dev/null
 expect 0 '.data.count == 1 and .data.projects[0].id == "website" and (.data.warnings[0] | contains("broken.json"))' -- project list
-hb storage delete "$config/projects/broken.json" >/dev/null
+expect 2 '.error.code == "config.unhealthy" and .error.details.problems[0].path == "projects/broken.json"' -- doctor
+hb storage delete "$config/projects/broken.json" --force >/dev/null
 
 # show with a typo: not found, exit 4, with a hint
 expect 4 '.error.code == "project.not_found" and (.error.hints[0].message | contains("website"))' -- project show websit
