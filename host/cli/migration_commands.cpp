@@ -239,6 +239,7 @@ json::object migrate(Context& ctx, const po::variables_map& vm) {
 
 json::object export_archive(Context& ctx, const po::variables_map& vm) {
   std::string output = vm.count("file") ? vm["file"].as<std::string>() : "-";
+  check_config_folders(ctx.config_dir(), false);
   Storage& storage = ctx.storage();
   ConfigTree tree(ctx.config_dir(), ctx.catalog());
   TerminalProgress progress("storage export", ctx.quiet());

@@ -227,7 +227,10 @@ void copy_report(std::ostream& out, const json::object& d) {
   out << "documents: " << num(d, "documents") << "  copied: " << num(d, "copied")
       << "  replaced: " << num(d, "replaced") << "  unchanged: " << num(d, "unchanged")
       << "  skipped: " << num(d, "skipped") << "  conflicts: " << num(d, "conflicts")
-      << "  failed: " << num(d, "failed") << '\n';
+      << "  failed: " << num(d, "failed");
+  if (num(d, "extra")) out << "  only on the target: " << num(d, "extra");
+  if (num(d, "pruned")) out << "  pruned: " << num(d, "pruned");
+  out << '\n';
   if (const auto& plan = array_of(d, "plan"); !plan.empty()) {
     Table table({"OUTCOME", "PATH"});
     for (const auto& p : plan) table.add({str(p.get_object(), "outcome"), str(p.get_object(), "path")});
@@ -243,12 +246,22 @@ void copy_report(std::ostream& out, const json::object& d) {
     out << "differ on the target:\n";
     for (const auto& c : conflicts) out << "  " << shown(c) << '\n';
   }
+  if (const auto* check = d.if_contains("config_check"); check && record(*check)) {
+    const auto& problems = array_of(check->get_object(), "problems");
+    if (problems.empty())
+      out << "the config keeps its rules on the target\n";
+    else
+      out << plural(static_cast<std::int64_t>(problems.size()), "problem", "problems")
+          << " in the config on the target (homeboy doctor lists them with their fixes)\n";
+  }
 }
 
 void migrate(std::ostream& out, const json::object& d) {
   out << (yes(d, "dry_run") ? "would copy" : "copied") << " the config from " << str(d, "from") << " to "
       << str(d, "to") << (yes(d, "dry_run") ? " (dry run: nothing written)" : "") << '\n';
   copy_report(out, d);
+  if (const auto* backup = d.if_contains("backup"); backup && backup->is_string())
+    out << "what only " << str(d, "to") << " held is saved in " << str(d, "backup") << '\n';
   if (const auto* pinned = d.if_contains("pinned"); pinned && pinned->is_object())
     out << str(d, "to") << " is now the active provider (\"storage\" in " << str(pinned->get_object(), "file")
         << "; was " << or_nothing(pinned->get_object(), "previous") << ")\n";

@@ -118,7 +118,9 @@ done
 
 # --- raw storage stays out of the entity folders --------------------------------------------
 r=$work/raw
-expect "$r" 0 '.success' -- server create web
+expect "$r" 0 '.success' -- server create web --json '{"password": "p"}'
+[[ $(stat -c %a "$r" "$r/servers" "$r/servers/web.json" | tr '\n' ' ') == "700 700 600 " ]] ||
+  fail "the config folder, the servers folder and a document are not 0700, 0700, 0600: $(stat -c '%a %n' "$r" "$r/servers" "$r/servers/web.json")"
 expect "$r" 2 '.error.code == "storage.config_protected" and (.error.hints[0].message | contains("homeboy server"))' -- \
   storage delete "$r/servers" --recursive
 expect "$r" 2 '.error.code == "storage.config_protected" and (.error.hints[0].message | contains("homeboy server delete web"))' -- \
@@ -151,6 +153,7 @@ expect "$l" 2 '.error.code == "config.unsafe_private_folder"' -- server list
 expect "$l" 2 '.error.code == "config.unsafe_private_folder"' -- server show s9
 [[ -z $(ls -A "$elsewhere") ]] || fail "a document was written through the link: $(ls -A "$elsewhere")"
 expect "$l" 2 '[.error.details.problems[] | .check] == ["folder_link"]' -- doctor
+expect "$l" 2 '.error.code == "config.unsafe_private_folder"' -- storage export "$work/linked.jsonl"
 ln -s "$l" "$work/linked-config"
 expect "$work/linked-config" 2 '.error.code == "config.unsafe_private_folder" and (.error.hints[0].message | contains("--config-dir '"$l"'"))' -- \
   server list
