@@ -269,6 +269,44 @@ BOOST_AUTO_TEST_CASE(conditions_are_serialized_and_parsed_for_write_and_delete_o
   BOOST_CHECK_THROW(parse_event(boost::json::parse(R"({"operation":"delete","path":"/a","if_absent":true})"), "e"), Error);
 }
 
+BOOST_AUTO_TEST_CASE(a_check_carries_its_condition_and_needs_one) {
+  BOOST_TEST(serialize(Event::check("/a", Condition::absent())) ==
+             R"({"operation":"check","path":"/a","if_absent":true,"contract_version":2})");
+  BOOST_TEST(serialize(Event::check("/a", Condition::matching("7"))) ==
+             R"({"operation":"check","path":"/a","if_version":"7","contract_version":2})");
+  // What the host sends reads back as the same event, bytes that are not UTF-8 included.
+  for (const Event& sent : {Event::check("/a", Condition::absent()), Event::check("/\xff", Condition::matching("v\x80"))}) {
+    Event back = parse_event(boost::json::parse(serialize(sent)), "request");
+    BOOST_TEST((back.operation == Operation::check));
+    BOOST_TEST(back.path == sent.path);
+    BOOST_TEST((back.condition == sent.condition));
+  }
+  auto refused = [](const char* text) {
+    try {
+      parse_event(boost::json::parse(text), "batch event #2");
+      return std::string();
+    } catch (const Error& e) {
+      BOOST_TEST(e.code() == "cli.invalid_argument");
+      return std::string(e.what());
+    }
+  };
+  BOOST_TEST(refused(R"({"operation":"check","path":"/a"})") ==
+             "batch event #2: a check needs a condition: \"if_version\" or \"if_absent\": true");
+  BOOST_TEST(refused(R"({"operation":"check","path":"/a","if_absent":false})").find("needs a condition") !=
+             std::string::npos);
+  BOOST_TEST(refused(R"({"operation":"check","path":"/a","if_version":"1","if_absent":true})") ==
+             "batch event #2: \"if_version\" and \"if_absent\" cannot both be set");
+  BOOST_TEST(refused(R"({"operation":"read","path":"/a","if_absent":true})") ==
+             "batch event #2: \"if_absent\" applies to write and check only");
+  BOOST_TEST(refused(R"({"operation":"check","path":"/a","if_version_base64":"/w=="})") == "");
+  // A successful check answers nothing more than success, alone and in a batch.
+  BOOST_TEST(broken_rule(R"({"success":true})", Event::check("/a", Condition::absent())) == "");
+  BOOST_TEST(broken_rule(R"({"success":false,"error":"exists: /a","error_code":"conflict"})",
+                         Event::check("/a", Condition::absent())) == "");
+  BOOST_TEST(broken_rule(R"({"success":true,"results":[{"success":true}]})",
+                         Event::batch({Event::check("/a", Condition::absent())})) == "");
+}
+
 BOOST_AUTO_TEST_CASE(answers_nested_too_deep_are_not_json_and_quotes_stay_utf8) {
   std::string deep = R"({"success":true,"data":"x","extra":)" + std::string(40, '[') + std::string(40, ']') + "}";
   BOOST_TEST(broken_rule(deep, Event::read("/a")) == "response_not_json");

@@ -64,6 +64,22 @@ BOOST_AUTO_TEST_CASE(broken_manifests_name_the_problem) {
              "missing \"storage_provider.storage_type\"");
 }
 
+BOOST_AUTO_TEST_CASE(transactions_are_declared_only_with_what_they_need) {
+  auto manifest = [](const std::string& capabilities, bool batch) {
+    return R"({"name":"x","version":"1","runtime":{"executable":"a","supports_batch":)" + std::string(batch ? "true" : "false") +
+           R"(},"storage_provider":{"storage_type":"t","capabilities":[)" + capabilities + "]}}";
+  };
+  auto full = parse_manifest(manifest(R"("versions","atomic_batch","transactions")", true), "m.json");
+  BOOST_TEST(full.storage_provider->capabilities.transactions);
+  BOOST_TEST(!parse_manifest(manifest(R"("versions","atomic_batch")", true), "m.json").storage_provider->capabilities.transactions);
+  BOOST_TEST(manifest_problem(manifest(R"("versions","transactions")", true)) ==
+             "\"storage_provider.capabilities\" declares \"transactions\" without \"atomic_batch\": transactions are "
+             "all-or-nothing batches whose conditions hold");
+  BOOST_TEST(manifest_problem(manifest(R"("transactions")", false)) ==
+             "\"storage_provider.capabilities\" declares \"transactions\" without \"versions\", \"atomic_batch\" and "
+             "\"runtime.supports_batch\": true: transactions are all-or-nothing batches whose conditions hold");
+}
+
 BOOST_AUTO_TEST_CASE(executables_split_into_argv_without_a_shell) {
   using V = std::vector<std::string>;
   BOOST_TEST((split_command("bash storage.sh") == V{"bash", "storage.sh"}));

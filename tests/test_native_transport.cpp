@@ -60,6 +60,10 @@ BOOST_AUTO_TEST_CASE(every_load_failure_is_classified) {
   std::string created = load_failure(fixture_plugin("create_fails"));
   BOOST_TEST(created.find("creation_failed:") == 0);
   BOOST_TEST(created.find("database is locked") != std::string::npos, "quotes the plugin's message");
+  std::string transactions = load_failure(fixture_plugin("transactions_alone"));
+  BOOST_TEST(transactions.find("creation_failed:") == 0);
+  BOOST_TEST(transactions.find("sets HOMEBOY_CAP_TRANSACTIONS, which needs ABI version 2 (it chose 1)") != std::string::npos,
+             transactions);
 }
 
 BOOST_AUTO_TEST_CASE(failures_fall_back_to_the_executable_and_say_why) {

@@ -204,4 +204,18 @@ BOOST_AUTO_TEST_CASE(relative_and_empty_paths_are_refused_by_the_host) {
   });
 }
 
+// builtin-filesystem has no transactions: a check is refused before anything of its batch
+// is sent, as a condition is for a provider without versions.
+BOOST_AUTO_TEST_CASE(a_check_goes_only_to_a_provider_with_transactions) {
+  on_each_transport([&](Storage& s, const std::string& root) {
+    BOOST_TEST(!s.capabilities().transactions);
+    s.write(root + "/f", "x");
+    BOOST_TEST(error_code_of([&] { s.check(root + "/f", contract::Condition::absent()); }) == "storage.unsupported");
+    BOOST_TEST(error_code_of([&] {
+                 s.batch({Event::write(root + "/g", "y"), Event::check(root + "/f", contract::Condition::absent())});
+               }) == "storage.unsupported");
+    BOOST_TEST(error_code_of([&] { s.read(root + "/g"); }) == "storage.not_found", "a write of the refused batch was sent");
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -80,6 +80,7 @@ Reply status(Context& ctx, const po::variables_map&) {
   if (caps.versions) capabilities.emplace_back("versions");
   if (caps.binary) capabilities.emplace_back("binary");
   if (caps.atomic_batch) capabilities.emplace_back("atomic_batch");
+  if (caps.transactions) capabilities.emplace_back("transactions");
   provider["capabilities"] = std::move(capabilities);
   // How the config's rules are kept against concurrent commands, and for whom (docs/config.md).
   auto concurrency = concurrency_of(storage);
@@ -362,7 +363,8 @@ GroupSpec storage_group() {
             option("file", "F", "read the events from file F").completing(Completion::file), force_flag()},
            batch,
            "Each event is as in the storage contract: {\"operation\": \"write\", \"path\": \"/a\", \"content\": "
-           "\"x\"}; events may carry content_base64, if_version and if_absent."},
+           "\"x\"}; events may carry content_base64, if_version and if_absent, and may be checks ({\"operation\": "
+           "\"check\", \"path\": \"/a\", \"if_absent\": true}) for a provider with transactions."},
       }};
   for (auto& command : migration_commands()) group.commands.push_back(std::move(command));
   return group;

@@ -29,7 +29,8 @@ constexpr std::array catalogue{
     ErrorInfo{storage_invalid_path, "storage.invalid_path", invalid,
               "the path is empty, has a NUL byte, a '.' or '..' name, a reserved name or is too long", ""},
     ErrorInfo{storage_invalid_argument, "storage.invalid_argument", invalid,
-              "the provider refused the operation as asked (reading a folder, deleting a folder without --recursive)",
+              "the provider refused the operation as asked (reading a folder, deleting a folder without --recursive), or "
+              "the host a check without a condition",
               ""},
     ErrorInfo{storage_too_large, "storage.too_large", invalid,
               "content, an answer or a batch above homeboy's limits (docs/storage-contract.md, Limits)", ""},
@@ -38,7 +39,7 @@ constexpr std::array catalogue{
     ErrorInfo{storage_unsupported, "storage.unsupported", invalid,
               "the provider does not offer the operation or the condition asked for", ""},
     ErrorInfo{storage_conflict, "storage.conflict", failure,
-              "an --if-version or --if-absent condition did not hold; nothing changed", ""},
+              "an --if-version or --if-absent condition, or a check, did not hold; nothing changed", ""},
     ErrorInfo{storage_permission_denied, "storage.permission_denied", failure, "the provider was not allowed to do it",
               ""},
     ErrorInfo{storage_io_error, "storage.io_error", failure, "the provider failed for another reason", ""},

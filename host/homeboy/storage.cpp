@@ -112,11 +112,27 @@ void Storage::check_event(Event& event) const {
   if (event.operation == Operation::write && event.content.size() > limits::content_bytes)
     throw too_large("the content for " + excerpt(event.path, 200) + " is " + std::to_string(event.content.size()) +
                     " bytes; the limit is " + std::to_string(limits::content_bytes >> 20) + " MiB");
+  if (event.operation == Operation::check) {
+    // Refused before anything is sent, like a condition to a provider without versions: a
+    // provider that does not know `check` might take it for something else.
+    if (!transport_->capabilities().transactions)
+      throw Error(Errc::storage_unsupported,
+                  "storage provider '" + provider_.module_id + "' does not support 'check' of " +
+                      excerpt(event.path, 200) + " (it does not declare the \"transactions\" capability)",
+                  {{"module", provider_.module_id}, {"path", excerpt(event.path, limits::path_bytes)}},
+                  {"Use a provider with the \"transactions\" capability (sqlite-storage, postgres); "
+                   "`homeboy storage status` lists the active provider's capabilities."});
+    if (!event.condition)
+      throw Error(Errc::storage_invalid_argument,
+                  "a check of " + excerpt(event.path, 200) + " needs a condition: if_version or if_absent",
+                  {{"path", excerpt(event.path, limits::path_bytes)}});
+  }
   if (event.condition) {
-    if (event.operation != Operation::write && event.operation != Operation::remove)
-      throw errors::invalid_argument("a condition applies to write and delete only");
-    if (event.condition.kind == contract::Condition::Kind::if_absent && event.operation != Operation::write)
-      throw errors::invalid_argument("if_absent applies to write only");
+    const bool checks = event.operation == Operation::check;
+    if (event.operation != Operation::write && event.operation != Operation::remove && !checks)
+      throw errors::invalid_argument("a condition applies to write, delete and check only");
+    if (event.condition.kind == contract::Condition::Kind::if_absent && event.operation != Operation::write && !checks)
+      throw errors::invalid_argument("if_absent applies to write and check only");
     if (!transport_->capabilities().versions)
       throw Error(Errc::storage_unsupported,
                   "storage provider '" + provider_.module_id +
@@ -260,6 +276,10 @@ void Storage::remove(const std::string& path, bool is_directory, contract::Condi
 }
 
 void Storage::ensure_dir(const std::string& path) { execute(Event::ensure_dir(path)); }
+
+void Storage::check(const std::string& path, contract::Condition condition) {
+  execute(Event::check(path, std::move(condition)));
+}
 
 std::vector<Response> Storage::batch(std::vector<Event> operations, const BatchProgress& progress) {
   std::vector<Response> results;

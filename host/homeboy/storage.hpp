@@ -58,6 +58,9 @@ class Storage {
   std::vector<contract::Entry> list(const std::string& path);
   void remove(const std::string& path, bool is_directory = false, contract::Condition condition = {});
   void ensure_dir(const std::string& path);
+  // Changes nothing: returns while `condition` holds at `path`, throws storage.conflict when
+  // it does not. Needs a provider with transactions (storage.unsupported otherwise).
+  void check(const std::string& path, contract::Condition condition);
 
   // Runs each operation and returns one validated result per operation, in order. A failed
   // operation is a failed result, not an exception; a broken provider still throws. Large

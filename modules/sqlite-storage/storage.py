@@ -10,11 +10,19 @@ The database lives at storage_provider.config.database_path; a relative path is 
 under homeboy's config folder. Folders are real rows: ensure_dir records a folder and its
 parents, write needs its parent folder, list returns immediate children only.
 
+Paths under homeboy's config folder (HOMEBOY_CONFIG_DIR) are stored relative to it, as
+"~/...", so that several config folders (hosts, users) whose database_path names one
+database file share one config; any other path is stored as it is. "/" and "~" are roots:
+always folders, never stored. A database from before this layout has the rows under a
+config folder converted the first time that folder opens it (see adopt_config_folder).
+
 Content is bytes (a BLOB): text arrives as "content", anything else as "content_base64",
 and goes back as "data" or "data_base64". Every write takes the next number of a counter
-as the row's version, so conditional writes (if_version, if_absent) and deletes are checked
-and applied in one transaction. A batch is one transaction, all or nothing: when a change
-fails, nothing of the batch remains and the answer says which operation failed.
+as the row's version, so conditional writes (if_version, if_absent), deletes and checks are
+checked and applied in one transaction. A batch is one transaction, all or nothing: when a
+change or a check fails, nothing of the batch remains and the answer says which operation
+failed. Every event and batch runs under BEGIN IMMEDIATE, which lets one writer at a time
+in: batches are serializable, whoever else uses the file (docs/backends/sqlite.md).
 """
 import base64
 import json
@@ -38,9 +46,11 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_parent ON entries(parent, path);
 CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO counter VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-CHANGES = ("write", "delete", "ensure_dir")
+# A batch stands or falls with these: when one fails, none of the batch remains.
+DECIDING = ("write", "delete", "ensure_dir", "check")
 CONTENT_LIMIT = 256 << 20  # the host's limit: larger content is refused with too_large
 
 
@@ -69,6 +79,55 @@ def database_path():
     return path
 
 
+class Keys:
+    """Where a path is stored: under the config folder as "~/...", anywhere else as it is."""
+
+    def __init__(self, config_dir):
+        folder = os.path.normpath(config_dir) if config_dir and config_dir.startswith("/") else ""
+        # "//x" is a name POSIX leaves open; "/" would take every path: no mapping then.
+        self.config = folder if folder not in ("/", "//") else ""
+
+    def key(self, path):
+        if self.config and (path == self.config or path.startswith(self.config + "/")):
+            return "~" + path[len(self.config):]
+        return path
+
+    def path(self, key):
+        return self.config + key[1:] if key.startswith("~") else key
+
+
+KEYS = Keys(os.environ.get("HOMEBOY_CONFIG_DIR"))
+
+
+def is_root(key):
+    return key in ("/", "~")
+
+
+def adopt_config_folder(db):
+    """Moves the rows an earlier version kept under this config folder's absolute path to
+    "~/...", once per config folder: the mark in meta says it is done. BEGIN IMMEDIATE lets
+    one process in at a time, so of two opening the database at once the second finds the
+    mark. A row whose "~" name is already taken (another config folder was converted
+    first) keeps its old name: UPDATE OR IGNORE never overwrites one with the other."""
+    folder = KEYS.config
+    mark = "config-relative " + folder
+    marked = "SELECT 1 FROM meta WHERE key = ?"
+    if not folder or db.execute(marked, (mark,)).fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute(marked, (mark,)).fetchone() is None:
+            rest = len(folder) + 1  # substr() counts characters from 1, as len() counts them
+            db.execute("UPDATE OR IGNORE entries SET path = '~' || substr(path, ?), parent = '~' || substr(parent, ?) "
+                       "WHERE path >= ? AND path < ?", (rest, rest, folder + "/", folder + "0"))
+            db.execute("DELETE FROM entries WHERE path = ? AND is_directory", (folder,))  # the root "~" now
+            db.execute("INSERT INTO meta VALUES (?, '1')", (mark,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 def connect():
     path = database_path()
     os.umask(0o077)  # the database (and its -wal and -shm files) holds secrets: the user's alone
@@ -87,9 +146,14 @@ def connect():
             time.sleep(0.01 + random.random() * 0.04)
     db.execute("PRAGMA synchronous=NORMAL")
     columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
-    has_counter = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'").fetchone()
-    if "version" in columns and has_counter:
-        return db
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "version" not in columns or not {"counter", "meta"} <= tables:
+        create_schema(db)
+    adopt_config_folder(db)
+    return db
+
+
+def create_schema(db):
     db.execute("BEGIN IMMEDIATE")
     try:
         for statement in SCHEMA.strip().split(";"):
@@ -104,7 +168,6 @@ def connect():
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    return db
 
 
 def normalize(path):
@@ -120,11 +183,11 @@ def parent_of(path):
     return head or "/"
 
 
-def row_of(db, path):
-    """(is_directory, version) of the row at path, or None. "/" is always a folder."""
-    if path == "/":
+def row_of(db, key):
+    """(is_directory, version) of the row at key, or None. The roots are always folders."""
+    if is_root(key):
         return (True, None)
-    row = db.execute("SELECT is_directory, version FROM entries WHERE path = ?", (path,)).fetchone()
+    row = db.execute("SELECT is_directory, version FROM entries WHERE path = ?", (key,)).fetchone()
     return None if row is None else (bool(row[0]), row[1])
 
 
@@ -138,8 +201,17 @@ def next_version(db):
     return db.execute("UPDATE counter SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()[0]
 
 
-def check_version(event, path, row):
+def wanted_version(event):
+    """The version a condition names, or None. One that is not UTF-8 (if_version_base64) is
+    none this module hands out (they are numbers): kept as it came, it matches nothing."""
+    if event.get("if_version_base64") is not None:
+        return "base64:%s" % event["if_version_base64"]
     wanted = event.get("if_version")
+    return None if wanted is None else str(wanted)
+
+
+def check_version(event, path, row):
+    wanted = wanted_version(event)
     if wanted is None:
         return
     if row is None:
@@ -163,15 +235,18 @@ def content_of(event):
         raise Failure("invalid_argument", "content is not valid Unicode text")
 
 
-def op_read(db, path, event):
-    row = db.execute("SELECT is_directory, length(content), version FROM entries WHERE path = ?", (path,)).fetchone()
+def op_read(db, key, event):
+    path = KEYS.path(key)
+    if is_root(key):
+        raise Failure("invalid_argument", "is a folder, not a file: " + path)
+    row = db.execute("SELECT is_directory, length(content), version FROM entries WHERE path = ?", (key,)).fetchone()
     if row is None:
         raise Failure("not_found", "no such file: " + path)
     if row[0]:
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
     if row[1] is not None and row[1] > CONTENT_LIMIT:
         raise Failure("too_large", "%s is %d bytes; the limit is %d" % (path, row[1], CONTENT_LIMIT))
-    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (path,)).fetchone()
+    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (key,)).fetchone()
     content = row[1] if row[1] is not None else b""
     if isinstance(content, str):  # a row written before content became bytes
         content = content.encode("utf-8")
@@ -181,12 +256,13 @@ def op_read(db, path, event):
         return {"success": True, "data_base64": base64.b64encode(content).decode("ascii"), "version": str(row[2])}
 
 
-def op_write(db, path, event):
+def op_write(db, key, event):
+    path = KEYS.path(key)
     content = content_of(event)
-    parent = parent_of(path)
+    parent = parent_of(key)
     if kind(db, parent) is not True:
-        raise Failure("not_found", "folder does not exist: " + parent)
-    row = row_of(db, path)
+        raise Failure("not_found", "folder does not exist: " + KEYS.path(parent))
+    row = row_of(db, key)
     if row is not None and row[0]:
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
     if event.get("if_absent") is True and row is not None:
@@ -196,47 +272,51 @@ def op_write(db, path, event):
     db.execute(
         "INSERT INTO entries(path, parent, is_directory, content, version) VALUES (?, ?, 0, ?, ?) "
         "ON CONFLICT(path) DO UPDATE SET content = excluded.content, version = excluded.version",
-        (path, parent, content, version))
+        (key, parent, content, version))
     return {"success": True, "version": str(version)}
 
 
-def op_list(db, path, event):
-    if kind(db, path) is False:
-        raise Failure("invalid_argument", "is a file, not a folder: " + path)
-    rows = db.execute("SELECT path, is_directory FROM entries WHERE parent = ? AND path != '/'", (path,)).fetchall()
-    return {"success": True, "entries": [{"path": p, "is_directory": bool(d)} for p, d in rows]}
+def op_list(db, key, event):
+    if kind(db, key) is False:
+        raise Failure("invalid_argument", "is a file, not a folder: " + KEYS.path(key))
+    rows = db.execute("SELECT path, is_directory FROM entries WHERE parent = ? AND path != '/'", (key,)).fetchall()
+    return {"success": True, "entries": [{"path": KEYS.path(p), "is_directory": bool(d)} for p, d in rows]}
 
 
-def op_delete(db, path, event):
-    row = row_of(db, path)
+def op_delete(db, key, event):
+    path = KEYS.path(key)
+    if key == "~":
+        raise Failure("invalid_argument", "refusing to delete homeboy's config folder %s: every config folder "
+                                          "using this database shares it" % path)
+    if key == "/":
+        raise Failure("invalid_argument", "refusing to delete the root folder")
+    row = row_of(db, key)
     if row is None:
         raise Failure("not_found", "no such file or folder: " + path)
     if row[0]:
         if event.get("is_directory") is not True:
             raise Failure("invalid_argument",
                           "is a folder: %s (delete it with its contents: is_directory, or --recursive)" % path)
-        if event.get("if_version") is not None:
+        if wanted_version(event) is not None:
             raise Failure("invalid_argument", "a folder has no version: " + path)
-        if path == "/":
-            raise Failure("invalid_argument", "refusing to delete the root folder")
-        # Descendants share the prefix "path/": a range on the primary key finds them all,
+        # Descendants share the prefix "key/": a range on the primary key finds them all,
         # and only them ("/a/bc" is not under "/a/b").
-        db.execute("DELETE FROM entries WHERE path = ? OR (path >= ? AND path < ?)", (path, path + "/", path + "0"))
+        db.execute("DELETE FROM entries WHERE path = ? OR (path >= ? AND path < ?)", (key, key + "/", key + "0"))
     else:
         check_version(event, path, row)
-        db.execute("DELETE FROM entries WHERE path = ?", (path,))
+        db.execute("DELETE FROM entries WHERE path = ?", (key,))
     return {"success": True}
 
 
-def op_ensure_dir(db, path, event):
+def op_ensure_dir(db, key, event):
     missing = []
-    current = path
-    while current != "/":
+    current = key
+    while not is_root(current):
         what = kind(db, current)
         if what is True:
             break
         if what is False:
-            raise Failure("conflict", "a file is in the way: " + current)
+            raise Failure("conflict", "a file is in the way: " + KEYS.path(current))
         missing.append(current)
         current = parent_of(current)
     for folder in reversed(missing):
@@ -245,7 +325,27 @@ def op_ensure_dir(db, path, event):
     return {"success": True}
 
 
-OPERATIONS = {"read": op_read, "write": op_write, "list": op_list, "delete": op_delete, "ensure_dir": op_ensure_dir}
+def op_check(db, key, event):
+    """Changes nothing: succeeds while the condition holds, else conflict."""
+    path = KEYS.path(key)
+    row = row_of(db, key)
+    if event.get("if_absent") is True:
+        if row is not None:
+            raise Failure("conflict", "exists: " + path)
+        return {"success": True}
+    wanted = wanted_version(event)
+    if wanted is None:
+        raise Failure("invalid_argument", "a check needs a condition (if_version or if_absent): " + path)
+    if row is None:
+        raise Failure("conflict", "does not exist (the check wants version %s): %s" % (wanted, path))
+    if row[0]:
+        raise Failure("conflict", "is a folder, which has no version: " + path)
+    check_version(event, path, row)
+    return {"success": True}
+
+
+OPERATIONS = {"read": op_read, "write": op_write, "list": op_list, "delete": op_delete, "ensure_dir": op_ensure_dir,
+              "check": op_check}
 
 
 def run_one(db, event):
@@ -255,7 +355,7 @@ def run_one(db, event):
         operation = OPERATIONS.get(event.get("operation"))
         if operation is None:
             raise Failure("unsupported", "unknown operation: %r" % (event.get("operation"),))
-        return operation(db, normalize(event.get("path")), event)
+        return operation(db, KEYS.key(normalize(event.get("path"))), event)
     except Failure as failure:
         return {"success": False, "error": str(failure), "error_code": failure.code}
     except sqlite3.Error as error:
@@ -267,7 +367,7 @@ def aborted(message):
 
 
 def run_batch(db, operations):
-    """All or nothing: the first change that fails rolls the whole batch back."""
+    """All or nothing: the first change or check that fails rolls the whole batch back."""
     results = []
     failed_at = None
     for index, op in enumerate(operations):
@@ -276,12 +376,12 @@ def run_batch(db, operations):
             continue
         result = run_one(db, op)
         results.append(result)
-        if not result["success"] and isinstance(op, dict) and op.get("operation") in CHANGES:
+        if not result["success"] and isinstance(op, dict) and op.get("operation") in DECIDING:
             failed_at = index + 1
     if failed_at is None:
         return results, True
     for index, (op, result) in enumerate(zip(operations, results)):
-        if index + 1 < failed_at and result["success"] and op.get("operation") in CHANGES:
+        if index + 1 < failed_at and result["success"] and op.get("operation") in DECIDING:
             results[index] = aborted("rolled back: operation %d of the batch failed, so none of it was applied"
                                      % failed_at)
     return results, False

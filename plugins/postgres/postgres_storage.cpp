@@ -12,7 +12,10 @@
 //   - ensure_dir inserts or locks every folder of the chain, then checks none is a file;
 //   - a recursive delete first locks every folder below (until no new one appears), then
 //     deletes the whole range in a statement that sees every child committed meanwhile;
-//   - a batch is one transaction: all of its changes or none.
+//   - a batch is one transaction: all of its changes or none;
+//   - a batch that changes something or holds a check first takes the namespace's advisory
+//     lock, held until it ends: such batches of one namespace run one after the other, from
+//     any host, so each one's checks and conditions hold against the state it changes.
 
 #include "pg_session.hpp"
 #include "postgres_schema.hpp"  // generated from schema.sql: homeboy_postgres::schema_sql
@@ -41,6 +44,11 @@ constexpr std::size_t max_key_bytes = 2000;
 constexpr std::size_t max_namespace_bytes = 200;
 // Held while the schema is created, so hosts starting at once create it once ("homeboy!").
 constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(7525353784569985313)";
+// The namespace's lock, taken first by every batch that changes something or holds a check.
+// Two int4 keys: PostgreSQL keeps them apart from the one-bigint keys of the schema lock, so
+// the two can never be the same lock; namespaces whose hashes meet only wait for each other.
+// The first key is "hbns" (0x68626e73).
+constexpr int namespace_lock_class = 0x68626e73;
 
 constexpr Oid text_type = 25, bytea_type = 17, bool_type = 16, int8_type = 20, bytea_array_type = 1001;
 
@@ -58,6 +66,7 @@ enum Stmt : std::size_t {
   delete_tree,
   create_folders,
   files_in_chain,
+  lock_namespace,
   statement_count,
 };
 
@@ -112,6 +121,9 @@ std::vector<Statement> statements() {
   s[files_in_chain] = {"SELECT path FROM homeboy.entries WHERE namespace = $1 AND path = ANY($2::bytea[]) "
                        "AND NOT is_directory ORDER BY length(path) LIMIT 1",
                        {text_type, bytea_array_type}};
+  s[lock_namespace] = {"SELECT pg_advisory_xact_lock(" + std::to_string(namespace_lock_class) +
+                           ", hashtext('homeboy namespace ' || $1))",
+                       {text_type}};
   return s;
 }
 
@@ -175,7 +187,12 @@ struct Op {
   const homeboy_condition* condition = nullptr;
 };
 
-bool changes(const Op& op) noexcept { return op.operation != HOMEBOY_OP_READ && op.operation != HOMEBOY_OP_LIST; }
+bool changes(const Op& op) noexcept {
+  return op.operation == HOMEBOY_OP_WRITE || op.operation == HOMEBOY_OP_DELETE || op.operation == HOMEBOY_OP_ENSURE_DIR;
+}
+
+// A batch stands or falls with its changes and its checks: when one fails, none of it remains.
+bool decides(const Op& op) noexcept { return changes(op) || op.operation == HOMEBOY_OP_CHECK; }
 
 std::string describe(std::size_t index, const Op& op) {
   const char* name = "operation";
@@ -185,6 +202,7 @@ std::string describe(std::size_t index, const Op& op) {
     case HOMEBOY_OP_LIST: name = "list"; break;
     case HOMEBOY_OP_DELETE: name = "delete"; break;
     case HOMEBOY_OP_ENSURE_DIR: name = "ensure_dir"; break;
+    case HOMEBOY_OP_CHECK: name = "check"; break;
   }
   return "operation " + std::to_string(index + 1) + " (" + name + " " + std::string(op.path) + ")";
 }
@@ -251,6 +269,7 @@ class PostgresStorage {
       std::optional<DbError> error;
       try {
         Transaction tx(db_);
+        if (std::any_of(ops.begin(), ops.end(), decides)) db_.run(lock_namespace, {Param::bytes(ns_)});
         for (std::size_t i = 0; i < ops.size() && failed == ops.size();) {
           std::size_t reads = 0;
           while (i + reads < ops.size() && ops[i + reads].operation == HOMEBOY_OP_READ) ++reads;
@@ -260,7 +279,7 @@ class PostgresStorage {
             continue;
           }
           out.push_back(run(ops[i]));
-          if (out.back().failed() && changes(ops[i])) failed = i;
+          if (out.back().failed() && decides(ops[i])) failed = i;
           ++i;
         }
         if (failed == ops.size()) {
@@ -273,7 +292,7 @@ class PostgresStorage {
       }
       if (error && out.size() == ops.size()) {  // COMMIT itself failed
         for (std::size_t i = 0; i < ops.size(); ++i)
-          if (changes(ops[i])) out[i] = failure_of(*error, true, "committing the batch: ");
+          if (decides(ops[i])) out[i] = failure_of(*error, changes(ops[i]), "committing the batch: ");
         return out;
       }
       if (error) {  // the transaction never committed: nothing of it was applied
@@ -282,7 +301,7 @@ class PostgresStorage {
       }
       std::string why = describe(failed, ops[failed]) + " failed: " + out[failed].message;
       for (std::size_t i = 0; i < failed; ++i)
-        if (changes(ops[i])) out[i] = Outcome::failure(HOMEBOY_ERR_ABORTED, "rolled back with the whole batch: " + why);
+        if (decides(ops[i])) out[i] = Outcome::failure(HOMEBOY_ERR_ABORTED, "rolled back with the whole batch: " + why);
       homeboy_status after = error && error->kind() == DbError::Kind::unavailable ? HOMEBOY_ERR_UNAVAILABLE
                                                                                   : HOMEBOY_ERR_ABORTED;
       while (out.size() < ops.size())
@@ -357,6 +376,7 @@ class PostgresStorage {
       case HOMEBOY_OP_LIST: return list(key, op);
       case HOMEBOY_OP_DELETE: return remove(key, op);
       case HOMEBOY_OP_ENSURE_DIR: return ensure_dir(key, op);
+      case HOMEBOY_OP_CHECK: return check(key, op);
     }
     return Outcome::failure(HOMEBOY_ERR_UNSUPPORTED, "unknown operation " + std::to_string(op.operation));
   }
@@ -533,6 +553,28 @@ class PostgresStorage {
     return {};
   }
 
+  // One look at the row, in the batch's transaction: the namespace's lock keeps what it saw
+  // until the batch ends.
+  Outcome check(const std::string& key, const Op& op) {
+    std::string path(op.path);
+    const homeboy_condition* c = op.condition;
+    if (!c || (c->kind != HOMEBOY_IF_VERSION && c->kind != HOMEBOY_IF_ABSENT))
+      return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "a check needs a condition (if_version or if_absent): " + path);
+    State now = Keys::is_root(key) ? State{true, true, 0} : states(key, key).first;
+    if (c->kind == HOMEBOY_IF_ABSENT) {
+      if (now.exists) return Outcome::failure(HOMEBOY_ERR_CONFLICT, "exists: " + path);
+      return {};
+    }
+    if (!now.exists)
+      return Outcome::failure(HOMEBOY_ERR_CONFLICT, "does not exist (the check wants version " + quoted_version(*c) +
+                                                        "): " + path);
+    if (now.is_directory) return Outcome::failure(HOMEBOY_ERR_CONFLICT, "is a folder, which has no version: " + path);
+    if (parse_version(*c) != now.version)
+      return Outcome::failure(HOMEBOY_ERR_CONFLICT, "changed since version " + quoted_version(*c) + " (now " +
+                                                        std::to_string(now.version) + "): " + path);
+    return {};
+  }
+
   Outcome ensure_dir(const std::string& key, const Op& op) {
     if (Keys::is_root(key)) return {};
     const Param ns = Param::bytes(ns_);
@@ -642,7 +684,7 @@ void pg_destroy(homeboy_storage* s) noexcept { delete &self(s); }
 
 constexpr homeboy_storage_vtable vtable = {
     sizeof(homeboy_storage_vtable),
-    HOMEBOY_CAP_BATCH | HOMEBOY_CAP_BATCH_ATOMIC | HOMEBOY_CAP_VERSIONS,
+    HOMEBOY_CAP_BATCH | HOMEBOY_CAP_BATCH_ATOMIC | HOMEBOY_CAP_VERSIONS | HOMEBOY_CAP_TRANSACTIONS,
     &pg_read, &pg_write, &pg_list, &pg_remove, &pg_ensure_dir, &pg_batch, &pg_destroy,
     &pg_write_if, &pg_remove_if, &pg_batch_v2};
 

@@ -1,7 +1,8 @@
 // Fuzz target: the input of `homeboy storage batch`, through contract::parse_events.
 //
 // Invariants: bad input is a cli.invalid_argument, never another error; accepted events are
-// never batches, and sent to a provider (serialize) they read back as the same events.
+// never batches, a check always has its condition, and sent to a provider (serialize) they
+// read back as the same events, conditions included.
 
 #include "fuzz_support.hpp"
 
@@ -67,6 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& e : events) {
     FUZZ_CHECK(e.operation != Operation::batch);
     FUZZ_CHECK(e.operation == Operation::write || e.content.empty());
+    FUZZ_CHECK(e.operation != Operation::check || e.condition);
   }
 
   std::string wire = serialize(Event::batch(events), 42);
@@ -76,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(sent.at("id") == 42 && sent.at("contract_version") == version);
   for (std::size_t i = 0; i < events.size(); ++i) {
     Event back = parse_event(operations[i], "sent event");
-    FUZZ_CHECK_SAYING(same(back, events[i]), wire);
+    FUZZ_CHECK_SAYING(same(back, events[i]) && back.condition == events[i].condition, wire);
   }
   return 0;
 }

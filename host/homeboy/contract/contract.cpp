@@ -24,12 +24,13 @@ namespace {
 // How much of an answer is kept to quote in a violation (excerpt() shows 200 bytes).
 constexpr std::size_t quoted_answer_bytes = 256;
 
-constexpr std::array<std::pair<Operation, std::string_view>, 6> operation_names{{
+constexpr std::array<std::pair<Operation, std::string_view>, 7> operation_names{{
     {Operation::read, "read"},
     {Operation::write, "write"},
     {Operation::list, "list"},
     {Operation::remove, "delete"},
     {Operation::ensure_dir, "ensure_dir"},
+    {Operation::check, "check"},
     {Operation::batch, "batch"},
 }};
 
@@ -590,7 +591,7 @@ Event parse_event(const json::value& value, std::string_view where) {
   auto operation = parse_operation(op->get_string());
   if (!operation)
     throw bad("unknown operation \"" + std::string(op->get_string()) +
-              "\" (expected read, write, list, delete, ensure_dir or batch)");
+              "\" (expected read, write, list, delete, ensure_dir, check or batch)");
   if (*operation == Operation::batch) throw bad("a batch cannot contain another batch");
   // A string under `key`, or bytes under `key` + "_base64"; `required` or not, never both.
   auto bytes = [&](std::string_view key, bool required) -> std::optional<std::string> {
@@ -622,20 +623,22 @@ Event parse_event(const json::value& value, std::string_view where) {
     event.is_directory = dir->get_bool();
   }
   const auto* if_absent = obj->if_contains("if_absent");
+  const bool checks = event.operation == Operation::check;
   if (auto version = bytes("if_version", false)) {
-    if (event.operation != Operation::write && event.operation != Operation::remove)
-      throw bad("\"if_version\" applies to write and delete only");
+    if (event.operation != Operation::write && event.operation != Operation::remove && !checks)
+      throw bad("\"if_version\" applies to write, delete and check only");
     if (version->empty()) throw bad("\"if_version\" must be a non-empty string (a version from an earlier read)");
     event.condition = Condition::matching(std::move(*version));
   }
   if (if_absent && !if_absent->is_null()) {
     if (!if_absent->is_bool()) throw bad("\"if_absent\" must be a boolean");
     if (if_absent->get_bool()) {
-      if (event.operation != Operation::write) throw bad("\"if_absent\" applies to write only");
+      if (event.operation != Operation::write && !checks) throw bad("\"if_absent\" applies to write and check only");
       if (event.condition) throw bad("\"if_version\" and \"if_absent\" cannot both be set");
       event.condition = Condition::absent();
     }
   }
+  if (checks && !event.condition) throw bad("a check needs a condition: \"if_version\" or \"if_absent\": true");
   return event;
 }
 

@@ -35,6 +35,20 @@ bool holds_non_finite(const json::object& obj) {
   return std::any_of(obj.begin(), obj.end(), [](const auto& kv) { return holds_non_finite(kv.value()); });
 }
 
+// What a manifest declaring "transactions" leaves out of what they need, as a phrase
+// ("\"atomic_batch\" and \"runtime.supports_batch\": true"); empty when nothing is.
+std::string missing_for_transactions(const contract::Capabilities& c, bool supports_batch) {
+  if (!c.transactions) return {};
+  std::vector<std::string_view> missing;
+  if (!c.versions) missing.push_back("\"versions\"");
+  if (!c.atomic_batch) missing.push_back("\"atomic_batch\"");
+  if (!supports_batch) missing.push_back("\"runtime.supports_batch\": true");
+  std::string text;
+  for (std::size_t i = 0; i < missing.size(); ++i)
+    text += std::string(i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + std::string(missing[i]);
+  return text;
+}
+
 class ManifestReader {
  public:
   explicit ManifestReader(const std::filesystem::path& file) : file_(file) {}
@@ -162,7 +176,13 @@ class ManifestReader {
           if (name.get_string() == "versions") provider.capabilities.versions = true;
           if (name.get_string() == "binary") provider.capabilities.binary = true;
           if (name.get_string() == "atomic_batch") provider.capabilities.atomic_batch = true;
+          if (name.get_string() == "transactions") provider.capabilities.transactions = true;
         }
+        // A transaction is an all-or-nothing batch whose conditions hold: without those, the
+        // host would send checks to a provider that cannot keep the promise.
+        if (auto missing = missing_for_transactions(provider.capabilities, m.runtime.supports_batch); !missing.empty())
+          fail("\"storage_provider.capabilities\" declares \"transactions\" without " + missing +
+               ": transactions are all-or-nothing batches whose conditions hold");
       }
       if (!m.runtime.library && !m.runtime.executable)
         fail("a storage provider needs \"runtime.library\" or \"runtime.executable\" (it has neither)");

@@ -36,7 +36,7 @@ struct StorageProvider {
   std::string storage_type;
   boost::json::object config;
   // What the executable offers beyond the core contract ("versions", "binary",
-  // "atomic_batch"); a native library declares its own through the ABI.
+  // "atomic_batch", "transactions"); a native library declares its own through the ABI.
   contract::Capabilities capabilities;
 };
 

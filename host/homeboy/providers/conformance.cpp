@@ -78,7 +78,7 @@ struct Suite {
 };
 
 // What a case needs beyond the core contract; it is skipped (and says why) without it.
-enum class Needs { core, versions, binary, atomic_batch };
+enum class Needs { core, versions, binary, atomic_batch, transactions };
 
 struct Case {
   const char* name;
@@ -337,6 +337,63 @@ const std::vector<Case>& cases() {
                       "a change of a failed atomic batch remained");
        },
        Needs::atomic_batch},
+      {"check_if_version", "a check with if_version holds while a file has that version (else conflict; a folder has none)",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         auto stale = stale_version_of(s, s.at("f"));
+         auto current = s.storage.read_versioned(s.at("f")).version.value_or("");
+         s.storage.check(s.at("f"), contract::Condition::matching(current));
+         expect_error([&] { s.storage.check(s.at("f"), stale); }, Errc::storage_conflict, "a check with a stale version");
+         s.storage.ensure_dir(s.at("d"));
+         expect_error([&] { s.storage.check(s.at("d"), contract::Condition::matching(current)); }, Errc::storage_conflict,
+                      "a check with a version on a folder");
+         expect_error([&] { s.storage.check(s.at("gone"), contract::Condition::matching(current)); },
+                      Errc::storage_conflict, "a check with a version on a missing path");
+         expect_same("x", s.storage.read(s.at("f")));
+       },
+       Needs::transactions},
+      {"check_if_absent", "a check with if_absent holds while nothing, file or folder, is at the path (else conflict)",
+       [](Suite& s) {
+         s.storage.check(s.at("nothing"), contract::Condition::absent());
+         s.storage.write(s.at("f"), "x");
+         expect_error([&] { s.storage.check(s.at("f"), contract::Condition::absent()); }, Errc::storage_conflict,
+                      "a check with if_absent on a file");
+         s.storage.ensure_dir(s.at("d"));
+         expect_error([&] { s.storage.check(s.at("d"), contract::Condition::absent()); }, Errc::storage_conflict,
+                      "a check with if_absent on a folder");
+         expect_error([&] { s.storage.read(s.at("nothing")); }, Errc::storage_not_found,
+                      "a check left something at the path it checked");
+       },
+       Needs::transactions},
+      {"check_needs_condition", "a check without a condition is invalid_argument",
+       [](Suite& s) {
+         expect_error([&] { s.storage.check(s.at("f"), contract::Condition::none()); }, Errc::storage_invalid_argument,
+                      "a check without a condition");
+       },
+       Needs::transactions},
+      {"check_fails_batch", "a batch whose check fails applies none of it; one whose checks hold applies whole",
+       [](Suite& s) {
+         s.storage.write(s.at("taken"), "x");
+         auto r = s.storage.batch({Event::write(s.at("a"), "1"), Event::check(s.at("taken"), contract::Condition::absent()),
+                                   Event::write(s.at("b"), "2")});
+         expect(!r[1].success && r[1].effective_error_code() == ErrorCode::conflict,
+                "the failing check did not report conflict");
+         expect(!r[0].success && r[0].effective_error_code() == ErrorCode::aborted,
+                "a change before the failing check did not report aborted");
+         expect(!r[2].success && r[2].effective_error_code() == ErrorCode::aborted,
+                "a change after the failing check did not report aborted");
+         expect_error([&] { s.storage.read(s.at("a")); }, Errc::storage_not_found,
+                      "a change of a batch whose check failed remained");
+         expect_error([&] { s.storage.read(s.at("b")); }, Errc::storage_not_found,
+                      "a change of a batch whose check failed remained");
+         auto version = s.storage.read_versioned(s.at("taken")).version.value_or("");
+         auto ok = s.storage.batch({Event::check(s.at("taken"), contract::Condition::matching(version)),
+                                    Event::check(s.at("free"), contract::Condition::absent()), Event::write(s.at("a"), "1")});
+         for (const auto& result : ok)
+           expect(result.success, "a batch whose checks hold failed: " + result.error.value_or(""));
+         expect_same("1", s.storage.read(s.at("a")));
+       },
+       Needs::transactions},
       {"binary_roundtrip",
        "content that is not UTF-8 (every byte value, NUL included) survives byte for byte, or, for a text-only "
        "module, is refused before anything is written",
@@ -431,6 +488,7 @@ ConformanceReport run_conformance(const Module& module, TransportPreference pref
     const char* missing = c.needs == Needs::versions && !capabilities.versions     ? "versions"
                           : c.needs == Needs::binary && !capabilities.binary         ? "binary"
                           : c.needs == Needs::atomic_batch && !capabilities.atomic_batch ? "atomic_batch"
+                          : c.needs == Needs::transactions && !capabilities.transactions ? "transactions"
                                                                                      : nullptr;
     if (missing) {
       result.skipped = true;

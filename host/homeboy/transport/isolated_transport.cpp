@@ -187,7 +187,7 @@ void IsolatedTransport::start() {
   const json::value* capabilities = hello->if_contains("capabilities");
   const json::object* caps = capabilities ? capabilities->if_object() : nullptr;
   supports_batch_ = flag(hello, "supports_batch");
-  capabilities_ = {flag(caps, "versions"), flag(caps, "binary"), flag(caps, "atomic_batch")};
+  capabilities_ = {flag(caps, "versions"), flag(caps, "binary"), flag(caps, "atomic_batch"), flag(caps, "transactions")};
 }
 
 contract::Response IsolatedTransport::send(const contract::Event& event) {

@@ -88,6 +88,7 @@ homeboy_operation to_abi(Operation op) noexcept {
     case Operation::write: return HOMEBOY_OP_WRITE;
     case Operation::list: return HOMEBOY_OP_LIST;
     case Operation::remove: return HOMEBOY_OP_DELETE;
+    case Operation::check: return HOMEBOY_OP_CHECK;
     default: return HOMEBOY_OP_ENSURE_DIR;
   }
 }
@@ -257,6 +258,8 @@ class NativeTransport final : public Transport {
     capabilities_.binary = true;  // the ABI carries bytes
     capabilities_.versions = has_versions();
     capabilities_.atomic_batch = supports_batch() && (vtable_->capabilities & HOMEBOY_CAP_BATCH_ATOMIC);
+    // open_native refused the flag without what it needs; batch_v2 is what carries checks.
+    capabilities_.transactions = batch_v2() && (vtable_->capabilities & HOMEBOY_CAP_TRANSACTIONS);
   }
 
   ~NativeTransport() override {
@@ -268,6 +271,7 @@ class NativeTransport final : public Transport {
     std::lock_guard lock(mutex_);
     InsidePlugin inside(module_id_, contract::to_string(event.operation));
     if (event.operation == Operation::batch) return send_batch(event);
+    if (event.operation == Operation::check) return lone_check(event);
     ResultSink sink;
     homeboy_status status = call(event, sink.c);
     return sink.to_response(status, event, module_id_);
@@ -327,6 +331,13 @@ class NativeTransport final : public Transport {
     op.is_directory = e.is_directory ? 1 : 0;
     op.condition = condition ? &condition->c : nullptr;
     return op;
+  }
+
+  // The ABI has no call of its own for a check: it goes as a batch of one.
+  Response lone_check(const Event& event) {
+    Response r = send_batch(Event::batch({event}));
+    if (!r.success) return r;
+    return std::move(r.results->front());
   }
 
   Response send_batch(const Event& event) {
@@ -500,6 +511,14 @@ std::unique_ptr<Transport> open_native(const Module& module, const std::filesyst
   if (auto member = missing_member(*vtable)) throw incomplete("the member " + *member + " is NULL");
   if (chosen >= 2)
     if (auto member = missing_v2_member(*vtable)) throw incomplete("the member " + *member + " is missing");
+  // Transactions are all-or-nothing batches with conditions, carried by batch_v2.
+  constexpr std::uint32_t transaction_needs = HOMEBOY_CAP_BATCH | HOMEBOY_CAP_BATCH_ATOMIC | HOMEBOY_CAP_VERSIONS;
+  if ((vtable->capabilities & HOMEBOY_CAP_TRANSACTIONS) &&
+      (chosen < 2 || (vtable->capabilities & transaction_needs) != transaction_needs ||
+       vtable->struct_size < HOMEBOY_SIZE_THROUGH(homeboy_storage_vtable, batch_v2) || !vtable->batch_v2))
+    throw incomplete("it sets HOMEBOY_CAP_TRANSACTIONS, which needs ABI version 2 (it chose " + std::to_string(chosen) +
+                     "), a batch_v2 member, and HOMEBOY_CAP_BATCH, HOMEBOY_CAP_BATCH_ATOMIC and HOMEBOY_CAP_VERSIONS set "
+                     "too");
   return std::make_unique<NativeTransport>(module.id, std::move(library), chosen, instance, vtable);
 }
 

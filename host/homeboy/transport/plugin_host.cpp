@@ -165,7 +165,8 @@ int serve(int in, int out) {
                      {"supports_batch", transport->supports_batch()},
                      {"capabilities", {{"versions", capabilities.versions},
                                        {"binary", capabilities.binary},
-                                       {"atomic_batch", capabilities.atomic_batch}}}};
+                                       {"atomic_batch", capabilities.atomic_batch},
+                                       {"transactions", capabilities.transactions}}}};
   if (!write_line(out, message("hello", std::move(hello), id))) return 0;
   while (reader.next(line))
     if (!write_line(out, answer(*transport, line))) break;

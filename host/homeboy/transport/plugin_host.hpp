@@ -7,7 +7,7 @@
 //   host   {"hello": {"protocol": 1, "module_id", "module_dir", "library", "config_dir",
 //                     "storage_type", "config"}, "id": 0}
 //   helper {"hello": {"protocol": 1, "supports_batch", "capabilities": {"versions",
-//                     "binary", "atomic_batch"}}, "id": 0}
+//                     "binary", "atomic_batch", "transactions"}}, "id": 0}
 //       or {"load_error": {"kind", "message"}, "id": 0}, then it exits
 //   host   contract::serialize(event, id)                       (as to a persistent module)
 //   helper contract::to_json(response) plus "id"

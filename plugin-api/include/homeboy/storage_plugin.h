@@ -86,6 +86,15 @@ typedef int32_t homeboy_operation;
 #define HOMEBOY_OP_LIST 3
 #define HOMEBOY_OP_DELETE 4
 #define HOMEBOY_OP_ENSURE_DIR 5
+/* Changes nothing: succeeds (reporting nothing) while op->condition holds, and fails with
+ * HOMEBOY_ERR_CONFLICT otherwise. HOMEBOY_IF_VERSION holds while a FILE is at the path with
+ * that version (a folder has none: conflict); HOMEBOY_IF_ABSENT while nothing, file or
+ * folder, is at the path. The host sends it only to a plugin declaring
+ * HOMEBOY_CAP_TRANSACTIONS, only through batch_v2 (a check on its own goes as a batch of
+ * one), and always with op->condition non-NULL. A plugin that gets an operation code it
+ * does not know answers HOMEBOY_ERR_UNSUPPORTED for it. Added without a table member, so
+ * with no new ABI version: a plugin that does not declare the flag never sees it. */
+#define HOMEBOY_OP_CHECK 6
 
 /* The largest content a read or write carries (256 MiB). data_buffer and set_data refuse
  * more; a plugin may refuse earlier (a file larger than this) with HOMEBOY_ERR_INVALID_ARGUMENT. */
@@ -137,7 +146,7 @@ typedef struct homeboy_condition {
   size_t version_size;
 } homeboy_condition;
 #define HOMEBOY_IF_VERSION 1u /* apply only while the path's current version is `version` */
-#define HOMEBOY_IF_ABSENT 2u  /* write only: apply only while nothing exists at the path */
+#define HOMEBOY_IF_ABSENT 2u  /* write and check only: apply only while nothing exists at the path */
 /* When the condition does not hold, the operation changes nothing and fails with
  * HOMEBOY_ERR_CONFLICT. Checking and applying are one atomic step, also against other
  * processes and other hosts using the same backend. */
@@ -152,7 +161,7 @@ typedef struct homeboy_op {
   size_t content_size;
   int32_t is_directory; /* delete: the path is a directory, remove it with its contents */
   /* --- version 2 --- */
-  const homeboy_condition* condition; /* write and delete: NULL when unconditional */
+  const homeboy_condition* condition; /* write and delete: NULL when unconditional; check: never NULL */
 } homeboy_op;
 #define HOMEBOY_OP_V1_SIZE offsetof(homeboy_op, condition)
 
@@ -160,6 +169,13 @@ typedef struct homeboy_op {
 #define HOMEBOY_CAP_BATCH 0x1u        /* `batch` (v1) or `batch_v2` is set */
 #define HOMEBOY_CAP_BATCH_ATOMIC 0x2u /* a batch's writes and deletes apply all or none (see batch_v2) */
 #define HOMEBOY_CAP_VERSIONS 0x4u     /* v2: reads and writes report versions; write_if and remove_if are set */
+/* Batches are serializable transactions (see batch_v2): HOMEBOY_OP_CHECK is understood, a
+ * batch applies all or none, and every batch that changes something or holds a check runs
+ * as if no other such batch ran at the same time on the same backend, from any host.
+ * Needs HOMEBOY_CAP_BATCH, HOMEBOY_CAP_BATCH_ATOMIC and HOMEBOY_CAP_VERSIONS: the host
+ * refuses to load a plugin that sets it without them. A flag and an operation code, no
+ * new member: it needs no new ABI version, and a version-2 plugin may set it. */
+#define HOMEBOY_CAP_TRANSACTIONS 0x8u
 
 /* A plugin's instance, defined by the plugin. */
 typedef struct homeboy_storage homeboy_storage;
@@ -223,7 +239,10 @@ typedef struct homeboy_storage_vtable {
    * ensure_dir fails, none of the batch's changes remain: the failing operation reports
    * its own error, and every other change, and every operation after the failing one,
    * reports HOMEBOY_ERR_ABORTED with a message that names the operation that failed. The
-   * host never splits a batch for such a plugin. Returns as `batch` does.
+   * host never splits a batch for such a plugin. With HOMEBOY_CAP_TRANSACTIONS a batch may
+   * hold HOMEBOY_OP_CHECK operations, and a check that fails fails the batch exactly as a
+   * change does (it reports HOMEBOY_ERR_CONFLICT; every other change and check, and every
+   * operation after it, HOMEBOY_ERR_ABORTED). Returns as `batch` does.
    */
   homeboy_status (*batch_v2)(homeboy_storage* self, const homeboy_op* const* ops, homeboy_result* const* results,
                              homeboy_status* statuses, size_t count);
