@@ -63,7 +63,12 @@ class MemoryTransport final : public Transport {
   std::vector<Event> last_commit;
 
   contract::Response send(const Event& event) override {
-    if (event.operation != contract::Operation::batch) return apply(event);
+    if (event.operation != contract::Operation::batch) {  // the facade sends a batch of one as it is
+      if (changes(event))
+        if (auto hook = std::exchange(before_commit, nullptr)) hook(*this);
+      if (changes(event)) last_commit = {event};
+      return apply(event);
+    }
     bool commits = std::any_of(event.operations.begin(), event.operations.end(), changes);
     if (commits) {
       if (auto hook = std::exchange(before_commit, nullptr)) hook(*this);
@@ -320,6 +325,7 @@ struct Shared {
   // What another host's `project create` does: the project, and its server held.
   void other_host_creates_project(MemoryTransport& m, const std::string& id, const std::string& server) {
     auto held = m.apply(Event::read(path("servers/" + server + ".json")));
+    m.apply(Event::ensure_dir(path("projects")));
     m.apply(Event::write(path("projects/" + id + ".json"), "{\"id\": \"" + id + "\", \"server_id\": \"" + server + "\"}\n"));
     m.apply(Event::write(path("servers/" + server + ".json"), *held.data));
   }
