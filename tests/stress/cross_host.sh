@@ -38,6 +38,7 @@ hb c server show shared-check >/dev/null || fail "the three config folders do no
 hb b server delete shared-check >/dev/null
 
 dangling=0 lied=0 two_kinds=0 done_rounds=0
+declare -A won=([rename]=0 [delete]=0 [create]=0)
 # race NAME HOST ARGS...: runs one command of the race, its exit code into NAME.rc.
 race() {
   local name=$1 host=$2 rc=0
@@ -57,6 +58,7 @@ for ((r = 0; r < rounds && SECONDS < deadline; r++)); do
   wait
   renamed=$(outcome "$(cat "$work/rename.rc")") deleted=$(outcome "$(cat "$work/delete.rc")")
   created=$(outcome "$(cat "$work/create.rc")")
+  for name in rename delete create; do [[ $(cat "$work/$name.rc") == 0 ]] && won[$name]=$((won[$name] + 1)); done
   has_s=$(exists server "$s") has_sa=$(exists server "$sa") has_q=$(exists project "$q")
   # What each command said against what is there.
   bad=""
@@ -85,7 +87,8 @@ ids=$(for kind in project server component; do hb b "$kind" list | jq -r ".data.
 two_kinds=$(uniq -d <<<"$ids" | grep -c . || true)
 report=$(hb c doctor --compact || true)
 problems=$(jq '(.data.problems // .error.details.problems // ["doctor failed"]) | length' <<<"$report")
-echo "cross host on $id: $done_rounds rounds, dangling references $dangling, commands whose answer was not what happened $lied," \
-  "ids in two kinds $two_kinds, doctor problems $problems"
+echo "cross host on $id: $done_rounds rounds (succeeded: rename ${won[rename]}, delete ${won[delete]}, create ${won[create]});" \
+  "dangling references $dangling, commands whose answer was not what happened $lied, ids in two kinds $two_kinds," \
+  "doctor problems $problems"
 ((done_rounds >= rounds)) || fail "only $done_rounds of $rounds rounds ran within the time bound"
 ((dangling == 0 && lied == 0 && two_kinds == 0 && problems == 0)) || fail "the config's rules did not hold"
