@@ -84,8 +84,7 @@ class Keys:
 
     def __init__(self, config_dir):
         folder = os.path.normpath(config_dir) if config_dir and config_dir.startswith("/") else ""
-        # "//x" is a name POSIX leaves open; "/" would take every path: no mapping then.
-        self.config = folder if folder not in ("/", "//") else ""
+        self.config = folder if folder != "/" else ""  # "/" would take every path: no mapping then
 
     def key(self, path):
         if self.config and (path == self.config or path.startswith(self.config + "/")):
