@@ -25,6 +25,7 @@ namespace {
 
 json::object obj(const char* text) { return json::parse(text).as_object(); }
 json::object exact(const char* text) { return parse_json_input(text, "SPEC").as_object(); }
+Patch merging(const char* text) { return Patch{exact(text), {}, {}}; }
 
 // Passes everything to the native builtin-filesystem, except writes to paths containing
 // `poison`, which fail as a provider would.
@@ -236,12 +237,12 @@ BOOST_AUTO_TEST_CASE(numbers_keep_their_text_through_create_and_set) {
     BOOST_TEST(text.find("E0") == std::string::npos);
   };
   check(read_file(dir / "servers/web.json"));
-  store.set(EntityKind::server, "web", exact(R"({"other": 1})"), {});
+  store.set(EntityKind::server, "web", merging(R"({"other": 1})"));
   check(read_file(dir / "servers/web.json"));
   check(pretty(store.get(EntityKind::server, "web").doc));
   // 1.5 and 1.50 are written differently, so they count as a change; 1.5 again does not.
-  BOOST_TEST(store.set(EntityKind::server, "web", exact(R"({"c": 1.5})"), {}).second.empty());
-  BOOST_TEST(store.set(EntityKind::server, "web", exact(R"({"c": 1.50})"), {}).second ==
+  BOOST_TEST(store.set(EntityKind::server, "web", merging(R"({"c": 1.5})")).second.empty());
+  BOOST_TEST(store.set(EntityKind::server, "web", merging(R"({"c": 1.50})")).second ==
              std::vector<std::string>{"c"});
 }
 
@@ -411,7 +412,7 @@ BOOST_AUTO_TEST_CASE(a_set_that_adds_a_reference_holds_it) {
   store.create(EntityKind::server, {exact(R"({"id":"s"})"), exact(R"({"id":"t"})")}, false);
   store.create(EntityKind::project, {exact(R"({"id":"p","server_id":"s","n":1.0})")}, false);
   memory->before_commit = [&](MemoryTransport& m) { m.apply(Event::remove(path("servers/t.json"))); };
-  BOOST_CHECK_EXCEPTION(store.set(EntityKind::project, "p", exact(R"({"server_id":"t"})"), {}), Error,
+  BOOST_CHECK_EXCEPTION(store.set(EntityKind::project, "p", merging(R"({"server_id":"t"})")), Error,
                         [](const Error& e) { return e.code() == "config.invalid_reference"; });
   BOOST_TEST(memory->content(path("projects/p.json")).find("\"server_id\": \"s\"") != std::string::npos);
 }

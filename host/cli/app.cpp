@@ -103,10 +103,36 @@ Presentation first_look(const std::vector<std::string>& args) {
   return p;
 }
 
+// Words people type for a command by another name: what they mean wins over what is spelt
+// alike (`get` is `show`, not `set`).
+std::optional<std::string> synonym(const std::string& typed, const std::vector<std::string>& known) {
+  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> table{
+      {"show", {"get", "view", "describe", "info", "display"}},
+      {"read", {"cat", "get", "show"}},
+      {"list", {"ls", "all", "index"}},
+      {"delete", {"rm", "remove", "del", "destroy", "drop"}},
+      {"rename", {"mv", "move"}},
+      {"create", {"new", "add", "make", "mk"}},
+      {"set", {"update", "edit", "modify", "change", "patch", "put"}},
+      {"write", {"put", "save"}},
+      {"ensure-dir", {"mkdir"}},
+      {"uninstall", {"remove", "rm", "delete"}},
+      {"status", {"info", "state"}},
+  };
+  for (const auto& [command, words] : table)
+    if (std::find(words.begin(), words.end(), typed) != words.end() &&
+        std::find(known.begin(), known.end(), command) != known.end())
+      return std::string(command);
+  return std::nullopt;
+}
+
 Error unknown_command(const std::string& name, const std::vector<std::string>& known, const std::string& where,
                       const std::string& help) {
   Error error(Errc::cli_unknown_command, "unknown " + where + " '" + name + "'", {{"name", name}});
-  if (auto guess = did_you_mean(suggest(name, known)); !guess.empty()) error.with_hint(guess);
+  if (auto meant = synonym(name, known))
+    error.with_hint(did_you_mean({*meant}));
+  else if (auto guess = did_you_mean(suggest(name, known)); !guess.empty())
+    error.with_hint(guess);
   return std::move(error).with_hint("Run `" + help + "` to see them.");
 }
 

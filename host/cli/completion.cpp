@@ -16,9 +16,20 @@ namespace {
 // The scripts only hand the words to `homeboy __complete` and act on its answer.
 constexpr std::string_view bash_script = R"script(# homeboy completion for bash: eval "$(homeboy completion bash)"
 _homeboy() {
-  local cur=${COMP_WORDS[COMP_CWORD]} IFS=$'\n' line
-  local -a answer candidates
-  answer=($("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)) || return 0
+  local IFS=$'\n' line word cur i
+  local -a words=() answer=() candidates=()
+  # bash cuts words at ':' (COMP_WORDBREAKS): an id holding one ("web:8080") is put back
+  # together, and what is offered then drops the part bash keeps before the last ':'.
+  for ((i = 1; i <= COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    if ((${#words[@]})) && [[ $word == : || ${COMP_WORDS[i - 1]} == : ]]; then
+      words[${#words[@]} - 1]+=$word
+    else
+      words+=("$word")
+    fi
+  done
+  cur=${words[${#words[@]} - 1]}
+  answer=($("${COMP_WORDS[0]}" __complete "${words[@]}" 2>/dev/null)) || return 0
   case ${answer[0]} in
     files) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
     folders) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
@@ -26,6 +37,9 @@ _homeboy() {
       for line in "${answer[@]:1}"; do candidates+=("${line%%$'\t'*}"); done
       COMPREPLY=("${candidates[@]}") ;;
   esac
+  if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+    for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]=${COMPREPLY[i]#"${cur%"${cur##*:}"}"}; done
+  fi
 }
 complete -F _homeboy homeboy
 )script";

@@ -154,8 +154,8 @@ std::string version_text() {
 }
 
 void print_overview(std::ostream& out) {
-  out << "homeboy keeps homeboy's config behind one storage contract, served by a native plugin or by a\n"
-         "module in any language.\n\n"
+  out << "homeboy automates work on your projects, servers and components, from a config it keeps\n"
+         "through one storage contract: on files, in SQLite, in PostgreSQL, or in a module of your own.\n\n"
          "Usage: homeboy [options] <group> <command> [args]\n\nGroups:\n";
   for (const auto& group : all_groups()) row(out, group.name, group.summary, 12);
   out << "\nCommands:\n";
@@ -232,7 +232,8 @@ std::string error_codes_markdown() {
 
 void print_man_page(std::ostream& out) {
   out << ".TH HOMEBOY 1 \"\" \"" << roff(version_text()) << "\" \"User Commands\"\n"
-      << ".SH NAME\nhomeboy \\- homeboy's config behind one storage contract, served by a plugin or a module\n"
+      << ".SH NAME\nhomeboy \\- automation from a config of projects, servers and components, kept through one "
+         "storage contract\n"
       << ".SH SYNOPSIS\n.B homeboy\n[\\fIoptions\\fR] \\fIgroup\\fR \\fIcommand\\fR [\\fIargs\\fR]\n"
       << ".SH DESCRIPTION\nEverything homeboy keeps goes through one storage contract, served by exactly one "
          "active provider: a native plugin or a subprocess module in any language. Every command prints a JSON "

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <iostream>
 #include <ostream>
 
 namespace json = boost::json;
@@ -392,21 +393,28 @@ void entity_list(std::ostream& out, const json::object& d, std::string_view plur
     }
     table.add(std::move(row));
   }
+  // stdout holds the rows alone (a script's `wc -l` counts them); that there are none is
+  // said to the person, on stderr.
   if (!items.empty())
     table.print(out);
   else
-    out << "no " << plural_name << '\n';
+    std::cerr << "homeboy: no " << plural_name << '\n';
 }
+
+// "(dry run: nothing changed)" after what a --dry-run would have done.
+const char* dry(const json::object& d) { return yes(d, "dry_run") ? " (dry run: nothing changed)" : ""; }
 
 void entity_create(std::ostream& out, const json::object& d, std::string_view kind) {
   for (const auto& item : array_of(d, "items")) {
     const auto& i = item.get_object();
     std::string status = str(i, "status");
+    if (yes(d, "dry_run") && status != "failed") status = "would be " + status + ":";
     out << status << ' ' << kind << ' ' << str(i, "id");
-    if (const auto* error = i.if_contains("error"); error && error->is_object())
+    if (const auto* error = i.if_contains("error"); error && record(*error))
       out << ": " << str(error->get_object(), "message") << " (" << str(error->get_object(), "code") << ")";
     out << '\n';
   }
+  if (yes(d, "dry_run")) out << "dry run: nothing changed\n";
 }
 
 void entity_set(std::ostream& out, const json::object& d, std::string_view kind) {
@@ -414,13 +422,14 @@ void entity_set(std::ostream& out, const json::object& d, std::string_view kind)
   if (fields.empty())
     out << kind << ' ' << str(d, "id") << " unchanged\n";
   else
-    out << "updated " << kind << ' ' << str(d, "id") << ": " << shown(d.at("updated_fields")) << '\n';
+    out << (yes(d, "dry_run") ? "would update " : "updated ") << kind << ' ' << str(d, "id") << ": "
+        << shown(d.at("updated_fields")) << dry(d) << '\n';
 }
 
 void entity_rename(std::ostream& out, const json::object& d, std::string_view kind) {
-  out << "renamed " << kind << ' ' << str(d, "id") << " to " << str(d, "new_id");
+  out << (yes(d, "dry_run") ? "would rename " : "renamed ") << kind << ' ' << str(d, "id") << " to " << str(d, "new_id");
   if (!array_of(d, "updated_projects").empty()) out << " (updated projects: " << str(d, "updated_projects") << ")";
-  out << '\n';
+  out << dry(d) << '\n';
 }
 
 void doctor(std::ostream& out, const json::object& d) {
@@ -477,7 +486,7 @@ const std::map<std::string, Layout, std::less<>>& layouts() {
       t[kind + ".set"] = [kind](std::ostream& out, const json::object& d) { entity_set(out, d, kind); };
       t[kind + ".rename"] = [kind](std::ostream& out, const json::object& d) { entity_rename(out, d, kind); };
       t[kind + ".delete"] = [kind](std::ostream& out, const json::object& d) {
-        out << "deleted " << kind << ' ' << str(d, "id") << '\n';
+        out << (yes(d, "dry_run") ? "would delete " : "deleted ") << kind << ' ' << str(d, "id") << dry(d) << '\n';
       };
     }
     return t;
