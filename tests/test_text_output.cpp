@@ -125,6 +125,17 @@ BOOST_AUTO_TEST_CASE(config_entities_in_text) {
   BOOST_TEST(has(other_kind.err, "homeboy: hint: 'cache' is a component: homeboy component show cache\n"), other_kind.err);
 }
 
+BOOST_AUTO_TEST_CASE(verbose_says_who_served_and_how_long_each_step_took) {
+  auto run = homeboy({"--verbose", "server", "create", "web"});
+  BOOST_TEST(run.exit_code == 0);
+  BOOST_TEST(run.json().at("data").at("created").as_array().size() == 1u, "stdout holds the envelope as ever");
+  BOOST_TEST(has(run.err, "homeboy: verbose: provider builtin-filesystem (native, selected by default, "), run.err);
+  BOOST_TEST(has(run.err, "homeboy: verbose: batch of 1 (1 write): "), run.err);
+  BOOST_TEST(has(run.err, "homeboy: verbose: homeboy server create: "), run.err);
+  BOOST_TEST(has(run.err, " in all, "), run.err);
+  BOOST_TEST(homeboy({"server", "list"}).err.empty(), "nothing of it without --verbose");
+}
+
 BOOST_AUTO_TEST_CASE(typed_set_and_dry_runs) {
   text({"server", "create", "web"});
   BOOST_TEST(text({"server", "set", "web", "host=web2.example.com", "port=2222", "tags=[\"a\",\"b\"]"}) ==
