@@ -373,7 +373,7 @@ int run(int argc, char** argv, OutputStream& out, std::ostream& err) {
     // SIGINT, SIGTERM and SIGHUP: the module's tree is killed, scratch folders are removed on
     // the way out, and the run ends with `cli.interrupted` and 128 + the signal's number.
     install_interrupt_handlers([shown](int signal) { return shown.render(interrupted_error(signal)); });
-    set_hard_exit_fd(shown.raw || shown.output == OutputMode::text ? STDERR_FILENO : STDOUT_FILENO);
+    set_hard_exit_fd(shown.raw || shown.output == OutputMode::text ? STDERR_FILENO : out.fd());
 
     bool quiet = line.globals.quiet || env_set("HOMEBOY_QUIET");
     Context ctx(resolve_config_dir(line.globals.config_dir), out, shown.output, shown.raw, quiet);
