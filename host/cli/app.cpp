@@ -5,6 +5,7 @@
 #include "cli/help.hpp"
 #include "cli/output.hpp"
 #include "cli/text_output.hpp"
+#include "homeboy/config/config_store.hpp"
 #include "homeboy/transport/environment.hpp"
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/suggest.hpp"
@@ -378,6 +379,9 @@ int run(int argc, char** argv, OutputStream& out, std::ostream& err) {
     bool quiet = line.globals.quiet || env_set("HOMEBOY_QUIET");
     Context ctx(resolve_config_dir(line.globals.config_dir), out, shown.output, shown.raw, quiet);
     ctx.set_verbose(line.globals.verbose);
+    // A config folder that is not the user's own (another user's, a link) is the same error
+    // on every command, before anything reads what is in it.
+    if (group) check_config_folders(ctx.config_dir(), false);
     struct Summary {  // said however the command ends
       const Context& ctx;
       std::string command;

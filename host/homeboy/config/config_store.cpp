@@ -90,7 +90,12 @@ Error unsafe_folder(const fs::path& folder, const std::string& why, std::string 
 // Returns whether it exists.
 bool check_folder(const fs::path& folder, bool config_folder, bool close) {
   struct stat st {};
-  if (::lstat(folder.c_str(), &st) != 0) return false;
+  if (::lstat(folder.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return false;  // not there (yet): nothing to check
+    // Another user's folder that this one may not even look into.
+    throw unsafe_folder(folder, std::string("cannot be looked at: ") + std::strerror(errno),
+                        "Use a config folder of your own: --config-dir DIR or HOMEBOY_CONFIG_DIR.");
+  }
   std::string what = config_folder ? "homeboy's config folder" : "the " + folder.filename().string() + " folder";
   if (S_ISLNK(st.st_mode)) {
     std::error_code ec;
