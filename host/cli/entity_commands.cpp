@@ -50,7 +50,7 @@ bool dry_run_of(const po::variables_map& vm) { return vm["dry-run"].as<bool>(); 
 // An error as an item of a bulk answer: its code, message and hints.
 json::object error_json(const Error& e) {
   json::array hints;
-  for (const auto& h : e.hints()) hints.emplace_back(h);
+  for (const auto& h : e.hints()) hints.emplace_back(json::object{{"message", h}});  // as the envelope's
   return {{"code", e.code()}, {"message", e.what()}, {"hints", std::move(hints)}};
 }
 
@@ -180,8 +180,9 @@ json::array unite_notes(EntityKind kind, const std::string& id, const Patch& pat
     std::string key(kv.key());
     const json::value* now = doc.if_contains(key);
     if (!kv.value().is_array() || patch.replace.count(key) || !now || *now == kv.value()) continue;
+    std::string value = compact(kv.value());
     notes.emplace_back("\"" + key + "\" already holds every item given (arrays are united, not replaced); to make it exactly " +
-                       compact(kv.value()) + ": homeboy " + name(kind) + " set " + id + " ... --replace " + key);
+                       value + ": homeboy " + name(kind) + " set " + id + " '" + key + "=" + value + "' --replace " + key);
   }
   return notes;
 }

@@ -662,8 +662,7 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
         throw Error(errc_for(kind, EntityFailure::already_exists),
                     "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
                     {{"id", id}, {"new_id", new_id}},
-                    {"Pick another new id, or delete that one first: homeboy " + std::string(to_string(kind)) +
-                     " delete " + new_id});
+                    {"Pick another new id; the ids taken: homeboy " + std::string(to_string(kind)) + " list"});
       throw Error(Errc::config_id_collision,
                   "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) + " uses that id",
                   {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}},
