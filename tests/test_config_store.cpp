@@ -351,6 +351,24 @@ BOOST_AUTO_TEST_CASE(a_create_commits_its_rules_with_it) {
   BOOST_TEST(has(contract::Operation::write, "servers/s.json", K::if_version), "its server held at the version read");
 }
 
+// A renamed project is a new document naming its server: like a create, it holds the server,
+// so a server rename that listed the projects before it landed (and missed the new name)
+// fails instead of leaving the renamed project naming an id that is gone.
+BOOST_AUTO_TEST_CASE(a_project_rename_holds_what_the_project_names) {
+  store.create(EntityKind::server, {exact(R"({"id":"s"})")}, false);
+  store.create(EntityKind::component, {exact(R"({"id":"c"})")}, false);
+  store.create(EntityKind::project, {exact(R"({"id":"p","server_id":"s","component_ids":["c"]})")}, false);
+  store.rename(EntityKind::project, "p", "q");
+  const auto& commit = memory->last_commit;
+  for (const char* held : {"servers/s.json", "components/c.json"})
+    BOOST_TEST(std::any_of(commit.begin(), commit.end(),
+                           [&](const Event& e) {
+                             return e.operation == contract::Operation::write && e.path == path(held) &&
+                                    e.condition.kind == contract::Condition::Kind::if_version;
+                           }),
+               held << " held by the rename");
+}
+
 BOOST_AUTO_TEST_CASE(a_project_whose_server_is_deleted_before_the_commit_is_not_created) {
   store.create(EntityKind::server, {exact(R"({"id":"s"})")}, false);
   memory->before_commit = [&](MemoryTransport& m) { m.apply(Event::remove(path("servers/s.json"))); };

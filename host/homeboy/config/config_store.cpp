@@ -677,6 +677,10 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
     change.add(Event::ensure_dir(folder_of(kind)), {}, 0);
     change.add(Event::write(new_path, serialize_document(renamed), only_if_absent()), Event::remove(new_path), 0);
     hold_id_free(change, kind, new_id);
+    // A renamed project is a new document naming its server and components: a rename or
+    // delete of one of them that listed the projects before this commits must fail, as for
+    // a create. (A reference the project held to nothing stays its own problem: doctor's.)
+    if (kind == EntityKind::project) hold_references(change, references_of(renamed), "project '" + new_id + "'");
     std::vector<std::string> updated;
     for (auto& project : referencing_projects(kind, id)) {
       json::object doc = project.entity.doc;
