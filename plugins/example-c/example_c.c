@@ -146,6 +146,7 @@ static homeboy_status ex_list(homeboy_storage* s, const char* path, size_t size,
   char dir[8192], child[8192], shown[8192];
   if (map_path(s, path, size, dir, sizeof dir)) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "bad path", "");
   DIR* d = opendir(dir);
+  if (!d && errno == ENOTDIR) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "is a file, not a folder", dir);
   if (!d) return errno == ENOENT ? HOMEBOY_OK : fail(r, from_errno(errno), "cannot list", dir);
   struct dirent* e;
   size_t shown_prefix = size;
@@ -189,7 +190,10 @@ static homeboy_status ex_ensure_dir(homeboy_storage* s, const char* path, size_t
   if (map_path(s, path, size, dir, sizeof dir)) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "bad path", "");
   struct stat st;
   if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return fail(r, HOMEBOY_ERR_CONFLICT, "a file is in the way", dir);
-  return make_dirs(dir) == 0 ? HOMEBOY_OK : fail(r, from_errno(errno), "cannot create folder", dir);
+  if (make_dirs(dir) == 0) return HOMEBOY_OK;
+  /* mkdir says ENOTDIR below a file (and EEXIST at it, which make_dirs passes over). */
+  if (errno == ENOTDIR) return fail(r, HOMEBOY_ERR_CONFLICT, "a file is in the way of", dir);
+  return fail(r, from_errno(errno), "cannot create folder", dir);
 }
 
 static void ex_destroy(homeboy_storage* s) { free(s); }
