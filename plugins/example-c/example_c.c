@@ -2,7 +2,8 @@
  * example-c: a complete homeboy storage plugin in plain C11, built with nothing but the
  * public header. It keeps every stored path under one folder on disk:
  * storage path "/a/b.txt" lives at "<root>/a/b.txt". The root comes from the provider
- * config key "root" (default: "<config dir>/example-c-store").
+ * config key "root" (default: "<config dir>/<module id>-store", the module id being the
+ * module folder's name).
  *
  * Read it as the reference for writing a plugin: negotiation, creation with config,
  * results through the host's callbacks, error codes with messages, atomic writes.
@@ -214,8 +215,9 @@ static homeboy_status ex_create(const homeboy_create_info* info, homeboy_storage
   homeboy_storage* s = calloc(1, sizeof *s);
   if (!s) return fail(error, HOMEBOY_ERR_IO, "out of memory", "");
   const char* root = info->config_get(info, "root");
+  const char* module_id = strrchr(info->module_dir, '/');
   int n = root ? snprintf(s->root, sizeof s->root, "%s", root)
-               : snprintf(s->root, sizeof s->root, "%s/example-c-store", info->config_dir);
+               : snprintf(s->root, sizeof s->root, "%s/%s-store", info->config_dir, module_id ? module_id + 1 : "example-c");
   if (n < 0 || (size_t)n >= sizeof s->root || s->root[0] != '/') {
     free(s);
     return fail(error, HOMEBOY_ERR_INVALID_ARGUMENT, "config \"root\" must be an absolute folder path", root ? root : "");
