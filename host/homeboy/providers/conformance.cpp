@@ -97,11 +97,11 @@ contract::Condition stale_version_of(Suite& s, const std::string& path) {
   return contract::Condition::matching(*before.version);
 }
 
-// Two providers (two processes, but for an in-process plugin) read the same version of one
-// file, then both write it on that version at the same moment, round after round. Each
-// write appends its own line to what it read, so a write that was acknowledged and then
-// overwritten by the other is a line missing at the end: the lost update of a provider that
-// checks the version and applies the write in two steps.
+// Two providers (two processes; two connections to a daemon; two instances of an in-process
+// plugin) read the same version of one file, then both write it on that version at the same
+// moment, round after round. Each write appends its own line to what it read, so a write
+// that was acknowledged and then overwritten by the other is a line missing at the end: the
+// lost update of a provider that checks the version and applies the write in two steps.
 void compare_and_swap_race(Suite& s) {
   auto other = s.registry.open(s.module, s.preference, s.isolation);
   Storage* writers[2] = {&s.storage, other.get()};
@@ -577,7 +577,7 @@ const std::vector<Case>& cases() {
          expect(torn == 0, std::to_string(torn) + " of " + std::to_string(reads) + " reads saw a torn file");
        }},
       {"compare_and_swap_race",
-       "two processes racing conditional writes on one path: one wins each round, every version is new, no "
+       "two writers racing conditional writes on one path: one wins each round, every version is new, no "
        "acknowledged write is lost",
        [](Suite& s) { compare_and_swap_race(s); }, Needs::versions},
   };
