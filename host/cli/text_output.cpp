@@ -284,13 +284,19 @@ void export_archive(std::ostream& out, const json::object& d) {
 // module ----------------------------------------------------------------------------------
 
 void module_list(std::ostream& out, const json::object& d) {
-  Table table({"ID", "VERSION", "STORAGE", "NAME"});
+  const bool available = yes(d, "available");  // --available: the modules shipped with homeboy
+  Table table(available ? std::vector<std::string>{"ID", "VERSION", "STORAGE", "INSTALLED", "NAME"}
+                        : std::vector<std::string>{"ID", "VERSION", "STORAGE", "NAME"});
   for (const auto& m : array_of(d, "modules")) {
     const auto& module = m.get_object();
-    table.add({str(module, "id"), str(module, "version"),
-               yes(module, "storage_provider") ? str(module, "storage_type") : "-", str(module, "name")});
+    std::vector<std::string> row{str(module, "id"), str(module, "version"),
+                                 yes(module, "storage_provider") ? str(module, "storage_type") : "-"};
+    if (available) row.push_back(yes(module, "installed") ? "yes" : "no");
+    row.push_back(str(module, "name"));
+    table.add(std::move(row));
   }
   table.print(out);
+  if (available) out << "\nin " << str(d, "available_dir") << "; install one: homeboy module install <id>\n";
   if (const auto& refused = array_of(d, "refused"); !refused.empty()) {
     out << "\nrefused:\n";
     Table problems({"ID", "CODE", "PROBLEM"});
@@ -323,8 +329,9 @@ void install(std::ostream& out, const json::object& d) {
   else if (check.contains("error"))
     out << "check: could not open the module: " << str(object_of(check, "error"), "message") << '\n';
   else
-    out << "check: " << num(check, "passed") << " conformance cases passed, " << num(check, "failed")
-        << " failed, over " << str(check, "transport") << " (" << num(check, "millis") << " ms)\n";
+    out << "check: " << num(check, "passed") << " conformance cases passed, " << num(check, "failed") << " failed, "
+        << num(check, "skipped") << " skipped, over " << str(check, "transport") << " (" << num(check, "millis")
+        << " ms)\n";
   out << "active provider: " << str(d, "active_provider") << (yes(d, "activated") ? " (activated)" : "") << '\n';
   pin_line(out, d.if_contains("pinned"), "pinned");
   for (const auto& h : array_of(d, "hints")) out << "hint: " << str(h.get_object(), "message") << '\n';
@@ -476,6 +483,12 @@ const std::map<std::string, Layout, std::less<>>& layouts() {
         {"module.uninstall", uninstall},
         {"module.daemons", daemons},
         {"module.stop", stop},
+        {"module.new",
+         [](std::ostream& out, const json::object& d) {
+           out << "wrote " << str(d, "dir") << " (" << str(d, "language") << ", from " << str(d, "example") << ")\n";
+           if (d.contains("build") && d.at("build").is_string()) out << "build:   " << str(d, "build") << '\n';
+           out << "test:    " << str(d, "test") << "\ninstall: " << str(d, "install") << '\n';
+         }},
         {"doctor", doctor},
     };
     for (std::string kind : {"project", "server", "component"}) {

@@ -86,6 +86,11 @@ expect homeboy module show my -- my-store
 expect homeboy module uninstall my -- my-store
 expect homeboy --config-dir "$work/elsewhere" module show my --
 expect homeboy storage migrate --to my -- my-store
+# The modules shipped with homeboy: by id for install (besides folders) and test.
+cd "$work"
+expect homeboy module install sqlite -- sqlite-storage
+expect homeboy module test sqlite -- sqlite-storage
+expect homeboy module show sqlite --
 # The other shells' scripts, where the shell is there to read them.
 if command -v zsh >/dev/null; then zsh -n <(homeboy completion zsh) || failures=$((failures + 1)); fi
 if command -v fish >/dev/null; then homeboy completion fish | fish --no-execute || failures=$((failures + 1)); fi
