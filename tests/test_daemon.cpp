@@ -144,8 +144,8 @@ struct Fixture {
     return r.out;
   }
 
-  json::array daemons() {
-    auto r = homeboy({"module", "daemons"});
+  json::array daemons(bool all = false) {
+    auto r = homeboy(all ? std::vector<std::string>{"module", "daemons", "--all"} : std::vector<std::string>{"module", "daemons"});
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.out << r.err);
     return r.json().at("data").at("daemons").as_array();
   }
@@ -310,10 +310,14 @@ BOOST_AUTO_TEST_CASE(module_stop_all_stops_every_daemon_of_the_user) {
   read();
   auto other_config = homeboy({"--config-dir", (dir / "other-config").string(), "storage", "read", "/a"});
   BOOST_TEST_REQUIRE(other_config.exit_code == 0, other_config.out);
-  BOOST_TEST(daemons().size() == 2u, "one daemon per config folder");
+  BOOST_TEST(daemons().size() == 1u, "module daemons lists this config folder's");
+  auto listed = homeboy({"module", "daemons"}).json().at("data").as_object();
+  BOOST_TEST(listed.at("scope") == "this_config_folder");
+  BOOST_TEST(listed.at("other_config_folders_daemons") == 1, "and counts the other folder's");
+  BOOST_TEST(daemons(true).size() == 2u, "--all: one daemon per config folder");
   auto stopped = homeboy({"module", "stop", "--all"});
   BOOST_TEST(stopped.json().at("data").at("stopped").as_array().size() == 2u);
-  BOOST_TEST(daemons().empty());
+  BOOST_TEST(daemons(true).empty());
 }
 
 BOOST_AUTO_TEST_CASE(uninstalling_the_module_stops_its_daemon) {

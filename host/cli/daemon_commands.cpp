@@ -54,11 +54,27 @@ json::array stopped_json(const std::vector<daemon::State>& stopped) {
   return out;
 }
 
-json::object daemons(Context& ctx, const po::variables_map&) {
+// The daemons of this config folder; with --all, every daemon of this user (the runtime folder
+// is the user's, shared by every HOME and config folder the user runs homeboy with), and the
+// answer says which it is.
+json::object daemons(Context& ctx, const po::variables_map& vm) {
+  bool all = vm["all"].as<bool>();
   fs::path runtime = daemon::runtime_dir();
   json::array list;
-  for (const auto& d : daemon::list(runtime)) list.emplace_back(daemon_json(ctx, d));
-  return {{"command", "module.daemons"}, {"runtime_dir", runtime.string()}, {"daemons", std::move(list)}};
+  std::int64_t elsewhere = 0;
+  for (const auto& d : daemon::list(runtime)) {
+    if (all || daemon::same_folder(d.state.config_dir, ctx.config_dir()))
+      list.emplace_back(daemon_json(ctx, d));
+    else
+      ++elsewhere;
+  }
+  json::object out{{"command", "module.daemons"},
+                   {"scope", all ? "every_config_folder" : "this_config_folder"},
+                   {"config_dir", ctx.config_dir().string()},
+                   {"runtime_dir", runtime.string()},
+                   {"daemons", std::move(list)}};
+  if (!all) out["other_config_folders_daemons"] = elsewhere;
+  return out;
 }
 
 json::object stop(Context& ctx, const po::variables_map& vm) {
@@ -82,7 +98,11 @@ json::object stop(Context& ctx, const po::variables_map& vm) {
 
 std::vector<CommandSpec> daemon_commands() {
   return {
-      {"daemons", "List the module daemons that run for this user.", "", {}, daemons},
+      {"daemons",
+       "List the module daemons of this config folder (--all: of every config folder of this user).",
+       "[--all]",
+       {flag("all", "every daemon of this user, whichever HOME or config folder started it")},
+       daemons},
       {"stop",
        "Stop a module's daemon (or every one of yours with --all).",
        "<id> | --all",

@@ -15,8 +15,11 @@
 #include <boost/json.hpp>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ostream>
 
 namespace fs = std::filesystem;
@@ -319,7 +322,11 @@ json::object install(Context& ctx, const po::variables_map& vm) {
 
   fs::path modules = ctx.config_dir() / "modules";
   ensure_config_dir(ctx.config_dir());
-  fs::create_directories(modules);
+  // Made with the mode discovery requires (no write for group and others), whatever the
+  // umask: under `umask 000`, create_directories would make it 0777 and discovery refuse it.
+  if (::mkdir(modules.c_str(), 0755) != 0 && errno != EEXIST)
+    throw errors::internal("cannot create " + modules.string() + ": " + std::strerror(errno));
+  if (!fs::is_directory(modules)) throw errors::internal(modules.string() + " is not a folder");
   fs::path target = modules / id;
   if (link) {
     fs::create_directory_symlink(source, target);

@@ -349,10 +349,15 @@ void uninstall(std::ostream& out, const json::object& d) {
 
 void daemons(std::ostream& out, const json::object& d) {
   const auto& list = array_of(d, "daemons");
-  if (list.empty()) {
-    out << "no module daemons run (runtime folder " << str(d, "runtime_dir") << ")\n";
-    return;
-  }
+  bool all = str(d, "scope") == "every_config_folder";
+  std::string whose = all ? "of yours, for any config folder" : "for " + str(d, "config_dir");
+  if (list.empty())
+    std::cerr << "homeboy: no module daemons run " << whose << " (runtime folder " << str(d, "runtime_dir") << ")\n";
+  if (const auto* others = d.if_contains("other_config_folders_daemons");
+      others && others->is_int64() && others->as_int64() > 0)
+    std::cerr << "homeboy: " << others->as_int64() << " more of your daemons run for other config folders; "
+              << "`homeboy module daemons --all` lists them\n";
+  if (list.empty()) return;
   Table table({"ID", "PID", "STARTED", "LAST REQUEST", "FINGERPRINT", "CONFIG FOLDER"});
   for (const auto& item : list) {
     const auto& x = item.get_object();

@@ -43,6 +43,11 @@ constexpr std::array catalogue{
     ErrorInfo{storage_permission_denied, "storage.permission_denied", failure, "the provider was not allowed to do it",
               ""},
     ErrorInfo{storage_io_error, "storage.io_error", failure, "the provider failed for another reason", ""},
+    ErrorInfo{storage_no_space, "storage.no_space", failure,
+              "the storage is full (no space left on the file system or the database's disk, or a quota): nothing of "
+              "the operation landed",
+              "Free space where the provider keeps its data (`df -h` on that folder, or on the database server), then "
+              "run the command again."},
     ErrorInfo{storage_unavailable, "storage.unavailable", failure,
               "the provider's backend cannot be reached (a database server is down)", ""},
     ErrorInfo{storage_aborted, "storage.aborted", failure,

@@ -42,6 +42,7 @@ enum class Errc : std::uint8_t {
   storage_conflict,
   storage_permission_denied,
   storage_io_error,
+  storage_no_space,
   storage_unavailable,
   storage_aborted,
   storage_timeout,

@@ -153,6 +153,7 @@ Errc errc_for(ErrorCode code) noexcept {
     case ErrorCode::unsupported: return Errc::storage_unsupported;
     case ErrorCode::conflict: return Errc::storage_conflict;
     case ErrorCode::io_error: return Errc::storage_io_error;
+    case ErrorCode::no_space: return Errc::storage_no_space;
     case ErrorCode::unavailable: return Errc::storage_unavailable;
     case ErrorCode::too_large: return Errc::storage_too_large;
     case ErrorCode::aborted: return Errc::storage_aborted;

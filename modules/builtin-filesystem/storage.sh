@@ -48,6 +48,15 @@ failure() {  # failure CODE MESSAGE -> REPLY: a failed result
 
 succeeded() { REPLY='{"success":true}'; }
 
+write_failure() {  # write_failure DIR MESSAGE -> REPLY: no_space when DIR's file system is full
+  # bash gives no errno: a write that failed where less than a block is free ran out of
+  # space (asked before a partly written temp file is removed, while it still takes the room).
+  local free
+  read -r free < <(stat -f -c '%a %S' -- "$1" 2>/dev/null | { read -r a s && echo $((a * s)); })
+  if [[ -n $free ]] && ((free < 4096)); then failure no_space "$2: no space left on the file system of $1"
+  else failure io_error "$2"; fi
+}
+
 normalize() {  # normalize PATH -> REPLY: trailing slashes stripped, "/" kept
   REPLY=$1
   while [[ ${#REPLY} -gt 1 && $REPLY == */ ]]; do REPLY=${REPLY%/}; done
@@ -97,15 +106,32 @@ answer_read() {  # answer_read PATH: prints the answer to a read
 # call. A longer one (a write's content, a batch) goes to a temp file (0600) that jq reads:
 # held in a shell variable, a large content would cost bash several copies of itself. The
 # file goes in the host's private folder when there is one: should this process be killed,
-# the content left behind stays out of others' sight.
+# the content left behind stays out of others' sight, and the next run removes it: the file
+# is named after the process that made it (event.PID.XXXXXX), and one whose process is gone
+# was left by a run that was killed (a SIGKILL runs no trap).
 event= event_file=
 IFS= read -r -N 4096 event
+event_dir=${HOMEBOY_CONFIG_DIR:+$HOMEBOY_CONFIG_DIR/run}
+if [[ -n $event_dir ]]; then
+  for left in "$event_dir"/event.*; do
+    [[ -e $left ]] || break
+    pid=${left##*/event.}
+    pid=${pid%%.*}
+    # Only "no such process" counts: another user's process (root's, say) is not ours to judge.
+    [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && [[ $(kill -0 "$pid" 2>&1) == *"No such process"* ]] \
+      && rm -f -- "$left"
+  done
+fi
 if ((${#event} == 4096)); then
-  event_dir=${HOMEBOY_CONFIG_DIR:+$HOMEBOY_CONFIG_DIR/run}
-  event_file=$(mktemp -p "${event_dir:-${TMPDIR:-/tmp}}" event.XXXXXX 2>/dev/null || mktemp) \
+  event_file=$(mktemp -p "${event_dir:-${TMPDIR:-/tmp}}" "event.$$.XXXXXX" 2>/dev/null || mktemp) \
     || { echo "builtin-filesystem: cannot make a temp file for the event" >&2; exit 1; }
   trap 'rm -f -- "$event_file"' EXIT
-  { printf '%s' "$event"; cat; } >"$event_file"
+  if ! { printf '%s' "$event"; cat; } >"$event_file" 2>/dev/null; then
+    # Nothing was done: the answer says why, for the whole event.
+    write_failure "${event_file%/*}" "cannot keep the event in ${event_file%/*}"
+    printf '%s\n' "$REPLY"
+    exit 0
+  fi
   event=
 elif [[ -z $event ]]; then
   echo "builtin-filesystem: no event on stdin" >&2
@@ -216,7 +242,7 @@ write_file() {
       # We hold the folder's lock: whatever is at the temp name was left by a killed writer.
       rm -rf -- "$dir/$temp_name"
       if ! mkdir -m 700 -- "$dir/$temp_name" 2>/dev/null; then
-        if [[ -w $dir ]]; then failure io_error "cannot create a temp folder in $dir"
+        if [[ -w $dir ]]; then write_failure "$dir" "cannot create a temp folder in $dir"
         else failure permission_denied "cannot write in $dir: permission denied"; fi
         return
       fi
@@ -248,7 +274,7 @@ write_file() {
   set +C
   umask "$initial_umask"
   if ((created != 0)); then
-    if [[ -w $dir ]]; then failure io_error "cannot create a temp file in $dir"
+    if [[ -w $dir ]]; then write_failure "$dir" "cannot create a temp file in $dir"
     else failure permission_denied "cannot write in $dir: permission denied"; fi
     return
   fi
@@ -283,9 +309,11 @@ write_file() {
     return
   fi
   if [[ $written != 1 ]] || ! mv -f -- "$tmp" "$path"; then
+    write_failure "$dir" "cannot write $path"
+    if [[ $source == *64 && $written != 1 && $REPLY != *'"no_space"'* ]]; then
+      failure invalid_argument "content_base64 is not valid base64"
+    fi
     rm -f -- "$tmp"
-    if [[ $source == *64 && $written != 1 ]]; then failure invalid_argument "content_base64 is not valid base64"
-    else failure io_error "cannot write $path"; fi
     return
   fi
   changed_dirs[$dir]=1
@@ -401,7 +429,7 @@ op_ensure_dir() {  # op_ensure_dir PATH: a folder made inside a private folder i
   umask "$initial_umask"
   if ((made != 0)); then
     if [[ -e $path && ! -d $path ]]; then failure conflict "a file is in the way: $path"
-    else failure io_error "cannot create folder $path"; fi
+    else write_failure "$parent" "cannot create folder $path"; fi
     return
   fi
   succeeded

@@ -9,6 +9,9 @@
 // A version is "<inode>-<size>-<xxh128 of the content>": every write makes a new inode, and
 // an old inode number coming back is harmless, since the content then matches too.
 
+// PHP's own warnings (a failed fwrite, say) go to stderr: stdout carries the answer alone.
+ini_set('display_errors', 'stderr');
+
 const TEMP_NAME = '.homeboy-tmp';
 const CONTENT_LIMIT = 268435456;  // 256 MiB, the host's limit: larger files are refused with too_large
 
@@ -39,6 +42,16 @@ function error_code_for(string $path): string
     $dir = dirname($path);
     if (!file_exists($path) && !is_dir($dir)) return 'not_found';
     return is_writable(is_dir($path) ? $path : $dir) ? 'io_error' : 'permission_denied';
+}
+
+// The code of a write that failed in $dir: no_space when the file system is full (the last
+// warning names errno 28, ENOSPC, or 122, EDQUOT, or no byte is free), io_error otherwise.
+function write_error_code(string $dir): string
+{
+    $last = error_get_last()['message'] ?? '';
+    if (preg_match('/errno=(28|122)\b|No space left|quota exceeded/i', $last)) return 'no_space';
+    $free = @disk_free_space($dir);
+    return $free !== false && $free < 4096 ? 'no_space' : 'io_error';
 }
 
 function version_of(string $path, string $content): string
@@ -137,7 +150,7 @@ function op_write(string $path, array $event): array
     $old_umask = umask(0777 & ~$mode);
     $handle = @fopen($tmp, 'x');
     umask($old_umask);
-    if ($handle === false) throw new Failure(is_writable($dir) ? 'io_error' : 'permission_denied', "cannot write in $dir");
+    if ($handle === false) throw new Failure(is_writable($dir) ? write_error_code($dir) : 'permission_denied', "cannot write in $dir");
     @chmod($tmp, $mode);  // the umask cannot give execute bits: keep the replaced file's exactly
     if ($existing !== false && ($existing['uid'] !== getmyuid() || $existing['gid'] !== getmygid())) {
         @chown($tmp, $existing['uid']);  // keeps the owner where we may (root); the group likewise
@@ -147,7 +160,7 @@ function op_write(string $path, array $event): array
     fclose($handle);
     if (!$ok || !@rename($tmp, $path)) {
         @unlink($tmp);
-        throw new Failure('io_error', "cannot write $path");
+        throw new Failure(write_error_code($dir), "cannot write $path: " . (error_get_last()['message'] ?? 'unknown error'));
     }
     sync_folder($dir);
     clearstatcache();
@@ -220,7 +233,8 @@ function op_ensure_dir(string $path, array $event): array
     }
     $private = (fileperms($parent) & 077) === 0;
     if (!@mkdir($path, $private ? 0700 : 0777, true) && !is_dir($path)) {
-        throw new Failure(error_code_for($path), "cannot create folder $path");
+        $code = error_code_for($path);
+        throw new Failure($code === 'io_error' ? write_error_code($parent) : $code, "cannot create folder $path");
     }
     return ['success' => true];
 }

@@ -25,6 +25,7 @@ failed. Every event and batch runs under BEGIN IMMEDIATE, which lets one writer 
 in: batches are serializable, whoever else uses the file (docs/backends/sqlite.md).
 """
 import base64
+import errno
 import json
 import os
 import random
@@ -347,6 +348,22 @@ OPERATIONS = {"read": op_read, "write": op_write, "list": op_list, "delete": op_
               "check": op_check}
 
 
+def failure_of(error):
+    """A database or OS error as a failed result: a full disk (SQLITE_FULL, ENOSPC, EDQUOT) is
+    no_space, whatever sqlite's message says; anything else io_error."""
+    full = (getattr(error, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13)
+            or getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or "database or disk is full" in str(error))
+    return {"success": False, "error": "database error: %s" % error, "error_code": "no_space" if full else "io_error"}
+
+
+def end_transaction(db, commit):
+    """COMMIT or ROLLBACK the transaction still open: sqlite rolls one back on its own after some
+    errors (a full disk among them), and a ROLLBACK then would only hide the first error."""
+    if db.in_transaction:
+        db.execute("COMMIT" if commit else "ROLLBACK")
+
+
 def run_one(db, event):
     try:
         if not isinstance(event, dict):
@@ -357,8 +374,8 @@ def run_one(db, event):
         return operation(db, KEYS.key(normalize(event.get("path"))), event)
     except Failure as failure:
         return {"success": False, "error": str(failure), "error_code": failure.code}
-    except sqlite3.Error as error:
-        return {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
+    except (sqlite3.Error, OSError) as error:
+        return failure_of(error)
 
 
 def aborted(message):
@@ -394,17 +411,17 @@ def handle(db, event):
         db.execute("BEGIN IMMEDIATE")  # the whole batch in one transaction
         try:
             results, commit = run_batch(db, operations)
-            db.execute("COMMIT" if commit else "ROLLBACK")
+            end_transaction(db, commit)
         except BaseException:
-            db.execute("ROLLBACK")
+            end_transaction(db, False)
             raise
         return {"success": True, "results": results, "overall_success": all(r["success"] for r in results)}
     db.execute("BEGIN IMMEDIATE")
     try:
         response = run_one(db, event)
-        db.execute("COMMIT")
+        end_transaction(db, True)
     except BaseException:
-        db.execute("ROLLBACK")
+        end_transaction(db, False)
         raise
     return response
 
@@ -508,8 +525,8 @@ def serve_line(db, line):
     event = json.loads(line)
     try:
         response = handle(db, event)
-    except sqlite3.Error as error:  # one failed request must not end the daemon for every command
-        response = {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
+    except (sqlite3.Error, OSError) as error:  # one failed request must not end the daemon for every command
+        response = failure_of(error)
     if isinstance(event, dict) and "id" in event:
         response["id"] = event["id"]
     return json.dumps(response, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -533,7 +550,10 @@ def main():
             except ValueError as error:
                 print("sqlite-storage: request is not JSON: %s" % error, file=sys.stderr)
                 return 2
-            response = handle(db, event)
+            try:
+                response = handle(db, event)
+            except (sqlite3.Error, OSError) as error:
+                response = failure_of(error)
             if isinstance(event, dict) and "id" in event:
                 response["id"] = event["id"]
             answer(response, out)
@@ -543,7 +563,11 @@ def main():
     except ValueError as error:
         print("sqlite-storage: the event is not JSON: %s" % error, file=sys.stderr)
         return 2
-    answer(handle(db, event), out)
+    try:
+        response = handle(db, event)
+    except (sqlite3.Error, OSError) as error:
+        response = failure_of(error)
+    answer(response, out)
     return 0
 
 

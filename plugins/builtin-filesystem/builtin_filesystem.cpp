@@ -43,6 +43,7 @@ homeboy_status status_of(int error) noexcept {
     case ELOOP: return HOMEBOY_ERR_NOT_FOUND;  // a loop of links leads nowhere, as the modules say too
     case EISDIR: case EINVAL: case ENAMETOOLONG: return HOMEBOY_ERR_INVALID_ARGUMENT;
     case EEXIST: case ENOTEMPTY: return HOMEBOY_ERR_CONFLICT;
+    case ENOSPC: case EDQUOT: return HOMEBOY_ERR_NO_SPACE;
     default: return HOMEBOY_ERR_IO;
   }
 }

@@ -256,6 +256,10 @@ void Session::fail(PGresult* result) {
                   "PostgreSQL refused (" + target_ + "): " + message +
                       "; the role needs the privileges listed in docs/backends/postgres.md",
                   state);
+  // disk_full, and out of memory or connections are not a full disk: only 53100 is.
+  if (state == "53100")
+    throw DbError(HOMEBOY_ERR_NO_SPACE, Kind::refused,
+                  "PostgreSQL at " + target_ + " has no space left on its disk: " + message, state);
   if (state.starts_with("22") || state == "54000")
     throw DbError(HOMEBOY_ERR_INVALID_ARGUMENT, Kind::refused, "PostgreSQL refused: " + message, state);
   throw DbError(HOMEBOY_ERR_IO, Kind::refused, "PostgreSQL error " + state + ": " + message, state);

@@ -237,6 +237,12 @@ class PostgresStorage {
   PostgresStorage(std::string conninfo, std::string ns, std::string_view config_dir)
       : db_(std::move(conninfo), statements()), ns_(std::move(ns)), keys_(config_dir) {}
 
+  // The version the host negotiated: a status it does not know is not sent (storage_plugin.h).
+  std::uint32_t abi_version = 2;
+  homeboy_status for_host(homeboy_status status) const noexcept {
+    return status == HOMEBOY_ERR_NO_SPACE && abi_version < 4 ? HOMEBOY_ERR_IO : status;
+  }
+
   Outcome single(const Op& op) {
     for (int attempt = 1;; ++attempt) {
       try {
@@ -614,7 +620,7 @@ homeboy_status fail_unexpectedly(homeboy_result* r) noexcept {
 
 homeboy_status single(homeboy_storage* s, const Op& op, homeboy_result* r) noexcept {
   try {
-    return report(self(s).single(op), r);
+    return self(s).for_host(report(self(s).single(op), r));
   } catch (...) {
     return fail_unexpectedly(r);
   }
@@ -657,7 +663,7 @@ homeboy_status run_batch(homeboy_storage* s, std::size_t count, OpAt op_at, Resu
     ops.reserve(count);
     for (std::size_t i = 0; i < count; ++i) ops.push_back(op_at(i));
     std::vector<Outcome> outcomes = self(s).batch(ops);
-    for (std::size_t i = 0; i < count; ++i) statuses[i] = report(outcomes[i], result_at(i));
+    for (std::size_t i = 0; i < count; ++i) statuses[i] = self(s).for_host(report(outcomes[i], result_at(i)));
     return HOMEBOY_OK;
   } catch (...) {
     return HOMEBOY_ERR_IO;  // out of memory before anything was reported
@@ -691,7 +697,8 @@ constexpr homeboy_storage_vtable vtable = {
 
 homeboy_status pg_negotiate(uint32_t host_max_version, uint32_t* chosen) noexcept {
   if (host_max_version < 1) return HOMEBOY_ERR_UNSUPPORTED;
-  *chosen = host_max_version < 2 ? host_max_version : 2;
+  // Version 3 added only a status this plugin never returns; version 4 the no_space status.
+  *chosen = host_max_version < 4 ? host_max_version : 4;
   return HOMEBOY_OK;
 }
 
@@ -712,6 +719,7 @@ homeboy_status pg_create(const homeboy_create_info* info, homeboy_storage** inst
                              "storage_provider.config.namespace must be 1 to " + std::to_string(max_namespace_bytes) +
                                  " bytes of text without control characters");
     auto* store = new PostgresStorage(conninfo ? conninfo : "", std::move(name), info->config_dir ? info->config_dir : "");
+    store->abi_version = info->abi_version;
     *instance = reinterpret_cast<homeboy_storage*>(store);
     *table = &vtable;
     return HOMEBOY_OK;

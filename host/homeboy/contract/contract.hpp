@@ -41,6 +41,7 @@ enum class ErrorCode {
   io_error,
   unavailable,
   too_large,  // content above the limit (limits.hpp)
+  no_space,   // the storage is full: nothing of the operation landed
   aborted,    // not applied: another change of an all-or-nothing batch failed
   timeout,
   not_run,

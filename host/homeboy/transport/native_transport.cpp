@@ -76,6 +76,7 @@ ErrorCode to_error_code(homeboy_status status, std::uint32_t abi_version) noexce
     case HOMEBOY_ERR_UNAVAILABLE: return ErrorCode::unavailable;
     case HOMEBOY_ERR_ABORTED: return ErrorCode::aborted;
     case HOMEBOY_ERR_TOO_LARGE: return abi_version >= 3 ? ErrorCode::too_large : ErrorCode::io_error;
+    case HOMEBOY_ERR_NO_SPACE: return abi_version >= 4 ? ErrorCode::no_space : ErrorCode::io_error;
     default: return ErrorCode::io_error;
   }
 }

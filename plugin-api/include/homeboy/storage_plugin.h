@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 /* The highest ABI version this header describes. */
-#define HOMEBOY_STORAGE_ABI_VERSION 3u
+#define HOMEBOY_STORAGE_ABI_VERSION 4u
 
 /* The one symbol a plugin exports. */
 #define HOMEBOY_STORAGE_ENTRY_SYMBOL "homeboy_storage_plugin_entry"
@@ -88,6 +88,10 @@ typedef int32_t homeboy_status;
  * adds this status and nothing else: a plugin returns it only when it negotiated version 3
  * or later (create_info->abi_version), and HOMEBOY_ERR_INVALID_ARGUMENT otherwise. */
 #define HOMEBOY_ERR_TOO_LARGE 9
+/* v4, "no_space": the storage is full (ENOSPC, EDQUOT, a database out of disk); nothing of the
+ * operation landed. Version 4 adds this status and nothing else: a plugin returns it only when
+ * it negotiated version 4 or later, and HOMEBOY_ERR_IO otherwise. */
+#define HOMEBOY_ERR_NO_SPACE 10
 
 /* Operation codes, used in batches. */
 typedef int32_t homeboy_operation;

@@ -21,10 +21,10 @@
 //! export_plugin!(MyStore, "my-store");
 //! ```
 //!
-//! The plugin speaks every ABI version the header describes (1 to 3) and takes whatever the
+//! The plugin speaks every ABI version the header describes (1 to 4) and takes whatever the
 //! host offers: version-1 batches at the frozen strides, version-2 batches as arrays of
-//! pointers, and [`ErrorCode::TooLarge`] only where version 3 was negotiated
-//! (`invalid_argument` before it).
+//! pointers, [`ErrorCode::TooLarge`] only where version 3 was negotiated, [`ErrorCode::NoSpace`] only where 4 was
+//! (`invalid_argument` and `io_error` before them).
 
 pub mod sys;
 
@@ -45,6 +45,7 @@ pub enum ErrorCode {
     Unavailable,
     Aborted,
     TooLarge,
+    NoSpace,
 }
 
 impl ErrorCode {
@@ -61,6 +62,8 @@ impl ErrorCode {
             ErrorCode::Aborted => sys::HOMEBOY_ERR_ABORTED,
             ErrorCode::TooLarge if abi_version >= 3 => sys::HOMEBOY_ERR_TOO_LARGE,
             ErrorCode::TooLarge => sys::HOMEBOY_ERR_INVALID_ARGUMENT,
+            ErrorCode::NoSpace if abi_version >= 4 => sys::HOMEBOY_ERR_NO_SPACE,
+            ErrorCode::NoSpace => sys::HOMEBOY_ERR_IO,
         }
     }
 }

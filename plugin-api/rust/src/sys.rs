@@ -8,7 +8,7 @@
 use std::os::raw::{c_char, c_void};
 
 /// The highest ABI version the header describes.
-pub const HOMEBOY_STORAGE_ABI_VERSION: u32 = 3;
+pub const HOMEBOY_STORAGE_ABI_VERSION: u32 = 4;
 pub const HOMEBOY_STORAGE_ENTRY_SYMBOL: &str = "homeboy_storage_plugin_entry";
 
 pub type homeboy_status = i32;
@@ -25,6 +25,8 @@ pub const HOMEBOY_ERR_UNAVAILABLE: homeboy_status = 7;
 pub const HOMEBOY_ERR_ABORTED: homeboy_status = 8;
 /// Version 3: returned only by a plugin that negotiated version 3 or later.
 pub const HOMEBOY_ERR_TOO_LARGE: homeboy_status = 9;
+/// Version 4: returned only by a plugin that negotiated version 4 or later.
+pub const HOMEBOY_ERR_NO_SPACE: homeboy_status = 10;
 
 pub type homeboy_operation = i32;
 pub const HOMEBOY_OP_READ: homeboy_operation = 1;

@@ -128,6 +128,7 @@ fn every_table_matches_the_c_header() {
         ("HOMEBOY_ERR_UNAVAILABLE", HOMEBOY_ERR_UNAVAILABLE as usize),
         ("HOMEBOY_ERR_ABORTED", HOMEBOY_ERR_ABORTED as usize),
         ("HOMEBOY_ERR_TOO_LARGE", HOMEBOY_ERR_TOO_LARGE as usize),
+        ("HOMEBOY_ERR_NO_SPACE", HOMEBOY_ERR_NO_SPACE as usize),
         ("HOMEBOY_OP_READ", HOMEBOY_OP_READ as usize),
         ("HOMEBOY_OP_WRITE", HOMEBOY_OP_WRITE as usize),
         ("HOMEBOY_OP_LIST", HOMEBOY_OP_LIST as usize),
