@@ -6,6 +6,7 @@
 #include "homeboy/config/config_tree.hpp"
 #include "cli/daemon_commands.hpp"
 #include "homeboy/ids.hpp"
+#include "homeboy/modules/secrets.hpp"
 #include "homeboy/suggest.hpp"
 #include "homeboy/text.hpp"
 #include "cli/output.hpp"
@@ -42,7 +43,8 @@ json::object module_json(const Module& m, bool full) {
                                 {"daemon", rt.daemon},
                                 {"idle_secs", seconds_json(rt.idle)},
                                 {"timeout_secs", seconds_json(rt.timeout)}};
-  if (m.is_storage_provider()) out["config"] = m.manifest.storage_provider->config;
+  // Passwords and declared secrets show as "********" (homeboy/modules/secrets.hpp).
+  if (m.is_storage_provider()) out["config"] = secrets::redacted_config(*m.manifest.storage_provider);
   return out;
 }
 
@@ -242,6 +244,7 @@ json::object install(Context& ctx, const po::variables_map& vm) {
   if (!fs::is_directory(source))
     throw errors::invalid_argument("'" + source.string() + "' is not a module folder", {{"folder", source.string()}});
   Module module = load_module(source);  // validates the manifest before anything is copied
+  remember_secrets(module);
   std::string id = vm.count("id") ? vm["id"].as<std::string>() : module.id;
   check_id(id, "module");
   bool link = vm["link"].as<bool>();
@@ -277,6 +280,9 @@ json::object install(Context& ctx, const po::variables_map& vm) {
       for (const auto& entry : fs::recursive_directory_iterator(staging))
         if (!entry.is_symlink())
           fs::permissions(entry.path(), fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+      // The manifest is where its provider config, a password included, is set: the user's alone.
+      fs::permissions(staging / (module.id + ".json"), fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace);
       if (id != module.id) fs::rename(staging / (module.id + ".json"), staging / (id + ".json"));
       fs::rename(staging, target);
     } catch (...) {
@@ -372,6 +378,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
     throw Error(Errc::module_not_found, "no module '" + target + "' is installed", {{"id", target}},
                 {"To test the folder '" + target + "', pass it with a slash: homeboy module test ./" + target});
   Module module = is_folder ? load_trusted_module(target) : installed(ctx, target);
+  remember_secrets(module);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
   // With the envelope, stdout stays quiet until the end: progress goes to stderr instead.

@@ -168,6 +168,16 @@ class ManifestReader {
           fail("\"storage_provider.config\" holds a number too large for JSON (such as 1e400)");
         provider.config = *config;
       }
+      if (const auto* secrets = field(*sp, "secrets")) {
+        const auto* keys = secrets->if_array();
+        if (!keys) fail("\"storage_provider.secrets\" must be an array of keys of storage_provider.config");
+        for (const auto& key : *keys) {
+          if (!key.is_string() || key.get_string().empty())
+            fail("\"storage_provider.secrets\" must be an array of keys of storage_provider.config, not " +
+                 json::serialize(key));
+          provider.secrets.emplace_back(key.get_string());
+        }
+      }
       if (const auto* caps = field(*sp, "capabilities")) {
         if (!caps->is_array()) fail("\"storage_provider.capabilities\" must be an array of names");
         for (const auto& name : caps->get_array()) {

@@ -38,6 +38,8 @@ struct StorageProvider {
   // What the executable offers beyond the core contract ("versions", "binary",
   // "atomic_batch", "transactions"); a native library declares its own through the ABI.
   contract::Capabilities capabilities;
+  // Keys of `config` whose whole value is a secret ("secrets"), never shown (secrets.hpp).
+  std::vector<std::string> secrets;
 };
 
 struct Manifest {

@@ -135,7 +135,7 @@ std::unique_ptr<Transport> open_from_hello(const json::object& hello) {
   module.dir = text_field(hello, "module_dir");
   module.manifest.name = module.id;
   module.manifest.runtime.library = text_field(hello, "library");
-  module.manifest.storage_provider = StorageProvider{text_field(hello, "storage_type"), hello.at("config").as_object(), {}};
+  module.manifest.storage_provider = StorageProvider{text_field(hello, "storage_type"), hello.at("config").as_object(), {}, {}};
   return open_native(module, text_field(hello, "config_dir"));
 }
 
