@@ -302,10 +302,8 @@ class PostgresStorage {
       std::string why = describe(failed, ops[failed]) + " failed: " + out[failed].message;
       for (std::size_t i = 0; i < failed; ++i)
         if (decides(ops[i])) out[i] = Outcome::failure(HOMEBOY_ERR_ABORTED, "rolled back with the whole batch: " + why);
-      homeboy_status after = error && error->kind() == DbError::Kind::unavailable ? HOMEBOY_ERR_UNAVAILABLE
-                                                                                  : HOMEBOY_ERR_ABORTED;
       while (out.size() < ops.size())
-        out.push_back(Outcome::failure(after, "not run, the batch was rolled back: " + why));
+        out.push_back(Outcome::failure(HOMEBOY_ERR_ABORTED, "not run, the batch was rolled back: " + why));
       return out;
     }
   }
@@ -707,15 +705,16 @@ homeboy_status pg_create(const homeboy_create_info* info, homeboy_storage** inst
     std::string name = ns ? ns : "default";
     bool control = std::any_of(name.begin(), name.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
     if (name.empty() || name.size() > max_namespace_bytes || control)
-      return refuse_creation(error, HOMEBOY_ERR_INVALID_ARGUMENT,
-                             "storage_provider.config.namespace must be 1 to " + std::to_string(max_namespace_bytes) +
-                                 " bytes of text without control characters");
+      return refuse_creation(error, HOMEBOY_ERR_INVALID_CONFIG,
+                             "namespace: must be 1 to " + std::to_string(max_namespace_bytes) +
+                                 " bytes of text without control characters, not a " + std::to_string(name.size()) +
+                                 "-byte value" + (control ? " holding a control character" : ""));
     auto* store = new PostgresStorage(conninfo ? conninfo : "", std::move(name), info->config_dir ? info->config_dir : "");
     *instance = reinterpret_cast<homeboy_storage*>(store);
     *table = &vtable;
     return HOMEBOY_OK;
   } catch (const DbError& e) {
-    return refuse_creation(error, e.status(), std::string("storage_provider.config: ") + e.what());
+    return refuse_creation(error, e.status(), e.what());
   } catch (...) {
     return refuse_creation(error, HOMEBOY_ERR_IO, "out of memory in the postgres plugin");
   }

@@ -78,6 +78,15 @@ typedef int32_t homeboy_status;
 #define HOMEBOY_ERR_IO 6                /* "io_error": anything else */
 #define HOMEBOY_ERR_UNAVAILABLE 7       /* v2, "unavailable": the backend cannot be reached (server down) */
 #define HOMEBOY_ERR_ABORTED 8           /* v2, "aborted": not applied, another change of an all-or-nothing batch failed */
+/* The provider's settings are wrong: its config, or an environment variable it reads ("invalid_config").
+ * Start the message with the setting, as "conninfo.port: ..." (a key of storage_provider.config,
+ * with what is wrong inside its value after a dot) or "PGPORT: ..." (an environment variable):
+ * homeboy's hint names it. From create() too, where it is reported as such, never as a plugin
+ * that cannot be loaded. */
+#define HOMEBOY_ERR_INVALID_CONFIG 9
+#define HOMEBOY_ERR_AUTHENTICATION 10 /* "authentication_failed": the backend refused the login (a wrong password) */
+/* Statuses 9 and 10 came without a new ABI version: a host that does not know a status reports
+ * it as HOMEBOY_ERR_IO, with the plugin's message. */
 
 /* Operation codes, used in batches. */
 typedef int32_t homeboy_operation;
