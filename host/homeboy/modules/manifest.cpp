@@ -107,20 +107,24 @@ class ManifestReader {
     return milliseconds_up(secs);
   }
 
-  // runtime.env: names only; the values come from the host's environment.
+  // runtime.env: names only, or a prefix ending in "*" ("PG*": every variable starting with
+  // PG); the values come from the host's environment.
   std::vector<std::string> variable_names(const json::value& value) const {
     const auto* list = value.if_array();
     if (!list) fail("\"runtime.env\" must be an array of variable names");
     std::vector<std::string> names;
     for (const auto& item : *list) {
-      std::string_view name = item.is_string() ? std::string_view(item.get_string()) : std::string_view();
+      std::string_view entry = item.is_string() ? std::string_view(item.get_string()) : std::string_view();
+      std::string_view name = entry.ends_with('*') ? entry.substr(0, entry.size() - 1) : entry;
       bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
                    std::all_of(name.begin(), name.end(),
                                [](unsigned char c) { return std::isalnum(c) || c == '_'; });
-      if (!valid) fail("\"runtime.env\" must hold variable names (letters, digits, _), not " + json::serialize(item));
+      if (!valid)
+        fail("\"runtime.env\" must hold variable names (letters, digits, _), or a prefix of one followed by *, not " +
+             json::serialize(item));
       if (name.starts_with("HOMEBOY_"))
         fail("\"runtime.env\" may not name " + std::string(name) + ": the host sets the HOMEBOY_ variables itself");
-      names.emplace_back(name);
+      names.emplace_back(entry);
     }
     return names;
   }

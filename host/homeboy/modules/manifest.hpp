@@ -29,7 +29,7 @@ struct Runtime {
   std::chrono::milliseconds idle{std::chrono::seconds(300)};
   Isolation isolation = Isolation::in_process;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
-  std::vector<std::string> env;           // names of host variables the module also gets
+  std::vector<std::string> env;           // names of host variables the module also gets ("PG*": a prefix)
 };
 
 struct StorageProvider {
