@@ -222,7 +222,10 @@ BOOST_AUTO_TEST_CASE(the_manifest_opts_in_with_clear_errors) {
   };
   refused(builder("zero").idle_secs(0), "\"runtime.idle_secs\" must be a number of seconds above 0");
   refused(builder("long").idle_secs(8 * 24 * 3600), "at most 604800");
-  refused(ModuleBuilder(modules, "no-exe").library("lib.so").daemon(), "\"runtime.daemon\" needs \"runtime.executable\"");
+  refused(ModuleBuilder(modules, "nothing").not_a_provider().daemon(),
+          "\"runtime.daemon\" needs \"runtime.executable\" or \"runtime.library\"");
+  BOOST_TEST(ModuleBuilder(modules, "native").library("lib.so").daemon().load().manifest.runtime.daemon,
+             "a native plugin may run as a daemon too (test_native_daemon.cpp)");
   refused(ModuleBuilder(modules, "text").manifest_text(
               R"({"name": "x", "version": "1", "runtime": {"executable": "true", "daemon": "yes"}})"),
           "\"runtime.daemon\" must be true or false");

@@ -31,7 +31,8 @@ constexpr Variable environment[] = {
      "colon-separated folders searched for modules before <config>/modules and the modules shipped with homeboy"},
     {"HOMEBOY_STORAGE_TRANSPORT", "auto (default), native or subprocess: force how the provider is reached"},
     {"HOMEBOY_ISOLATION",
-     "auto (default), process or in_process: run every native plugin in a helper process, or inside homeboy"},
+     "auto (default), process or in_process: run every native plugin in a helper process of this command's own, "
+     "or inside homeboy (also one whose manifest asks for a daemon)"},
     {"HOMEBOY_PLUGIN_HOST", "the isolation helper to run instead of the homeboy-plugin-host next to homeboy"},
     {"HOMEBOY_STORAGE_TIMEOUT_SECS", "overrides every module's runtime.timeout_secs for this run (seconds, above 0)"},
     {"XDG_RUNTIME_DIR", "where module daemons keep their sockets: $XDG_RUNTIME_DIR/homeboy/, else /tmp/homeboy-<uid>/"},

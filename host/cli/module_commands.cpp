@@ -153,10 +153,12 @@ struct Check {
 };
 
 // A native plugin under test runs isolated, so a case that crashes or hangs it fails by name
-// and the others still run; HOMEBOY_ISOLATION=in_process tests it in-process.
-IsolationPreference conformance_isolation() {
-  return isolation_preference_from_env() == IsolationPreference::in_process ? IsolationPreference::in_process
-                                                                            : IsolationPreference::process;
+// and the others still run; one that runs as a daemon is checked through its daemon, which is
+// isolated too. HOMEBOY_ISOLATION=in_process tests it in-process.
+IsolationPreference conformance_isolation(const Module& module) {
+  if (isolation_preference_from_env() == IsolationPreference::in_process) return IsolationPreference::in_process;
+  const auto& runtime = module.manifest.runtime;
+  return runtime.daemon && runtime.library ? IsolationPreference::automatic : IsolationPreference::process;
 }
 
 Check check_provider(const Module& module, bool quiet) {
@@ -165,7 +167,7 @@ Check check_provider(const Module& module, bool quiet) {
   auto started = std::chrono::steady_clock::now();
   std::size_t ran = 0;
   try {
-    auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(),
+    auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(module),
                                   [&](const CaseResult&) { progress.show("checking " + module.id, ++ran, 0); });
     json::array failed;
     for (const auto& c : report.cases)
@@ -385,7 +387,7 @@ json::object test(Context& ctx, const po::variables_map& vm) {
   TerminalProgress progress("module test", ctx.quiet() || text);
   std::size_t ran = 0;
   auto report =
-      run_conformance(module, transport_preference_from_env(), conformance_isolation(), [&](const CaseResult& r) {
+      run_conformance(module, transport_preference_from_env(), conformance_isolation(module), [&](const CaseResult& r) {
         progress.show(module.id + ": " + r.name, ++ran, 0);
         if (!text) return;
         *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;

@@ -149,8 +149,9 @@ class ManifestReader {
       if (const auto* t = field(*rt, "timeout_secs")) m.runtime.timeout = seconds(*t, "runtime.timeout_secs", 24 * 3600);
       m.runtime.daemon = optional_bool(*rt, "daemon", "runtime.daemon");
       if (const auto* t = field(*rt, "idle_secs")) m.runtime.idle = seconds(*t, "runtime.idle_secs", 7 * 24 * 3600);
-      if (m.runtime.daemon && !m.runtime.executable)
-        fail("\"runtime.daemon\" needs \"runtime.executable\": the daemon is a process the host starts");
+      if (m.runtime.daemon && !m.runtime.executable && !m.runtime.library)
+        fail("\"runtime.daemon\" needs \"runtime.executable\" or \"runtime.library\": the daemon is a process the host "
+             "starts, the module's program or the plugin's helper");
       if (const auto* env = field(*rt, "env")) m.runtime.env = variable_names(*env);
       if (m.runtime.executable) {
         if (m.runtime.executable->find('\0') != std::string::npos)

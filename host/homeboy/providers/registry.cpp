@@ -239,8 +239,10 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
                     selected_by, std::nullopt, module.manifest_path};
   const auto& runtime = module.manifest.runtime;
   auto subprocess = [&]() -> std::unique_ptr<Transport> {
-    // HOMEBOY_STORAGE_TRANSPORT=subprocess runs a daemon module as a plain persistent (or one-shot) one.
-    if (runtime.daemon && preference == TransportPreference::automatic)
+    // HOMEBOY_STORAGE_TRANSPORT=subprocess runs a daemon module as a plain persistent (or one-shot)
+    // one. With a library, runtime.daemon is the library's: its executable, the fallback, runs
+    // as runtime.persistent says.
+    if (runtime.daemon && !runtime.library && preference == TransportPreference::automatic)
       return std::make_unique<DaemonTransport>(module, config_dir);
     if (runtime.persistent) return std::make_unique<PersistentTransport>(module, config_dir);
     return std::make_unique<OneShotTransport>(module, config_dir);
@@ -265,7 +267,12 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
     throw trust::untrusted(module.id, module.manifest_path, problems);
   bool isolated = isolation == IsolationPreference::process ||
                   (isolation == IsolationPreference::automatic && runtime.isolation == Isolation::process);
+  // A plugin that opts in runs in a daemon of its own, so what it keeps (a connection, a
+  // prepared statement) outlives the command. HOMEBOY_ISOLATION=process or in_process asks
+  // for a helper of this command's own, or homeboy's process, instead.
+  bool daemon = runtime.daemon && isolation == IsolationPreference::automatic;
   try {
+    if (daemon) return std::make_unique<Storage>(std::move(info), std::make_unique<DaemonTransport>(module, config_dir));
     if (isolated) return std::make_unique<Storage>(std::move(info), std::make_unique<IsolatedTransport>(module, config_dir));
     return std::make_unique<Storage>(std::move(info), open_native(module, config_dir));
   } catch (const NativeLoadError& e) {
