@@ -143,7 +143,7 @@ EOF
     [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$root"
     # -R writes primary_conninfo and standby.signal: it streams from the primary at once.
     as_server timeout 120 "$bindir/pg_basebackup" -h "$primary_root" -p "$primary_port" -U postgres \
-      -D "$root/data" -R -X stream --no-sync >"$root/basebackup.log" 2>&1 ||
+      -D "$root/data" -R -X stream --checkpoint=fast --no-sync >"$root/basebackup.log" 2>&1 ||
       { cat "$root/basebackup.log" >&2; false; }
     started=0
     for attempt in 1 2 3 4 5; do
