@@ -18,6 +18,9 @@
 #                                                PGDATABASE set for database DB (created if missing)
 #        cluster.sh psql    STATE DB [psql args]  psql as the cluster's superuser
 #
+# With HOMEBOY_PG_DURABLE=1, `start` keeps PostgreSQL's durability (fsync, full-page writes)
+# instead of turning it off for speed: for benchmarks that compare writes with the filesystem's.
+#
 # Clients connect as `homeboy`, a role that is not a superuser and owns the test databases;
 # it has the password in $HOMEBOY_PG_TEST_PASSWORD for tests of password logins over TCP
 # (the unix socket trusts local users).
@@ -90,11 +93,12 @@ case $command in
       --auth-local=trust --auth-host=scram-sha-256 >"$root/initdb.log" 2>&1 ||
       { cat "$root/initdb.log" >&2; false; }
     # Quick, and durable enough for tests: a commit survives a server restart (not an OS crash).
+    speed=$'fsync = off\nfull_page_writes = off'
+    [[ ${HOMEBOY_PG_DURABLE:-} == 1 ]] && speed='# durable: fsync and full-page writes as PostgreSQL ships them'
     as_server tee -a "$root/data/postgresql.conf" >/dev/null <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$root'
-fsync = off
-full_page_writes = off
+$speed
 max_connections = 100
 EOF
     started=0
