@@ -82,20 +82,27 @@ class ConfigStore {
     CreateStatus status = CreateStatus::failed;
     std::optional<Error> error;
   };
+  // Told how far the writes of a large change have come (a bulk create).
+  void set_progress(BatchProgress progress) { progress_ = std::move(progress); }
+
+  // Each change below checks everything it would check and then, with `dry_run`, stops short
+  // of writing: its answer says what it would have done.
+
   // Creates each document; with `skip_existing`, an existing id is skipped instead of failing.
   // The valid ones are written together: in one transaction, or one batch under the lock.
-  std::vector<CreateOutcome> create(EntityKind kind, std::vector<boost::json::object> docs, bool skip_existing);
+  std::vector<CreateOutcome> create(EntityKind kind, std::vector<boost::json::object> docs, bool skip_existing,
+                                    bool dry_run = false);
 
-  // Deep-merges `patch` into an existing document. Returns the document and the changed fields.
-  std::pair<Entity, std::vector<std::string>> set(EntityKind kind, const std::string& id,
-                                                   const boost::json::object& patch,
-                                                   const std::set<std::string>& replace);
+  // Applies `patch` to an existing document. Returns the document and the changed fields.
+  std::pair<Entity, std::vector<std::string>> set(EntityKind kind, const std::string& id, const Patch& patch,
+                                                   bool dry_run = false);
 
   // Renames, rewriting the projects that refer to it. Returns those projects.
-  std::vector<std::string> rename(EntityKind kind, const std::string& id, const std::string& new_id);
+  std::vector<std::string> rename(EntityKind kind, const std::string& id, const std::string& new_id,
+                                  bool dry_run = false);
 
   // Deletes; refused (config.in_use) while a project refers to it.
-  void remove(EntityKind kind, const std::string& id);
+  void remove(EntityKind kind, const std::string& id, bool dry_run = false);
 
  private:
   struct VersionedEntity {
@@ -129,6 +136,7 @@ class ConfigStore {
   Storage& storage_;
   std::filesystem::path config_dir_;
   Concurrency concurrency_;
+  BatchProgress progress_;
 };
 
 }  // namespace homeboy
