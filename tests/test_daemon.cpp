@@ -222,7 +222,10 @@ BOOST_AUTO_TEST_CASE(the_manifest_opts_in_with_clear_errors) {
   };
   refused(builder("zero").idle_secs(0), "\"runtime.idle_secs\" must be a number of seconds above 0");
   refused(builder("long").idle_secs(8 * 24 * 3600), "at most 604800");
-  refused(ModuleBuilder(modules, "no-exe").library("lib.so").daemon(), "\"runtime.daemon\" needs \"runtime.executable\"");
+  refused(ModuleBuilder(modules, "nothing").not_a_provider().daemon(),
+          "\"runtime.daemon\" needs \"runtime.executable\" or \"runtime.library\"");
+  BOOST_TEST(ModuleBuilder(modules, "native").library("lib.so").daemon().load().manifest.runtime.daemon,
+             "a native plugin may run as a daemon too (test_native_daemon.cpp)");
   refused(ModuleBuilder(modules, "text").manifest_text(
               R"({"name": "x", "version": "1", "runtime": {"executable": "true", "daemon": "yes"}})"),
           "\"runtime.daemon\" must be true or false");
@@ -244,8 +247,10 @@ BOOST_AUTO_TEST_CASE(the_runtime_folder_is_private) {
 
 BOOST_AUTO_TEST_CASE(the_first_command_starts_a_daemon_and_later_commands_reuse_it) {
   fs::path m = module("ok");
-  auto status = homeboy({"storage", "status"});
+  auto status = homeboy({"storage", "status", "--offline"});  // starts nothing: the reads below are the first requests
   BOOST_TEST(text_of(status.json().at("data").at("provider").at("transport")) == "daemon");
+  BOOST_TEST(status.json().at("data").at("reachable").is_null());
+  BOOST_TEST(daemons().empty());
 
   std::string first = read(), second = read(), third = read();
   int pid = pid_in(first);
@@ -274,6 +279,11 @@ BOOST_AUTO_TEST_CASE(the_first_command_starts_a_daemon_and_later_commands_reuse_
   BOOST_TEST(env.find("LISTEN_FDS=1\n") != std::string::npos, env);
   BOOST_TEST(env.find("LISTEN_PID=" + std::to_string(pid) + "\n") != std::string::npos, env);
   BOOST_TEST(env.find("HOMEBOY_DAEMON_SOCKET=" + text_of(d.at("socket"))) != std::string::npos, env);
+
+  // `storage status` checks the daemon answers: one more request, to the same process.
+  auto checked = homeboy({"storage", "status"});
+  BOOST_TEST(checked.json().at("data").at("reachable") == json::value(true));
+  BOOST_TEST(request_in(read()) == 5);
 }
 
 BOOST_AUTO_TEST_CASE(a_command_does_not_wait_for_the_daemon_it_started) {

@@ -121,14 +121,15 @@ BOOST_AUTO_TEST_CASE(a_broken_pinned_provider_is_never_replaced) {
   auto r = homeboy({"storage", "status"});
   BOOST_TEST(r.json().at("error").at("details").at("pinned").as_bool());
 
-  // Pinned and untrusted: the same stop, with the chmod that fixes it.
+  // Pinned and untrusted: the same stop, with the chmod that fixes it. (`true` answers
+  // nothing: --offline, the provider is only chosen here.)
   ModuleBuilder(modules, "pinned-store").executable("true").write();
-  BOOST_TEST(homeboy({"storage", "status"}).exit_code == 0);
+  BOOST_TEST(homeboy({"storage", "status", "--offline"}).exit_code == 0);
   fs::permissions(modules / "pinned-store", fs::perms::group_write, fs::perm_options::add);
   expect_fails_closed("not trusted", {"chmod go-w " + (modules / "pinned-store").string()});
 
   write_file(dir / "config/homeboy.json", R"({"storage": "good-store"})");
-  auto status = homeboy({"storage", "status"});
+  auto status = homeboy({"storage", "status", "--offline"});
   BOOST_TEST(status.exit_code == 0);
   BOOST_TEST(status.json().at("data").at("provider").at("module_id").as_string() == "good-store");
 }
@@ -216,6 +217,31 @@ BOOST_AUTO_TEST_CASE(a_native_fallback_is_warned_about_once_per_command) {
   BOOST_TEST(count(homeboy({"server", "list"}, {{"HOMEBOY_QUIET", "0"}}).err, warning) == 1u);
   BOOST_TEST(homeboy({"server", "list"}, {{"HOMEBOY_STORAGE_TRANSPORT", "subprocess"}}).err == "",
              "a transport forced on purpose is no surprise");
+}
+
+// A mistake in the provider's settings is the user's to fix: exit 2, storage.invalid_config,
+// a hint naming the setting and the manifest, never the executable instead (it reads the same
+// settings), whether the plugin runs in-process or isolated.
+BOOST_AUTO_TEST_CASE(a_mistake_in_the_settings_is_no_reason_to_fall_back) {
+  fs::path module = ModuleBuilder(modules, "fx")
+                        .library_file(fixture_plugin("good"))
+                        .executable("bash " + (bundled_module_dir("builtin-filesystem") / "storage.sh").string())
+                        .config({{"port", "abc"}})
+                        .write();
+  fs::create_directories(dir / "area");
+  for (std::string isolation : {"in_process", "process"}) {
+    BOOST_TEST_CONTEXT(isolation) {
+      auto r = homeboy({"storage", "write", (dir / "area/a").string(), "--content", "x"}, {{"HOMEBOY_ISOLATION", isolation}});
+      BOOST_TEST(r.exit_code == 2, r.out);
+      BOOST_TEST(error_code(r) == "storage.invalid_config");
+      BOOST_TEST(r.json().at("error").at("retryable") == json::value(false));
+      BOOST_TEST(r.json().at("error").at("details").at("setting") == json::value("port"));
+      std::string hint(r.json().at("error").at("hints").at(0).at("message").as_string());
+      BOOST_TEST(contains(hint, "Fix storage_provider.config.port in " + (module / "fx.json").string()), hint);
+      BOOST_TEST(!contains(r.err, "runs its executable"), r.err);
+    }
+  }
+  BOOST_TEST(!fs::exists(dir / "area/a"), "nothing was written by the executable instead");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

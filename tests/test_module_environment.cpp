@@ -102,6 +102,19 @@ BOOST_AUTO_TEST_CASE(a_module_sees_the_variables_its_manifest_names) {
   BOOST_TEST(with_path["PATH"] == "/usr/bin:/bin:/opt/tools/bin");
 }
 
+BOOST_AUTO_TEST_CASE(a_prefix_passes_a_family_of_variables_and_no_more) {
+  auto vars = report(reporter().env({"PG*", "HOME*"}), {{"PGHOST", "db.internal"},
+                                                        {"PGPASSFILE", "/home/me/.pgpass"},
+                                                        {"PG", "bare"},
+                                                        {"XPGHOST", "not this one"},
+                                                        {"HOMEBOY_STORAGE_TIMEOUT_SECS", "20"}});
+  BOOST_TEST(vars["PGHOST"] == "db.internal");
+  BOOST_TEST(vars["PGPASSFILE"] == "/home/me/.pgpass");
+  BOOST_TEST(vars["PG"] == "bare");
+  BOOST_TEST(!vars.count("XPGHOST"));
+  BOOST_TEST(!vars.count("HOMEBOY_STORAGE_TIMEOUT_SECS"), "a prefix never passes homeboy's own variables");
+}
+
 BOOST_AUTO_TEST_CASE(runtime_env_holds_names_only) {
   auto problem = [](const std::string& env) {
     try {
@@ -116,6 +129,10 @@ BOOST_AUTO_TEST_CASE(runtime_env_holds_names_only) {
   BOOST_TEST(problem(R"(["PGHOST=db"])").find("variable names") != std::string::npos);
   BOOST_TEST(problem(R"(["1X"])").find("variable names") != std::string::npos);
   BOOST_TEST(problem(R"(["HOMEBOY_CONFIG_DIR"])").find("the host sets the HOMEBOY_ variables") != std::string::npos);
+  BOOST_TEST(problem(R"(["PG*", "AWS_*"])") == "");
+  BOOST_TEST(problem(R"(["*"])").find("a prefix of one followed by *") != std::string::npos);
+  BOOST_TEST(problem(R"(["P*G"])").find("variable names") != std::string::npos);
+  BOOST_TEST(problem(R"(["HOMEBOY_*"])").find("the host sets the HOMEBOY_ variables") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_ten_mib_provider_config_reaches_the_module_through_a_private_file) {

@@ -6,6 +6,7 @@
 #include "cli/output.hpp"
 #include "cli/text_output.hpp"
 #include "homeboy/config/config_store.hpp"
+#include "homeboy/modules/secrets.hpp"
 #include "homeboy/transport/environment.hpp"
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/suggest.hpp"
@@ -146,18 +147,57 @@ Error output_failed(Errc errc, int error) {
                {{"output", "stdout"}, {"reason", std::strerror(error)}});
 }
 
+std::vector<std::string>& remembered_secrets() {
+  static std::vector<std::string> values;
+  return values;
+}
+
+std::string without_secrets(std::string text) { return secrets::scrub(std::move(text), remembered_secrets()); }
+
+boost::json::value without_secrets(const boost::json::value& v) {
+  if (v.is_string()) return boost::json::value(without_secrets(std::string(v.get_string())));
+  if (v.is_array()) {
+    boost::json::array out;
+    for (const auto& item : v.get_array()) out.push_back(without_secrets(item));
+    return out;
+  }
+  if (v.is_object()) {
+    boost::json::object out;
+    for (const auto& kv : v.get_object()) out[kv.key()] = without_secrets(kv.value());
+    return out;
+  }
+  return v;
+}
+
 }  // namespace
+
+void remember_secrets(const Module& module) {
+  if (!module.manifest.storage_provider) return;
+  auto& known = remembered_secrets();
+  for (auto& value : secrets::secret_values(*module.manifest.storage_provider))
+    if (std::find(known.begin(), known.end(), value) == known.end()) known.push_back(std::move(value));
+}
+
+Error without_secrets(const Error& error) {
+  if (remembered_secrets().empty()) return error;
+  std::vector<std::string> hints;
+  for (const auto& h : error.hints()) hints.push_back(without_secrets(h));
+  Error out(error.errc(), without_secrets(std::string(error.what())), without_secrets(boost::json::value(error.details())).as_object(),
+            std::move(hints));
+  return error.errc() == Errc::cli_interrupted ? std::move(out).with_exit_code(error.exit_code()) : out;
+}
 
 Context::Context(fs::path config_dir, std::ostream& out, OutputMode output, bool raw_output, bool quiet)
     : config_dir_(std::move(config_dir)), out_(out), output_(output), raw_output_(raw_output), quiet_(quiet) {}
 
 void Context::warn(const std::string& message) const {
-  if (!quiet_) std::cerr << "homeboy: warning: " << text::escape_controls(message) << '\n';
+  if (!quiet_) std::cerr << "homeboy: warning: " << text::escape_controls(without_secrets(message)) << '\n';
 }
 
 const Catalog& Context::catalog() {
   if (!registry_) {
     registry_.emplace(discover(module_search_path(config_dir_)), config_dir_);
+    for (const auto& m : registry_->catalog().modules) remember_secrets(m);
     for (const auto& w : registry_->catalog().warnings) warn(w);
   }
   return registry_->catalog();
@@ -269,7 +309,7 @@ int run(int argc, char** argv, OutputStream& out, std::ostream& err) {
   // signal that came first wins over whatever the command returned or threw.
   auto report = [&](const Error& error) {
     hold_interrupts();
-    Error e = interrupting_signal() ? interrupted_error(interrupting_signal()) : error;
+    Error e = without_secrets(interrupting_signal() ? interrupted_error(interrupting_signal()) : error);
     // The catalogue's hint for a mistake in the line names the command it was made in.
     if (e.errc() == Errc::cli_invalid_argument && invocation != "homeboy" && e.hints().size() == 1 &&
         e.hints().front() == info(Errc::cli_invalid_argument).hint)
@@ -382,12 +422,16 @@ int run(int argc, char** argv, OutputStream& out, std::ostream& err) {
     // A config folder that is not the user's own (another user's, a link) is the same error
     // on every command, before anything reads what is in it.
     if (group) check_config_folders(ctx.config_dir(), false);
+    // Every command that looks at the config folder closes it when it is open, also those
+    // that only read: what is in it (a manifest with a password) is the user's alone.
+    if (group || command->name == "doctor") close_config_dir(ctx.config_dir());
     struct Summary {  // said however the command ends
       const Context& ctx;
       std::string command;
       ~Summary() { ctx.trace_summary(command); }
     } summary{ctx, invocation};
     Reply reply = command->run(ctx, line.values);
+    if (reply.failure()) reply.fail(without_secrets(*reply.failure()));
     hold_interrupts();
     throw_if_interrupted();  // it came during a step that could not be cut short
     if (shown.output == OutputMode::text) {

@@ -57,6 +57,13 @@ class Context {
   std::chrono::nanoseconds in_provider_{0};
 };
 
+// The secrets in the provider config of `module` (homeboy/modules/secrets.hpp), blanked out
+// of every error and warning this run prints. Every module the catalog finds is remembered;
+// a command that loads one from elsewhere (a folder to install or test) remembers it too.
+void remember_secrets(const Module& module);
+// `error` with every remembered secret blanked out of its message, hints and details.
+Error without_secrets(const Error& error);
+
 // A path from the command line, made absolute against the working directory.
 std::string absolute_path(const std::string& path);
 

@@ -25,8 +25,8 @@ std::string fingerprint_status(Context& ctx, const daemon::Daemon& d) {
   try {
     auto command = daemon::daemon_command(*module, ctx.config_dir(), d.files);
     return daemon::fingerprint(*module, command) == d.state.fingerprint ? "current" : "stale";
-  } catch (const Error&) {
-    return "stale";  // it could no longer be started (trust checks)
+  } catch (const std::exception&) {
+    return "stale";  // it could no longer be started (trust checks, no isolation helper)
   }
 }
 

@@ -31,7 +31,8 @@ constexpr Variable environment[] = {
      "colon-separated folders searched for modules before <config>/modules and the modules shipped with homeboy"},
     {"HOMEBOY_STORAGE_TRANSPORT", "auto (default), native or subprocess: force how the provider is reached"},
     {"HOMEBOY_ISOLATION",
-     "auto (default), process or in_process: run every native plugin in a helper process, or inside homeboy"},
+     "auto (default), process or in_process: run every native plugin in a helper process of this command's own, "
+     "or inside homeboy (also one whose manifest asks for a daemon)"},
     {"HOMEBOY_PLUGIN_HOST", "the isolation helper to run instead of the homeboy-plugin-host next to homeboy"},
     {"HOMEBOY_STORAGE_TIMEOUT_SECS", "overrides every module's runtime.timeout_secs for this run (seconds, above 0)"},
     {"XDG_RUNTIME_DIR", "where module daemons keep their sockets: $XDG_RUNTIME_DIR/homeboy/, else /tmp/homeboy-<uid>/"},
@@ -197,15 +198,17 @@ void print_command_help(std::ostream& out, const GroupSpec* group, const Command
 }
 
 void print_error_codes(std::ostream& out) {
-  out << "Every error homeboy reports has a code, and each code one exit code:\n\n";
+  out << "Every error homeboy reports has a code, and each code one exit code; R marks the retryable ones\n"
+         "(the same command, run again, may succeed; the envelope says \"retryable\": true):\n\n";
   std::size_t widest = 0;
   for (const auto& e : error_catalogue()) widest = std::max(widest, e.code.size());
   for (const auto& e : error_catalogue()) {
-    // code, exit and meaning in three aligned columns
+    // code, exit, retryable and meaning in aligned columns
     std::string name = std::string(e.code) + std::string(widest - e.code.size() + 2, ' ') +
                        std::to_string(static_cast<int>(e.exit));
     if (e.errc == Errc::cli_interrupted) name += "+";
-    row(out, name, e.meaning, widest + 8);
+    name += std::string(widest + 6 - name.size(), ' ') + (e.retryable ? "R" : "");
+    row(out, name, e.meaning, widest + 10);
   }
   out << "\ncli.interrupted ends with 128 + the signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).\n";
 }
@@ -219,14 +222,14 @@ void print_environment(std::ostream& out) {
 
 std::string error_codes_markdown() {
   std::ostringstream out;
-  out << "| code | exit | when |\n|---|---|---|\n";
+  out << "| code | exit | retryable | when |\n|---|---|---|---|\n";
   for (const auto& e : error_catalogue()) {
     std::string exit = e.errc == Errc::cli_interrupted ? "130, 143, 129" : std::to_string(static_cast<int>(e.exit));
     std::string meaning(e.meaning);
     // '|' would end the cell, '<config>' would be read as an HTML tag
     for (std::size_t at = 0; (at = meaning.find_first_of("|<", at)) != std::string::npos; at += 2)
       meaning.insert(at, 1, '\\');
-    out << "| `" << e.code << "` | " << exit << " | " << meaning << " |\n";
+    out << "| `" << e.code << "` | " << exit << " | " << (e.retryable ? "yes" : "no") << " | " << meaning << " |\n";
   }
   return out.str();
 }
@@ -263,7 +266,7 @@ void print_man_page(std::ostream& out, const std::string& prefix) {
          "status:\n";
   for (const auto& e : error_catalogue())
     out << ".TP\n.B " << roff(e.code) << " (" << static_cast<int>(e.exit)
-        << (e.errc == Errc::cli_interrupted ? "+" : "") << ")\n"
+        << (e.errc == Errc::cli_interrupted ? "+" : "") << (e.retryable ? ", retryable" : "") << ")\n"
         << roff(e.meaning) << '\n';
   // A few commands a new user types first, each with what it is for.
   static constexpr std::pair<std::string_view, std::string_view> examples[] = {

@@ -6,6 +6,7 @@
 #include "homeboy/config/config_tree.hpp"
 #include "cli/daemon_commands.hpp"
 #include "homeboy/ids.hpp"
+#include "homeboy/modules/secrets.hpp"
 #include "homeboy/suggest.hpp"
 #include "homeboy/text.hpp"
 #include "cli/output.hpp"
@@ -45,7 +46,8 @@ json::object module_json(const Module& m, bool full) {
                                 {"daemon", rt.daemon},
                                 {"idle_secs", seconds_json(rt.idle)},
                                 {"timeout_secs", seconds_json(rt.timeout)}};
-  if (m.is_storage_provider()) out["config"] = m.manifest.storage_provider->config;
+  // Passwords and declared secrets show as "********" (homeboy/modules/secrets.hpp).
+  if (m.is_storage_provider()) out["config"] = secrets::redacted_config(*m.manifest.storage_provider);
   return out;
 }
 
@@ -204,10 +206,12 @@ struct Check {
 };
 
 // A native plugin under test runs isolated, so a case that crashes or hangs it fails by name
-// and the others still run; HOMEBOY_ISOLATION=in_process tests it in-process.
-IsolationPreference conformance_isolation() {
-  return isolation_preference_from_env() == IsolationPreference::in_process ? IsolationPreference::in_process
-                                                                            : IsolationPreference::process;
+// and the others still run; one that runs as a daemon is checked through its daemon, which is
+// isolated too. HOMEBOY_ISOLATION=in_process tests it in-process.
+IsolationPreference conformance_isolation(const Module& module) {
+  if (isolation_preference_from_env() == IsolationPreference::in_process) return IsolationPreference::in_process;
+  const auto& runtime = module.manifest.runtime;
+  return runtime.daemon && runtime.library ? IsolationPreference::automatic : IsolationPreference::process;
 }
 
 Check check_provider(const Module& module, bool quiet) {
@@ -216,7 +220,7 @@ Check check_provider(const Module& module, bool quiet) {
   auto started = std::chrono::steady_clock::now();
   std::size_t ran = 0;
   try {
-    auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(),
+    auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(module),
                                   [&](const CaseResult&) { progress.show("checking " + module.id, ++ran, 0); });
     json::array failed;
     std::size_t skipped = 0;
@@ -302,6 +306,7 @@ json::object install(Context& ctx, const po::variables_map& vm) {
   if (!fs::is_directory(source))
     throw errors::invalid_argument("'" + source.string() + "' is not a module folder", {{"folder", source.string()}});
   Module module = load_module(source);  // validates the manifest before anything is copied
+  remember_secrets(module);
   std::string id = vm.count("id") ? vm["id"].as<std::string>() : module.id;
   check_id(id, "module");
   bool link = vm["link"].as<bool>();
@@ -341,6 +346,9 @@ json::object install(Context& ctx, const po::variables_map& vm) {
       for (const auto& entry : fs::recursive_directory_iterator(staging))
         if (!entry.is_symlink())
           fs::permissions(entry.path(), fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+      // The manifest is where its provider config, a password included, is set: the user's alone.
+      fs::permissions(staging / (module.id + ".json"), fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace);
       if (id != module.id) fs::rename(staging / (module.id + ".json"), staging / (id + ".json"));
       fs::rename(staging, target);
     } catch (...) {
@@ -442,13 +450,14 @@ json::object test(Context& ctx, const po::variables_map& vm) {
     throw Error(Errc::module_not_found, "no module '" + target + "' is installed", {{"id", target}},
                 {"To test the folder '" + target + "', pass it with a slash: homeboy module test ./" + target});
   Module module = is_folder ? load_trusted_module(target) : shipped ? *shipped : installed(ctx, target);
+  remember_secrets(module);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
   // With the envelope, stdout stays quiet until the end: progress goes to stderr instead.
   TerminalProgress progress("module test", ctx.quiet() || text);
   std::size_t ran = 0;
   auto report =
-      run_conformance(module, transport_preference_from_env(), conformance_isolation(), [&](const CaseResult& r) {
+      run_conformance(module, transport_preference_from_env(), conformance_isolation(module), [&](const CaseResult& r) {
         progress.show(module.id + ": " + r.name, ++ran, 0);
         if (!text) return;
         *text << (r.skipped ? "SKIP  " : r.passed ? "PASS  " : "FAIL  ") << r.name;

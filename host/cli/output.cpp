@@ -12,7 +12,7 @@ namespace homeboy::cli {
 
 namespace {
 
-// {"code", "message", "details", "hints"}: the details by `details`.
+// {"code", "message", "retryable", "details", "hints"}: the details by `details`.
 void write_error(JsonWriter& out, const Error& error, const std::function<void(JsonWriter&)>& details) {
   out.key("error");
   out.begin_object();
@@ -20,6 +20,8 @@ void write_error(JsonWriter& out, const Error& error, const std::function<void(J
   out.string(error.code());
   out.key("message");
   out.string(error.what());
+  out.key("retryable");
+  out.boolean(error.retryable());
   out.key("details");
   details(out);
   out.key("hints");

@@ -64,7 +64,7 @@ void guard_config(Context& ctx, const po::variables_map& vm, const contract::Eve
 
 OptionSpec force_flag() { return flag("force", "change homeboy's config documents directly, skipping their rules"); }
 
-Reply status(Context& ctx, const po::variables_map&) {
+Reply status(Context& ctx, const po::variables_map& vm) {
   Storage& storage = ctx.storage();
   const auto& p = storage.provider();
   json::object provider{{"module_id", p.module_id},
@@ -86,7 +86,26 @@ Reply status(Context& ctx, const po::variables_map&) {
   auto concurrency = concurrency_of(storage);
   provider["concurrency"] = to_string(concurrency);
   provider["concurrency_scope"] = scope_of(concurrency);
-  return {{"command", "storage.status"}, {"config_dir", ctx.config_dir().string()}, {"provider", std::move(provider)}};
+  // Whether the provider answers: a set-up check must fail when nothing would work (a database
+  // that is down, a wrong password), naming where it tried. One listing of the config folder.
+  json::value reachable = nullptr;
+  if (!vm["offline"].as<bool>()) {
+    try {
+      storage.list(ctx.config_dir().string());
+      reachable = true;
+    } catch (const Error& e) {
+      if (e.errc() == Errc::cli_interrupted) throw;
+      json::object details = e.details();
+      details["reachable"] = false;
+      details["provider"] = provider;
+      throw Error(e.errc(), "storage provider '" + p.module_id + "' cannot be used: " + e.what(), std::move(details),
+                  e.hints());
+    }
+  }
+  return {{"command", "storage.status"},
+          {"config_dir", ctx.config_dir().string()},
+          {"provider", std::move(provider)},
+          {"reachable", reachable}};
 }
 
 Reply read(Context& ctx, const po::variables_map& vm) {
@@ -322,7 +341,11 @@ GroupSpec storage_group() {
       "storage",
       "Read and write through the active storage provider.",
       {
-          {"status", "Show the active provider, its transport and why it was chosen.", "", {}, status},
+          {"status",
+           "Show the active provider, its transport and why it was chosen, and check that it answers.",
+           "[--offline]",
+           {flag("offline", "do not check that the provider answers (no connection, no daemon started)")},
+           status},
           {"read",
            "Print a file's content.",
            "<path> [--raw]",

@@ -185,6 +185,8 @@ void status(std::ostream& out, const json::object& d) {
   fields["concurrency"] = str(p, "concurrency") + (str(p, "concurrency_scope") == "every_host"
                                                        ? " (the config's rules hold for every host)"
                                                        : " (the config's rules hold on this machine only)");
+  const auto* reachable = d.if_contains("reachable");
+  fields["answers"] = reachable && reachable->is_bool() ? "yes" : "not checked (--offline)";
   fields["manifest"] = p.at("manifest_path");
   if (!p.at("overrides").is_null()) fields["overrides"] = p.at("overrides");
   fields["config folder"] = d.at("config_dir");

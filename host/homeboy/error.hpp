@@ -22,6 +22,8 @@ class Error : public std::runtime_error {
   Errc errc() const noexcept { return errc_; }
   std::string_view code() const noexcept { return to_string(errc_); }
   ExitCode exit_code() const noexcept { return exit_code_; }
+  // Whether the same command, run again unchanged, may succeed (the catalogue's word).
+  bool retryable() const noexcept { return info(errc_).retryable; }
   const boost::json::object& details() const noexcept { return details_; }
   const std::vector<std::string>& hints() const noexcept { return hints_; }
 

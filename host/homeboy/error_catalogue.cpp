@@ -8,6 +8,7 @@ namespace {
 
 using enum Errc;
 constexpr ExitCode failure = ExitCode::failure, invalid = ExitCode::invalid, not_found = ExitCode::not_found;
+constexpr bool retryable = true;
 
 constexpr std::array catalogue{
     ErrorInfo{cli_invalid_argument, "cli.invalid_argument", invalid,
@@ -18,7 +19,8 @@ constexpr std::array catalogue{
     ErrorInfo{cli_confirmation_required, "cli.confirmation_required", invalid,
               "the command removes something and needs --force to go ahead", "Run it again with --force."},
     ErrorInfo{cli_interrupted, "cli.interrupted", ExitCode::interrupted_int,
-              "SIGINT, SIGTERM or SIGHUP stopped the command; the exit code is 128 + the signal: 130, 143, 129", ""},
+              "SIGINT, SIGTERM or SIGHUP stopped the command; the exit code is 128 + the signal: 130, 143, 129", "",
+              retryable},
     ErrorInfo{cli_output_failed, "cli.output_failed", failure,
               "stdout could not be written whole (a full disk, an I/O error): the answer is cut off; what the command "
               "did is done",
@@ -49,15 +51,26 @@ constexpr std::array catalogue{
               "Free space where the provider keeps its data (`df -h` on that folder, or on the database server), then "
               "run the command again."},
     ErrorInfo{storage_unavailable, "storage.unavailable", failure,
-              "the provider's backend cannot be reached (a database server is down)", ""},
+              "the provider's backend cannot be reached (a database server is down, or only a read-only standby "
+              "answers)",
+              "", retryable},
+    ErrorInfo{storage_invalid_config, "storage.invalid_config", invalid,
+              "the provider's settings (storage_provider.config, or an environment variable it reads) are wrong; the "
+              "message names the setting",
+              "Fix the setting the message names, then check it with `homeboy storage status`."},
+    ErrorInfo{storage_authentication_failed, "storage.authentication_failed", invalid,
+              "the provider's backend refused the login (a wrong password or user)",
+              "Check the password where the provider reads it (docs/backends/postgres.md: a password file or a "
+              "service file)."},
     ErrorInfo{storage_aborted, "storage.aborted", failure,
               "not applied: another change of the same all-or-nothing batch failed", ""},
     ErrorInfo{storage_timeout, "storage.timeout", failure, "the provider did not answer within its timeout",
-              "Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run."},
+              "Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run.",
+              retryable},
     ErrorInfo{storage_not_run, "storage.not_run", failure,
-              "an operation of a batch was not sent: the provider failed on an earlier part", ""},
+              "an operation of a batch was not sent: the provider failed on an earlier part", "", retryable},
     ErrorInfo{storage_provider_failed, "storage.provider_failed", failure,
-              "the module exited non-zero, was killed, or broke off its answer", ""},
+              "the module exited non-zero, was killed, or broke off its answer", "", retryable},
     ErrorInfo{storage_provider_crashed, "storage.provider_crashed", failure,
               "an isolated native plugin crashed (the signal is named)", ""},
     ErrorInfo{storage_provider_unavailable, "storage.provider_unavailable", failure,
@@ -163,7 +176,8 @@ constexpr std::array catalogue{
     ErrorInfo{config_rename_failed, "config.rename_failed", failure,
               "a step of a rename failed; the message says whether everything was put back", ""},
     ErrorInfo{config_busy, "config.busy", failure,
-              "other homeboy commands kept changing the same document; nothing was changed", "Run the command again."},
+              "other homeboy commands kept changing the same document; nothing was changed", "Run the command again.",
+              retryable},
     ErrorInfo{config_lock_failed, "config.lock_failed", failure, "the config lock (<config>/.homeboy.lock) failed", ""},
     ErrorInfo{config_unhealthy, "config.unhealthy", invalid,
               "`homeboy doctor` found problems in the config; each is in details.problems with its fix", ""},

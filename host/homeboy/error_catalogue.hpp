@@ -44,6 +44,8 @@ enum class Errc : std::uint8_t {
   storage_io_error,
   storage_no_space,
   storage_unavailable,
+  storage_invalid_config,
+  storage_authentication_failed,
   storage_aborted,
   storage_timeout,
   storage_not_run,
@@ -117,6 +119,9 @@ struct ErrorInfo {
   ExitCode exit;             // cli.interrupted: 128 + the signal (130 for SIGINT)
   std::string_view meaning;  // when it happens, in a sentence
   std::string_view hint;     // shown when the error carries no hint of its own; may be empty
+  // Running the same command again, unchanged, may succeed once a passing condition is over
+  // (a server back up, another command done); every error envelope says it ("retryable").
+  bool retryable = false;
 };
 
 // The whole catalogue, in declaration order.

@@ -3,6 +3,7 @@
 #include "homeboy/contract/limits.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 namespace homeboy {
@@ -155,6 +156,8 @@ Errc errc_for(ErrorCode code) noexcept {
     case ErrorCode::io_error: return Errc::storage_io_error;
     case ErrorCode::no_space: return Errc::storage_no_space;
     case ErrorCode::unavailable: return Errc::storage_unavailable;
+    case ErrorCode::invalid_config: return Errc::storage_invalid_config;
+    case ErrorCode::authentication_failed: return Errc::storage_authentication_failed;
     case ErrorCode::too_large: return Errc::storage_too_large;
     case ErrorCode::aborted: return Errc::storage_aborted;
     case ErrorCode::timeout: return Errc::storage_timeout;
@@ -170,6 +173,30 @@ std::string parent_of(std::string_view path) {
 }
 
 }  // namespace
+
+std::optional<std::string> named_setting(std::string_view message) {
+  auto colon = message.find(": ");
+  std::string_view setting = message.substr(0, colon);
+  if (colon == std::string_view::npos || setting.empty() ||
+      !std::all_of(setting.begin(), setting.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; }))
+    return std::nullopt;
+  return std::string(setting);
+}
+
+std::string setting_hint(std::string_view message, std::string_view module_id, const std::filesystem::path& manifest) {
+  auto setting = named_setting(message);
+  if (!setting) return std::string(info(Errc::storage_invalid_config).hint);
+  std::string then = " `homeboy storage status` checks it.";
+  if (std::all_of(setting->begin(), setting->end(), [](unsigned char c) { return std::isupper(c) || std::isdigit(c) || c == '_'; }))
+    return "Fix the environment variable " + *setting + ", or unset it." + then;
+  std::string where = manifest.empty() ? "the manifest of module '" + std::string(module_id) + "' (`homeboy module show " +
+                                             std::string(module_id) + "` names it)"
+                                       : manifest.string();
+  auto dot = setting->find('.');
+  if (dot == std::string::npos) return "Fix storage_provider.config." + *setting + " in " + where + "." + then;
+  return "Fix " + setting->substr(dot + 1) + " in storage_provider.config." + setting->substr(0, dot) + " of " + where + "." +
+         then;
+}
 
 Error failure_error(const Response& response, const Event& event, std::string_view module_id) {
   ErrorCode code = response.effective_error_code();
@@ -188,6 +215,7 @@ Error failure_error(const Response& response, const Event& event, std::string_vi
     error.with_hint("To delete a folder and everything in it: homeboy storage delete " + path + " --recursive");
   if (code == ErrorCode::invalid_argument && event.operation == Operation::read)
     error.with_hint("To see what a folder holds: homeboy storage list " + path);
+  if (code == ErrorCode::invalid_config) error.with_hint(setting_hint(response.error.value_or(""), module_id, {}));
   if (code == ErrorCode::conflict && event.condition)
     error.with_hint("Someone changed " + path + " since you read it: read it again and reapply your change.");
   return error;

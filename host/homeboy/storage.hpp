@@ -102,6 +102,14 @@ inline constexpr std::string_view reserved_temp_name = ".homeboy-tmp";
 // storage.invalid_path naming the problem.
 std::string checked_path(std::string_view path);
 
+// The setting a provider's invalid_config message names first, as the ABI asks
+// ("conninfo.port: ...", "namespace: ...", "PGPORT: ..."), or nothing.
+std::optional<std::string> named_setting(std::string_view message);
+// Where that setting is written, as a hint: "Fix port in storage_provider.config.conninfo of
+// <manifest>." or "Fix the environment variable PGPORT, or unset it."; the catalogue's hint
+// when the message names none. `manifest` may be empty (then the module is named instead).
+std::string setting_hint(std::string_view message, std::string_view module_id, const std::filesystem::path& manifest);
+
 // The error for a failed provider response (not_found -> storage.not_found, exit 4, ...).
 Error failure_error(const contract::Response& response, const contract::Event& event, std::string_view module_id);
 

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace homeboy_postgres {
 
@@ -92,6 +95,107 @@ std::string field(const PGresult* r, int code) {
   return v ? v : "";
 }
 
+using Options = std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)>;
+
+const PQconninfoOption* find_option(const PQconninfoOption* options, std::string_view keyword) {
+  for (const PQconninfoOption* o = options; o && o->keyword; ++o)
+    if (keyword == o->keyword) return o;
+  return nullptr;
+}
+
+// A setting as the connection will see it: its value, and where it was written (the conninfo,
+// or the PG* variable libpq falls back on), for messages that name it.
+struct Setting {
+  std::string value;
+  std::string source;  // "conninfo.port", "PGPORT"; empty for libpq's own default
+};
+
+std::optional<Setting> setting(const PQconninfoOption* given, const PQconninfoOption* defaults, std::string_view keyword) {
+  if (const auto* o = find_option(given, keyword); o && o->val) return Setting{o->val, "conninfo." + std::string(keyword)};
+  const auto* d = find_option(defaults, keyword);
+  if (!d || !d->val) return std::nullopt;
+  if (d->envvar && std::getenv(d->envvar)) return Setting{d->val, d->envvar};
+  return Setting{d->val, {}};
+}
+
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto comma = list.find(',');
+    out.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) return out;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// libpq's rule for its integer settings: an optional sign and digits, spaces around.
+bool whole_number(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  if (!v.empty() && (v.front() == '-' || v.front() == '+')) v.remove_prefix(1);
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+[[noreturn]] void invalid(const Setting& s, const std::string& problem) {
+  throw DbError(HOMEBOY_ERR_INVALID_CONFIG, DbError::Kind::refused, s.source + ": " + problem);
+}
+
+// What libpq itself would refuse only when connecting, and then as a failure to connect that
+// looks like an outage: refused here, naming the setting, before anything is tried.
+void check_settings(const PQconninfoOption* given, const PQconninfoOption* defaults) {
+  for (std::string_view key : {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                               "keepalives_count", "tcp_user_timeout"})
+    if (auto s = setting(given, defaults, key); s && !s->source.empty() && !s->value.empty() && !whole_number(s->value))
+      invalid(*s, "must be a whole number of seconds (or 0/1 for keepalives), not \"" + s->value + "\"");
+  std::size_t ports = 1;
+  if (auto s = setting(given, defaults, "port"); s && !s->source.empty()) {
+    auto list = split_list(s->value);
+    ports = list.size();
+    for (const auto& port : list) {
+      bool number = port.empty() || whole_number(port);
+      long value = number && !port.empty() ? std::strtol(port.c_str(), nullptr, 10) : 5432;
+      if (!number || value < 1 || value > 65535)
+        invalid(*s, "\"" + port + "\" is not a port number (1 to 65535; several hosts take a comma-separated list)");
+    }
+  }
+  std::size_t hosts = 1;
+  for (std::string_view key : {"host", "hostaddr"})
+    if (auto s = setting(given, defaults, key); s && !s->value.empty()) hosts = std::max(hosts, split_list(s->value).size());
+  if (ports > 1 && ports != hosts)
+    invalid(*setting(given, defaults, "port"), std::to_string(ports) + " ports for " + std::to_string(hosts) +
+                                                   " hosts: give one port for all, or one per host");
+  struct Choice {
+    std::string_view key;
+    std::vector<std::string_view> values;
+  };
+  const Choice choices[] = {
+      {"sslmode", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+      {"gssencmode", {"disable", "prefer", "require"}},
+      {"channel_binding", {"disable", "prefer", "require"}},
+      {"target_session_attrs", {"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}},
+  };
+  for (const auto& choice : choices) {
+    auto s = setting(given, defaults, choice.key);
+    if (!s || s->source.empty() || !find_option(defaults, choice.key)) continue;
+    if (std::find(choice.values.begin(), choice.values.end(), s->value) != choice.values.end()) continue;
+    std::string allowed;
+    for (auto v : choice.values) allowed += (allowed.empty() ? "" : ", ") + std::string(v);
+    invalid(*s, "\"" + s->value + "\" is not one of " + allowed);
+  }
+}
+
+// The SQLSTATE a verbose libpq message carries ("FATAL:  28P01:  password authentication
+// failed ..."), or nothing.
+std::string sqlstate_in(std::string_view message) {
+  for (std::size_t at = message.find(":  "); at != std::string_view::npos; at = message.find(":  ", at + 1)) {
+    std::string_view rest = message.substr(at + 3);
+    if (rest.size() > 6 && rest[5] == ':' &&
+        std::all_of(rest.begin(), rest.begin() + 5, [](unsigned char c) { return std::isupper(c) || std::isdigit(c); }))
+      return std::string(rest.substr(0, 5));
+  }
+  return {};
+}
+
 }  // namespace
 
 Param Param::boolean(bool b) noexcept {
@@ -155,21 +259,24 @@ Session::Session(std::string conninfo, std::vector<Statement> statements)
     : conninfo_(std::move(conninfo)),
       statements_(std::move(statements)),
       prepared_(statements_.size(), false),
-      secrets_(passwords_in(conninfo_)),
-      target_("(not connected yet)") {
+      secrets_(passwords_in(conninfo_)) {
   if (const char* password = std::getenv("PGPASSWORD"); password && *password) secrets_.emplace_back(password);
-  if (conninfo_.empty()) return;
   char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(conninfo_.c_str(), &error);
-  if (!options) {
+  Options given(conninfo_.empty() ? nullptr : PQconninfoParse(conninfo_.c_str(), &error), &PQconninfoFree);
+  if (!conninfo_.empty() && !given) {
     std::string why = error ? collapse(error) : "out of memory";
     PQfreemem(error);
-    throw DbError(HOMEBOY_ERR_INVALID_ARGUMENT, DbError::Kind::refused,
-                  scrub("conninfo \"" + redacted_conninfo(conninfo_) + "\" is not a connection string libpq accepts: " + why));
+    throw DbError(HOMEBOY_ERR_INVALID_CONFIG, DbError::Kind::refused,
+                  scrub("conninfo: \"" + redacted_conninfo(conninfo_) + "\" is not a connection string libpq accepts: " + why));
   }
-  for (const PQconninfoOption* o = options; o->keyword; ++o)
+  for (const PQconninfoOption* o = given.get(); o && o->keyword; ++o)
     if (o->val && *o->val && std::strcmp(o->keyword, "password") == 0) secrets_.emplace_back(o->val);
-  PQconninfoFree(options);
+  Options defaults(PQconndefaults(), &PQconninfoFree);
+  check_settings(given.get(), defaults.get());
+  describe_candidates(given.get(), defaults.get());
+  auto dbname = setting(given.get(), defaults.get(), "dbname");
+  dbname_source_ = dbname && !dbname->source.empty() ? dbname->source : "conninfo.dbname";
+  target_ = candidates_;
 }
 
 Session::~Session() { drop(); }
@@ -183,6 +290,25 @@ void Session::describe_target() {
   auto text = [](const char* v, const char* fallback) { return std::string(v && *v ? v : fallback); };
   target_ = "host " + text(PQhost(conn_), "(default)") + " port " + text(PQport(conn_), "(default)") + " (database " +
             text(PQdb(conn_), "(default)") + ", user " + text(PQuser(conn_), "(default)") + ")";
+}
+
+void Session::describe_candidates(const PQconninfoOption* given, const PQconninfoOption* defaults) {
+  auto value = [&](std::string_view key) {
+    auto s = setting(given, defaults, key);
+    return s ? s->value : std::string();
+  };
+  std::string host_list = value("host").empty() ? value("hostaddr") : value("host");
+  std::vector<std::string> hosts = split_list(host_list), ports = split_list(value("port"));
+  std::string where;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    std::string port = ports.size() == hosts.size() ? ports[i] : ports.front();
+    where += (where.empty() ? "" : ", ") + std::string("host ") + (hosts[i].empty() ? "(default)" : hosts[i]) +
+             " port " + (port.empty() ? "5432" : port);
+  }
+  std::string service = value("service");
+  if (!service.empty()) where = "service " + service + (host_list.empty() ? "" : ", " + where);
+  candidates_ = where + " (database " + (value("dbname").empty() ? "(default)" : value("dbname")) + ", user " +
+                (value("user").empty() ? "(default)" : value("user")) + ")";
 }
 
 bool Session::alive() noexcept {
@@ -227,13 +353,52 @@ void Session::connect() {
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   if (const char* password = PQpass(conn_); password && *password && std::find(secrets_.begin(), secrets_.end(), password) == secrets_.end())
     secrets_.emplace_back(password);  // also one read from ~/.pgpass
-  describe_target();
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string why = collapse(PQerrorMessage(conn_));
+    std::string state = PQconnectionNeedsPassword(conn_) ? "28P01" : refusal_state();
     drop();
+    target_ = candidates_;  // every host tried, not only the last one
+    if (state.starts_with("28"))
+      throw DbError(HOMEBOY_ERR_AUTHENTICATION, DbError::Kind::refused,
+                    scrub("PostgreSQL at " + target_ + " refused the login: " + why), state);
+    if (state == "3D000")
+      throw DbError(HOMEBOY_ERR_INVALID_CONFIG, DbError::Kind::refused,
+                    scrub(dbname_source_ + ": no such database at " + target_ + ": " + why), state);
     throw DbError(HOMEBOY_ERR_UNAVAILABLE, DbError::Kind::unavailable,
                   scrub("cannot connect to PostgreSQL at " + target_ + ": " + why));
   }
+  describe_target();
+}
+
+// Why a server refused a connection, as a SQLSTATE ("28P01": a wrong password), or nothing
+// when no server refused it (none answered, or the one that did takes no writes while
+// target_session_attrs asks for them). libpq says why only in words, which may be
+// translated: one more attempt, on any server, asks for the SQLSTATE instead. A server that
+// is down refuses it at once; one that does not answer is given 5 seconds.
+std::string Session::refusal_state() {
+  std::vector<const char*> keys, values;
+  keys.push_back("dbname");
+  values.push_back(conninfo_.c_str());
+  keys.push_back("target_session_attrs");
+  values.push_back("any");
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* probe = PQconnectStartParams(keys.data(), values.data(), 1);
+  if (!probe) return {};
+  PQsetErrorVerbosity(probe, PQERRORS_VERBOSE);
+  PQsetNoticeProcessor(probe, [](void*, const char*) {}, nullptr);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{PQsocket(probe), static_cast<short>(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    if (p.fd >= 0 && ::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    state = PQconnectPoll(probe);
+  }
+  std::string refusal = state == PGRES_POLLING_FAILED ? sqlstate_in(PQerrorMessage(probe)) : std::string();
+  PQfinish(probe);
+  return refusal;
 }
 
 void Session::fail(PGresult* result) {
@@ -251,6 +416,15 @@ void Session::fail(PGresult* result) {
                   "lost the connection to PostgreSQL at " + target_ + ": " + message, state);
   }
   if (state == "40001" || state == "40P01") throw DbError(HOMEBOY_ERR_CONFLICT, Kind::retry, message, state);
+  if (state == "25006") {  // read_only_sql_transaction: a standby, or a primary that became one
+    std::string where = target_;
+    drop();  // the next operation connects again, and finds the server that takes writes
+    throw DbError(HOMEBOY_ERR_UNAVAILABLE, Kind::read_only,
+                  "PostgreSQL at " + where + " takes no writes (a standby): " + message +
+                      "; nothing was applied. With a primary and standbys, list them all in the conninfo with "
+                      "target_session_attrs=read-write",
+                  state);
+  }
   if (state == "42501")
     throw DbError(HOMEBOY_ERR_PERMISSION_DENIED, Kind::refused,
                   "PostgreSQL refused (" + target_ + "): " + message +

@@ -22,9 +22,10 @@ namespace homeboy_postgres {
 class DbError : public std::exception {
  public:
   enum class Kind {
-    unavailable,  // no server, login refused, connection lost: HOMEBOY_ERR_UNAVAILABLE
+    unavailable,  // no server, connection lost: HOMEBOY_ERR_UNAVAILABLE; a change may or may not be applied
+    read_only,    // the server is a standby that takes no writes: HOMEBOY_ERR_UNAVAILABLE, nothing applied
     retry,        // deadlock or serialization failure: nothing was applied, running it again may succeed
-    refused,      // the statement failed; the connection is fine
+    refused,      // the statement failed, or the login (HOMEBOY_ERR_AUTHENTICATION); nothing was applied
   };
   DbError(homeboy_status status, Kind kind, std::string message, std::string sqlstate = {})
       : status_(status), kind_(kind), message_(std::move(message)), sqlstate_(std::move(sqlstate)) {}
@@ -88,15 +89,19 @@ class Rows {
 
 class Session {
  public:
-  // Throws DbError (HOMEBOY_ERR_INVALID_ARGUMENT) when libpq cannot parse `conninfo`.
-  // An empty conninfo leaves everything to the PG* environment variables and ~/.pgpass.
+  // Throws DbError (HOMEBOY_ERR_INVALID_CONFIG) when libpq cannot parse `conninfo`, or a
+  // setting it would only refuse when connecting (a port or timeout that is not a number, an
+  // unknown sslmode) is wrong, in the conninfo or in a PG* variable; the message starts with
+  // the setting ("conninfo.port: ...", "PGPORT: ..."). An empty conninfo leaves everything to
+  // the PG* environment variables, a service file and ~/.pgpass.
   Session(std::string conninfo, std::vector<Statement> statements);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   // Connects unless the connection is still good (a connection the server closed while
-  // idle is noticed here, before anything is sent on it). Throws DbError (unavailable).
+  // idle is noticed here, before anything is sent on it). Throws DbError: unavailable, or
+  // HOMEBOY_ERR_AUTHENTICATION when the server refused the login.
   void connect();
   Rows run(std::size_t statement, std::initializer_list<Param> params);
   Rows execute(const char* sql);  // a plain SQL text, text results
@@ -106,22 +111,27 @@ class Session {
   void rollback() noexcept;
   bool in_transaction() const noexcept { return in_transaction_; }
 
-  // "host H port P (database D, user U)": where the session connects, never the password.
+  // "host H port P (database D, user U)": where the session is connected, or, before it is,
+  // every host it will try ("host H1 port P1, host H2 port P2 (...)"); never the password.
   const std::string& target() const noexcept { return target_; }
   // `text` with every password the session knows of blanked out.
   std::string scrub(std::string text) const;
 
  private:
   bool alive() noexcept;
+  std::string refusal_state();
   void drop() noexcept;
   [[noreturn]] void fail(PGresult* result);
   void describe_target();
+  void describe_candidates(const PQconninfoOption* given, const PQconninfoOption* defaults);
 
   std::string conninfo_;
   std::vector<Statement> statements_;
   std::vector<bool> prepared_;
   std::vector<std::string> secrets_;
   std::string target_;
+  std::string candidates_;  // every host the conninfo and the environment name, for messages
+  std::string dbname_source_;  // where the database name is set ("conninfo.dbname", "PGDATABASE")
   PGconn* conn_ = nullptr;
   bool in_transaction_ = false;
 };

@@ -237,12 +237,6 @@ class PostgresStorage {
   PostgresStorage(std::string conninfo, std::string ns, std::string_view config_dir)
       : db_(std::move(conninfo), statements()), ns_(std::move(ns)), keys_(config_dir) {}
 
-  // The version the host negotiated: a status it does not know is not sent (storage_plugin.h).
-  std::uint32_t abi_version = 2;
-  homeboy_status for_host(homeboy_status status) const noexcept {
-    return status == HOMEBOY_ERR_NO_SPACE && abi_version < 4 ? HOMEBOY_ERR_IO : status;
-  }
-
   Outcome single(const Op& op) {
     for (int attempt = 1;; ++attempt) {
       try {
@@ -308,10 +302,8 @@ class PostgresStorage {
       std::string why = describe(failed, ops[failed]) + " failed: " + out[failed].message;
       for (std::size_t i = 0; i < failed; ++i)
         if (decides(ops[i])) out[i] = Outcome::failure(HOMEBOY_ERR_ABORTED, "rolled back with the whole batch: " + why);
-      homeboy_status after = error && error->kind() == DbError::Kind::unavailable ? HOMEBOY_ERR_UNAVAILABLE
-                                                                                  : HOMEBOY_ERR_ABORTED;
       while (out.size() < ops.size())
-        out.push_back(Outcome::failure(after, "not run, the batch was rolled back: " + why));
+        out.push_back(Outcome::failure(HOMEBOY_ERR_ABORTED, "not run, the batch was rolled back: " + why));
       return out;
     }
   }
@@ -620,7 +612,7 @@ homeboy_status fail_unexpectedly(homeboy_result* r) noexcept {
 
 homeboy_status single(homeboy_storage* s, const Op& op, homeboy_result* r) noexcept {
   try {
-    return self(s).for_host(report(self(s).single(op), r));
+    return report(self(s).single(op), r);
   } catch (...) {
     return fail_unexpectedly(r);
   }
@@ -663,7 +655,7 @@ homeboy_status run_batch(homeboy_storage* s, std::size_t count, OpAt op_at, Resu
     ops.reserve(count);
     for (std::size_t i = 0; i < count; ++i) ops.push_back(op_at(i));
     std::vector<Outcome> outcomes = self(s).batch(ops);
-    for (std::size_t i = 0; i < count; ++i) statuses[i] = self(s).for_host(report(outcomes[i], result_at(i)));
+    for (std::size_t i = 0; i < count; ++i) statuses[i] = report(outcomes[i], result_at(i));
     return HOMEBOY_OK;
   } catch (...) {
     return HOMEBOY_ERR_IO;  // out of memory before anything was reported
@@ -697,8 +689,7 @@ constexpr homeboy_storage_vtable vtable = {
 
 homeboy_status pg_negotiate(uint32_t host_max_version, uint32_t* chosen) noexcept {
   if (host_max_version < 1) return HOMEBOY_ERR_UNSUPPORTED;
-  // Version 3 added only a status this plugin never returns; version 4 the no_space status.
-  *chosen = host_max_version < 4 ? host_max_version : 4;
+  *chosen = host_max_version < 2 ? host_max_version : 2;
   return HOMEBOY_OK;
 }
 
@@ -715,16 +706,16 @@ homeboy_status pg_create(const homeboy_create_info* info, homeboy_storage** inst
     std::string name = ns ? ns : "default";
     bool control = std::any_of(name.begin(), name.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
     if (name.empty() || name.size() > max_namespace_bytes || control)
-      return refuse_creation(error, HOMEBOY_ERR_INVALID_ARGUMENT,
-                             "storage_provider.config.namespace must be 1 to " + std::to_string(max_namespace_bytes) +
-                                 " bytes of text without control characters");
+      return refuse_creation(error, HOMEBOY_ERR_INVALID_CONFIG,
+                             "namespace: must be 1 to " + std::to_string(max_namespace_bytes) +
+                                 " bytes of text without control characters, not a " + std::to_string(name.size()) +
+                                 "-byte value" + (control ? " holding a control character" : ""));
     auto* store = new PostgresStorage(conninfo ? conninfo : "", std::move(name), info->config_dir ? info->config_dir : "");
-    store->abi_version = info->abi_version;
     *instance = reinterpret_cast<homeboy_storage*>(store);
     *table = &vtable;
     return HOMEBOY_OK;
   } catch (const DbError& e) {
-    return refuse_creation(error, e.status(), std::string("storage_provider.config: ") + e.what());
+    return refuse_creation(error, e.status(), e.what());
   } catch (...) {
     return refuse_creation(error, HOMEBOY_ERR_IO, "out of memory in the postgres plugin");
   }

@@ -20,7 +20,9 @@ Annotations are HTML comments right before a block (they do not show on a render
   <!-- doc-test: needs postgres -->   the block talks to a PostgreSQL server: it runs only with
                                       --postgres, given when PG* name a server (the postgres tests)
 --replace OLD=NEW rewrites OLD in every block before it runs: an install prefix the text
-names (/usr/local/share/homeboy) stands for the build tree's.
+names (/usr/local/share/homeboy) stands for the build tree's, a server the text names for
+the test's. $VAR and ${VAR} in NEW are the environment's values (a port known only when
+the test runs).
 """
 
 import argparse
@@ -171,7 +173,7 @@ def main():
     parser.add_argument("--replace", action="append", default=[], metavar="OLD=NEW")
     parser.add_argument("file")
     args = parser.parse_args()
-    replacements = [r.split("=", 1) for r in args.replace]
+    replacements = [(old, os.path.expandvars(new)) for old, new in (r.split("=", 1) for r in args.replace)]
     name = os.path.relpath(args.file, args.source).replace(os.sep, "_")
     scratch = Scratch(args.work, name, os.path.abspath(args.homeboy), args.source)
     ran = skipped = 0

@@ -9,6 +9,7 @@
 #include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -437,22 +438,28 @@ BOOST_FIXTURE_TEST_CASE(a_server_that_is_not_there_is_unavailable, Pg) {
   BOOST_TEST(f.message.find("topsecret-pw") == std::string::npos, f.message);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_refused_login_is_unavailable_and_never_shows_the_password, Pg) {
+// A refused login has a code of its own, not the one of a server that is down: retrying a
+// wrong password would never help (docs/backends/postgres.md, "When something is wrong").
+BOOST_FIXTURE_TEST_CASE(a_refused_login_is_authentication_failed_and_never_shows_the_password, Pg) {
   const std::string tcp = "host=127.0.0.1 port=" + env("PGPORT") + " user=homeboy";
   auto wrong = open({{"conninfo", tcp + " password=wrong-secret-42"}});
   Failure f = failure_of([&] { wrong->read(at("f")); });
-  BOOST_TEST(f.code == "storage.unavailable");
+  BOOST_TEST(f.code == "storage.authentication_failed");
   BOOST_TEST(f.message.find("host 127.0.0.1 port " + env("PGPORT")) != std::string::npos, f.message);
   BOOST_TEST(f.message.find("password authentication failed") != std::string::npos, f.message);
   BOOST_TEST(f.message.find("wrong-secret-42") == std::string::npos, f.message);
 
   auto uri = open({{"conninfo", "postgresql://homeboy:uri-secret-43@127.0.0.1:" + env("PGPORT") + "/" + env("PGDATABASE")}});
   f = failure_of([&] { uri->read(at("f")); });
-  BOOST_TEST(f.code == "storage.unavailable");
+  BOOST_TEST(f.code == "storage.authentication_failed");
   BOOST_TEST(f.message.find("uri-secret-43") == std::string::npos, f.message);
 
-  auto stranger = open({{"conninfo", "user=nobody_here"}});
-  BOOST_TEST(failure_of([&] { stranger->read(at("f")); }).code == "storage.unavailable");
+  // No password at all, where the server asks for one; a role that does not exist (the unix
+  // socket trusts local users, so no password is involved there).
+  BOOST_TEST(failure_of([&] { open({{"conninfo", tcp + " passfile=/nonexistent"}})->read(at("f")); }).code ==
+             "storage.authentication_failed");
+  BOOST_TEST(failure_of([&] { open({{"conninfo", "user=nobody_here"}})->read(at("f")); }).code ==
+             "storage.authentication_failed");
 
   // The right password over TCP (scram-sha-256) works.
   auto right = open({{"conninfo", tcp + " password=" + env("HOMEBOY_PG_TEST_PASSWORD")}});
@@ -461,15 +468,76 @@ BOOST_FIXTURE_TEST_CASE(a_refused_login_is_unavailable_and_never_shows_the_passw
   BOOST_TEST(right->read(at("f")) == "over tcp");
 }
 
-BOOST_FIXTURE_TEST_CASE(a_bad_config_is_refused_at_creation_without_the_password, Pg) {
-  Failure f = failure_of([&] { open({{"conninfo", "postgresql://u:s3cr3t-uri@[::1/db"}}); });
-  BOOST_TEST(f.code != "(none)");
-  BOOST_TEST(f.message.find("conninfo") != std::string::npos, f.message);
-  BOOST_TEST(f.message.find("s3cr3t-uri") == std::string::npos, f.message);
-  f = failure_of([&] { open({{"conninfo", "password=kv-secret-44 nonsense"}}); });
-  BOOST_TEST(f.message.find("kv-secret-44") == std::string::npos, f.message);
-  f = failure_of([&] { open({{"namespace", ""}}); });
-  BOOST_TEST(f.message.find("namespace") != std::string::npos, f.message);
+// A mistake in the settings is storage.invalid_config (exit 2), refused before anything is
+// tried, in-process and isolated alike, with a hint that names the setting and where it is.
+BOOST_FIXTURE_TEST_CASE(a_mistake_in_the_settings_is_invalid_config_naming_the_setting, Pg) {
+  struct Case {
+    json::object config;
+    std::string setting, hint;
+  };
+  const std::vector<Case> cases{
+      {{{"conninfo", "connect_timeout=abc password=kv-secret-45"}}, "conninfo.connect_timeout",
+       "Fix connect_timeout in storage_provider.config.conninfo of "},
+      {{{"conninfo", "host=a,b port=1,2,3"}}, "conninfo.port", "Fix port in storage_provider.config.conninfo of "},
+      {{{"conninfo", "port=abc"}}, "conninfo.port", "Fix port in "},
+      {{{"conninfo", "sslmode=maybe"}}, "conninfo.sslmode", "Fix sslmode in "},
+      {{{"conninfo", "bogus_option=1 password=kv-secret-44"}}, "conninfo", "Fix storage_provider.config.conninfo in "},
+      {{{"conninfo", "postgresql://u:s3cr3t-uri@[::1/db"}}, "conninfo", "Fix storage_provider.config.conninfo in "},
+      {{{"namespace", ""}}, "namespace", "Fix storage_provider.config.namespace in "},
+      {{{"namespace", "a\nb"}}, "namespace", "Fix storage_provider.config.namespace in "},
+  };
+  for (auto isolation : {IsolationPreference::in_process, IsolationPreference::process}) {
+    for (const auto& c : cases) {
+      BOOST_TEST_CONTEXT(json::serialize(c.config) << (isolation == IsolationPreference::process ? " isolated" : "")) {
+        try {
+          open(c.config, dir / "config", isolation);
+          BOOST_TEST(false, "no error");
+        } catch (const Error& e) {
+          BOOST_TEST(std::string(e.code()) == "storage.invalid_config");
+          BOOST_TEST(static_cast<int>(e.exit_code()) == 2);
+          BOOST_TEST(!e.retryable());
+          BOOST_TEST(e.details().at("setting") == json::value(c.setting), e.what());
+          BOOST_TEST_REQUIRE(e.hints().size() == 1u);
+          BOOST_TEST(e.hints()[0].find(c.hint) != std::string::npos, e.hints()[0]);
+          for (const char* secret : {"kv-secret-44", "kv-secret-45", "s3cr3t-uri"})
+            BOOST_TEST(std::string(e.what()).find(secret) == std::string::npos, e.what());
+        }
+      }
+    }
+  }
+  // A variable libpq reads is named as such.
+  ::setenv("PGCONNECT_TIMEOUT", "soon", 1);
+  Failure f = failure_of([&] { open(); });
+  ::unsetenv("PGCONNECT_TIMEOUT");
+  BOOST_TEST(f.code == "storage.invalid_config");
+  BOOST_TEST(f.message.find("PGCONNECT_TIMEOUT") != std::string::npos, f.message);
+  // A database that does not exist: found only when connecting, and named.
+  f = failure_of([&] { open({{"conninfo", "dbname=no_such_database"}})->read(at("f")); });
+  BOOST_TEST(f.code == "storage.invalid_config");
+  BOOST_TEST(f.message.find("conninfo.dbname") != std::string::npos, f.message);
+}
+
+// A server that takes no writes (a standby; here a database whose sessions are read-only)
+// refuses a change as storage.unavailable naming where it is, applies nothing, and the rest
+// of a batch says "aborted".
+BOOST_FIXTURE_TEST_CASE(a_server_that_takes_no_writes_names_itself_and_aborts_the_batch, Pg) {
+  const std::string database = env("PGDATABASE") + "_read_only";
+  admin_sql("DROP DATABASE IF EXISTS " + database);
+  admin_sql("CREATE DATABASE " + database + " OWNER homeboy");
+  open({{"conninfo", "dbname=" + database}})->ensure_dir(area);  // the schema, while it can be written
+  admin_sql("ALTER DATABASE " + database + " SET default_transaction_read_only = on");
+  auto s = open({{"conninfo", "dbname=" + database}});
+  BOOST_TEST(s->list(area).empty());
+  Failure f = failure_of([&] { s->write(at("f"), "x"); });
+  BOOST_TEST(f.code == "storage.unavailable");
+  BOOST_TEST(f.message.find("takes no writes") != std::string::npos, f.message);
+  BOOST_TEST(f.message.find("port " + env("PGPORT")) != std::string::npos, f.message);
+  BOOST_TEST(f.message.find("may or may not") == std::string::npos, f.message);
+  auto r = s->batch({Event::read(at("g")), Event::write(at("g"), "1"), Event::write(at("h"), "2"), Event::read(at("g"))});
+  BOOST_TEST_REQUIRE(r.size() == 4u);
+  BOOST_TEST((r[1].effective_error_code() == ErrorCode::unavailable), r[1].error.value_or(""));
+  BOOST_TEST((r[0].effective_error_code() == ErrorCode::not_found));  // a read before the failure keeps its answer
+  for (int i : {2, 3}) BOOST_TEST((r[i].effective_error_code() == ErrorCode::aborted), i << ": " << r[i].error.value_or(""));
 }
 
 // The privileges docs/backends/postgres.md lists are enough once the schema exists, and a

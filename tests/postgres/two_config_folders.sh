@@ -8,6 +8,8 @@
 #     other 7 fail with project.already_exists.
 # Both rely on the config store writing with compare-and-swap (read the version, write
 # only while it still holds, retry on conflict; create only while absent).
+#   - the module runs as a daemon per folder: the server sees two connections, the same two
+#     from the first command to the last, the parallel ones included.
 # usage: two_config_folders.sh <homeboy> <scratch dir> <postgres module folder>
 set -euo pipefail
 homeboy=$1 work=$2 module=$3
@@ -31,13 +33,20 @@ for config in "$a" "$b"; do
 done
 printf '{"storage": "postgres"}\n' >"$a/homeboy.json"  # pinned on one machine; the only provider on the other
 expect "$a" '.data.provider.module_id == "postgres" and .data.provider.selected_by == "config"' -- storage status
-expect "$b" '.data.provider.module_id == "postgres" and .data.provider.transport == "native"' -- storage status
+expect "$b" '.data.provider.module_id == "postgres" and .data.provider.transport == "daemon" and .data.reachable == true' -- storage status
 
 # Each machine sees the other's writes.
 expect "$a" '.data.created == ["s1"]' -- server create s1 --json '{"host": "s1.example.com"}'
 expect "$b" '.data.server.host == "s1.example.com"' -- server show s1
 expect "$b" '.data.server.port == 22' -- server set s1 '{"port": 22}'
 expect "$a" '.data.server.port == 22' -- server show s1
+# The backends serving this database: one per config folder, kept across commands.
+backends() {
+  psql -XAt -c "select string_agg(pid::text || '@' || extract(epoch from backend_start)::text, ' ' order by pid)
+                from pg_stat_activity where datname = current_database() and application_name = 'homeboy'"
+}
+kept=$(backends)
+(($(wc -w <<<"$kept") == 2)) || fail "expected one connection per config folder, the server has: ${kept:-none}"
 
 # 20 parallel sets with distinct keys.
 pids=()
@@ -78,4 +87,5 @@ if ((created != 1 || refused != 7)); then
     "(does the config store create only while absent?)"
 fi
 expect "$a" '.data.count == 1 and .data.projects[0].id == "same-id"' -- project list
-echo "two config folders share one config: 20 parallel sets kept, 1 of 8 parallel creates won"
+[[ $(backends) == "$kept" ]] || fail "the daemons' connections were not kept across commands: $kept, then $(backends)"
+echo "two config folders share one config: 20 parallel sets kept, 1 of 8 parallel creates won, 2 connections throughout"

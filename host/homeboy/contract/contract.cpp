@@ -34,7 +34,7 @@ constexpr std::array<std::pair<Operation, std::string_view>, 7> operation_names{
     {Operation::batch, "batch"},
 }};
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> error_code_names{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 14> error_code_names{{
     {ErrorCode::not_found, "not_found"},
     {ErrorCode::permission_denied, "permission_denied"},
     {ErrorCode::invalid_argument, "invalid_argument"},
@@ -42,6 +42,8 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 12> error_code_name
     {ErrorCode::conflict, "conflict"},
     {ErrorCode::io_error, "io_error"},
     {ErrorCode::unavailable, "unavailable"},
+    {ErrorCode::invalid_config, "invalid_config"},
+    {ErrorCode::authentication_failed, "authentication_failed"},
     {ErrorCode::too_large, "too_large"},
     {ErrorCode::no_space, "no_space"},
     {ErrorCode::aborted, "aborted"},

@@ -40,6 +40,8 @@ enum class ErrorCode {
   conflict,
   io_error,
   unavailable,
+  invalid_config,         // the provider's settings are wrong (the message names the setting)
+  authentication_failed,  // the backend refused the login
   too_large,  // content above the limit (limits.hpp)
   no_space,   // the storage is full: nothing of the operation landed
   aborted,    // not applied: another change of an all-or-nothing batch failed

@@ -5,8 +5,9 @@
 
 #include <boost/json.hpp>
 
-#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <ostream>
 
 namespace json = boost::json;
@@ -226,9 +227,16 @@ void JsonWriter::value(const json::value& v) {
         put("null");
         return;
       }
+      // The fewest significant digits that read back as the same double (homeboy never sets a
+      // locale, so "." is the decimal point). Not std::to_chars: its object in libstdc++
+      // refers to libm, which every homeboy process would then load.
       char buffer[32];
-      auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
-      std::string_view shortest(buffer, static_cast<std::size_t>(end - buffer));
+      int size = 0;
+      for (int digits = 1; digits <= 17; ++digits) {
+        size = std::snprintf(buffer, sizeof buffer, "%.*g", digits, d);
+        if (std::strtod(buffer, nullptr) == d) break;
+      }
+      std::string_view shortest(buffer, static_cast<std::size_t>(size));
       put(shortest);
       if (shortest.find_first_of(".e") == std::string_view::npos) put(".0");
       return;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -55,6 +56,21 @@ void ensure_config_dir(const fs::path& config_dir) {
                 {{"path", config_dir.string()}, {"owner", st.st_uid}})
         .with_hint("Use a config folder of your own: --config-dir DIR or HOMEBOY_CONFIG_DIR.");
   if ((st.st_mode & 077) != 0) ::chmod(config_dir.c_str(), st.st_mode & 0700);
+}
+
+void close_config_dir(const fs::path& config_dir) {
+  struct stat st {};
+  if (::stat(config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) == 0) return;
+  if (st.st_uid == ::geteuid() && ::chmod(config_dir.c_str(), st.st_mode & 07700) == 0) return;
+  throw Error(Errc::config_unsafe_private_folder,
+              config_dir.string() + " is open to other users (mode " + [&] {
+                char mode[8];
+                std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+                return std::string(mode);
+              }() + ") and homeboy cannot close it: it is owned by user id " + std::to_string(st.st_uid) +
+                  ", not by you (" + std::to_string(::geteuid()) + ")",
+              {{"path", config_dir.string()}, {"owner", st.st_uid}})
+      .with_hint("Use a config folder of your own: --config-dir DIR or HOMEBOY_CONFIG_DIR.");
 }
 
 namespace {

@@ -32,6 +32,11 @@ std::filesystem::path resolve_config_dir(const std::optional<std::filesystem::pa
 // with the usual permissions. Throws config.unsafe_private_folder when it cannot be.
 void ensure_config_dir(const std::filesystem::path& config_dir);
 
+// For every command, also those that write nothing: an existing config folder that group or
+// others may enter is closed to 0700 when it is the user's, refused (config.unsafe_private_folder)
+// when it is not. A missing one is left missing.
+void close_config_dir(const std::filesystem::path& config_dir);
+
 // The modules shipped with this homeboy: <dir of the running executable>/../share/homeboy/modules.
 // The build tree mirrors that layout, so a build finds its own modules the same way.
 std::filesystem::path bundled_modules_dir();

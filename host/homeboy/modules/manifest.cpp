@@ -107,20 +107,24 @@ class ManifestReader {
     return milliseconds_up(secs);
   }
 
-  // runtime.env: names only; the values come from the host's environment.
+  // runtime.env: names only, or a prefix ending in "*" ("PG*": every variable starting with
+  // PG); the values come from the host's environment.
   std::vector<std::string> variable_names(const json::value& value) const {
     const auto* list = value.if_array();
     if (!list) fail("\"runtime.env\" must be an array of variable names");
     std::vector<std::string> names;
     for (const auto& item : *list) {
-      std::string_view name = item.is_string() ? std::string_view(item.get_string()) : std::string_view();
+      std::string_view entry = item.is_string() ? std::string_view(item.get_string()) : std::string_view();
+      std::string_view name = entry.ends_with('*') ? entry.substr(0, entry.size() - 1) : entry;
       bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
                    std::all_of(name.begin(), name.end(),
                                [](unsigned char c) { return std::isalnum(c) || c == '_'; });
-      if (!valid) fail("\"runtime.env\" must hold variable names (letters, digits, _), not " + json::serialize(item));
+      if (!valid)
+        fail("\"runtime.env\" must hold variable names (letters, digits, _), or a prefix of one followed by *, not " +
+             json::serialize(item));
       if (name.starts_with("HOMEBOY_"))
         fail("\"runtime.env\" may not name " + std::string(name) + ": the host sets the HOMEBOY_ variables itself");
-      names.emplace_back(name);
+      names.emplace_back(entry);
     }
     return names;
   }
@@ -145,8 +149,9 @@ class ManifestReader {
       if (const auto* t = field(*rt, "timeout_secs")) m.runtime.timeout = seconds(*t, "runtime.timeout_secs", 24 * 3600);
       m.runtime.daemon = optional_bool(*rt, "daemon", "runtime.daemon");
       if (const auto* t = field(*rt, "idle_secs")) m.runtime.idle = seconds(*t, "runtime.idle_secs", 7 * 24 * 3600);
-      if (m.runtime.daemon && !m.runtime.executable)
-        fail("\"runtime.daemon\" needs \"runtime.executable\": the daemon is a process the host starts");
+      if (m.runtime.daemon && !m.runtime.executable && !m.runtime.library)
+        fail("\"runtime.daemon\" needs \"runtime.executable\" or \"runtime.library\": the daemon is a process the host "
+             "starts, the module's program or the plugin's helper");
       if (const auto* env = field(*rt, "env")) m.runtime.env = variable_names(*env);
       if (m.runtime.executable) {
         if (m.runtime.executable->find('\0') != std::string::npos)
@@ -167,6 +172,16 @@ class ManifestReader {
         if (holds_non_finite(*config))
           fail("\"storage_provider.config\" holds a number too large for JSON (such as 1e400)");
         provider.config = *config;
+      }
+      if (const auto* secrets = field(*sp, "secrets")) {
+        const auto* keys = secrets->if_array();
+        if (!keys) fail("\"storage_provider.secrets\" must be an array of keys of storage_provider.config");
+        for (const auto& key : *keys) {
+          if (!key.is_string() || key.get_string().empty())
+            fail("\"storage_provider.secrets\" must be an array of keys of storage_provider.config, not " +
+                 json::serialize(key));
+          provider.secrets.emplace_back(key.get_string());
+        }
       }
       if (const auto* caps = field(*sp, "capabilities")) {
         if (!caps->is_array()) fail("\"storage_provider.capabilities\" must be an array of names");

@@ -29,7 +29,7 @@ struct Runtime {
   std::chrono::milliseconds idle{std::chrono::seconds(300)};
   Isolation isolation = Isolation::in_process;
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
-  std::vector<std::string> env;           // names of host variables the module also gets
+  std::vector<std::string> env;           // names of host variables the module also gets ("PG*": a prefix)
 };
 
 struct StorageProvider {
@@ -38,6 +38,8 @@ struct StorageProvider {
   // What the executable offers beyond the core contract ("versions", "binary",
   // "atomic_batch", "transactions"); a native library declares its own through the ABI.
   contract::Capabilities capabilities;
+  // Keys of `config` whose whole value is a secret ("secrets"), never shown (secrets.hpp).
+  std::vector<std::string> secrets;
 };
 
 struct Manifest {

@@ -1,5 +1,7 @@
 #include "homeboy/modules/trust.hpp"
 
+#include "homeboy/modules/secrets.hpp"
+
 #include <boost/json.hpp>
 
 #include <fcntl.h>
@@ -164,6 +166,7 @@ std::string_view to_string(Kind kind) noexcept {
     case Kind::not_a_system_path: return "not_a_system_path";
     case Kind::shadows_builtin: return "shadows_builtin";
     case Kind::unreadable: return "unreadable";
+    case Kind::readable_by_others: return "readable_by_others";
   }
   return "unknown";
 }
@@ -263,6 +266,18 @@ std::vector<Problem> check_module(const fs::path& dir, const fs::path& manifest_
   if (checked_root.empty() || dir_real.parent_path() != checked_root) check_ancestors(dir_real, user, out);
   check_relative_file(dir_real, dir, manifest_path.filename().string(), "the manifest", user, out);
   if (!manifest) return out;
+  // A password in the config is as private as the user's own files: a manifest holding one
+  // that others may read is refused, not used (module install writes manifests 0600).
+  if (struct stat st {}; manifest->storage_provider && secrets::holds_secret(*manifest->storage_provider) &&
+                         ::stat(manifest_path.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+    const char* who = (st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH) ? "group and others"
+                      : (st.st_mode & S_IRGRP)                         ? "group"
+                                                                       : "others";
+    out.push_back({Kind::readable_by_others, manifest_path,
+                   manifest_path.string() + " holds a secret (a password in storage_provider.config) and is readable by " +
+                       who,
+                   "chmod 600 " + shell_quote(manifest_path.string())});
+  }
 
   const auto& runtime = manifest->runtime;
   if (runtime.library) check_relative_file(dir_real, dir, *runtime.library, "runtime.library", user, out);

@@ -40,6 +40,7 @@ enum class Kind {
   not_a_system_path,   // an executable outside the module folder and outside system_bin_dirs
   shadows_builtin,     // a second builtin-filesystem without "overrides_builtin": true
   unreadable,          // cannot be inspected at all
+  readable_by_others,  // a manifest holding a secret (secrets.hpp) that group or others may read
 };
 
 std::string_view to_string(Kind kind) noexcept;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -58,6 +59,17 @@ Error broken_provider(const std::vector<const RefusedModule*>& broken, const fs:
                                ".");
   return Error(Errc::config_broken_provider, std::move(message), {{"modules", std::move(modules)}, {"pinned", pinned}},
                std::move(hints));
+}
+
+// storage.invalid_config for a provider config the plugin refused at creation: the plugin's
+// message names the setting first, and the hint says where it is written.
+Error invalid_config(const Module& module, const std::string& message) {
+  auto setting = named_setting(message);
+  return Error(Errc::storage_invalid_config, "module '" + module.id + "': its settings are wrong: " + message,
+               {{"module", module.id},
+                {"setting", setting ? boost::json::value(*setting) : boost::json::value(nullptr)},
+                {"manifest_path", module.manifest_path.string()}},
+               {setting_hint(message, module.id, module.manifest_path)});
 }
 
 }  // namespace
@@ -227,8 +239,10 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
                     selected_by, std::nullopt, module.manifest_path};
   const auto& runtime = module.manifest.runtime;
   auto subprocess = [&]() -> std::unique_ptr<Transport> {
-    // HOMEBOY_STORAGE_TRANSPORT=subprocess runs a daemon module as a plain persistent (or one-shot) one.
-    if (runtime.daemon && preference == TransportPreference::automatic)
+    // HOMEBOY_STORAGE_TRANSPORT=subprocess runs a daemon module as a plain persistent (or one-shot)
+    // one. With a library, runtime.daemon is the library's: its executable, the fallback, runs
+    // as runtime.persistent says.
+    if (runtime.daemon && !runtime.library && preference == TransportPreference::automatic)
       return std::make_unique<DaemonTransport>(module, config_dir);
     if (runtime.persistent) return std::make_unique<PersistentTransport>(module, config_dir);
     return std::make_unique<OneShotTransport>(module, config_dir);
@@ -253,10 +267,16 @@ std::unique_ptr<Storage> open_provider(const Module& module, const fs::path& con
     throw trust::untrusted(module.id, module.manifest_path, problems);
   bool isolated = isolation == IsolationPreference::process ||
                   (isolation == IsolationPreference::automatic && runtime.isolation == Isolation::process);
+  // A plugin that opts in runs in a daemon of its own, so what it keeps (a connection, a
+  // prepared statement) outlives the command. HOMEBOY_ISOLATION=process or in_process asks
+  // for a helper of this command's own, or homeboy's process, instead.
+  bool daemon = runtime.daemon && isolation == IsolationPreference::automatic;
   try {
+    if (daemon) return std::make_unique<Storage>(std::move(info), std::make_unique<DaemonTransport>(module, config_dir));
     if (isolated) return std::make_unique<Storage>(std::move(info), std::make_unique<IsolatedTransport>(module, config_dir));
     return std::make_unique<Storage>(std::move(info), open_native(module, config_dir));
   } catch (const NativeLoadError& e) {
+    if (e.kind() == "invalid_config") throw invalid_config(module, e.what());
     if (preference == TransportPreference::native || !runtime.executable) {
       throw Error(Errc::storage_provider_unavailable,
                   "module '" + module.id + "': its native library cannot be used (" + e.kind() + "): " + e.what(),

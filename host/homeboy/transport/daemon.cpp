@@ -1,6 +1,8 @@
 #include "homeboy/transport/daemon.hpp"
 
 #include "homeboy/transport/interrupt.hpp"
+#include "homeboy/transport/isolated_transport.hpp"
+#include "homeboy/transport/native_transport.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
 #include "homeboy/text.hpp"
 
@@ -275,7 +277,30 @@ bool running(const State& state) {
 }
 
 Launch daemon_command(const Module& module, const fs::path& config_dir, const Files& files) {
-  Launch command = module_command(module, config_dir, "--storage-daemon");
+  Launch command;
+  if (const auto& library = module.manifest.runtime.library) {
+    // A native plugin's daemon is the isolation helper, which loads the library once for every
+    // command. The helper is part of homeboy: it is in the fingerprint (argv[0]), so a new
+    // homeboy-plugin-host replaces the daemon as a new library does.
+    fs::path helper = plugin_host_executable();
+    if (::access(helper.c_str(), X_OK) != 0)
+      throw NativeLoadError("isolation_unavailable", "the isolation helper " + helper.string() +
+                                                         " is missing or not executable; it ships with homeboy, next to "
+                                                         "the homeboy executable");
+    command.argv = {helper.string(), "--storage-daemon", "--library", *library};
+    command.working_dir = module.dir;
+    // A module's environment, whose variables (runtime.env) are all the plugin sees: the
+    // daemon outlives the shell that started it, and any variable that changed would
+    // replace it. The config goes through the private file only.
+    command.env = module_environment(module, config_dir);
+    std::erase_if(command.env, [](const auto& kv) { return kv.first == "HOMEBOY_STORAGE_CONFIG"; });
+    // The helper is homeboy's own code: in a sanitizer build it reads the options homeboy does.
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+      if (const char* value = std::getenv(name)) command.env.emplace_back(name, value);
+    command.inherit_environment = false;
+  } else {
+    command = module_command(module, config_dir, "--storage-daemon");
+  }
   command.env.emplace_back("LISTEN_FDS", "1");
   command.env.emplace_back("LISTEN_PID", listen_pid_placeholder);
   command.env.emplace_back("HOMEBOY_DAEMON_SOCKET", files.socket.string());

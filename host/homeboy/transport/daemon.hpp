@@ -95,9 +95,11 @@ std::optional<State> read_state(const std::filesystem::path& file);
 // Its supervisor is still the process that was started (same pid, same start time).
 bool running(const State& state);
 
-// The command a daemon of `module` runs: module_command() with `--storage-daemon`, plus
-// LISTEN_FDS=1, a LISTEN_PID placeholder the supervisor fills in, and
-// HOMEBOY_DAEMON_SOCKET. Throws as module_command() does (trust checks).
+// The command a daemon of `module` runs: module_command() with `--storage-daemon`, or for a
+// library module homeboy-plugin-host --storage-daemon --library LIB with a module's
+// environment; plus LISTEN_FDS=1, a LISTEN_PID placeholder the supervisor fills in, and
+// HOMEBOY_DAEMON_SOCKET. Throws as module_command() does (trust checks), or NativeLoadError
+// (isolation_unavailable) when the helper is missing.
 Launch daemon_command(const Module& module, const std::filesystem::path& config_dir, const Files& files);
 
 // A digest of what a daemon runs and with what: its command and environment (the provider

@@ -2,6 +2,8 @@
 
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/seconds.hpp"
+#include "homeboy/transport/native_transport.hpp"
+#include "homeboy/transport/plugin_host.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
 
 #include <boost/json/parse.hpp>
@@ -128,9 +130,71 @@ DaemonTransport::DaemonTransport(const Module& module, const fs::path& config_di
       config_dir_(config_dir),
       files_(daemon::files_for(daemon::runtime_dir(), module.id, config_dir)),
       command_(daemon::daemon_command(module, config_dir, files_)),
-      fingerprint_(daemon::fingerprint(module, command_)) {}
+      fingerprint_(daemon::fingerprint(module, command_)),
+      native_(module.manifest.runtime.library.has_value()) {
+  if (!native_) return;
+  // What the plugin offers is known only to the daemon that loaded it.
+  connection_ = connect();
+  greet();
+}
 
 DaemonTransport::~DaemonTransport() = default;
+
+bool DaemonTransport::supports_batch() const noexcept {
+  return native_ ? native_supports_batch_ : ModuleProcessTransport::supports_batch();
+}
+
+contract::Capabilities DaemonTransport::capabilities() const noexcept {
+  return native_ ? native_capabilities_ : ModuleProcessTransport::capabilities();
+}
+
+void DaemonTransport::greet() {
+  Connection& c = *connection_;
+  std::string line;
+  if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) fail(got, "hello", "did not say it was ready");
+  c.hello_pending = false;
+  boost::json::error_code ec;
+  auto hello = boost::json::parse(line, ec);
+  const auto* o = !ec ? hello.if_object() : nullptr;
+  const auto* refused = o ? o->if_contains("load_error") : nullptr;
+  if (refused && refused->is_object()) {
+    connection_.reset();  // the daemon ends by itself: the next command tries afresh
+    const auto* kind = refused->get_object().if_contains("kind");
+    const auto* text = refused->get_object().if_contains("message");
+    throw NativeLoadError(kind && kind->is_string() ? std::string(kind->get_string()) : "creation_failed",
+                          text && text->is_string() ? std::string(text->get_string()) : excerpt(line));
+  }
+  auto flag = [](const boost::json::object* from, std::string_view key) {
+    const auto* v = from ? from->if_contains(key) : nullptr;
+    return v && v->is_bool() && v->get_bool();
+  };
+  const auto* protocol = o ? o->if_contains("protocol") : nullptr;
+  if (!flag(o, "ready") || !protocol || !protocol->is_int64() || protocol->get_int64() != plugin_host::protocol)
+    violated(Error(Errc::storage_contract_violation,
+                   "module '" + module_.id + "' broke the storage contract in its daemon's hello: a native plugin's "
+                   "daemon (homeboy-plugin-host) says {\"ready\": true, \"protocol\": " +
+                       std::to_string(plugin_host::protocol) + ", ...} [rule " + std::string(contract::rule::daemon_hello) +
+                       "]; it answered: " + excerpt(line),
+                   {{"module", module_.id}, {"operation", "hello"}, {"rule", contract::rule::daemon_hello},
+                    {"response_excerpt", excerpt(line)}}));
+  const auto* caps = o->if_contains("capabilities");
+  const auto* offered = caps ? caps->if_object() : nullptr;
+  contract::Capabilities capabilities{flag(offered, "versions"), flag(offered, "binary"), flag(offered, "atomic_batch"),
+                                      flag(offered, "transactions")};
+  bool batch = flag(o, "supports_batch");
+  bool same = capabilities.versions == native_capabilities_.versions && capabilities.binary == native_capabilities_.binary &&
+              capabilities.atomic_batch == native_capabilities_.atomic_batch &&
+              capabilities.transactions == native_capabilities_.transactions && batch == native_supports_batch_;
+  if (greeted_ && !same)
+    give_up(Error(Errc::storage_provider_failed,
+                  "module '" + module_.id + "': its plugin offers other capabilities since its daemon was restarted; "
+                  "the next command starts afresh",
+                  {{"module", module_.id}}),
+            Then::stop_daemon);
+  native_capabilities_ = capabilities;
+  native_supports_batch_ = batch;
+  greeted_ = true;
+}
 
 std::string DaemonTransport::log_note() const {
   std::string tail = daemon::log_tail(files_.log);
@@ -238,8 +302,7 @@ void DaemonTransport::give_up(Error error, Then then) {
   throw error;
 }
 
-void DaemonTransport::fail(Got got, const contract::Event& event, const std::string& waiting_for) {
-  std::string op(contract::to_string(event.operation));
+void DaemonTransport::fail(Got got, std::string_view op, const std::string& waiting_for) {
   boost::json::object details{
       {"module", module_.id}, {"operation", op}, {"pid", connection_->state.pid}, {"log", files_.log.string()}};
   std::string daemon_name = "module '" + module_.id + "' (daemon, pid " + std::to_string(connection_->state.pid) + ")";
@@ -256,12 +319,13 @@ void DaemonTransport::fail(Got got, const contract::Event& event, const std::str
   if (got == Got::too_large)
     give_up(
         Error(Errc::storage_too_large,
-              daemon_name + " answered '" + op + "' with more than " + std::to_string(max_output_bytes >> 20) + " MiB",
+              daemon_name + " answered '" + std::string(op) + "' with more than " + std::to_string(max_output_bytes >> 20) +
+                  " MiB",
               std::move(details),
               {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
         Then::keep_daemon);
   give_up(Error(Errc::storage_provider_failed,
-                daemon_name + " closed the connection without answering '" + op + "'" + fresh + log_note(),
+                daemon_name + " closed the connection without answering '" + std::string(op) + "'" + fresh + log_note(),
                 std::move(details)),
           Then::stop_daemon);
 }
@@ -274,27 +338,34 @@ void DaemonTransport::violated(Error error) {
 
 contract::Response DaemonTransport::send(const contract::Event& event) {
   const std::string& id = module_.id;
-  check_transportable(event, capabilities_, id);
+  check_transportable(event, capabilities(), id);
+  std::string op(contract::to_string(event.operation));
   if (!connection_) {
     if (failed_ && restarts_left_-- <= 0)
       throw Error(Errc::storage_provider_failed,
                   "module '" + id +
                       "' failed again after its daemon was restarted once; it is not restarted again "
                       "in this run",
-                  {{"module", id}, {"operation", contract::to_string(event.operation)}});
+                  {{"module", id}, {"operation", op}});
     connection_ = connect();
+    if (native_) try {
+        greet();
+      } catch (const NativeLoadError& e) {
+        throw Error(Errc::storage_provider_unavailable,
+                    "module '" + id + "': a fresh daemon could not load its plugin (" + e.kind() + "): " + e.what(),
+                    {{"module", id}, {"operation", op}});
+      }
   }
   Connection& c = *connection_;
-  std::string op(contract::to_string(event.operation));
   std::uint64_t request_id = next_id_++;
   std::string request = contract::serialize(event, request_id);
   request.push_back('\n');
   if (Got sent = c.write_all(request, Clock::now() + timeout_); sent != Got::line)
-    fail(sent, event, "did not take the request '" + op + "'");
+    fail(sent, op, "did not take the request '" + op + "'");
 
   std::string line;
   if (c.hello_pending) {
-    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) fail(got, event, "did not say it was ready");
+    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) fail(got, op, "did not say it was ready");
     boost::json::error_code ec;
     auto hello = boost::json::parse(line, ec);
     const auto* ready = !ec && hello.is_object() ? hello.get_object().if_contains("ready") : nullptr;
@@ -305,7 +376,9 @@ contract::Response DaemonTransport::send(const contract::Event& event) {
     c.hello_pending = false;
   }
   if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line)
-    fail(got, event, "did not answer '" + op + "'");
+    fail(got, op, "did not answer '" + op + "'");
+  // The plugin's answer broke the contract in a way only the ABI can: raised as in-process.
+  if (native_ && line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
   try {
     auto response = contract::parse_response(line, event, {id});
     if (response.id != request_id)

@@ -2,7 +2,8 @@
 // A module daemon as the provider (docs/module-authoring.md, "Daemons"): the first command
 // starts it (daemon.hpp), later commands connect to its Unix socket. On each connection the
 // daemon first says it is ready, then speaks the persistent framing: one request per line,
-// with an "id" its answer echoes.
+// with an "id" its answer echoes. A native plugin runs as a daemon in the isolation helper
+// (plugin_host.hpp), whose hello says what the plugin offers.
 
 #include "homeboy/transport/daemon.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
@@ -18,9 +19,13 @@ namespace homeboy {
 class DaemonTransport final : public ModuleProcessTransport {
  public:
   // Checks the module's executable (trust.hpp) and the runtime folder; starts nothing yet.
+  // For a library module the daemon is reached at once (started when it does not run): its
+  // hello says what the plugin offers, or why it cannot be loaded, thrown as NativeLoadError.
   DaemonTransport(const Module& module, const std::filesystem::path& config_dir);
   ~DaemonTransport() override;  // leaves the daemon running
   contract::Response send(const contract::Event& event) override;
+  bool supports_batch() const noexcept override;
+  contract::Capabilities capabilities() const noexcept override;
   TransportKind kind() const noexcept override { return TransportKind::daemon; }
 
  private:
@@ -32,8 +37,12 @@ class DaemonTransport final : public ModuleProcessTransport {
   std::unique_ptr<Connection> connected(Fd socket, daemon::State state, daemon::FileLock use);
   // Drops the connection (and, when told to, stops the daemon and removes its files), then throws.
   [[noreturn]] void give_up(Error error, Then then);
-  // The error for `got` (anything but a line) while waiting for `waiting_for`, via give_up().
-  [[noreturn]] void fail(Got got, const contract::Event& event, const std::string& waiting_for);
+  // The error for `got` (anything but a line) while waiting for `waiting_for` during
+  // operation `op`, via give_up().
+  [[noreturn]] void fail(Got got, std::string_view op, const std::string& waiting_for);
+  // A native daemon's hello, on a fresh connection: what the plugin offers, or why it could
+  // not be loaded (NativeLoadError).
+  void greet();
   // A broken contract: the daemon is stopped, via give_up().
   [[noreturn]] void violated(Error error);
   std::string log_note() const;
@@ -47,6 +56,10 @@ class DaemonTransport final : public ModuleProcessTransport {
   std::uint64_t next_id_ = 1;
   bool failed_ = false;
   int restarts_left_ = 1;
+  const bool native_;  // the isolation helper serving runtime.library
+  bool greeted_ = false;
+  bool native_supports_batch_ = false;
+  contract::Capabilities native_capabilities_;
 };
 
 }  // namespace homeboy

@@ -76,9 +76,13 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
                {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run."});
 }
 
+bool runnable(const fs::path& p) { return !p.empty() && ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
+
+}  // namespace
+
 // The helper's "host_error": the Error the plugin's answer raised in the helper, as it
 // would have been raised in-process.
-[[noreturn]] void rethrow_host_error(std::string_view line) {
+void plugin_host::raise_host_error(std::string_view line) {
   boost::system::error_code ec;
   json::value value = json::parse(line, ec);
   const json::object* error = nullptr;
@@ -101,10 +105,6 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
       if (h.is_string()) hints.emplace_back(h.get_string());
   throw Error(*errc, std::string(text->get_string()), std::move(details), std::move(hints));
 }
-
-bool runnable(const fs::path& p) { return !p.empty() && ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
-
-}  // namespace
 
 fs::path plugin_host_executable() {
   if (const char* given = std::getenv("HOMEBOY_PLUGIN_HOST"); given && *given) return given;
@@ -217,7 +217,7 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
     if (reply.timed_out) throw timed_out(module_id_, event, timeout_, tail);
     throw crashed(module_id_, event, signal, how, tail);
   }
-  if (reply.line->starts_with(plugin_host::host_error_prefix)) rethrow_host_error(*reply.line);
+  if (reply.line->starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(*reply.line);
   try {
     auto response = contract::parse_response(*reply.line, event, {module_id_});
     if (response.id != id)

@@ -76,7 +76,9 @@ ErrorCode to_error_code(homeboy_status status, std::uint32_t abi_version) noexce
     case HOMEBOY_ERR_UNAVAILABLE: return ErrorCode::unavailable;
     case HOMEBOY_ERR_ABORTED: return ErrorCode::aborted;
     case HOMEBOY_ERR_TOO_LARGE: return abi_version >= 3 ? ErrorCode::too_large : ErrorCode::io_error;
-    case HOMEBOY_ERR_NO_SPACE: return abi_version >= 4 ? ErrorCode::no_space : ErrorCode::io_error;
+    case HOMEBOY_ERR_INVALID_CONFIG: return ErrorCode::invalid_config;
+    case HOMEBOY_ERR_AUTHENTICATION: return ErrorCode::authentication_failed;
+    case HOMEBOY_ERR_NO_SPACE: return ErrorCode::no_space;
     default: return ErrorCode::io_error;
   }
 }
@@ -503,6 +505,8 @@ std::unique_ptr<Transport> open_native(const Module& module, const std::filesyst
   }
   if (status != HOMEBOY_OK || !instance || !vtable) {
     std::string why = error.error.value_or("no reason given");
+    // The user's mistake in the config, not a plugin that cannot be used: never a reason to fall back.
+    if (status == HOMEBOY_ERR_INVALID_CONFIG) throw NativeLoadError("invalid_config", why);
     if (status == HOMEBOY_OK) why = "create() reported success but returned no instance or no operation table";
     throw NativeLoadError("creation_failed", "plugin '" + plugin_name + "' could not be created: " + why);
   }

@@ -14,7 +14,9 @@
 namespace homeboy {
 
 // Why a library could not be used. `kind` is stable: library_missing, not_a_library,
-// entry_symbol_missing, no_common_abi, creation_failed.
+// entry_symbol_missing, no_common_abi, creation_failed; or invalid_config, when create()
+// refused the provider config (HOMEBOY_ERR_INVALID_CONFIG) with the plugin's own message,
+// which names the setting first ("conninfo.port: ...").
 class NativeLoadError : public std::runtime_error {
  public:
   NativeLoadError(std::string kind, const std::string& message) : std::runtime_error(message), kind_(std::move(kind)) {}

@@ -9,14 +9,17 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <iostream>
+#include <list>
 
 namespace json = boost::json;
 
@@ -123,6 +126,11 @@ std::string text_field(const json::object& hello, std::string_view key) {
   return std::string(hello.at(key).as_string());
 }
 
+json::object capabilities_json(const Transport& transport) {
+  auto c = transport.capabilities();
+  return {{"versions", c.versions}, {"binary", c.binary}, {"atomic_batch", c.atomic_batch}, {"transactions", c.transactions}};
+}
+
 // The module as homeboy read it, from the hello: the helper reads no manifest of its own.
 std::unique_ptr<Transport> open_from_hello(const json::object& hello) {
   if (hello.at("protocol").to_number<int>() != protocol)
@@ -135,7 +143,7 @@ std::unique_ptr<Transport> open_from_hello(const json::object& hello) {
   module.dir = text_field(hello, "module_dir");
   module.manifest.name = module.id;
   module.manifest.runtime.library = text_field(hello, "library");
-  module.manifest.storage_provider = StorageProvider{text_field(hello, "storage_type"), hello.at("config").as_object(), {}};
+  module.manifest.storage_provider = StorageProvider{text_field(hello, "storage_type"), hello.at("config").as_object(), {}, {}};
   return open_native(module, text_field(hello, "config_dir"));
 }
 
@@ -160,13 +168,9 @@ int serve(int in, int out) {
                             id));
     return 3;
   }
-  auto capabilities = transport->capabilities();
   json::object hello{{"protocol", protocol},
                      {"supports_batch", transport->supports_batch()},
-                     {"capabilities", {{"versions", capabilities.versions},
-                                       {"binary", capabilities.binary},
-                                       {"atomic_batch", capabilities.atomic_batch},
-                                       {"transactions", capabilities.transactions}}}};
+                     {"capabilities", capabilities_json(*transport)}};
   if (!write_line(out, message("hello", std::move(hello), id))) return 0;
   while (reader.next(line))
     if (!write_line(out, answer(*transport, line))) break;
@@ -174,13 +178,165 @@ int serve(int in, int out) {
   return 0;
 }
 
+// --- as a daemon ------------------------------------------------------------------------
+
+constexpr int listening_fd = 3;  // LISTEN_FDS=1: the socket homeboy-reaper listens on
+// How long one answer may wait for a connection that does not read it (a stopped command),
+// before that connection is dropped: the others must not wait for it forever.
+constexpr int send_timeout_secs = 60;
+
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop(int) {
+  int saved = errno;
+  [[maybe_unused]] ssize_t n = ::write(stop_pipe[1], "x", 1);
+  errno = saved;
+}
+
+std::string environment(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The config homeboy handed over in a private file (never on the command line).
+json::object config_from_file(const std::string& file) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw NativeLoadError("isolation_unavailable", "the daemon cannot read its provider config " + file + ": " +
+                                                              std::strerror(errno));
+  std::string text;
+  std::array<char, 65536> chunk;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(chunk.data(), static_cast<std::size_t>(n));
+  }
+  boost::system::error_code ec;
+  json::value config = json::parse(text, ec);
+  if (ec || !config.is_object())
+    throw NativeLoadError("isolation_unavailable", "the daemon's provider config " + file + " is not a JSON object");
+  return std::move(config.as_object());
+}
+
+// The module as homeboy described it in the daemon's environment.
+std::unique_ptr<Transport> open_from_environment(const std::string& library) {
+  Module module;
+  module.id = environment("HOMEBOY_MODULE_ID");
+  module.dir = environment("HOMEBOY_MODULE_DIR");
+  module.manifest.name = module.id;
+  module.manifest.runtime.library = library;
+  module.manifest.storage_provider =
+      StorageProvider{{}, config_from_file(environment("HOMEBOY_STORAGE_CONFIG_FILE")), {}, {}};
+  return open_native(module, environment("HOMEBOY_CONFIG_DIR"));
+}
+
+struct Client {
+  Fd fd;
+  std::string buffer;
+};
+
+// Reads what `client` sent; answers each whole line. False when the connection is over.
+bool serve_client(Transport& transport, Client& client) {
+  std::array<char, 65536> chunk;
+  for (;;) {
+    ssize_t n = ::recv(client.fd.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      client.buffer.append(chunk.data(), static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) == chunk.size()) continue;
+      break;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    return false;  // end of file: the command is done
+  }
+  std::size_t start = 0;
+  for (auto newline = client.buffer.find('\n'); newline != std::string::npos;
+       newline = client.buffer.find('\n', start)) {
+    std::string_view line(client.buffer.data() + start, newline - start);
+    start = newline + 1;
+    if (!write_line(client.fd.get(), answer(transport, line))) return false;
+  }
+  client.buffer.erase(0, start);
+  return true;
+}
+
+int serve_daemon(const std::string& library) {
+  if (::pipe2(stop_pipe, O_CLOEXEC) != 0) return 3;
+  struct sigaction stop {};
+  stop.sa_handler = on_stop;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &stop, nullptr);
+
+  std::unique_ptr<Transport> transport;
+  std::string hello;
+  try {
+    transport = open_from_environment(library);
+    json::object ready{{"ready", true},
+                       {"protocol", protocol},
+                       {"supports_batch", transport->supports_batch()},
+                       {"capabilities", capabilities_json(*transport)}};
+    hello = json::serialize(ready);
+  } catch (const NativeLoadError& e) {
+    hello = json::serialize(json::object{
+        {"ready", false}, {"load_error", {{"kind", e.kind()}, {"message", text::printable_utf8(e.what())}}}});
+  }
+
+  std::list<Client> clients;
+  for (;;) {
+    std::vector<pollfd> fds{{listening_fd, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
+    for (const auto& c : clients) fds.push_back({c.fd.get(), POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      return 3;
+    }
+    if (fds[1].revents) break;
+    auto it = clients.begin();
+    for (std::size_t i = 2; i < fds.size(); ++i, ++it)
+      if (fds[i].revents && !serve_client(*transport, *it)) it->fd.reset();
+    clients.remove_if([](const Client& c) { return !c.fd; });
+    if (!(fds[0].revents & POLLIN)) continue;
+    Fd accepted(::accept4(listening_fd, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!accepted) continue;
+    // Only the daemon's own user: the socket's folder is private, and this keeps it so
+    // where it is not.
+    ucred peer{};
+    socklen_t size = sizeof peer;
+    if (::getsockopt(accepted.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.uid != ::geteuid()) continue;
+    timeval patience{send_timeout_secs, 0};
+    ::setsockopt(accepted.get(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
+    bool greeted = write_line(accepted.get(), hello);
+    if (!transport) {
+      if (greeted) break;  // it knows why: this daemon is done, the next command tries afresh
+      continue;
+    }
+    if (greeted) clients.push_back(Client{std::move(accepted), {}});
+  }
+  clients.clear();
+  transport.reset();  // the plugin's destroy: a database connection is closed properly
+  return 0;
+}
+
+void say(std::string_view text) { write_all(STDERR_FILENO, text); }
+
+// Once the plugin is destroyed nothing is left to do: no destructor of the helper's own runs at
+// exit (nothing is buffered), and homeboy, which waits for the helper to end, is not kept
+// waiting. A sanitizer build ends normally, so that LeakSanitizer looks at the helper too.
+[[noreturn]] void end(int code) {
+#if defined(__SANITIZE_ADDRESS__)
+  std::exit(code);
+#else
+  ::_exit(code);
+#endif
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
-  if (argc != 2 || std::string_view(argv[1]) != "--storage-serve") {
-    std::cerr << "homeboy-plugin-host runs a homeboy native storage plugin in a process of its own.\n"
-                 "homeboy starts it (with --storage-serve) when a plugin runs isolated; see "
-                 "docs/plugin-authoring.md.\n";
+  bool serving = argc == 2 && std::string_view(argv[1]) == "--storage-serve";
+  bool daemon = argc == 4 && std::string_view(argv[1]) == "--storage-daemon" && std::string_view(argv[2]) == "--library";
+  if (!serving && !daemon) {
+    say("homeboy-plugin-host runs a homeboy native storage plugin in a process of its own.\n"
+        "homeboy starts it (with --storage-serve) when a plugin runs isolated, and as a daemon (with\n"
+        "--storage-daemon) for a library module with runtime.daemon; see docs/plugin-authoring.md.\n");
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
@@ -191,22 +347,24 @@ int run(int argc, char** argv) {
     core.rlim_cur = 0;
     ::setrlimit(RLIMIT_CORE, &core);
   }
+  // A helper serves many requests: up to 64 MiB freed after an answer is kept for the next
+  // one rather than mapped afresh and faulted in page by page (a 1 MiB read costs 45% less
+  // CPU). Buffers above 32 MiB are still mapped, and returned, one by one.
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  // A daemon's stdin is /dev/null and its stdout its log already; the framing is on sockets.
+  if (daemon) end(serve_daemon(argv[3]));
   // The protocol gets descriptors of its own; what the plugin prints goes to stderr and
   // what it reads is empty, so neither can break the framing.
   int in = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0 || out < 0 || null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-    std::cerr << "homeboy-plugin-host: cannot set up its descriptors: " << std::strerror(errno) << '\n';
+    say(std::string("homeboy-plugin-host: cannot set up its descriptors: ") + std::strerror(errno) + "\n");
     return 3;
   }
   ::close(null);
-  // A helper serves many requests: up to 64 MiB freed after an answer is kept for the next
-  // one rather than mapped afresh and faulted in page by page (a 1 MiB read costs 45% less
-  // CPU). Buffers above 32 MiB are still mapped, and returned, one by one.
-  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  return serve(in, out);
+  end(serve(in, out));
 }
 
 }  // namespace homeboy::plugin_host

@@ -16,6 +16,17 @@
 // The config travels in the hello, not on the command line, where any user could read it.
 // The helper writes its own messages with their key first: the host tells a "host_error"
 // from a response (which starts with "success") by the line's first bytes.
+//
+// As a daemon (`--storage-daemon --library LIB`, a library module with runtime.daemon), the
+// helper is a module daemon like any (docs/module-authoring.md, "Daemons"): homeboy-reaper
+// started it with the listening socket as fd 3, and the environment of a module
+// (HOMEBOY_MODULE_ID, HOMEBOY_MODULE_DIR, HOMEBOY_CONFIG_DIR, HOMEBOY_STORAGE_CONFIG_FILE and
+// the variables runtime.env names). It loads the plugin once, then serves every connection
+// whose peer is its own user, one request at a time; each connection first gets
+//   {"ready": true, "protocol": 1, "supports_batch", "capabilities": {...}}
+// or, when the plugin cannot be loaded, {"ready": false, "load_error": {"kind", "message"}},
+// after which the daemon exits. SIGTERM, SIGINT and SIGHUP end it after the request in hand,
+// with the plugin's destroy.
 
 #include <string_view>
 
@@ -24,8 +35,13 @@ namespace homeboy::plugin_host {
 inline constexpr int protocol = 1;
 inline constexpr std::string_view host_error_prefix = "{\"host_error\":";
 
+// The host's side of a "host_error" line: throws the Error the plugin's answer raised in the
+// helper, as it would have been raised in-process.
+[[noreturn]] void raise_host_error(std::string_view line);
+
 // The helper's main: serves the plugin named in the hello on stdin/stdout until end of
-// input. Plugin output on stdout is sent to stderr so it cannot break the framing.
+// input (`--storage-serve`), or as a daemon (`--storage-daemon --library LIB`). Plugin output
+// on stdout is sent to stderr so it cannot break the framing.
 int run(int argc, char** argv);
 
 }  // namespace homeboy::plugin_host

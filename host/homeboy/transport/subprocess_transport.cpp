@@ -141,8 +141,20 @@ std::vector<std::pair<std::string, std::string>> module_environment(const Module
     if (name.starts_with("LC_") || std::find(passed_variables.begin(), passed_variables.end(), name) != passed_variables.end())
       env[std::string(name)] = entry.substr(eq + 1);
   }
-  for (const auto& name : module.manifest.runtime.env)
-    if (const char* value = std::getenv(name.c_str())) env[name] = value;
+  for (const auto& name : module.manifest.runtime.env) {
+    if (!name.ends_with('*')) {
+      if (const char* value = std::getenv(name.c_str())) env[name] = value;
+      continue;
+    }
+    std::string_view prefix(name.data(), name.size() - 1);
+    for (char** e = environ; e && *e; ++e) {
+      std::string_view entry(*e);
+      auto eq = entry.find('=');
+      std::string_view variable = entry.substr(0, eq);
+      if (eq != std::string_view::npos && variable.starts_with(prefix) && !variable.starts_with("HOMEBOY_"))
+        env[std::string(variable)] = entry.substr(eq + 1);
+    }
+  }
 
   std::string config = module.manifest.storage_provider
                            ? boost::json::serialize(module.manifest.storage_provider->config)

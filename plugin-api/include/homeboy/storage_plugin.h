@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 /* The highest ABI version this header describes. */
-#define HOMEBOY_STORAGE_ABI_VERSION 4u
+#define HOMEBOY_STORAGE_ABI_VERSION 3u
 
 /* The one symbol a plugin exports. */
 #define HOMEBOY_STORAGE_ENTRY_SYMBOL "homeboy_storage_plugin_entry"
@@ -88,10 +88,16 @@ typedef int32_t homeboy_status;
  * adds this status and nothing else: a plugin returns it only when it negotiated version 3
  * or later (create_info->abi_version), and HOMEBOY_ERR_INVALID_ARGUMENT otherwise. */
 #define HOMEBOY_ERR_TOO_LARGE 9
-/* v4, "no_space": the storage is full (ENOSPC, EDQUOT, a database out of disk); nothing of the
- * operation landed. Version 4 adds this status and nothing else: a plugin returns it only when
- * it negotiated version 4 or later, and HOMEBOY_ERR_IO otherwise. */
-#define HOMEBOY_ERR_NO_SPACE 10
+/* The provider's settings are wrong: its config, or an environment variable it reads ("invalid_config").
+ * Start the message with the setting, as "conninfo.port: ..." (a key of storage_provider.config,
+ * with what is wrong inside its value after a dot) or "PGPORT: ..." (an environment variable):
+ * homeboy's hint names it. From create() too, where it is reported as such, never as a plugin
+ * that cannot be loaded. */
+#define HOMEBOY_ERR_INVALID_CONFIG 10
+#define HOMEBOY_ERR_AUTHENTICATION 11 /* "authentication_failed": the backend refused the login (a wrong password) */
+#define HOMEBOY_ERR_NO_SPACE 12 /* "no_space": the storage is full (ENOSPC, EDQUOT, a database out of disk); nothing landed */
+/* Statuses 10 to 12 came without a new ABI version, whatever version was negotiated: a host
+ * that does not know a status reports it as HOMEBOY_ERR_IO, with the plugin's message. */
 
 /* Operation codes, used in batches. */
 typedef int32_t homeboy_operation;

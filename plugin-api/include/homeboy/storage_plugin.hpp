@@ -35,8 +35,7 @@
  * helper runs their operations in order. The helper speaks every ABI version this header
  * describes (HOMEBOY_STORAGE_ABI_VERSION) and the earlier ones, so the plugin loads in older
  * hosts as well; a HOMEBOY_ERR_TOO_LARGE becomes HOMEBOY_ERR_INVALID_ARGUMENT for a host that
- * negotiated a version before 3, and a HOMEBOY_ERR_NO_SPACE becomes HOMEBOY_ERR_IO for one
- * before 4.
+ * negotiated a version before 3.
  */
 #ifndef HOMEBOY_STORAGE_PLUGIN_HPP
 #define HOMEBOY_STORAGE_PLUGIN_HPP
@@ -353,9 +352,7 @@ struct Adapter {
 
   // A status the negotiated version defines (storage_plugin.h: statuses are negotiated too).
   static homeboy_status for_host(homeboy_status status, uint32_t abi_version) noexcept {
-    if (status == HOMEBOY_ERR_TOO_LARGE && abi_version < 3) return HOMEBOY_ERR_INVALID_ARGUMENT;
-    if (status == HOMEBOY_ERR_NO_SPACE && abi_version < 4) return HOMEBOY_ERR_IO;
-    return status;
+    return status == HOMEBOY_ERR_TOO_LARGE && abi_version < 3 ? HOMEBOY_ERR_INVALID_ARGUMENT : status;
   }
 
   template <class Body>

@@ -21,10 +21,10 @@
 //! export_plugin!(MyStore, "my-store");
 //! ```
 //!
-//! The plugin speaks every ABI version the header describes (1 to 4) and takes whatever the
+//! The plugin speaks every ABI version the header describes (1 to 3) and takes whatever the
 //! host offers: version-1 batches at the frozen strides, version-2 batches as arrays of
-//! pointers, [`ErrorCode::TooLarge`] only where version 3 was negotiated, [`ErrorCode::NoSpace`] only where 4 was
-//! (`invalid_argument` and `io_error` before them).
+//! pointers, [`ErrorCode::TooLarge`] only where version 3 was negotiated
+//! (`invalid_argument` before it).
 
 pub mod sys;
 
@@ -45,6 +45,11 @@ pub enum ErrorCode {
     Unavailable,
     Aborted,
     TooLarge,
+    /// The provider's settings are wrong (`storage.invalid_config`, exit 2).
+    InvalidConfig,
+    /// The backend refused the login (`storage.authentication_failed`, exit 2).
+    AuthenticationFailed,
+    /// The storage is full (`storage.no_space`): nothing of the operation landed.
     NoSpace,
 }
 
@@ -62,8 +67,9 @@ impl ErrorCode {
             ErrorCode::Aborted => sys::HOMEBOY_ERR_ABORTED,
             ErrorCode::TooLarge if abi_version >= 3 => sys::HOMEBOY_ERR_TOO_LARGE,
             ErrorCode::TooLarge => sys::HOMEBOY_ERR_INVALID_ARGUMENT,
-            ErrorCode::NoSpace if abi_version >= 4 => sys::HOMEBOY_ERR_NO_SPACE,
-            ErrorCode::NoSpace => sys::HOMEBOY_ERR_IO,
+            ErrorCode::InvalidConfig => sys::HOMEBOY_ERR_INVALID_CONFIG,
+            ErrorCode::AuthenticationFailed => sys::HOMEBOY_ERR_AUTHENTICATION,
+            ErrorCode::NoSpace => sys::HOMEBOY_ERR_NO_SPACE,
         }
     }
 }

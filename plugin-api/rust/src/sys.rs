@@ -8,7 +8,7 @@
 use std::os::raw::{c_char, c_void};
 
 /// The highest ABI version the header describes.
-pub const HOMEBOY_STORAGE_ABI_VERSION: u32 = 4;
+pub const HOMEBOY_STORAGE_ABI_VERSION: u32 = 3;
 pub const HOMEBOY_STORAGE_ENTRY_SYMBOL: &str = "homeboy_storage_plugin_entry";
 
 pub type homeboy_status = i32;
@@ -25,8 +25,13 @@ pub const HOMEBOY_ERR_UNAVAILABLE: homeboy_status = 7;
 pub const HOMEBOY_ERR_ABORTED: homeboy_status = 8;
 /// Version 3: returned only by a plugin that negotiated version 3 or later.
 pub const HOMEBOY_ERR_TOO_LARGE: homeboy_status = 9;
-/// Version 4: returned only by a plugin that negotiated version 4 or later.
-pub const HOMEBOY_ERR_NO_SPACE: homeboy_status = 10;
+/// The provider's settings are wrong; start the message with the setting ("conninfo.port: ...").
+/// Without a new ABI version: a host that does not know it reports `io_error`.
+pub const HOMEBOY_ERR_INVALID_CONFIG: homeboy_status = 10;
+/// The backend refused the login. Without a new ABI version, as `HOMEBOY_ERR_INVALID_CONFIG`.
+pub const HOMEBOY_ERR_AUTHENTICATION: homeboy_status = 11;
+/// The storage is full. Without a new ABI version, as `HOMEBOY_ERR_INVALID_CONFIG`.
+pub const HOMEBOY_ERR_NO_SPACE: homeboy_status = 12;
 
 pub type homeboy_operation = i32;
 pub const HOMEBOY_OP_READ: homeboy_operation = 1;
