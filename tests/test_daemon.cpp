@@ -192,6 +192,16 @@ std::string environ_of(int pid) {
   return env;
 }
 
+std::uint64_t start_time_of(int pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i < 22; ++i) fields >> field;  // fields 3..21; the next one is the start time
+  std::uint64_t start = 0;
+  fields >> start;
+  return start;
+}
+
 int parent_of(int pid) {
   std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   std::istringstream in(stat.substr(stat.rfind(')') + 2));
@@ -465,6 +475,19 @@ BOOST_AUTO_TEST_CASE(a_daemon_killed_mid_request_fails_that_command_clearly) {
   BOOST_TEST(request_in(next) == 1, "a fresh daemon answers");
 }
 
+BOOST_AUTO_TEST_CASE(a_daemon_that_listens_again_on_its_socket_is_still_the_daemon) {
+  // SO_PEERCRED then names the module, not its supervisor: homeboy recognises the processes
+  // it started, and neither restarts the daemon nor calls it untrusted.
+  fs::path m = module("relisten");
+  int pid = pid_in(read());
+  for (int i = 2; i <= 6; ++i) {
+    std::string r = read();
+    BOOST_TEST(pid_in(r) == pid, "a new daemon served command " << i);
+    BOOST_TEST(request_in(r) == i);
+  }
+  BOOST_TEST(pids(m) == std::vector<int>{pid}, "only one daemon was ever started");
+}
+
 BOOST_AUTO_TEST_CASE(a_hung_daemon_is_killed_and_reported_as_a_timeout) {
   module("hang-second", 1);
   int pid = pid_in(read());
@@ -539,15 +562,31 @@ BOOST_AUTO_TEST_CASE(nothing_the_daemon_starts_outlives_it) {
   BOOST_TEST(!process_alive(grandchild), "the setsid grandchild outlived its daemon");
 }
 
-BOOST_AUTO_TEST_CASE(peer_credentials_name_the_daemon_homeboy_started) {
-  uid_t me = 1000;
-  BOOST_TEST(!daemon::peer_problem(me, 42, me, 42).has_value());
-  auto other_user = daemon::peer_problem(0, 42, me, 42);
+BOOST_AUTO_TEST_CASE(peer_credentials_name_a_process_of_the_daemon_homeboy_started) {
+  // This test process stands for the supervisor: its children are the daemon's processes.
+  daemon::State state;
+  state.supervisor_pid = ::getpid();
+  state.supervisor_start = start_time_of(::getpid());
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  BOOST_TEST_REQUIRE(child > 0);
+  uid_t me = ::geteuid();
+  BOOST_TEST(!daemon::peer_problem(me, ::getpid(), me, state).has_value(), "the supervisor itself");
+  BOOST_TEST(!daemon::peer_problem(me, child, me, state).has_value(), "a process it started (the module)");
+  auto other_user = daemon::peer_problem(me + 1, child, me, state);
   BOOST_TEST_REQUIRE(other_user.has_value());
-  BOOST_TEST(other_user->find("user id 0") != std::string::npos, *other_user);
-  auto other_process = daemon::peer_problem(me, 43, me, 42);
+  BOOST_TEST(other_user->find("user id " + std::to_string(me + 1)) != std::string::npos, *other_user);
+  auto other_process = daemon::peer_problem(me, 1, me, state);
   BOOST_TEST_REQUIRE(other_process.has_value());
-  BOOST_TEST(other_process->find("pid 43") != std::string::npos, *other_process);
+  BOOST_TEST(other_process->find("pid 1 (") != std::string::npos, *other_process);
+  BOOST_TEST(other_process->find("not a process of the daemon homeboy started") != std::string::npos, *other_process);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  state.supervisor_start += 1;  // the recorded supervisor ended and its pid was reused
+  BOOST_TEST(daemon::peer_problem(me, ::getpid(), me, state).has_value());
 }
 
 // Another user is made up with setresuid, so this needs root.

@@ -174,13 +174,17 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     if (fd >= 0) {
       Fd socket(fd);
       Peer peer = peer_of(socket.get());
-      if (peer.uid != ::geteuid()) throw untrusted(peer, *daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), 0));
-      if (state && state->supervisor_pid == peer.pid && state->fingerprint == fingerprint_)
+      if (peer.uid != ::geteuid())
+        throw untrusted(peer, "it is served by user id " + std::to_string(peer.uid) + " (pid " +
+                                  std::to_string(peer.pid) + "), not by this user (" +
+                                  std::to_string(::geteuid()) + ")");
+      bool ours = state && daemon::serves(*state, peer.pid);
+      if (ours && state->fingerprint == fingerprint_)
         return connected(std::move(socket), std::move(*state), std::move(*use));
       if (start_lock) {
         // It answers, but it is not the daemon this command would start.
         socket.reset();
-        if (state && state->supervisor_pid == peer.pid) {
+        if (ours) {
           use->wait_alone(Clock::now() + timeout_);  // its files changed: let the commands using it finish
         } else {
           daemon::stop_unrecorded(peer.pid);  // its state file is missing or names another process
@@ -218,7 +222,7 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     }
     Fd socket(fd);
     Peer peer = peer_of(socket.get());
-    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started.supervisor_pid))
+    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started))
       throw untrusted(peer, *problem);
     return connected(std::move(socket), std::move(started), std::move(*use));
   }
