@@ -458,21 +458,31 @@ BOOST_AUTO_TEST_CASE(a_deleted_socket_means_a_fresh_daemon_and_the_old_one_stopp
   BOOST_TEST(daemons().size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_daemon_killed_mid_request_fails_that_command_clearly) {
+BOOST_AUTO_TEST_CASE(a_read_lost_to_a_dying_daemon_is_answered_by_a_fresh_one) {
+  module("crash-second");
+  int pid = pid_in(read());
+  std::string next = read();  // the daemon kills itself on this request
+  BOOST_TEST(pid_in(next) != pid);
+  BOOST_TEST(request_in(next) == 1, "a fresh daemon answered the read, sent to it again");
+  BOOST_TEST(!process_alive(pid));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_lost_to_a_dying_daemon_fails_clearly_and_is_not_sent_again) {
   module("crash-second");
   int pid = pid_in(read());
   auto start = std::chrono::steady_clock::now();
-  auto r = homeboy({"storage", "read", "/a"});
+  auto r = homeboy({"storage", "write", "/a", "--content", "x"});
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(error_code(r) == "storage.provider_failed");
   std::string message = text_of(r.json().at("error").at("message"));
-  BOOST_TEST(message.find("closed the connection without answering 'read'") != std::string::npos, message);
+  BOOST_TEST(message.find("ended without answering 'write' (it was killed or crashed") != std::string::npos, message);
+  BOOST_TEST(message.find("may have been applied, so it was not sent again") != std::string::npos, message);
   BOOST_TEST(message.find("the next command starts a fresh one") != std::string::npos, message);
   BOOST_TEST((std::chrono::steady_clock::now() - start < 10s));
   BOOST_TEST(!process_alive(pid));
   std::string next = read();
   BOOST_TEST(pid_in(next) != pid);
-  BOOST_TEST(request_in(next) == 1, "a fresh daemon answers");
+  BOOST_TEST(request_in(next) == 1, "the fresh daemon's first request is this read: the write was not sent to it");
 }
 
 BOOST_AUTO_TEST_CASE(a_daemon_that_listens_again_on_its_socket_is_still_the_daemon) {
