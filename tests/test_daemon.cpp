@@ -752,4 +752,91 @@ BOOST_AUTO_TEST_CASE(module_test_leaves_no_daemon_behind) {
   BOOST_TEST(daemons().empty());
 }
 
+// The case: the shipped Python daemon with one added line, `listen(16)` on the socket
+// it was given, still works as a daemon (one process for every command, never untrusted) and
+// passes `module test`.
+BOOST_AUTO_TEST_CASE(the_shipped_python_daemon_that_listens_again_works) {
+  fs::path source = dir / "source" / "sqlite-storage";
+  fs::create_directories(source.parent_path());
+  fs::copy(fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / "sqlite-storage", source);
+  std::string code = read_file(source / "storage.py");
+  const std::string given = "    listener = socket.socket(fileno=3)\n";
+  auto at = code.find(given);
+  BOOST_TEST_REQUIRE(at != std::string::npos, "storage.py no longer takes fd 3 as this test expects");
+  code.insert(at + given.size(), "    listener.listen(16)\n");
+  write_file(source / "storage.py", code);
+
+  auto tested = homeboy({"module", "test", source.string(), "--json"});
+  BOOST_TEST(tested.exit_code == 0, tested.out);
+  BOOST_TEST(text_of(tested.json().at("data").at("transport")) == "daemon");
+
+  Env installed{{"HOMEBOY_MODULE_PATH", ""}};
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", source.string(), "--activate", "--no-check"}, installed).exit_code == 0);
+  BOOST_TEST_REQUIRE(homeboy({"storage", "ensure-dir", "/notes"}, installed).exit_code == 0);
+  int pid = daemons().at(0).at("pid").to_number<int>();
+  for (int i = 0; i < 10; ++i) {
+    auto w = homeboy({"storage", "write", "/notes/a", "--content", "v" + std::to_string(i)}, installed);
+    BOOST_TEST(w.exit_code == 0, w.out << w.err);
+    auto r = homeboy({"storage", "read", "--raw", "/notes/a"}, installed);
+    BOOST_TEST(r.out == "v" + std::to_string(i), r.out << r.err);
+  }
+  auto listed = daemons();
+  BOOST_TEST_REQUIRE(listed.size() == 1u);
+  BOOST_TEST(listed[0].at("pid").to_number<int>() == pid, "the daemon was restarted");
+  BOOST_TEST(read_file(text_of(listed[0].at("log"))).find("refused") == std::string::npos);
+}
+
+// The Node.js example: `net.createServer().listen({fd: 3})` calls listen() again and checks no
+// peer; it runs as a daemon, and only this user can reach its socket.
+BOOST_AUTO_TEST_CASE(the_node_example_runs_as_a_daemon) {
+  fs::path source = fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / "examples" / "example-node";
+  auto tested = homeboy({"module", "test", source.string(), "--json"});
+  BOOST_TEST(tested.exit_code == 0, tested.out);
+  BOOST_TEST(text_of(tested.json().at("data").at("transport")) == "daemon");
+  BOOST_TEST(daemons().empty(), "module test stops the daemon it started");
+
+  Env installed{{"HOMEBOY_MODULE_PATH", ""}};
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", source.string(), "--activate"}, installed).exit_code == 0);
+  BOOST_TEST(text_of(homeboy({"storage", "status"}, installed).json().at("data").at("provider").at("transport")) ==
+             "daemon");
+  BOOST_TEST_REQUIRE(homeboy({"storage", "write", "/n", "--content", "0"}, installed).exit_code == 0);
+  auto listed = daemons();
+  BOOST_TEST_REQUIRE(listed.size() == 1u);
+  int pid = listed[0].at("pid").to_number<int>();
+  for (int i = 1; i <= 10; ++i) {
+    BOOST_TEST(homeboy({"storage", "write", "/n", "--content", std::to_string(i)}, installed).exit_code == 0);
+    BOOST_TEST(homeboy({"storage", "read", "--raw", "/n"}, installed).out == std::to_string(i));
+  }
+  BOOST_TEST(daemons().at(0).at("pid").to_number<int>() == pid, "one Node.js process served every command");
+
+  fs::path socket(text_of(listed[0].at("socket")));
+  BOOST_TEST(((fs::status(socket).permissions() & fs::perms::all) ==
+              (fs::perms::owner_read | fs::perms::owner_write)));
+  if (::geteuid() == 0) {
+    // Another user, even with the folders opened, cannot connect: the socket is 0600 from
+    // the moment it has a name. The module checks nobody; homeboy's socket does it.
+    for (const fs::path& folder : {dir.path(), run, runtime})
+      fs::permissions(folder, fs::perms::others_exec, fs::perm_options::add);
+    pid_t other = ::fork();
+    if (other == 0) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      if (socket.native().size() >= sizeof addr.sun_path) ::_exit(3);
+      std::strcpy(addr.sun_path, socket.c_str());
+      if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
+        ::_exit(2);
+      ::_exit(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno == EACCES ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(other, &status, 0);
+    for (const fs::path& folder : {dir.path(), run, runtime})
+      fs::permissions(folder, fs::perms::others_exec, fs::perm_options::remove);
+    BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+               "user nobody could connect to the daemon's socket (status " << status << ")");
+  }
+  BOOST_TEST(homeboy({"module", "uninstall", "example-node", "--force"}, installed).exit_code == 0);
+  BOOST_TEST(!process_alive(pid));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
