@@ -23,7 +23,8 @@ hb storage ensure-dir /k >/dev/null
 hb storage write /k/kept --content "kept" >/dev/null
 [[ $(hb storage status | jq -r .data.provider.transport) == daemon ]] || fail "sqlite-storage does not run as a daemon"
 
-state() { cat "$work"/runtime/homeboy/sqlite-storage-*.json 2>/dev/null | jq -r ".$1" || true; }
+# The recorded daemon's pids, "<module> <supervisor>"; nothing when none is recorded.
+pids() { cat "$work"/runtime/homeboy/sqlite-storage-*.json 2>/dev/null | jq -r '"\(.pid) \(.supervisor_pid)"' || true; }
 # Runs a command; a failure is counted and shown, not fatal: the count is what is tested.
 failures=0
 run() {
@@ -38,10 +39,10 @@ run() {
 
 started=$SECONDS
 for ((round = 1; round <= rounds; round++)); do
-  pid=$(state pid) supervisor=$(state supervisor_pid)
+  read -r pid supervisor <<<"$(pids)"
   if ! [[ $pid =~ ^[0-9]+$ ]]; then  # a failed command removed the daemon's files: start one
     run storage read --raw /k/kept
-    pid=$(state pid) supervisor=$(state supervisor_pid)
+    read -r pid supervisor <<<"$(pids)"
     [[ $pid =~ ^[0-9]+$ ]] || fail "round $round: no daemon is recorded, and a read did not start one"
   fi
   victim=$pid
