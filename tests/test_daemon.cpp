@@ -485,6 +485,30 @@ BOOST_AUTO_TEST_CASE(a_write_lost_to_a_dying_daemon_fails_clearly_and_is_not_sen
   BOOST_TEST(request_in(next) == 1, "the fresh daemon's first request is this read: the write was not sent to it");
 }
 
+BOOST_AUTO_TEST_CASE(a_lost_write_on_a_version_is_sent_again_only_while_that_version_is_current) {
+  fs::path m = builder("versions-crash-once").capabilities({"versions"}).write();
+  int pid = pid_in(read());
+  // The daemon dies on the write; the fresh one still reports version 1: not applied, so sent again.
+  auto r = homeboy({"storage", "write", "/a", "--content", "x", "--if-version", "1"});
+  BOOST_TEST(r.exit_code == 0, r.out << r.err);
+  BOOST_TEST(!process_alive(pid));
+  BOOST_TEST(pids(m).size() == 2u, "one fresh daemon");
+  BOOST_TEST(read_file(written_by(m) / "requests") == "read\nwrite\nread\nwrite\n",
+             "the lost write, the version checked on the fresh daemon, the write again");
+
+  // The version moved on meanwhile: the write may have been applied, so it is not sent again.
+  fs::remove(written_by(m) / "crashed");
+  homeboy({"module", "stop", "daemon-versions-crash-once"});
+  read();
+  write_file(written_by(m) / "version", "2\n");
+  r = homeboy({"storage", "write", "/a", "--content", "x", "--if-version", "1"});
+  BOOST_TEST(error_code(r) == "storage.provider_failed", r.out);
+  std::string message = text_of(r.json().at("error").at("message"));
+  BOOST_TEST(message.find("the version it was conditional on is no longer current: it may have been applied, so it "
+                          "was not sent again") != std::string::npos,
+             message);
+}
+
 BOOST_AUTO_TEST_CASE(a_daemon_that_listens_again_on_its_socket_is_still_the_daemon) {
   // SO_PEERCRED then names the module, not its supervisor: homeboy recognises the processes
   // it started, and neither restarts the daemon nor calls it untrusted.

@@ -222,12 +222,14 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     }
     Fd socket(fd);
     Peer peer = peer_of(socket.get());
-    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started))
+    // (A daemon that has ended already, its program crashed at start, is not an impostor:
+    // waiting for its hello reports it, with its log.)
+    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started);
+        problem && (peer.uid != ::geteuid() || daemon::running(started)))
       throw untrusted(peer, *problem);
     return connected(std::move(socket), std::move(started), std::move(*use));
   }
 }
-
 
 namespace {
 
@@ -290,11 +292,14 @@ void DaemonTransport::fail(Lost lost, const contract::Event& event) {
     std::string waiting_for = lost.stage == Stage::hello     ? "did not say it was ready"
                               : lost.stage == Stage::request ? "did not take the request '" + op + "'"
                                                              : "did not answer '" + op + "'";
+    std::vector<std::string> hints;
+    if (lost.stage == Stage::hello)
+      hints.push_back("A daemon writes {\"ready\": true} on a line of its own as soon as it accepts a connection, "
+                      "before it reads anything: homeboy sends no request until then.");
+    hints.push_back("Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run.");
     give_up(Error(Errc::storage_timeout,
                   daemon_name + " " + waiting_for + " within " + seconds_text(timeout_) + fresh + log_note(),
-                  std::move(details),
-                  {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one "
-                   "run."}),
+                  std::move(details), std::move(hints)),
             Then::stop_daemon);
   }
   if (lost.got == Got::too_large)
