@@ -33,6 +33,12 @@ for language in "${languages[@]}"; do
   esac
 done
 
+if [[ " ${languages[*]} " == *" node "* ]]; then
+  # Node's listen({fd: 3}) listens again on the socket homeboy hands over: still a daemon.
+  transport=$("$homeboy" module test "$kit/modules/examples/example-node" --json | jq -r .data.transport)
+  [[ $transport == daemon ]] || fail "the installed example-node was tested as $transport, not as a daemon"
+fi
+
 cd "$work"
 for language in "${languages[@]}"; do
   if [[ $language == rust && ! -x /usr/bin/cargo ]]; then

@@ -79,6 +79,26 @@ std::optional<std::uint64_t> start_time(pid_t pid) {
   return ticks;
 }
 
+// /proc/PID/stat field 4: its parent. Nothing for a process that has ended.
+std::optional<pid_t> parent_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 2));
+  std::string state;
+  pid_t parent = 0;
+  if (!(fields >> state >> parent) || state == "Z" || state == "X") return std::nullopt;
+  return parent;
+}
+
+std::string process_name(pid_t pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name.empty() ? "ended" : name;
+}
+
 // Waits for a process (through its pidfd) to end; false when `limit` passed first.
 bool wait_gone(int pidfd, std::chrono::milliseconds limit) {
   pollfd fd{pidfd, POLLIN, 0};
@@ -338,13 +358,26 @@ std::string fingerprint(const Module& module, const Launch& command) {
   return text::digest_hex(text);
 }
 
-std::optional<std::string> peer_problem(uid_t peer_uid, pid_t peer_pid, uid_t uid, pid_t supervisor_pid) {
+bool serves(const State& state, pid_t pid) {
+  if (!running(state)) return false;
+  // Up the parent chain to the supervisor; a tree deeper than this is not a module's.
+  for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+    if (pid == state.supervisor_pid) return true;
+    auto parent = parent_of(pid);
+    if (!parent) return false;
+    pid = *parent;
+  }
+  return false;
+}
+
+std::optional<std::string> peer_problem(uid_t peer_uid, pid_t peer_pid, uid_t uid, const State& state) {
   if (peer_uid != uid)
     return "it is served by user id " + std::to_string(peer_uid) + " (pid " + std::to_string(peer_pid) +
            "), not by this user (" + std::to_string(uid) + ")";
-  if (peer_pid != supervisor_pid)
-    return "it is served by pid " + std::to_string(peer_pid) + ", not by the daemon homeboy started (pid " +
-           std::to_string(supervisor_pid) + ")";
+  if (!serves(state, peer_pid))
+    return "it is served by pid " + std::to_string(peer_pid) + " (" + process_name(peer_pid) +
+           "), which is not a process of the daemon homeboy started (supervisor pid " +
+           std::to_string(state.supervisor_pid) + ", module pid " + std::to_string(state.pid) + ")";
   return std::nullopt;
 }
 
@@ -358,11 +391,13 @@ bool stop(const State& state, Stop how) {
 }
 
 bool stop_unrecorded(pid_t pid) {
+  // The listener may be the module (it listened again), not its supervisor: the supervisor
+  // leads the daemon's session (setsid), so it is the listener's session leader.
+  pid = ::getsid(pid);
+  if (pid <= 1) return false;
   Fd pidfd = open_pidfd(pid);
   if (!pidfd) return false;
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
+  std::string name = process_name(pid);  // again, now that the pidfd holds the process
   struct stat st {};
   bool ours = ::stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0 && st.st_uid == ::geteuid();
   if (name != "homeboy-reaper" || !ours) return false;
@@ -383,11 +418,15 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
 
   Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!socket) throw fail("socket: " + system_message(errno));
+  // Mode 0600 before it has a name (bind applies the socket's mode): only the user, and
+  // root, can ever connect, whatever the folder's mode, and whether or not the module checks
+  // its peers.
+  if (::fchmod(socket.get(), 0600) != 0) throw fail("fchmod: " + system_message(errno));
   SocketAddress address(files.socket);
   if (address.error() != 0 || ::bind(socket.get(), address.get(), address.size()) != 0)
     throw fail("cannot bind " + files.socket.string() + ": " +
                system_message(address.error() != 0 ? address.error() : errno));
-  ::chmod(files.socket.c_str(), 0600);  // the folder is closed to others already
+  ::chmod(files.socket.c_str(), 0600);  // again: bind takes the umask's bits away, and the user needs 0600
   // The supervisor's own open file: the flock it takes must not be one a command holds.
   Fd activity(::open(files.used.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   Fd log(::open(files.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));

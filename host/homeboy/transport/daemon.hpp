@@ -6,9 +6,10 @@
 //
 // Each daemon has five files in the user's runtime folder, named
 // `<module id>-<hash of the config folder>` plus:
-//   .sock  the listening socket. The command that starts the daemon binds it; the daemon's
-//          supervisor (homeboy-reaper --daemon) listens on it, so SO_PEERCRED names the
-//          supervisor; the module gets it as fd 3 and accepts on it.
+//   .sock  the listening socket. The command that starts the daemon binds it (mode 0600
+//          from the start: only the user can connect); the daemon's supervisor
+//          (homeboy-reaper --daemon) listens on it; the module gets it as fd 3 and accepts on
+//          it (and may listen on it again).
 //   .lock  flock(LOCK_EX) while a command starts, replaces, stops or cleans up the daemon.
 //   .json  the state the starting command recorded (pids, start, fingerprint).
 //   .used  flock(LOCK_SH) by every connected command; its mtime is the last use. The
@@ -108,9 +109,16 @@ Launch daemon_command(const Module& module, const std::filesystem::path& config_
 // in the module folder (not in its subfolders: a module's data belongs elsewhere). When it changes, the daemon is replaced.
 std::string fingerprint(const Module& module, const Launch& command);
 
+// Whether `pid` is the daemon's supervisor or a process of its tree (the module, or anything
+// the module started: the supervisor is their subreaper). SO_PEERCRED names whoever called
+// listen() last on the socket, and a module may call it again on the socket it was given
+// (Node.js's `listen({fd: 3})` does): the daemon is recognised by the processes homeboy
+// started, not by who listens.
+bool serves(const State& state, pid_t pid);
+
 // Why the peer of a connection to a daemon socket is not the daemon: it runs as another
-// user, or it is not the supervisor the state file names. Nothing when it is.
-std::optional<std::string> peer_problem(uid_t peer_uid, pid_t peer_pid, uid_t uid, pid_t supervisor_pid);
+// user, or it is not a process of the daemon `state` records (serves()). Nothing when it is.
+std::optional<std::string> peer_problem(uid_t peer_uid, pid_t peer_pid, uid_t uid, const State& state);
 
 enum class Stop {
   graceful,  // the module gets SIGTERM and 1 s to exit, then its tree is killed
@@ -121,8 +129,9 @@ enum class Stop {
 // Returns false when it was not running.
 bool stop(const State& state, Stop how);
 
-// Stops the supervisor with pid `pid` when it is a homeboy-reaper of this user: for a daemon
-// that answers on its socket but has no state file. Returns false when it was not one.
+// Stops the supervisor of `pid` (the leader of its session: itself, or the supervisor of
+// the module that is `pid`) when it is a homeboy-reaper of this user: for a daemon that answers on its socket but has no state
+// file. Returns false when there was none.
 bool stop_unrecorded(pid_t pid);
 
 // Removes the socket and the state file (the log, lock and activity files stay).

@@ -238,13 +238,17 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     if (fd >= 0) {
       Fd socket(fd);
       Peer peer = peer_of(socket.get());
-      if (peer.uid != ::geteuid()) throw untrusted(peer, *daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), 0));
-      if (state && state->supervisor_pid == peer.pid && state->fingerprint == fingerprint_)
+      if (peer.uid != ::geteuid())
+        throw untrusted(peer, "it is served by user id " + std::to_string(peer.uid) + " (pid " +
+                                  std::to_string(peer.pid) + "), not by this user (" +
+                                  std::to_string(::geteuid()) + ")");
+      bool ours = state && daemon::serves(*state, peer.pid);
+      if (ours && state->fingerprint == fingerprint_)
         return connected(std::move(socket), std::move(*state), std::move(*use));
       if (start_lock) {
         // It answers, but it is not the daemon this command would start.
         socket.reset();
-        if (state && state->supervisor_pid == peer.pid) {
+        if (ours) {
           use->wait_alone(Clock::now() + timeout_);  // its files changed: let the commands using it finish
         } else {
           daemon::stop_unrecorded(peer.pid);  // its state file is missing or names another process
@@ -282,13 +286,47 @@ std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
     }
     Fd socket(fd);
     Peer peer = peer_of(socket.get());
-    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started.supervisor_pid))
+    // (A daemon that has ended already, its program crashed at start, is not an impostor:
+    // waiting for its hello reports it, with its log.)
+    if (auto problem = daemon::peer_problem(peer.uid, peer.pid, ::geteuid(), started);
+        problem && (peer.uid != ::geteuid() || daemon::running(started)))
       throw untrusted(peer, *problem);
     return connected(std::move(socket), std::move(started), std::move(*use));
   }
 }
 
-void DaemonTransport::give_up(Error error, Then then) {
+namespace {
+
+// Whether a request the daemon may have had, but did not answer, can be sent again to a
+// fresh daemon without applying a change twice.
+enum class Resend {
+  always,        // it changes nothing, or nothing more the second time
+  if_unchanged,  // a change conditional on a version: again while that version is current
+  never,         // it may have been applied
+};
+
+Resend resend_rule(const contract::Event& event) {
+  switch (event.operation) {
+    case contract::Operation::read:
+    case contract::Operation::list:
+    case contract::Operation::ensure_dir:
+    case contract::Operation::check:
+      return Resend::always;
+    case contract::Operation::write:
+    case contract::Operation::remove:
+      return event.condition.kind == contract::Condition::Kind::if_version ? Resend::if_unchanged : Resend::never;
+    case contract::Operation::batch:
+      return std::all_of(event.operations.begin(), event.operations.end(),
+                         [](const contract::Event& e) { return resend_rule(e) == Resend::always; })
+                 ? Resend::always
+                 : Resend::never;
+  }
+  return Resend::never;
+}
+
+}  // namespace
+
+void DaemonTransport::drop(Then then) {
   daemon::State state = connection_->state;
   connection_.reset();
   failed_ = true;
@@ -299,6 +337,10 @@ void DaemonTransport::give_up(Error error, Then then) {
     auto current = daemon::read_state(files_.state);
     if (lock.locked() && current && current->supervisor_pid == state.supervisor_pid) daemon::forget(files_);
   }
+}
+
+void DaemonTransport::give_up(Error error, Then then) {
+  drop(then);
   throw error;
 }
 
@@ -330,42 +372,68 @@ void DaemonTransport::fail(Got got, std::string_view op, const std::string& wait
           Then::stop_daemon);
 }
 
+void DaemonTransport::fail(Lost lost, const contract::Event& event) {
+  std::string op(contract::to_string(event.operation));
+  const daemon::State& state = connection_->state;
+  boost::json::object details{
+      {"module", module_.id}, {"operation", op}, {"pid", state.pid}, {"log", files_.log.string()}};
+  std::string daemon_name = "module '" + module_.id + "' (daemon, pid " + std::to_string(state.pid) + ")";
+  const std::string fresh = "; it was stopped, and the next command starts a fresh one";
+  if (lost.got == Got::timed_out) {
+    details["timeout_ms"] = timeout_.count();
+    std::string waiting_for = lost.stage == Stage::hello     ? "did not say it was ready"
+                              : lost.stage == Stage::request ? "did not take the request '" + op + "'"
+                                                             : "did not answer '" + op + "'";
+    std::vector<std::string> hints;
+    if (lost.stage == Stage::hello)
+      hints.push_back("A daemon writes {\"ready\": true} on a line of its own as soon as it accepts a connection, "
+                      "before it reads anything: homeboy sends no request until then.");
+    hints.push_back("Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run.");
+    give_up(Error(Errc::storage_timeout,
+                  daemon_name + " " + waiting_for + " within " + seconds_text(timeout_) + fresh + log_note(),
+                  std::move(details), std::move(hints)),
+            Then::stop_daemon);
+  }
+  if (lost.got == Got::too_large)
+    give_up(
+        Error(Errc::storage_too_large,
+              daemon_name + " answered '" + std::string(op) + "' with more than " + std::to_string(max_output_bytes >> 20) +
+                  " MiB",
+              std::move(details),
+              {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."}),
+        Then::keep_daemon);
+  // The connection closed. Say what happened: the daemon ended (its supervisor exits with
+  // its program, a moment later), or it only closed this connection.
+  bool ended = false;
+  for (auto until = Clock::now() + std::chrono::milliseconds(300); !ended && Clock::now() < until;) {
+    ended = !daemon::running(state);
+    if (!ended) ::usleep(5000);
+  }
+  details["daemon_ended"] = ended;
+  std::string what = lost.stage == Stage::hello     ? "before saying it was ready"
+                     : lost.stage == Stage::request ? "before taking the request '" + op + "'"
+                                                    : "without answering '" + op + "'";
+  std::string message =
+      daemon_name + (ended ? " ended " + what + " (it was killed or crashed, or another homeboy command stopped it)"
+                           : " closed the connection " + what);
+  if (lost.stage == Stage::answer && resend_rule(event) != Resend::always)
+    message += "; the '" + op + "' may have been applied, so it was not sent again: read the path to see";
+  give_up(Error(Errc::storage_provider_failed, message + fresh + log_note(), std::move(details)), Then::stop_daemon);
+}
+
 void DaemonTransport::violated(Error error) {
   give_up(std::move(error).with_hint("Its daemon was stopped; the next command starts a fresh one. Its log: " +
                                      files_.log.string()),
           Then::stop_daemon);
 }
 
-contract::Response DaemonTransport::send(const contract::Event& event) {
+std::variant<contract::Response, DaemonTransport::Lost> DaemonTransport::exchange(const contract::Event& event) {
   const std::string& id = module_.id;
-  check_transportable(event, capabilities(), id);
-  std::string op(contract::to_string(event.operation));
-  if (!connection_) {
-    if (failed_ && restarts_left_-- <= 0)
-      throw Error(Errc::storage_provider_failed,
-                  "module '" + id +
-                      "' failed again after its daemon was restarted once; it is not restarted again "
-                      "in this run",
-                  {{"module", id}, {"operation", op}});
-    connection_ = connect();
-    if (native_) try {
-        greet();
-      } catch (const NativeLoadError& e) {
-        throw Error(Errc::storage_provider_unavailable,
-                    "module '" + id + "': a fresh daemon could not load its plugin (" + e.kind() + "): " + e.what(),
-                    {{"module", id}, {"operation", op}});
-      }
-  }
   Connection& c = *connection_;
-  std::uint64_t request_id = next_id_++;
-  std::string request = contract::serialize(event, request_id);
-  request.push_back('\n');
-  if (Got sent = c.write_all(request, Clock::now() + timeout_); sent != Got::line)
-    fail(sent, op, "did not take the request '" + op + "'");
-
   std::string line;
   if (c.hello_pending) {
-    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) fail(got, op, "did not say it was ready");
+    // The hello before the request: a daemon that ends before greeting has had nothing.
+    if (Got got = c.read_line(line, c.hello_deadline); got != Got::line) return Lost{got, Stage::hello};
     boost::json::error_code ec;
     auto hello = boost::json::parse(line, ec);
     const auto* ready = !ec && hello.is_object() ? hello.get_object().if_contains("ready") : nullptr;
@@ -375,8 +443,12 @@ contract::Response DaemonTransport::send(const contract::Event& event) {
                                    line));
     c.hello_pending = false;
   }
-  if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line)
-    fail(got, op, "did not answer '" + op + "'");
+  std::uint64_t request_id = next_id_++;
+  std::string request = contract::serialize(event, request_id);
+  request.push_back('\n');
+  // A request cut short has no end of line: no daemon acts on it.
+  if (Got sent = c.write_all(request, Clock::now() + timeout_); sent != Got::line) return Lost{sent, Stage::request};
+  if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) return Lost{got, Stage::answer};
   // The plugin's answer broke the contract in a way only the ABI can: raised as in-process.
   if (native_ && line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
   try {
@@ -388,6 +460,61 @@ contract::Response DaemonTransport::send(const contract::Event& event) {
     return response;
   } catch (const Error& e) {
     violated(e);
+  }
+}
+
+void DaemonTransport::open() {
+  connection_ = connect();
+  if (!native_) return;
+  try {
+    greet();
+  } catch (const NativeLoadError& e) {
+    throw Error(Errc::storage_provider_unavailable,
+                "module '" + module_.id + "': a fresh daemon could not load its plugin (" + e.kind() + "): " + e.what(),
+                {{"module", module_.id}});
+  }
+}
+
+bool DaemonTransport::condition_still_holds(const contract::Event& event) {
+  open();
+  auto read = contract::Event::read(event.path);
+  auto outcome = exchange(read);
+  if (auto* lost = std::get_if<Lost>(&outcome)) fail(*lost, read);
+  const auto& response = std::get<contract::Response>(outcome);
+  return response.success && response.version == event.condition.version;
+}
+
+contract::Response DaemonTransport::send(const contract::Event& event) {
+  const std::string& id = module_.id;
+  check_transportable(event, capabilities(), id);
+  for (bool resent = false;; resent = true) {
+    if (!connection_) {
+      if (failed_ && restarts_left_-- <= 0)
+        throw Error(Errc::storage_provider_failed,
+                    "module '" + id +
+                        "' failed again after its daemon was restarted once; it is not restarted again "
+                        "in this run",
+                    {{"module", id}, {"operation", contract::to_string(event.operation)}});
+      open();
+    }
+    auto outcome = exchange(event);
+    if (auto* response = std::get_if<contract::Response>(&outcome)) return std::move(*response);
+    Lost lost = std::get<Lost>(outcome);
+    // The daemon went away (killed, crashed, stopped by `module stop`): the request goes to a
+    // fresh daemon once, when that cannot apply a change twice.
+    Resend rule = lost.stage == Stage::answer ? resend_rule(event) : Resend::always;
+    if (lost.got != Got::closed || resent || restarts_left_ <= 0 || rule == Resend::never) fail(lost, event);
+    drop(Then::stop_daemon);
+    if (rule == Resend::if_unchanged) {
+      --restarts_left_;
+      if (!condition_still_holds(event))
+        throw Error(Errc::storage_provider_failed,
+                    "module '" + id + "': its daemon ended without answering '" +
+                        std::string(contract::to_string(event.operation)) + "' of " + event.path +
+                        ", and the version it was conditional on is no longer current: it may have been "
+                        "applied, so it was not sent again; read the path to see",
+                    {{"module", id}, {"operation", contract::to_string(event.operation)}, {"path", event.path}});
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <variant>
 
 namespace homeboy {
 
@@ -32,17 +33,35 @@ class DaemonTransport final : public ModuleProcessTransport {
   struct Connection;
   enum class Then { keep_daemon, stop_daemon };
   enum class Got { line, closed, timed_out, too_large };  // how waiting on the daemon ended
+  // Where an exchange stopped: only from `answer` on has the daemon had the request.
+  enum class Stage { hello, request, answer };
+  struct Lost {
+    Got got;
+    Stage stage;
+  };
 
   std::unique_ptr<Connection> connect();
+  // connect(), and for a native daemon its hello read (greet()): the connection to send on.
+  void open();
   std::unique_ptr<Connection> connected(Fd socket, daemon::State state, daemon::FileLock use);
-  // Drops the connection (and, when told to, stops the daemon and removes its files), then throws.
+  // One request and its answer on the connection (its hello first, on a new connection); a
+  // broken contract throws (violated()).
+  std::variant<contract::Response, Lost> exchange(const contract::Event& event);
+  // Connects to a fresh daemon and tells whether what `event` is conditional on (its
+  // if_version) still holds there: then the lost request was not applied.
+  bool condition_still_holds(const contract::Event& event);
+  // Drops the connection and, when told to, stops the daemon and removes its files.
+  void drop(Then then);
+  // drop(), then throws `error`.
   [[noreturn]] void give_up(Error error, Then then);
   // The error for `got` (anything but a line) while waiting for `waiting_for` during
-  // operation `op`, via give_up().
+  // operation `op`, via give_up(): a native daemon's hello.
   [[noreturn]] void fail(Got got, std::string_view op, const std::string& waiting_for);
   // A native daemon's hello, on a fresh connection: what the plugin offers, or why it could
   // not be loaded (NativeLoadError).
   void greet();
+  // The error for an exchange that got no answer, via give_up().
+  [[noreturn]] void fail(Lost lost, const contract::Event& event);
   // A broken contract: the daemon is stopped, via give_up().
   [[noreturn]] void violated(Error error);
   std::string log_note() const;

@@ -1,6 +1,8 @@
 'use strict';
-// example-node: a homeboy storage module in Node.js (standard library only), persistent:
-// one process serves every event of a homeboy run, one JSON line in, one JSON line out.
+// example-node: a homeboy storage module in Node.js (standard library only), a daemon: one
+// process serves every homeboy command of the user (for one config folder) over the Unix
+// socket homeboy hands it as fd 3, one JSON line in, one JSON line out. Run persistent
+// (--storage-serve) or one event per process, it works the same.
 //
 // The storage contract is docs/storage-contract.md; how a module runs, docs/module-authoring.md.
 // Every stored path lives under one folder on disk: "/a/b.txt" is "<root>/data/a/b.txt", where
@@ -129,15 +131,46 @@ function answer(event) {
   }
 }
 
-if (process.argv.includes('--storage-serve')) {
+// One request line to one response line.
+function serveLine(line) {
+  const request = JSON.parse(line);
+  const response = answer(request);
+  response.id = request.id;
+  return JSON.stringify(response) + '\n';
+}
+
+if (process.argv.includes('--storage-daemon')) {
+  // Daemon (docs/module-authoring.md, "Daemons"): fd 3 is a listening Unix socket that homeboy
+  // bound in a folder of the user's, with mode 0600, so only this user can connect. Each
+  // connection is one homeboy command: greet it, then answer each request line. Node serves
+  // connections side by side; each request is answered whole before the next is read.
+  const net = require('net');
+  const server = net.createServer((conn) => {
+    conn.setEncoding('utf8');  // a character cut between two chunks is put back together
+    let pending = '';
+    conn.on('data', (chunk) => {
+      pending += chunk;
+      for (let end; (end = pending.indexOf('\n')) >= 0;) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        if (!line.trim()) continue;
+        try {
+          conn.write(serveLine(line));
+        } catch (error) {  // not JSON: that command is broken, the others go on
+          console.error('example-node: dropped a connection: ' + error.message);
+          conn.destroy();
+          return;
+        }
+      }
+    });
+    conn.on('error', () => conn.destroy());  // the command went away (EPIPE): only this connection ends
+    conn.write('{"ready":true}\n');
+  });
+  server.listen({ fd: 3 });
+} else if (process.argv.includes('--storage-serve')) {
   // Persistent: one request per line, each answer echoing its "id"; stdin's end means done.
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-  lines.on('line', (line) => {
-    const request = JSON.parse(line);
-    const response = answer(request);
-    response.id = request.id;
-    process.stdout.write(JSON.stringify(response) + '\n');
-  });
+  lines.on('line', (line) => process.stdout.write(serveLine(line)));
   lines.on('close', () => process.exit(0));
 } else {
   const chunks = [];
