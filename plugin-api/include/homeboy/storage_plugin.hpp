@@ -22,10 +22,17 @@
  *                             const homeboy::plugin::Condition& condition, homeboy::plugin::Result& out);
  *     homeboy_status remove_if(std::string_view path, bool is_directory,
  *                              const homeboy::plugin::Condition& condition, homeboy::plugin::Result& out);
+ *
+ *     // Optional: runs a whole batch itself (to make its writes durable together, say), as
+ *     // batch_v2 in storage_plugin.h, filling every status. Adapter<MyStore>::run_one runs
+ *     // one operation as the helper would.
+ *     homeboy_status batch(const homeboy_op* const* ops, homeboy_result* const* results,
+ *                          homeboy_status* statuses, size_t count) noexcept;
  *   };
  *   HOMEBOY_STORAGE_PLUGIN(MyStore, "my-store")
  *
- * Batches are offered too: the host gets one call, the helper runs the operations in order.
+ * Batches are offered too: the host gets one call, the helper runs the operations in order
+ * (or hands the batch to the class's own `batch`).
  * The helper speaks ABI versions 1 and 2, so the plugin loads in older hosts as well.
  */
 #ifndef HOMEBOY_STORAGE_PLUGIN_HPP
@@ -114,6 +121,12 @@ concept HasVersions = requires(Store& s, std::string_view p, const Condition& c,
 };
 
 template <class Store>
+concept RunsBatches = requires(Store& s, const homeboy_op* const* ops, homeboy_result* const* results,
+                               homeboy_status* statuses, size_t count) {
+  { s.batch(ops, results, statuses, count) } noexcept -> std::same_as<homeboy_status>;
+};
+
+template <class Store>
 struct Adapter {
   static Store& self(homeboy_storage* s) noexcept { return *reinterpret_cast<Store*>(s); }
 
@@ -194,8 +207,14 @@ struct Adapter {
     }
     return HOMEBOY_OK;
   }
+  // One operation of a batch, for a class that runs its batches itself.
+  static homeboy_status run_one(Store& store, const homeboy_op& op, homeboy_result* r) noexcept {
+    return run(reinterpret_cast<homeboy_storage*>(&store), op, HOMEBOY_HAS(&op, homeboy_op, condition), r);
+  }
+
   static homeboy_status batch_v2(homeboy_storage* s, const homeboy_op* const* ops, homeboy_result* const* results,
                                  homeboy_status* statuses, size_t count) noexcept {
+    if constexpr (RunsBatches<Store>) return self(s).batch(ops, results, statuses, count);
     for (size_t i = 0; i < count; ++i)
       statuses[i] = run(s, *ops[i], HOMEBOY_HAS(ops[i], homeboy_op, condition), results[i]);
     return HOMEBOY_OK;
