@@ -69,6 +69,14 @@ def provider_config():
     return json.loads(os.environ.get("HOMEBOY_STORAGE_CONFIG") or "{}")
 
 
+def durability():
+    """What an acknowledgement promises: "power_loss" (the default) or "process_crash"."""
+    chosen = provider_config().get("durability", "power_loss")
+    if chosen not in ("power_loss", "process_crash"):
+        raise Failure("invalid_argument", 'config durability must be "power_loss" or "process_crash", not %r' % (chosen,))
+    return chosen
+
+
 def database_path():
     path = provider_config().get("database_path", "storage.db")
     if not isinstance(path, str) or not path:
@@ -143,7 +151,11 @@ def connect():
             if "locked" not in str(error) or attempt == 199:
                 raise
             time.sleep(0.01 + random.random() * 0.04)
-    db.execute("PRAGMA synchronous=NORMAL")
+    # Durable at acknowledgement: in WAL mode, FULL flushes the log at every commit (one
+    # fdatasync per event or batch), so an acknowledged change survives a power loss. The
+    # user may choose speed instead ("durability": "process_crash"): NORMAL flushes only at
+    # checkpoints, and a power loss may then drop the last commits, never tear one.
+    db.execute("PRAGMA synchronous=%s" % ("NORMAL" if durability() == "process_crash" else "FULL"))
     columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "version" not in columns or not {"counter", "meta"} <= tables:
