@@ -2,6 +2,7 @@
 // active provider.
 
 #include "cli/app.hpp"
+#include "cli/progress.hpp"
 #include "homeboy/config/config_store.hpp"
 #include "homeboy/contract/json_input.hpp"
 #include "homeboy/text.hpp"
@@ -24,6 +25,16 @@ json::value read_spec(const std::string& spec) {
                      : spec.starts_with("@") ? "the SPEC in " + spec.substr(1)
                                              : "SPEC";
   return parse_json_input(text, from);
+}
+
+// Bulk work (a create of many, a rename rewriting many projects) shows its batches'
+// progress on a terminal.
+void show_progress(ConfigStore& store, TerminalProgress& progress) {
+  auto shown = progress.callback();
+  if (!shown) return;
+  store.on_progress([shown](std::string_view phase, std::size_t done, std::size_t total) {
+    if (total >= progress_from_operations) shown(phase, done, total);
+  });
 }
 
 // A SPEC rather than an id: JSON text, @file or -.
@@ -102,6 +113,8 @@ json::object create(EntityKind kind, Context& ctx, const po::variables_map& vm) 
 
   bool many = docs.size() > 1 || spec.is_array();
   ConfigStore store(ctx.storage(), ctx.config_dir());
+  TerminalProgress progress(name(kind) + " create", ctx.quiet());
+  show_progress(store, progress);
   auto outcomes = store.create(kind, std::move(docs), vm["skip-existing"].as<bool>());
   if (!many && outcomes[0].error) throw *outcomes[0].error;
   json::array items, created, skipped, failed;
@@ -146,6 +159,8 @@ json::object set(EntityKind kind, Context& ctx, const po::variables_map& vm) {
 json::object rename(EntityKind kind, Context& ctx, const po::variables_map& vm) {
   std::string id = vm["id"].as<std::string>(), new_id = vm["new-id"].as<std::string>();
   ConfigStore store(ctx.storage(), ctx.config_dir());
+  TerminalProgress progress(name(kind) + " rename", ctx.quiet());
+  show_progress(store, progress);
   json::array updated;
   for (const auto& p : store.rename(kind, id, new_id)) updated.emplace_back(p);
   return {{"command", name(kind) + ".rename"}, {"id", id}, {"new_id", new_id}, {"updated_projects", std::move(updated)}};

@@ -233,7 +233,7 @@ class ConfigStore::Change {
     std::vector<Event> ops;
     ops.reserve(steps_.size());
     for (const auto& s : steps_) ops.push_back(s.op);
-    auto results = store_.storage_.batch(ops);
+    auto results = store_.storage_.batch(ops, store_.told("writing"));
     bool conflict = false;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].success) continue;
@@ -259,7 +259,7 @@ class ConfigStore::Change {
       std::vector<Event> ops;
       for (const auto& s : steps_)
         if (!s.guard && s.stage == stage) sent.push_back(&s), ops.push_back(s.op);
-      auto results = store_.storage_.batch(std::move(ops));
+      auto results = store_.storage_.batch(std::move(ops), store_.told("writing"));
       std::optional<std::size_t> failed;
       for (std::size_t i = 0; i < results.size(); ++i) {
         if (results[i].success)
@@ -311,6 +311,11 @@ class ConfigStore::Change {
 ConfigStore::ConfigStore(Storage& storage, fs::path config_dir)
     : storage_(storage), config_dir_(std::move(config_dir)), concurrency_(concurrency_of(storage)) {
   check_config_folders(config_dir_, false);
+}
+
+BatchProgress ConfigStore::told(std::string_view phase) const {
+  if (!progress_) return {};
+  return [this, phase](std::size_t done, std::size_t total) { progress_(phase, done, total); };
 }
 
 contract::Condition ConfigStore::at_version(const std::optional<std::string>& version) const {
@@ -370,7 +375,7 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
     } catch (const Error& e) {
       listing.warnings.push_back(std::string(e.what()) + "; skipped");
     }
-  });
+  }, told("reading"));
   return listing;
 }
 
@@ -569,7 +574,7 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
     std::vector<Event> writes;
     for (std::size_t k = 0; k < accepted.size(); ++k)
       writes.push_back(Event::write(path_of(kind, outcomes[accepted[k]].id), contents[k], only_if_absent()));
-    auto results = storage_.batch(writes);
+    auto results = storage_.batch(writes, told("writing"));
     for (std::size_t k = 0; k < accepted.size(); ++k) {
       auto& outcome = outcomes[accepted[k]];
       if (results[k].success) continue;

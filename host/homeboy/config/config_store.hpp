@@ -21,6 +21,7 @@
 #include <boost/json/object.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -97,6 +98,11 @@ class ConfigStore {
   // Deletes; refused (config.in_use) while a project refers to it.
   void remove(EntityKind kind, const std::string& id);
 
+  // Told as the batches of a command advance ("reading" documents, "writing" a change):
+  // bulk create, rename's rewrites, listing many documents.
+  using Progress = std::function<void(std::string_view phase, std::size_t done, std::size_t total)>;
+  void on_progress(Progress progress) { progress_ = std::move(progress); }
+
  private:
   struct VersionedEntity {
     Entity entity;
@@ -126,9 +132,12 @@ class ConfigStore {
   contract::Condition at_version(const std::optional<std::string>& version) const;
   contract::Condition only_if_absent() const;
 
+  BatchProgress told(std::string_view phase) const;
+
   Storage& storage_;
   std::filesystem::path config_dir_;
   Concurrency concurrency_;
+  Progress progress_;
 };
 
 }  // namespace homeboy
