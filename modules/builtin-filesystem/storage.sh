@@ -324,9 +324,11 @@ flush_writes() {  # flushes the staged files to disk, then renames them into pla
   local stage=$staged_dir/$temp_name i
   local -a sources=()
   for i in "${!staged[@]}"; do sources+=("$stage/${staged[i]}"); done
-  # One syncfs for every staged file: each is whole on disk before any takes its name.
-  local why="cannot write"
-  if ((${#sources[@]})) && flushing && ! sync -f -- "$stage" 2>/dev/null; then
+  # One syncfs for every staged file (one fdatasync for a single one, which does not wait for
+  # the rest of the file system): each is whole on disk before any takes its name.
+  local why="cannot write" how=-f
+  ((${#sources[@]} == 1)) && how=-d
+  if ((${#sources[@]})) && flushing && ! sync "$how" -- "${sources[@]:0:1}" 2>/dev/null; then
     why="cannot flush to disk"
   else
     ((${#sources[@]})) && mv -f -t "$staged_dir" -- "${sources[@]}" 2>/dev/null

@@ -276,12 +276,15 @@ final class Stage
 }
 
 // Makes $files durable: one syncfs of the file system holding $folder (coreutils' sync -f),
-// or, when that cannot run, an fsync of each file.
+// or an fsync of each file when there is only one (it then need not wait for the rest of the
+// file system) or when sync cannot run.
 function flush_file_system(string $folder, array $files): bool
 {
-    $quiet = [['file', '/dev/null', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']];
-    $process = @proc_open(['sync', '-f', '--', $folder], $quiet, $pipes);
-    if (is_resource($process) && proc_close($process) === 0) return true;
+    if (count($files) > 1) {
+        $quiet = [['file', '/dev/null', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']];
+        $process = @proc_open(['sync', '-f', '--', $folder], $quiet, $pipes);
+        if (is_resource($process) && proc_close($process) === 0) return true;
+    }
     foreach ($files as $file) {
         $handle = @fopen($file, 'r+');
         if ($handle === false || !fsync($handle)) return false;
