@@ -374,7 +374,10 @@ class BuiltinFilesystem {
   static constexpr std::size_t max_group_folders = 128;
 
   using FolderKey = std::pair<dev_t, ino_t>;
-  using Folders = std::map<FolderKey, std::unique_ptr<LockedFolder>>;
+  struct Folders {
+    std::map<FolderKey, std::unique_ptr<LockedFolder>> by_key;  // (device, inode): the order they are locked in
+    std::map<std::string, LockedFolder*> by_name;               // opened once, however many writes name it
+  };
 
   static std::optional<Condition> condition_of(const homeboy_op& op) {
     if (!HOMEBOY_HAS(&op, homeboy_op, condition) || !op.condition) return std::nullopt;
@@ -385,17 +388,25 @@ class BuiltinFilesystem {
   // full and this would be a new folder, or when it cannot be opened (`failed` says so, with
   // the failure reported into `out`).
   static LockedFolder* join(Folders& folders, const std::string& dir, Result& out, homeboy_status& failed) {
+    failed = HOMEBOY_OK;
+    if (auto named = folders.by_name.find(dir); named != folders.by_name.end()) return named->second;
     auto folder = std::make_unique<LockedFolder>();
     failed = folder->open_unlocked(dir, out);
     if (failed != HOMEBOY_OK) return nullptr;
     FolderKey key{folder->stat().st_dev, folder->stat().st_ino};
-    if (auto it = folders.find(key); it != folders.end()) return it->second.get();
-    if (folders.size() == max_group_folders) return nullptr;
-    return folders.emplace(key, std::move(folder)).first->second.get();
+    LockedFolder* joined = nullptr;
+    if (auto it = folders.by_key.find(key); it != folders.by_key.end())
+      joined = it->second.get();  // the same folder by another name (a link on the way)
+    else if (folders.by_key.size() == max_group_folders)
+      return nullptr;
+    else
+      joined = folders.by_key.emplace(key, std::move(folder)).first->second.get();
+    folders.by_name.emplace(dir, joined);
+    return joined;
   }
 
   static int lock_all(Folders& folders) {  // 0 or the errno
-    for (auto& [key, folder] : folders)  // std::map: (device, inode) order
+    for (auto& [key, folder] : folders.by_key)
       if (int error = folder->lock()) return error;
     return 0;
   }
@@ -537,7 +548,7 @@ class BuiltinFilesystem {
     }
 
     if (planned.size() == 1) {  // a group of one: the single write's two flushes cost less than a syncfs
-      folders.clear();
+      folders = {};
       const homeboy_op& op = *ops[planned.front().op];
       statuses[planned.front().op] =
           homeboy::plugin::Adapter<BuiltinFilesystem>::run_one(*this, op, results[planned.front().op]);
@@ -593,7 +604,7 @@ class BuiltinFilesystem {
     }
     // 5. Each folder once.
     std::map<const LockedFolder*, int> folder_errors;
-    for (auto& [key, folder] : folders) {
+    for (auto& [key, folder] : folders.by_key) {
       if (!folder->staged()) continue;
       folder->drop_stage();
       folder_errors[folder.get()] = flush_ ? flush_folder(folder->fd()) : 0;
