@@ -18,8 +18,9 @@ moment of the sequence leaves a file torn or a temp file for good; the order tha
 against a power loss (every staged file on disk before any rename) is checked by
 tests/stress/batch_barriers.sh from the system calls.
 
-usage: kill_batches.py <homeboy> <scratch dir> <kills> <max seconds> [<module folder>]
-(with a module folder, that module is installed and used; HOMEBOY_STORAGE_TRANSPORT passes through)
+usage: kill_batches.py <homeboy> <scratch dir> <kills> <max seconds> [<files per folder> [<module folder>]]
+(250 files in each of 4 folders by default: batches of 1,000 writes; with a module folder,
+that module is installed and used; HOMEBOY_STORAGE_TRANSPORT passes through)
 """
 import json
 import os
@@ -30,7 +31,6 @@ import sys
 import time
 
 FOLDERS = 4
-FILES = 250  # per folder: 1,000 writes per batch
 PAD = "x" * 1000
 
 
@@ -40,7 +40,8 @@ def content(gen, folder, index):
 
 def main():
     homeboy, work, kills, budget = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    module = sys.argv[5] if len(sys.argv) > 5 else None
+    files_per_folder = int(sys.argv[5]) if len(sys.argv) > 5 else 250
+    module = sys.argv[6] if len(sys.argv) > 6 else None
     shutil.rmtree(work, ignore_errors=True)
     store, config = os.path.join(work, "store"), os.path.join(work, "config")
     os.makedirs(config)
@@ -50,7 +51,7 @@ def main():
         subprocess.run(hb + ["module", "install", module, "--no-check", "--activate"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
     folders = [os.path.join(store, "f%d" % k) for k in range(FOLDERS)]
-    files = [(k, i, os.path.join(folders[k], "doc-%03d.json" % i)) for k in range(FOLDERS) for i in range(FILES)]
+    files = [(k, i, os.path.join(folders[k], "doc-%03d.json" % i)) for k in range(FOLDERS) for i in range(files_per_folder)]
     batch_file = os.path.join(work, "batch.json")
 
     def batch(gen):
@@ -101,7 +102,7 @@ def main():
     while done < kills and time.monotonic() - started < budget:
         gen += 1
         process = batch(gen)
-        time.sleep(random.uniform(0, usual * 1.1))
+        time.sleep(random.uniform(0, usual * 1.25))
         process.kill()
         acknowledged = process.wait() == 0
         done += 1
