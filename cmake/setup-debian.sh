@@ -16,6 +16,10 @@ packages=(
   clang libclang-rt-14-dev   # the fuzz targets: clang 14 and its libFuzzer and sanitizer runtimes
   libpq-dev     # plugins/postgres (the PostgreSQL client library)
   postgresql    # the PostgreSQL server the postgres plugin's tests start in a temp folder
+  libsqlite3-dev  # plugins/example-cpp, the C++ example plugin (on SQLite)
+  nodejs        # modules/examples/example-node, the Node.js example module
+  rustc cargo   # plugin-api/rust and plugins/example-rust: Debian's Rust (1.63), no crates downloaded
+  dpkg-dev      # cpack -G DEB (dpkg-shlibdeps declares the package's library dependencies)
 )
 
 missing=()

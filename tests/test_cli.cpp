@@ -11,6 +11,26 @@ namespace json = boost::json;
 
 BOOST_FIXTURE_TEST_SUITE(cli, CliFixture)
 
+// A native plugin that prints while it runs inside homeboy (the fixture prints on every read)
+// prints to stderr: the envelope on stdout, and a raw read's bytes, stay what they are.
+BOOST_AUTO_TEST_CASE(an_in_process_plugin_that_prints_cannot_reach_stdout) {
+  fs::path folder = ModuleBuilder(dir / "modules", "chatty")
+                        .library_file(fixture_plugin("chatty"))
+                        .isolation("in_process")
+                        .storage_type("memory")
+                        .write();
+  Env env = only_provider(homeboy::load_module(folder), config);
+  // The fixture keeps its files in memory, for one process: a batch writes and reads back.
+  auto batch = homeboy({"storage", "batch", "-"}, env,
+                       R"([{"operation": "write", "path": "/a", "content": "hello"}, {"operation": "read", "path": "/a"}])");
+  BOOST_TEST(batch.exit_code == 0, batch.out << batch.err);
+  BOOST_TEST(batch.json().at("data").at("results").at(1).at("data") == json::value("hello"), batch.out);
+  BOOST_TEST(batch.err.find("fixture: reading /a") != std::string::npos, batch.err);
+  auto missing = homeboy({"storage", "read", "/b"}, env);
+  BOOST_TEST(missing.exit_code == 4);
+  BOOST_TEST(missing.json().at("error").at("code") == json::value("storage.not_found"), missing.out);
+}
+
 BOOST_AUTO_TEST_CASE(status_shows_the_native_default_provider) {
   auto r = homeboy({"storage", "status"});
   BOOST_TEST(r.exit_code == 0);

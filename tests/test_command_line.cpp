@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(every_mistake_is_named_in_homeboys_words_with_the_fix) {
            {{"storage", "export", "--output", "backup.jsonl"}, "--output takes json or text, not 'backup.jsonl'",
             "To write an archive to a file: homeboy storage export FILE"},
            {{"module", "show"}, "missing <id>: `homeboy module show` needs it", ""},
-           {{"project", "set", "web"}, "`project set` needs the patch: as SPEC or --json SPEC", ""},
+           {{"project", "set", "web"}, "`project set` needs the patch: key=value words or a JSON SPEC", "name="},
            {{"storage", "read", "--source", "-"}, "unknown option --source", ""},
            {{"module", "install", "--folder", "x"}, "unknown option --folder", ""},
        }) {

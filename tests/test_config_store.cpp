@@ -25,6 +25,7 @@ namespace {
 
 json::object obj(const char* text) { return json::parse(text).as_object(); }
 json::object exact(const char* text) { return parse_json_input(text, "SPEC").as_object(); }
+Patch merging(const char* text) { return Patch{exact(text), {}, {}}; }
 
 // Passes everything to the native builtin-filesystem, except writes to paths containing
 // `poison`, which fail as a provider would.
@@ -236,12 +237,12 @@ BOOST_AUTO_TEST_CASE(numbers_keep_their_text_through_create_and_set) {
     BOOST_TEST(text.find("E0") == std::string::npos);
   };
   check(read_file(dir / "servers/web.json"));
-  store.set(EntityKind::server, "web", exact(R"({"other": 1})"), {});
+  store.set(EntityKind::server, "web", merging(R"({"other": 1})"));
   check(read_file(dir / "servers/web.json"));
   check(pretty(store.get(EntityKind::server, "web").doc));
   // 1.5 and 1.50 are written differently, so they count as a change; 1.5 again does not.
-  BOOST_TEST(store.set(EntityKind::server, "web", exact(R"({"c": 1.5})"), {}).second.empty());
-  BOOST_TEST(store.set(EntityKind::server, "web", exact(R"({"c": 1.50})"), {}).second ==
+  BOOST_TEST(store.set(EntityKind::server, "web", merging(R"({"c": 1.5})")).second.empty());
+  BOOST_TEST(store.set(EntityKind::server, "web", merging(R"({"c": 1.50})")).second ==
              std::vector<std::string>{"c"});
 }
 
@@ -350,6 +351,24 @@ BOOST_AUTO_TEST_CASE(a_create_commits_its_rules_with_it) {
   BOOST_TEST(has(contract::Operation::write, "servers/s.json", K::if_version), "its server held at the version read");
 }
 
+// A renamed project is a new document naming its server: like a create, it holds the server,
+// so a server rename that listed the projects before it landed (and missed the new name)
+// fails instead of leaving the renamed project naming an id that is gone.
+BOOST_AUTO_TEST_CASE(a_project_rename_holds_what_the_project_names) {
+  store.create(EntityKind::server, {exact(R"({"id":"s"})")}, false);
+  store.create(EntityKind::component, {exact(R"({"id":"c"})")}, false);
+  store.create(EntityKind::project, {exact(R"({"id":"p","server_id":"s","component_ids":["c"]})")}, false);
+  store.rename(EntityKind::project, "p", "q");
+  const auto& commit = memory->last_commit;
+  for (const char* held : {"servers/s.json", "components/c.json"})
+    BOOST_TEST(std::any_of(commit.begin(), commit.end(),
+                           [&](const Event& e) {
+                             return e.operation == contract::Operation::write && e.path == path(held) &&
+                                    e.condition.kind == contract::Condition::Kind::if_version;
+                           }),
+               held << " held by the rename");
+}
+
 BOOST_AUTO_TEST_CASE(a_project_whose_server_is_deleted_before_the_commit_is_not_created) {
   store.create(EntityKind::server, {exact(R"({"id":"s"})")}, false);
   memory->before_commit = [&](MemoryTransport& m) { m.apply(Event::remove(path("servers/s.json"))); };
@@ -411,7 +430,7 @@ BOOST_AUTO_TEST_CASE(a_set_that_adds_a_reference_holds_it) {
   store.create(EntityKind::server, {exact(R"({"id":"s"})"), exact(R"({"id":"t"})")}, false);
   store.create(EntityKind::project, {exact(R"({"id":"p","server_id":"s","n":1.0})")}, false);
   memory->before_commit = [&](MemoryTransport& m) { m.apply(Event::remove(path("servers/t.json"))); };
-  BOOST_CHECK_EXCEPTION(store.set(EntityKind::project, "p", exact(R"({"server_id":"t"})"), {}), Error,
+  BOOST_CHECK_EXCEPTION(store.set(EntityKind::project, "p", merging(R"({"server_id":"t"})")), Error,
                         [](const Error& e) { return e.code() == "config.invalid_reference"; });
   BOOST_TEST(memory->content(path("projects/p.json")).find("\"server_id\": \"s\"") != std::string::npos);
 }

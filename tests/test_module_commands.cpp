@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(install_refuses_bad_folders_and_existing_ids) {
 }
 
 BOOST_AUTO_TEST_CASE(uninstall_needs_force_and_never_hides_config) {
-  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("sqlite-storage").string(), "--no-check"}).exit_code == 0);
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("sqlite-storage").string(), "--no-check", "--activate"}).exit_code == 0);
   auto r = homeboy({"module", "uninstall", "sqlite-storage"});
   BOOST_TEST(r.exit_code == 2);
   BOOST_TEST(error_code(r) == "cli.confirmation_required");
@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(uninstall_needs_force_and_never_hides_config) {
              "builtin-filesystem");
 
   // A provider that holds no config goes with --force alone.
-  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("filesystem-php").string(), "--no-check"}).exit_code == 0);
+  BOOST_TEST_REQUIRE(homeboy({"module", "install", source_module("filesystem-php").string(), "--no-check", "--activate"}).exit_code == 0);
   BOOST_TEST_REQUIRE(homeboy({"server", "create", "web-2"}).exit_code == 0);
   BOOST_TEST(error_code(homeboy({"module", "uninstall", "filesystem-php", "--force"})) == "module.holds_config");
   BOOST_TEST_REQUIRE(homeboy({"server", "delete", "web-2"}).exit_code == 0);
@@ -190,6 +190,93 @@ BOOST_AUTO_TEST_CASE(the_sqlite_module_lists_immediate_children_only) {
   BOOST_TEST(homeboy({"storage", "delete", "/a/b", "--recursive"}).exit_code == 0);
   BOOST_TEST(homeboy({"storage", "list", "/a"}).json().at("data").at("entries").as_array().size() == 1u,
              "/a/bc survives the delete of /a/b");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(module_commands_more, CliFixture)
+
+BOOST_AUTO_TEST_CASE(a_manifest_not_named_after_its_folder_is_reported_as_such) {
+  fs::path folder = dir / "my-store";
+  fs::create_directories(folder);
+  write_file(folder / "manifest.json", R"({"name": "x", "version": "1", "runtime": {"executable": "true"},
+                                          "storage_provider": {"storage_type": "t"}})");
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"module", "install", folder.string()},
+                                               {"module", "test", folder.string(), "--json"}}) {
+    auto r = homeboy(args);
+    BOOST_TEST(r.exit_code == 2, r.out);
+    BOOST_TEST(error_code(r) == "config.invalid_manifest");
+    std::string message(r.json().at("error").at("message").as_string());
+    BOOST_TEST(message.find("has no manifest my-store.json (it holds manifest.json; a module's manifest is named after "
+                            "its folder)") != std::string::npos, message);
+    BOOST_TEST(json::serialize(r.json().at("error").at("hints")).find("mv ") != std::string::npos, r.out);
+  }
+  // Found on the search path, the refusal says the same.
+  fs::create_directories(dir / "config/modules");
+  fs::rename(folder, dir / "config/modules/my-store");
+  auto listed = homeboy({"module", "list"});
+  BOOST_TEST(json::serialize(listed.json().at("data").at("refused")).find("it holds manifest.json") != std::string::npos,
+             listed.out);
+}
+
+BOOST_AUTO_TEST_CASE(install_counts_the_cases_as_module_test_does_and_no_check_activates_nothing) {
+  fs::path node = fs::path(HOMEBOY_TEST_SOURCE_DIR) / "modules/examples/example-node";
+  auto tested = homeboy({"module", "test", node.string(), "--json"});
+  BOOST_TEST_REQUIRE(tested.exit_code == 0, tested.out);
+  auto installed = homeboy({"module", "install", node.string(), "--id", "checked"});
+  BOOST_TEST_REQUIRE(installed.exit_code == 0, installed.out);
+  auto check = installed.json().at("data").at("check");
+  BOOST_TEST(check.at("passed") == tested.json().at("data").at("passed"), installed.out);
+  BOOST_TEST(check.at("skipped") == tested.json().at("data").at("skipped"), installed.out);
+  BOOST_TEST(check.at("skipped").as_int64() > 0, "the node example declares no versions: cases are skipped");
+  BOOST_TEST(installed.json().at("data").at("activated").as_bool(), "it passed and nothing holds config");
+  BOOST_TEST(homeboy({"module", "uninstall", "checked", "--force"}).exit_code == 0);
+
+  // Not checked is not passed: the docs say only a passing provider becomes active.
+  auto unchecked = homeboy({"module", "install", node.string(), "--id", "unchecked", "--no-check"});
+  BOOST_TEST_REQUIRE(unchecked.exit_code == 0, unchecked.out);
+  BOOST_TEST(!unchecked.json().at("data").at("activated").as_bool());
+  BOOST_TEST(unchecked.json().at("data").at("active_provider").as_string() == "builtin-filesystem");
+  BOOST_TEST(unchecked.err.find("'unchecked' was not checked (--no-check), so it was not activated") != std::string::npos,
+             unchecked.err);
+  BOOST_TEST(homeboy({"storage", "status"}).json().at("data").at("provider").at("module_id").as_string() ==
+             "builtin-filesystem");
+  BOOST_TEST(homeboy({"module", "uninstall", "unchecked", "--force"}).exit_code == 0);
+  auto forced = homeboy({"module", "install", node.string(), "--id", "forced", "--no-check", "--activate"});
+  BOOST_TEST_REQUIRE(forced.exit_code == 0, forced.out);
+  BOOST_TEST(forced.json().at("data").at("activated").as_bool());
+}
+
+// The modules shipped with homeboy but kept off the search path are found by id.
+BOOST_AUTO_TEST_CASE(shipped_modules_are_found_by_id) {
+  auto available = homeboy({"module", "list", "--available"});
+  BOOST_TEST_REQUIRE(available.exit_code == 0, available.out);
+  std::string listed = json::serialize(available.json().at("data").at("modules"));
+  for (const char* id : {"\"sqlite-storage\"", "\"filesystem-php\""})
+    BOOST_TEST(listed.find(id) != std::string::npos, listed);
+  BOOST_TEST(listed.find("\"installed\":false") != std::string::npos, listed);
+
+  // Not installed: the error says it ships with homeboy and how to install it.
+  auto missing = homeboy({"module", "show", "sqlite-storage"});
+  BOOST_TEST(missing.exit_code == 4);
+  BOOST_TEST(json::serialize(missing.json().at("error").at("hints")).find("homeboy module install sqlite-storage") !=
+             std::string::npos, missing.out);
+  auto typo = homeboy({"module", "install", "sqlite-storag"});
+  BOOST_TEST(typo.exit_code == 4);
+  BOOST_TEST(json::serialize(typo.json().at("error").at("hints")).find("sqlite-storage") != std::string::npos, typo.out);
+
+  // module test by id, without installing it.
+  auto tested = homeboy({"module", "test", "filesystem-php", "--json"});
+  BOOST_TEST(tested.exit_code == 0, tested.out);
+  BOOST_TEST(!fs::exists(dir / "config/modules/filesystem-php"), "testing installs nothing");
+
+  auto installed = homeboy({"module", "install", "sqlite-storage", "--no-check"});
+  BOOST_TEST_REQUIRE(installed.exit_code == 0, installed.out);
+  BOOST_TEST(fs::exists(dir / "config/modules/sqlite-storage/sqlite-storage.json"));
+  auto after = homeboy({"module", "list", "--available"});
+  BOOST_TEST(json::serialize(after.json().at("data").at("modules")).find("\"installed\":true") != std::string::npos,
+             after.out);
+  BOOST_TEST(homeboy({"module", "show", "sqlite-storage"}).exit_code == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

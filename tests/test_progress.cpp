@@ -28,9 +28,10 @@ struct TerminalRun {
   std::string terminal;  // stderr, a pseudo-terminal
 };
 
-// Runs homeboy with stderr on a pseudo-terminal and stdout on a pipe, HOMEBOY_* variables
-// cleared; reads both until it ends (bounded in time).
-TerminalRun on_terminal(const std::vector<std::string>& args, const std::string& input_file = "/dev/null") {
+// Runs homeboy with stderr on a pseudo-terminal of type `term` and stdout on a pipe, HOMEBOY_*
+// variables cleared; reads both until it ends (bounded in time).
+TerminalRun on_terminal(const std::vector<std::string>& args, const std::string& input_file = "/dev/null",
+                        const std::string& term = "xterm") {
   int master = -1, slave = -1;
   BOOST_REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
   int out[2];
@@ -44,6 +45,7 @@ TerminalRun on_terminal(const std::vector<std::string>& args, const std::string&
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(slave, STDERR_FILENO);
     ::close(master);
+    ::setenv("TERM", term.c_str(), 1);
     for (char** e = environ; *e;) {
       if (std::strncmp(*e, "HOMEBOY_", 8) == 0) {
         std::string name(*e, std::strchr(*e, '=') - *e);
@@ -125,6 +127,13 @@ BOOST_AUTO_TEST_CASE(a_large_batch_shows_progress_on_a_terminal_and_keeps_stdout
   auto not_a_terminal = homeboy({"storage", "batch", "--file", events});
   BOOST_TEST(not_a_terminal.exit_code == 0);
   BOOST_TEST(not_a_terminal.err.empty(), not_a_terminal.err);
+
+  // A terminal that cannot clear a line or move the cursor gets plain lines, no escape codes.
+  auto dumb =
+      on_terminal({"--config-dir", config, "storage", "batch", "--file", batch_file(1500)}, "/dev/null", "dumb");
+  BOOST_TEST(dumb.exit_code == 0);
+  BOOST_TEST(has(dumb.terminal, "homeboy: storage batch: operations 1500/1500\r\n"), dumb.terminal);
+  BOOST_TEST(!has(dumb.terminal, "\033"), dumb.terminal);
 }
 
 BOOST_AUTO_TEST_CASE(export_import_and_migrate_show_their_phases) {

@@ -112,12 +112,66 @@ BOOST_AUTO_TEST_CASE(config_entities_in_text) {
   BOOST_TEST(text({"component", "list"}) == "ID\napi\nui\n");
   text({"component", "delete", "api"});
   text({"component", "delete", "ui"});
-  BOOST_TEST(text({"component", "list"}) == "no components\n");
+  auto none = homeboy({"-o", "text", "component", "list"});
+  BOOST_TEST(none.out.empty(), "stdout holds rows alone: " << none.out);
+  BOOST_TEST(none.err == "homeboy: no components");
 
   auto unknown = failing({"server", "show", "web-3"}, 4);
   BOOST_TEST(unknown.err == "homeboy: error: no server 'web-3' (server.not_found)\n"
                             "homeboy: hint: Did you mean 'web-2'?\n"
                             "homeboy: hint: Run `homeboy server list` to see them all.");
+  text({"component", "create", "cache"});
+  auto other_kind = failing({"server", "show", "cache"}, 4);
+  BOOST_TEST(has(other_kind.err, "homeboy: hint: 'cache' is a component: homeboy component show cache\n"), other_kind.err);
+}
+
+BOOST_AUTO_TEST_CASE(verbose_says_who_served_and_how_long_each_step_took) {
+  auto run = homeboy({"--verbose", "server", "create", "web"});
+  BOOST_TEST(run.exit_code == 0);
+  BOOST_TEST(run.json().at("data").at("created").as_array().size() == 1u, "stdout holds the envelope as ever");
+  BOOST_TEST(has(run.err, "homeboy: verbose: provider builtin-filesystem (native, selected by default, "), run.err);
+  BOOST_TEST(has(run.err, "homeboy: verbose: batch of 1 (1 write): "), run.err);
+  BOOST_TEST(has(run.err, "homeboy: verbose: homeboy server create: "), run.err);
+  BOOST_TEST(has(run.err, " in all, "), run.err);
+  BOOST_TEST(homeboy({"server", "list"}).err.empty(), "nothing of it without --verbose");
+}
+
+BOOST_AUTO_TEST_CASE(typed_set_and_dry_runs) {
+  text({"server", "create", "web"});
+  BOOST_TEST(text({"server", "set", "web", "host=web2.example.com", "port=2222", "tags=[\"a\",\"b\"]"}) ==
+             "updated server web: host, port, tags\n");
+  auto shown = homeboy({"server", "show", "web"}).json().at("data").at("server");
+  BOOST_TEST(shown.at("host") == json::value("web2.example.com"), "kept as a string");
+  BOOST_TEST(shown.at("port") == json::value(2222), "read as a number");
+  BOOST_TEST(text({"server", "set", "web", "tags-=a", "settings.php=8.2"}) == "updated server web: settings, tags\n");
+  shown = homeboy({"server", "show", "web"}).json().at("data").at("server");
+  BOOST_TEST(shown.at("tags") == json::parse(R"(["b"])"));
+  BOOST_TEST(shown.at("settings") == json::parse(R"({"php": 8.2})"));
+  BOOST_TEST(text({"server", "set", "web", "port="}) == "updated server web: port\n");
+  BOOST_TEST(!homeboy({"server", "show", "web"}).json().at("data").at("server").as_object().contains("port"));
+  auto bad = failing({"server", "set", "web", "host"}, 2);
+  BOOST_TEST(has(bad.err, "'host' is not key=value"), bad.err);
+
+  // Arrays unite: a set that adds nothing says how to replace instead.
+  BOOST_TEST(text({"server", "set", "web", "tags+=c"}) == "updated server web: tags\n");
+  auto same = homeboy({"-o", "text", "server", "set", "web", R"({"tags": ["b"]})"});
+  BOOST_TEST(same.out == "server web unchanged\n");
+  BOOST_TEST(has(same.err, "--replace tags"), same.err);
+
+  // --dry-run says what would change, and changes nothing.
+  std::string before = homeboy({"server", "show", "web"}).out;
+  BOOST_TEST(text({"server", "set", "web", "host=other", "--dry-run"}) ==
+             "would update server web: host (dry run: nothing changed)\n");
+  BOOST_TEST(text({"server", "rename", "web", "web9", "--dry-run"}) == "would rename server web to web9 (dry run: nothing changed)\n");
+  BOOST_TEST(text({"server", "delete", "web", "--dry-run"}) == "would delete server web (dry run: nothing changed)\n");
+  BOOST_TEST(text({"server", "create", "new1", "--dry-run"}) == "would be created: server new1\ndry run: nothing changed\n");
+  BOOST_TEST(homeboy({"server", "show", "web"}).out == before);
+  failing({"server", "show", "web9"}, 4);
+  failing({"server", "show", "new1"}, 4);
+  // A dry run meets the same refusals as the real thing.
+  text({"project", "create", "site", R"({"server_id": "web"})"});
+  auto refused = failing({"server", "delete", "web", "--dry-run"}, 2);
+  BOOST_TEST(has(refused.err, "homeboy: hint: Remove the reference first: homeboy project set site server_id="), refused.err);
 }
 
 BOOST_AUTO_TEST_CASE(no_control_character_reaches_the_terminal) {
@@ -177,8 +231,10 @@ BOOST_AUTO_TEST_CASE(module_commands_in_text) {
   BOOST_TEST(installed == "installed helper to " + config + "/modules/helper\n", installed);
   auto with_check = text({"module", "install", source_module("filesystem-php").string(), "--no-check"});
   BOOST_TEST(has(with_check, "check: not run (--no-check)\n"), with_check);
-  BOOST_TEST(has(with_check, "active provider: filesystem-php (activated)\n"), with_check);
-  BOOST_TEST(has(with_check, "pinned: filesystem-php in " + config + "/homeboy.json (before: nothing)\n"), with_check);
+  // Not checked is not passed: only --activate makes it active (docs/module-authoring.md).
+  BOOST_TEST(has(with_check, "active provider: builtin-filesystem\n"), with_check);
+  BOOST_TEST(has(with_check, "pinned: builtin-filesystem in " + config + "/homeboy.json (before: nothing)\n"), with_check);
+  BOOST_TEST(has(with_check, "hint: 'filesystem-php' was not checked (--no-check), so it was not activated."), with_check);
 
   auto refused = failing({"module", "uninstall", "helper"}, 2);
   BOOST_TEST(has(refused.err, "homeboy: hint: To remove it: homeboy module uninstall helper --force"), refused.err);

@@ -354,7 +354,7 @@ BOOST_AUTO_TEST_CASE(install_takes_away_group_write_and_refuses_an_untrusted_lin
   write_file(source / "run.sh", "echo '{\"success\":true,\"data\":\"ran\"}'\n");
   add_perms(source / "run.sh", fs::perms::group_write | fs::perms::others_write);
   add_perms(source, fs::perms::group_write);
-  auto copied = homeboy({"module", "install", source.string(), "--no-check"});
+  auto copied = homeboy({"module", "install", source.string(), "--no-check", "--activate"});
   BOOST_TEST_REQUIRE(copied.exit_code == 0, copied.out);
   auto installed = fs::status(dir / "config/modules/loose/run.sh").permissions();
   BOOST_TEST(((installed & (fs::perms::group_write | fs::perms::others_write)) == fs::perms::none));

@@ -5,6 +5,7 @@
 #include "cli/help.hpp"
 #include "cli/output.hpp"
 #include "cli/text_output.hpp"
+#include "homeboy/config/config_store.hpp"
 #include "homeboy/transport/environment.hpp"
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/suggest.hpp"
@@ -15,10 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -103,10 +107,36 @@ Presentation first_look(const std::vector<std::string>& args) {
   return p;
 }
 
+// Words people type for a command by another name: what they mean wins over what is spelt
+// alike (`get` is `show`, not `set`).
+std::optional<std::string> synonym(const std::string& typed, const std::vector<std::string>& known) {
+  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> table{
+      {"show", {"get", "view", "describe", "info", "display"}},
+      {"read", {"cat", "get", "show"}},
+      {"list", {"ls", "all", "index"}},
+      {"delete", {"rm", "remove", "del", "destroy", "drop"}},
+      {"rename", {"mv", "move"}},
+      {"create", {"new", "add", "make", "mk"}},
+      {"set", {"update", "edit", "modify", "change", "patch", "put"}},
+      {"write", {"put", "save"}},
+      {"ensure-dir", {"mkdir"}},
+      {"uninstall", {"remove", "rm", "delete"}},
+      {"status", {"info", "state"}},
+  };
+  for (const auto& [command, words] : table)
+    if (std::find(words.begin(), words.end(), typed) != words.end() &&
+        std::find(known.begin(), known.end(), command) != known.end())
+      return std::string(command);
+  return std::nullopt;
+}
+
 Error unknown_command(const std::string& name, const std::vector<std::string>& known, const std::string& where,
                       const std::string& help) {
   Error error(Errc::cli_unknown_command, "unknown " + where + " '" + name + "'", {{"name", name}});
-  if (auto guess = did_you_mean(suggest(name, known)); !guess.empty()) error.with_hint(guess);
+  if (auto meant = synonym(name, known))
+    error.with_hint(did_you_mean({*meant}));
+  else if (auto guess = did_you_mean(suggest(name, known)); !guess.empty())
+    error.with_hint(guess);
   return std::move(error).with_hint("Run `" + help + "` to see them.");
 }
 
@@ -138,14 +168,56 @@ const Registry& Context::registry() {
   return *registry_;
 }
 
+namespace {
+
+std::string millis(std::chrono::nanoseconds took) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f ms", static_cast<double>(took.count()) / 1e6);
+  return buffer;
+}
+
+// "write /a/b.json", or "batch of 3 (2 read, 1 write)".
+std::string request_text(const contract::Event& event) {
+  if (event.operation != contract::Operation::batch)
+    return std::string(contract::to_string(event.operation)) + " " + text::printable_utf8(event.path);
+  std::map<std::string_view, std::size_t> counts;
+  for (const auto& op : event.operations) ++counts[contract::to_string(op.operation)];
+  std::string kinds;
+  for (const auto& [name, n] : counts) kinds += (kinds.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(name);
+  return "batch of " + std::to_string(event.operations.size()) + " (" + kinds + ")";
+}
+
+}  // namespace
+
 Storage& Context::storage() {
   catalog();
   if (auto* active = registry_->active()) return *active;
   auto preference = transport_preference_from_env();
+  auto start = std::chrono::steady_clock::now();
   Storage& storage = registry_->activate(preference, isolation_preference_from_env());
   if (const auto& reason = storage.provider().fallback_reason; reason && preference == TransportPreference::automatic)
     warn("module '" + storage.provider().module_id + "' runs its executable, not its native library (" + *reason + ")");
+  if (verbose_) {
+    const auto& p = storage.provider();
+    trace("provider " + p.module_id + " (" + std::string(to_string(storage.transport_kind())) + ", selected by " +
+          std::string(to_string(p.selected_by)) + ", " + p.manifest_path.string() + "), ready in " +
+          millis(std::chrono::steady_clock::now() - start));
+    storage.set_trace([this](const contract::Event& request, std::chrono::nanoseconds took) {
+      ++requests_;
+      in_provider_ += took;
+      trace(request_text(request) + ": " + millis(took));
+    });
+  }
   return storage;
+}
+
+void Context::trace(const std::string& line) const {
+  if (verbose_) std::cerr << "homeboy: verbose: " << text::escape_controls(line) << '\n';
+}
+
+void Context::trace_summary(const std::string& command) const {
+  trace(command + ": " + millis(std::chrono::steady_clock::now() - started_) + " in all, " + millis(in_provider_) +
+        " of it in " + std::to_string(requests_) + (requests_ == 1 ? " provider request" : " provider requests"));
 }
 
 std::string absolute_path(const std::string& path) {
@@ -302,10 +374,19 @@ int run(int argc, char** argv, OutputStream& out, std::ostream& err) {
     // SIGINT, SIGTERM and SIGHUP: the module's tree is killed, scratch folders are removed on
     // the way out, and the run ends with `cli.interrupted` and 128 + the signal's number.
     install_interrupt_handlers([shown](int signal) { return shown.render(interrupted_error(signal)); });
-    set_hard_exit_fd(shown.raw || shown.output == OutputMode::text ? STDERR_FILENO : STDOUT_FILENO);
+    set_hard_exit_fd(shown.raw || shown.output == OutputMode::text ? STDERR_FILENO : out.fd());
 
     bool quiet = line.globals.quiet || env_set("HOMEBOY_QUIET");
     Context ctx(resolve_config_dir(line.globals.config_dir), out, shown.output, shown.raw, quiet);
+    ctx.set_verbose(line.globals.verbose);
+    // A config folder that is not the user's own (another user's, a link) is the same error
+    // on every command, before anything reads what is in it.
+    if (group) check_config_folders(ctx.config_dir(), false);
+    struct Summary {  // said however the command ends
+      const Context& ctx;
+      std::string command;
+      ~Summary() { ctx.trace_summary(command); }
+    } summary{ctx, invocation};
     Reply reply = command->run(ctx, line.values);
     hold_interrupts();
     throw_if_interrupted();  // it came during a step that could not be cut short

@@ -81,6 +81,8 @@ class LineReader {
       globals_.compact = true;
     } else if (option.name == "quiet") {
       globals_.quiet = true;
+    } else if (option.name == "verbose") {
+      globals_.verbose = true;
     } else if (option.name == "help") {
       globals_.help = true;
     } else if (option.name == "version") {

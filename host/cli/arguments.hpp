@@ -18,6 +18,7 @@ struct Globals {
   std::optional<OutputMode> output;
   bool compact = false;
   bool quiet = false;
+  bool verbose = false;
   bool help = false;
   bool version = false;
 };

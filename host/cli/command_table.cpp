@@ -110,6 +110,8 @@ const std::vector<OptionSpec>& global_options() {
           .one_of({"json", "text"}),
       flag("compact", "JSON on one line instead of pretty-printed"),
       flag("quiet", "no warnings and no progress on stderr (also HOMEBOY_QUIET=1)").also('q'),
+      flag("verbose", "on stderr: the provider and transport that serve the command, and each request's time")
+          .also('v'),
       flag("help", "show help for the group or command before it").also('h'),
       flag("version", "print homeboy's version").also('V'),
   };

@@ -20,7 +20,9 @@ namespace po = boost::program_options;
 class Context;
 
 // What a value is, for the shell to complete it.
-enum class Completion { nothing, file, folder, module, provider, entity, choice };
+// What an argument's value completes to. installable: folders and the ids of the modules shipped
+// with homeboy; testable: installed and shipped ids.
+enum class Completion { nothing, file, folder, module, provider, entity, choice, installable, testable };
 
 // An argument (positional) or an option of a command.
 struct OptionSpec {
@@ -111,6 +113,9 @@ const std::vector<OptionSpec>& global_options();
 
 // `homeboy doctor`: the provider and the config it holds, checked.
 CommandSpec doctor_command();
+
+// `homeboy module new`: a starter module or plugin from the authoring kit.
+CommandSpec module_new_command();
 
 // The commands outside the groups: help, version, completion, doctor.
 const std::vector<CommandSpec>& top_commands();

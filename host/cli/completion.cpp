@@ -4,6 +4,7 @@
 #include "homeboy/config/config_store.hpp"
 #include "homeboy/providers/registry.hpp"
 
+#include <algorithm>
 #include <ostream>
 #include <sstream>
 
@@ -16,16 +17,32 @@ namespace {
 // The scripts only hand the words to `homeboy __complete` and act on its answer.
 constexpr std::string_view bash_script = R"script(# homeboy completion for bash: eval "$(homeboy completion bash)"
 _homeboy() {
-  local cur=${COMP_WORDS[COMP_CWORD]} IFS=$'\n' line
-  local -a answer candidates
-  answer=($("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)) || return 0
+  local IFS=$'\n' line word cur i
+  local -a words=() answer=() candidates=()
+  # bash cuts words at ':' (COMP_WORDBREAKS): an id holding one ("web:8080") is put back
+  # together, and what is offered then drops the part bash keeps before the last ':'.
+  for ((i = 1; i <= COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    if ((${#words[@]})) && [[ $word == : || ${COMP_WORDS[i - 1]} == : ]]; then
+      words[${#words[@]} - 1]+=$word
+    else
+      words+=("$word")
+    fi
+  done
+  cur=${words[${#words[@]} - 1]}
+  answer=($("${COMP_WORDS[0]}" __complete "${words[@]}" 2>/dev/null)) || return 0
   case ${answer[0]} in
-    files) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
-    folders) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
+    files) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+    folders)  # folders, and any candidates after the directive
+      compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+      for line in "${answer[@]:1}"; do [[ ${line%%$'\t'*} == "$cur"* ]] && COMPREPLY+=("${line%%$'\t'*}"); done ;;
     *)
       for line in "${answer[@]:1}"; do candidates+=("${line%%$'\t'*}"); done
       COMPREPLY=("${candidates[@]}") ;;
   esac
+  if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+    for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]=${COMPREPLY[i]#"${cur%"${cur##*:}"}"}; done
+  fi
 }
 complete -F _homeboy homeboy
 )script";
@@ -38,7 +55,10 @@ _homeboy() {
   answer=("${(@f)$(${words[1]} __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}")
   case ${answer[1]} in
     files) _files ;;
-    folders) _files -/ ;;
+    folders)
+      for line in "${(@)answer[2,-1]}"; do [[ -n $line ]] && candidates+=("${${line%%$'\t'*}//:/\\:}"); done
+      (( ${#candidates} )) && _describe -t homeboy homeboy candidates
+      _files -/ ;;
     *)
       for line in "${(@)answer[2,-1]}"; do
         [[ -n $line ]] || continue
@@ -63,6 +83,7 @@ function __homeboy_complete
             __fish_complete_path (commandline -ct)
         case folders
             __fish_complete_directories (commandline -ct)
+            printf '%s\n' $answer[2..-1]
         case '*'
             printf '%s\n' $answer[2..-1]
     end
@@ -187,6 +208,14 @@ std::vector<Candidate> module_ids(const fs::path& config_dir, bool providers_onl
   return out;
 }
 
+std::vector<Candidate> shipped_ids(const fs::path& config_dir) {
+  std::vector<Candidate> out;
+  Catalog installed = discover(module_search_path(config_dir));
+  for (const auto& m : discover({available_modules_dir()}).modules)
+    out.push_back({m.id, installed.find(m.id) ? m.manifest.name + " (installed)" : m.manifest.name + " (ships with homeboy)"});
+  return out;
+}
+
 std::vector<Candidate> entity_ids(const fs::path& config_dir, std::string_view group) {
   std::vector<Candidate> out;
   for (EntityKind kind : all_kinds) {
@@ -206,6 +235,16 @@ std::vector<Candidate> values(const OptionSpec& spec, const Position& at, std::s
     case Completion::folder: directive = "folders"; break;
     case Completion::module:
     case Completion::provider: out = module_ids(at.config_dir(), spec.completes == Completion::provider); break;
+    case Completion::installable:  // folders, and the shipped ids besides them
+      directive = "folders";
+      out = shipped_ids(at.config_dir());
+      break;
+    case Completion::testable:
+      out = module_ids(at.config_dir(), false);
+      for (auto& c : shipped_ids(at.config_dir()))
+        if (std::none_of(out.begin(), out.end(), [&](const Candidate& o) { return o.word == c.word; }))
+          out.push_back(std::move(c));
+      break;
     case Completion::entity:
       if (at.group()) out = entity_ids(at.config_dir(), at.group()->name);
       break;

@@ -118,7 +118,8 @@ std::string roff(std::string_view text) {
 
 void help_topic(Context& ctx, const po::variables_map& vm) {
   std::ostream& out = ctx.out();
-  if (vm["man"].as<bool>()) return print_man_page(out);
+  if (vm["man"].as<bool>())
+    return print_man_page(out, vm.count("prefix") ? vm["prefix"].as<std::string>() : std::string(HOMEBOY_INSTALL_PREFIX));
   if (!vm.count("topic")) return print_overview(out);
   std::string topic = vm["topic"].as<std::string>();
   if (topic == "errors") return print_error_codes(out);
@@ -154,8 +155,8 @@ std::string version_text() {
 }
 
 void print_overview(std::ostream& out) {
-  out << "homeboy keeps homeboy's config behind one storage contract, served by a native plugin or by a\n"
-         "module in any language.\n\n"
+  out << "homeboy automates work on your projects, servers and components, from a config it keeps\n"
+         "through one storage contract: on files, in SQLite, in PostgreSQL, or in a module of your own.\n\n"
          "Usage: homeboy [options] <group> <command> [args]\n\nGroups:\n";
   for (const auto& group : all_groups()) row(out, group.name, group.summary, 12);
   out << "\nCommands:\n";
@@ -230,9 +231,10 @@ std::string error_codes_markdown() {
   return out.str();
 }
 
-void print_man_page(std::ostream& out) {
+void print_man_page(std::ostream& out, const std::string& prefix) {
   out << ".TH HOMEBOY 1 \"\" \"" << roff(version_text()) << "\" \"User Commands\"\n"
-      << ".SH NAME\nhomeboy \\- homeboy's config behind one storage contract, served by a plugin or a module\n"
+      << ".SH NAME\nhomeboy \\- automation from a config of projects, servers and components, kept through one "
+         "storage contract\n"
       << ".SH SYNOPSIS\n.B homeboy\n[\\fIoptions\\fR] \\fIgroup\\fR \\fIcommand\\fR [\\fIargs\\fR]\n"
       << ".SH DESCRIPTION\nEverything homeboy keeps goes through one storage contract, served by exactly one "
          "active provider: a native plugin or a subprocess module in any language. Every command prints a JSON "
@@ -263,10 +265,44 @@ void print_man_page(std::ostream& out) {
     out << ".TP\n.B " << roff(e.code) << " (" << static_cast<int>(e.exit)
         << (e.errc == Errc::cli_interrupted ? "+" : "") << ")\n"
         << roff(e.meaning) << '\n';
-  out << ".SH FILES\n.TP\n.I ~/.config/homeboy/\nthe config folder: homeboy.json (which provider), modules/, and what "
-         "the provider keeps there\n"
-      << ".SH SEE ALSO\nThe documentation in the source tree's docs/ folder: cli.md, config.md, "
-         "storage\\-contract.md, module\\-authoring.md, plugin\\-authoring.md, security.md.\n";
+  // A few commands a new user types first, each with what it is for.
+  static constexpr std::pair<std::string_view, std::string_view> examples[] = {
+      {"homeboy storage status", "which provider keeps the config, and how"},
+      {"homeboy server create web --json '{\"host\": \"web1.example.com\"}'", ""},
+      {"homeboy project create site --json '{\"server_id\": \"web\"}'", ""},
+      {"homeboy server set web host=web2.example.com port=2222", "fields as key=value"},
+      {"homeboy -o text project list", "text for people"},
+      {"homeboy server rename web web-1 --dry-run", "what would change"},
+      {"homeboy doctor", "the provider and the config's rules, checked"},
+      {"homeboy module install sqlite-storage", "a provider that ships with homeboy"},
+      {"homeboy storage migrate --to sqlite-storage", "move the config there"},
+      {"homeboy storage export backup.jsonl", "the config as a portable archive"},
+      {"homeboy module new my-store --lang python", "start a provider of your own"},
+  };
+  out << ".SH EXAMPLES\n.nf\n";
+  for (const auto& [command, why] : examples) {
+    std::string line(command);
+    if (!why.empty()) line += std::string(line.size() < 48 ? 48 - line.size() : 2, ' ') + "# " + std::string(why);
+    out << roff(line) << '\n';
+  }
+  out << ".fi\n";
+  std::string share = roff(prefix + "/share");
+  out << ".SH FILES\n"
+      << ".TP\n.I ~/.config/homeboy/\nthe config folder (or $HOMEBOY_CONFIG_DIR, $XDG_CONFIG_HOME/homeboy, "
+         "\\-\\-config\\-dir): homeboy.json (which provider), modules/ (installed modules), projects/, servers/ and "
+         "components/ (on the filesystem providers), .backups/ (what storage migrate \\-\\-prune removed), "
+         ".homeboy.lock\n"
+      << ".TP\n.I $XDG_RUNTIME_DIR/homeboy/\nthe sockets, logs and state of module daemons (/tmp/homeboy\\-UID/ "
+         "without XDG_RUNTIME_DIR)\n"
+      << ".TP\n.I " << share << "/homeboy/modules/\nthe modules that ship with homeboy, builtin\\-filesystem "
+         "among them; homeboy module list \\-\\-available\n"
+      << ".TP\n.I " << share << "/homeboy/kit/\nthe authoring kit: example modules and plugins\n"
+      << ".TP\n.I " << share << "/doc/homeboy/\nREADME.md and docs/, the documentation\n"
+      << ".SH SEE ALSO\n"
+      << "homeboy help [GROUP [COMMAND] | errors | environment]; "
+      << share << "/doc/homeboy/docs/cli.md (every command), config.md (projects, servers, components and their "
+                  "rules), storage\\-contract.md, module\\-authoring.md, plugin\\-authoring.md, security.md, "
+                  "backends/postgres.md\n";
 }
 
 CommandSpec help_command() {
@@ -276,7 +312,13 @@ CommandSpec help_command() {
       "[GROUP [COMMAND] | errors | environment] [--man]",
       {argument("topic", "GROUP", "a group, a command outside the groups, errors or environment").optional(),
        argument("command", "COMMAND", "a command of that group").optional(),
-       flag("man", "print the man page (roff) instead")},
+       flag("man", "print the man page (roff) instead"),
+       [] {
+         // The build writes the man page of the prefix it installs into.
+         OptionSpec prefix = option("prefix", "DIR", "the install prefix whose files the man page names");
+         prefix.hidden = true;
+         return prefix;
+       }()},
       [](Context& ctx, const po::variables_map& vm) {
         help_topic(ctx, vm);
         return boost::json::object{};

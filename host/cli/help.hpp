@@ -18,7 +18,8 @@ void print_group_help(std::ostream& out, const GroupSpec& group);
 void print_command_help(std::ostream& out, const GroupSpec* group, const CommandSpec& command);
 void print_error_codes(std::ostream& out);
 void print_environment(std::ostream& out);
-void print_man_page(std::ostream& out);
+// The man page, naming the files of an install under `prefix` (/usr, /usr/local).
+void print_man_page(std::ostream& out, const std::string& prefix);
 
 // The catalogue as the Markdown table docs/cli.md carries (tests hold the two together).
 std::string error_codes_markdown();

@@ -65,16 +65,48 @@ json::object refused_json(const RefusedModule& r) {
           {"possible_provider", r.possible_provider}};
 }
 
-json::object list(Context& ctx, const po::variables_map&) {
-  const auto& catalog = ctx.catalog();
+// The modules shipped with homeboy for `module install <id>` (share/homeboy/available-modules).
+Catalog available_modules() { return discover({available_modules_dir()}); }
+
+json::object list(Context& ctx, const po::variables_map& vm) {
+  const bool shipped = vm["available"].as<bool>();
+  Catalog available = shipped ? available_modules() : Catalog{};
+  const auto& catalog = shipped ? available : ctx.catalog();
   json::array modules, refused;
   modules.reserve(catalog.modules.size());
-  for (const auto& m : catalog.modules) modules.emplace_back(module_json(m, false));
+  for (const auto& m : catalog.modules) {
+    json::object module = module_json(m, false);
+    if (shipped) module["installed"] = ctx.catalog().find(m.id) != nullptr;
+    modules.emplace_back(std::move(module));
+  }
   for (const auto& r : catalog.refused) refused.emplace_back(refused_json(r));
-  return {{"command", "module.list"},
-          {"modules", std::move(modules)},
-          {"refused", std::move(refused)},
-          {"warnings", warnings_json(catalog)}};
+  json::object out{{"command", "module.list"},
+                   {"modules", std::move(modules)},
+                   {"refused", std::move(refused)},
+                   {"warnings", warnings_json(catalog)}};
+  if (shipped) {
+    out["available"] = true;
+    out["available_dir"] = available_modules_dir().string();
+  }
+  return out;
+}
+
+// "Did you mean" and where to look, for an id that is not installed: the ids installed and
+// those shipped with homeboy.
+Error not_installed(Context& ctx, const std::string& id, const Catalog& shipped) {
+  const auto& catalog = ctx.catalog();
+  std::vector<std::string> ids;
+  for (const auto& m : catalog.modules) ids.push_back(m.id);
+  for (const auto& r : catalog.refused) ids.push_back(r.id);
+  for (const auto& m : shipped.modules) ids.push_back(m.id);
+  Error error(Errc::module_not_found, "no module '" + id + "' is installed", {{"id", id}});
+  if (shipped.find(id))
+    error.with_hint("'" + id + "' ships with homeboy; install it: homeboy module install " + id);
+  else if (auto guess = did_you_mean(suggest(id, ids)); !guess.empty())
+    error.with_hint(guess);
+  error.with_hint("Run `homeboy module list` to see the installed modules, `homeboy module list --available` those "
+                  "that ship with homeboy.");
+  return error;
 }
 
 // A module found on the search path; for a refused one, the reason it was refused.
@@ -85,12 +117,30 @@ const Module& installed(Context& ctx, const std::string& id) {
     Error reason = refused->reason;
     throw std::move(reason).with_hint("Or remove it: homeboy module uninstall " + id + " --force");
   }
+  throw not_installed(ctx, id, available_modules());
+}
+
+// A word on the command line that names a folder: a slash, or "." or "..".
+bool names_a_folder(const std::string& word) { return word.find('/') != std::string::npos || word == "." || word == ".."; }
+
+// What `module install` copies: a folder, or the folder of a module shipped with homeboy. A
+// bare word that is a folder here is that folder, as it always was.
+fs::path install_source(const std::string& given) {
+  std::error_code ec;
+  if (names_a_folder(given) || fs::is_directory(given, ec)) return fs::absolute(given).lexically_normal();
+  Catalog shipped = available_modules();
+  if (const Module* module = shipped.find(given)) return module->dir;
+  if (const RefusedModule* refused = shipped.find_refused(given)) throw refused->reason;
   std::vector<std::string> ids;
-  for (const auto& m : catalog.modules) ids.push_back(m.id);
-  for (const auto& r : catalog.refused) ids.push_back(r.id);
-  Error error(Errc::module_not_found, "no module '" + id + "' is installed", {{"id", id}});
-  if (auto guess = did_you_mean(suggest(id, ids)); !guess.empty()) error.with_hint(guess);
-  throw std::move(error).with_hint("Run `homeboy module list` to see the installed modules.");
+  for (const auto& m : shipped.modules) ids.push_back(m.id);
+  Error error(Errc::module_not_found,
+              "'" + given + "' is neither a module folder nor a module shipped with homeboy",
+              {{"id", given}, {"available_dir", available_modules_dir().string()}});
+  if (auto guess = did_you_mean(suggest(given, ids)); !guess.empty()) error.with_hint(guess);
+  std::string names;
+  for (const auto& id : ids) names += (names.empty() ? "" : ", ") + id;
+  if (!names.empty()) error.with_hint("The modules shipped with homeboy: " + names + " (homeboy module list --available).");
+  throw std::move(error).with_hint("To install a folder, name it with a slash: homeboy module install ./" + given);
 }
 
 json::object show(Context& ctx, const po::variables_map& vm) {
@@ -166,16 +216,21 @@ Check check_provider(const Module& module, bool quiet) {
     auto report = run_conformance(module, transport_preference_from_env(), conformance_isolation(),
                                   [&](const CaseResult&) { progress.show("checking " + module.id, ++ran, 0); });
     json::array failed;
-    for (const auto& c : report.cases)
+    std::size_t skipped = 0;
+    for (const auto& c : report.cases) {
+      skipped += c.skipped ? 1 : 0;
       if (!c.passed && !c.skipped) {
         failed.emplace_back(json::object{{"name", c.name}, {"reason", c.reason}});
         check.failed_cases += (check.failed_cases.empty() ? "" : ", ") + c.name;
       }
+    }
     check.passed = report.failed() == 0;
+    // Counted as `module test` counts them: a skipped case neither passed nor failed.
     check.report = {{"ran", true},
                     {"transport", to_string(report.transport)},
-                    {"passed", report.cases.size() - report.failed()},
+                    {"passed", report.cases.size() - report.failed() - skipped},
                     {"failed", report.failed()},
+                    {"skipped", skipped},
                     {"failed_cases", std::move(failed)}};
   } catch (const Error& e) {
     if (e.errc() == Errc::cli_interrupted) throw;
@@ -194,12 +249,11 @@ void settle_active_provider(Context& ctx, const Module& installed_module, const 
   const std::string& id = installed_module.id;
   const ActiveProvider& before = kept.active;
   Check check;
-  if (vm["no-check"].as<bool>()) {
-    check.passed = true;
-    check.report = {{"ran", false}};
-  } else {
+  const bool unchecked = vm["no-check"].as<bool>();
+  if (unchecked)
+    check.report = {{"ran", false}};  // not checked is not passed: only --activate makes it active
+  else
     check = check_provider(installed_module, ctx.quiet());
-  }
   bool activate = vm["activate"].as<bool>() ||
                   (check.passed && before.id && before.documents && *before.documents == 0);
   std::optional<PinChange> pin = kept.pin;
@@ -212,7 +266,10 @@ void settle_active_provider(Context& ctx, const Module& installed_module, const 
   if (!activate && before.id && (!before.documents || *before.documents > 0))
     hints.push_back("'" + *before.id + "' holds your " + documents + " and stays the active provider. To move " +
                     "them to '" + id + "' and make it active: homeboy storage migrate --to " + id);
-  if (!check.passed)
+  if (unchecked && !activate)
+    hints.push_back("'" + id + "' was not checked (--no-check), so it was not activated. Check it: homeboy module test " +
+                    id + "; then make it active: homeboy storage migrate --to " + id);
+  if (!check.passed && !unchecked)
     hints.push_back("'" + id + "' did not pass the storage conformance suite (" + check.failed_cases + "), so it " +
                     (activate ? "was activated only because --activate was given" : "was not activated") +
                     ". Details: homeboy module test " + id);
@@ -237,7 +294,7 @@ void settle_active_provider(Context& ctx, const Module& installed_module, const 
 }
 
 json::object install(Context& ctx, const po::variables_map& vm) {
-  fs::path source = fs::absolute(vm["folder"].as<std::string>()).lexically_normal();
+  fs::path source = install_source(vm["folder"].as<std::string>());
   if (!source.has_filename()) source = source.parent_path();
   if (!fs::is_directory(source))
     throw errors::invalid_argument("'" + source.string() + "' is not a module folder", {{"folder", source.string()}});
@@ -367,11 +424,17 @@ json::object uninstall(Context& ctx, const po::variables_map& vm) {
 
 json::object test(Context& ctx, const po::variables_map& vm) {
   std::string target = vm["target"].as<std::string>();
-  bool is_folder = target.find('/') != std::string::npos || target == "." || target == "..";
-  if (!is_folder && !ctx.catalog().find(target) && fs::is_directory(target))
+  bool is_folder = names_a_folder(target);
+  // An id: installed, else shipped with homeboy (tested where it ships, without installing it).
+  std::optional<Module> shipped;
+  if (!is_folder && !ctx.catalog().find(target) && !ctx.catalog().find_refused(target)) {
+    Catalog available = available_modules();
+    if (const Module* m = available.find(target)) shipped = load_trusted_module(m->dir);
+  }
+  if (!is_folder && !shipped && !ctx.catalog().find(target) && fs::is_directory(target))
     throw Error(Errc::module_not_found, "no module '" + target + "' is installed", {{"id", target}},
                 {"To test the folder '" + target + "', pass it with a slash: homeboy module test ./" + target});
-  Module module = is_folder ? load_trusted_module(target) : installed(ctx, target);
+  Module module = is_folder ? load_trusted_module(target) : shipped ? *shipped : installed(ctx, target);
   std::ostream* text = ctx.raw_output() ? &ctx.out() : nullptr;
   if (text) *text << "module test " << module.id << " (" << module.manifest_path.string() << ")\n";
   // With the envelope, stdout stays quiet until the end: progress goes to stderr instead.
@@ -425,8 +488,9 @@ GroupSpec module_group() {
       "test",
       "Run the storage conformance suite against a module or plugin.",
       "<id|folder> [--json]",
-      {argument("target", "id|folder", "an installed module id, or a module folder (a path with a slash)")
-           .completing(Completion::module),
+      {argument("target", "id|folder",
+                "an installed module id, the id of one shipped with homeboy, or a module folder (a path with a slash)")
+           .completing(Completion::testable),
        flag("json", "print the JSON envelope instead of text (the same as -o json)")},
       test,
       "Prints one line per case (PASS, FAIL or SKIP) as it runs, then a summary; exit 1 when a case fails."};
@@ -436,12 +500,19 @@ GroupSpec module_group() {
       "module",
       "Inspect, install, remove and check modules.",
       {
-          {"list", "List the installed modules, and those refused.", "", {}, list},
+          {"list",
+           "List the installed modules and those refused, or those shipped with homeboy.",
+           "[--available]",
+           {flag("available", "list the modules shipped with homeboy, installed or not (`module install <id>`)")},
+           list},
           {"show", "Show one module's manifest and where it lives.", "<id>", {module_argument("the module id")}, show},
           {"install",
-           "Install a module folder into <config>/modules; a storage provider is checked first.",
-           "<folder> [--id ID] [--link] [--activate] [--no-check]",
-           {argument("folder", "folder", "the module folder (holding <name>.json)").completing(Completion::folder),
+           "Install a module folder, or a shipped module by id; a storage provider is checked first.",
+           "<id|folder> [--id ID] [--link] [--activate] [--no-check]",
+           {argument("folder", "id|folder",
+                     "the id of a module shipped with homeboy (module list --available), or a module folder (holding "
+                     "<name>.json)")
+                .completing(Completion::installable),
             option("id", "ID", "install under this id instead"),
             flag("link", "link to the folder instead of copying it"),
             flag("activate",
@@ -458,6 +529,7 @@ GroupSpec module_group() {
           std::move(test_command),
       }};
   for (auto& command : daemon_commands()) group.commands.push_back(std::move(command));
+  group.commands.push_back(module_new_command());
   return group;
 }
 

@@ -14,6 +14,7 @@ class OutputBuffer : public std::streambuf {
  public:
   explicit OutputBuffer(int fd) noexcept;
   int error() const noexcept { return error_; }
+  int fd() const noexcept { return fd_; }
 
  protected:
   int_type overflow(int_type c) override;
@@ -37,6 +38,7 @@ class OutputStream : private OutputBuffer, public std::ostream {
   // The errno of the first write that failed, or 0: known once flush() has run. Whatever
   // comes after a failure is dropped.
   using OutputBuffer::error;
+  using OutputBuffer::fd;  // where the answer goes (stdout as homeboy was given it)
 };
 
 }  // namespace homeboy::cli

@@ -1,7 +1,8 @@
 #pragma once
 // Progress for long commands: one line on stderr rewritten in place, at most ten times a
 // second, and only when stderr is a terminal (and not --quiet), so scripts and logs get the
-// envelope alone.
+// envelope alone. On a terminal without cursor control (TERM=dumb or unset): plain lines,
+// no escape codes, at most one every two seconds.
 
 #include <chrono>
 #include <cstddef>
@@ -31,7 +32,10 @@ class TerminalProgress {
  private:
   std::string command_;
   bool on_;
+  bool plain_;
   bool shown_ = false;
+  std::string phase_;
+  std::size_t last_done_ = 0;
   std::chrono::steady_clock::time_point last_{};
 };
 

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <iostream>
 #include <ostream>
 
 namespace json = boost::json;
@@ -291,13 +292,19 @@ void export_archive(std::ostream& out, const json::object& d) {
 // module ----------------------------------------------------------------------------------
 
 void module_list(std::ostream& out, const json::object& d) {
-  Table table({"ID", "VERSION", "STORAGE", "NAME"});
+  const bool available = yes(d, "available");  // --available: the modules shipped with homeboy
+  Table table(available ? std::vector<std::string>{"ID", "VERSION", "STORAGE", "INSTALLED", "NAME"}
+                        : std::vector<std::string>{"ID", "VERSION", "STORAGE", "NAME"});
   for (const auto& m : array_of(d, "modules")) {
     const auto& module = m.get_object();
-    table.add({str(module, "id"), str(module, "version"),
-               yes(module, "storage_provider") ? str(module, "storage_type") : "-", str(module, "name")});
+    std::vector<std::string> row{str(module, "id"), str(module, "version"),
+                                 yes(module, "storage_provider") ? str(module, "storage_type") : "-"};
+    if (available) row.push_back(yes(module, "installed") ? "yes" : "no");
+    row.push_back(str(module, "name"));
+    table.add(std::move(row));
   }
   table.print(out);
+  if (available) out << "\nin " << str(d, "available_dir") << "; install one: homeboy module install <id>\n";
   if (const auto& refused = array_of(d, "refused"); !refused.empty()) {
     out << "\nrefused:\n";
     Table problems({"ID", "CODE", "PROBLEM"});
@@ -330,8 +337,9 @@ void install(std::ostream& out, const json::object& d) {
   else if (check.contains("error"))
     out << "check: could not open the module: " << str(object_of(check, "error"), "message") << '\n';
   else
-    out << "check: " << num(check, "passed") << " conformance cases passed, " << num(check, "failed")
-        << " failed, over " << str(check, "transport") << " (" << num(check, "millis") << " ms)\n";
+    out << "check: " << num(check, "passed") << " conformance cases passed, " << num(check, "failed") << " failed, "
+        << num(check, "skipped") << " skipped, over " << str(check, "transport") << " (" << num(check, "millis")
+        << " ms)\n";
   out << "active provider: " << str(d, "active_provider") << (yes(d, "activated") ? " (activated)" : "") << '\n';
   pin_line(out, d.if_contains("pinned"), "pinned");
   for (const auto& h : array_of(d, "hints")) out << "hint: " << str(h.get_object(), "message") << '\n';
@@ -400,21 +408,28 @@ void entity_list(std::ostream& out, const json::object& d, std::string_view plur
     }
     table.add(std::move(row));
   }
+  // stdout holds the rows alone (a script's `wc -l` counts them); that there are none is
+  // said to the person, on stderr.
   if (!items.empty())
     table.print(out);
   else
-    out << "no " << plural_name << '\n';
+    std::cerr << "homeboy: no " << plural_name << '\n';
 }
+
+// "(dry run: nothing changed)" after what a --dry-run would have done.
+const char* dry(const json::object& d) { return yes(d, "dry_run") ? " (dry run: nothing changed)" : ""; }
 
 void entity_create(std::ostream& out, const json::object& d, std::string_view kind) {
   for (const auto& item : array_of(d, "items")) {
     const auto& i = item.get_object();
     std::string status = str(i, "status");
+    if (yes(d, "dry_run") && status != "failed") status = "would be " + status + ":";
     out << status << ' ' << kind << ' ' << str(i, "id");
-    if (const auto* error = i.if_contains("error"); error && error->is_object())
+    if (const auto* error = i.if_contains("error"); error && record(*error))
       out << ": " << str(error->get_object(), "message") << " (" << str(error->get_object(), "code") << ")";
     out << '\n';
   }
+  if (yes(d, "dry_run")) out << "dry run: nothing changed\n";
 }
 
 void entity_set(std::ostream& out, const json::object& d, std::string_view kind) {
@@ -422,13 +437,14 @@ void entity_set(std::ostream& out, const json::object& d, std::string_view kind)
   if (fields.empty())
     out << kind << ' ' << str(d, "id") << " unchanged\n";
   else
-    out << "updated " << kind << ' ' << str(d, "id") << ": " << shown(d.at("updated_fields")) << '\n';
+    out << (yes(d, "dry_run") ? "would update " : "updated ") << kind << ' ' << str(d, "id") << ": "
+        << shown(d.at("updated_fields")) << dry(d) << '\n';
 }
 
 void entity_rename(std::ostream& out, const json::object& d, std::string_view kind) {
-  out << "renamed " << kind << ' ' << str(d, "id") << " to " << str(d, "new_id");
+  out << (yes(d, "dry_run") ? "would rename " : "renamed ") << kind << ' ' << str(d, "id") << " to " << str(d, "new_id");
   if (!array_of(d, "updated_projects").empty()) out << " (updated projects: " << str(d, "updated_projects") << ")";
-  out << '\n';
+  out << dry(d) << '\n';
 }
 
 void doctor(std::ostream& out, const json::object& d) {
@@ -475,6 +491,12 @@ const std::map<std::string, Layout, std::less<>>& layouts() {
         {"module.uninstall", uninstall},
         {"module.daemons", daemons},
         {"module.stop", stop},
+        {"module.new",
+         [](std::ostream& out, const json::object& d) {
+           out << "wrote " << str(d, "dir") << " (" << str(d, "language") << ", from " << str(d, "example") << ")\n";
+           if (d.contains("build") && d.at("build").is_string()) out << "build:   " << str(d, "build") << '\n';
+           out << "test:    " << str(d, "test") << "\ninstall: " << str(d, "install") << '\n';
+         }},
         {"doctor", doctor},
     };
     for (std::string kind : {"project", "server", "component"}) {
@@ -485,7 +507,7 @@ const std::map<std::string, Layout, std::less<>>& layouts() {
       t[kind + ".set"] = [kind](std::ostream& out, const json::object& d) { entity_set(out, d, kind); };
       t[kind + ".rename"] = [kind](std::ostream& out, const json::object& d) { entity_rename(out, d, kind); };
       t[kind + ".delete"] = [kind](std::ostream& out, const json::object& d) {
-        out << "deleted " << kind << ' ' << str(d, "id") << '\n';
+        out << (yes(d, "dry_run") ? "would delete " : "deleted ") << kind << ' ' << str(d, "id") << dry(d) << '\n';
       };
     }
     return t;

@@ -238,7 +238,9 @@ void hold_to_limit(Response& r) {
 }  // namespace
 
 Response Storage::send_checked(const Event& event) {
+  auto start = std::chrono::steady_clock::now();
   Response response = transport_->send(event);
+  if (trace_) trace_(event, std::chrono::steady_clock::now() - start);
   sort_entries(response);
   contract::validate_response(response, event, {provider_.module_id});
   hold_to_limit(response);

@@ -6,6 +6,7 @@
 #include "homeboy/contract/contract.hpp"
 #include "homeboy/transport/transport.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -36,6 +37,10 @@ struct Versioned {
 
 // Told after each chunk of a batch: operations done so far, and in all.
 using BatchProgress = std::function<void(std::size_t done, std::size_t total)>;
+
+// Told of each request the provider answered (an operation, or a batch chunk) and how long
+// the provider took: what --verbose prints.
+using StorageTrace = std::function<void(const contract::Event& request, std::chrono::nanoseconds took)>;
 
 // Given each validated result of a batch, in order, with the operation it answers, as soon
 // as its chunk is done. The operation is valid only during the call.
@@ -78,12 +83,15 @@ class Storage {
   // One validated response for one non-batch event; throws when it failed.
   contract::Response execute(contract::Event event);
 
+  void set_trace(StorageTrace trace) { trace_ = std::move(trace); }
+
  private:
   contract::Response send_checked(const contract::Event& event);
   void check_event(contract::Event& event) const;
 
   ProviderInfo provider_;
   std::unique_ptr<Transport> transport_;
+  StorageTrace trace_;
 };
 
 // The name the filesystem providers give their temp files; no path may use it.

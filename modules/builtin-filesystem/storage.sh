@@ -417,7 +417,10 @@ op_ensure_dir() {  # op_ensure_dir PATH: a folder made inside a private folder i
   if [[ -d $path ]]; then succeeded; return; fi
   if [[ -e $path ]]; then failure conflict "a file is in the way: $path"; return; fi
   parent=${path%/*}
-  while [[ -n $parent && ! -d $parent ]]; do parent=${parent%/*}; done
+  while [[ -n $parent && ! -d $parent ]]; do
+    if [[ -e $parent ]]; then failure conflict "a file is in the way: $parent"; return; fi
+    parent=${parent%/*}
+  done
   [[ -z $parent ]] && parent=/
   read -r current < <(stat -c '%a' -- "$parent" 2>/dev/null)
   [[ -n $initial_umask ]] || initial_umask=$(umask)

@@ -351,7 +351,10 @@ function op_ensure_dir(string $path, array $event): array
     if (file_exists($path)) throw new Failure('conflict', "a file is in the way: $path");
     // A folder made inside a private folder is private too.
     $parent = dirname($path);
-    while ($parent !== '/' && !is_dir($parent)) $parent = dirname($parent);
+    while ($parent !== '/' && !is_dir($parent)) {
+        if (file_exists($parent)) throw new Failure('conflict', "a file is in the way: $parent");
+        $parent = dirname($parent);
+    }
     $private = (fileperms($parent) & 077) === 0;
     if (!@mkdir($path, $private ? 0700 : 0777, true) && !is_dir($path)) {
         throw new Failure(error_code_for($path), "cannot create folder $path");

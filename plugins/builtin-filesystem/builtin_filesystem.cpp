@@ -352,8 +352,9 @@ class BuiltinFilesystem {
 
   // Runs a batch in order, making runs of writes (and of deletes) durable together: see
   // write_group and delete_group. Every other operation runs on its own, as it would alone.
-  homeboy_status batch(const homeboy_op* const* ops, homeboy_result* const* results, homeboy_status* statuses,
-                       std::size_t count) noexcept {
+  homeboy_status run_batch(const homeboy_op* const* ops, homeboy_result* const* results, homeboy_status* statuses,
+                           std::size_t count, const homeboy::plugin::detail::BatchRunner& run) noexcept {
+    runner_ = &run;
     try {
       for (std::size_t i = 0; i < count;) {
         if (ops[i]->operation == HOMEBOY_OP_WRITE && i + 1 < count && ops[i + 1]->operation == HOMEBOY_OP_WRITE)
@@ -361,7 +362,7 @@ class BuiltinFilesystem {
         else if (ops[i]->operation == HOMEBOY_OP_DELETE && i + 1 < count && ops[i + 1]->operation == HOMEBOY_OP_DELETE)
           i = delete_group(ops, results, statuses, i, count);
         else
-          statuses[i] = homeboy::plugin::Adapter<BuiltinFilesystem>::run_one(*this, *ops[i], results[i]), ++i;
+          statuses[i] = run_one(*ops[i], results[i]), ++i;
       }
       return HOMEBOY_OK;
     } catch (...) {  // out of memory: the batch could not run (statuses may be part-filled)
@@ -550,8 +551,7 @@ class BuiltinFilesystem {
     if (planned.size() == 1) {  // a group of one: the single write's two flushes cost less than a syncfs
       folders = {};
       const homeboy_op& op = *ops[planned.front().op];
-      statuses[planned.front().op] =
-          homeboy::plugin::Adapter<BuiltinFilesystem>::run_one(*this, op, results[planned.front().op]);
+      statuses[planned.front().op] = run_one(op, results[planned.front().op]);
       return end;
     }
     if (int error = lock_all(folders)) {
@@ -719,7 +719,14 @@ class BuiltinFilesystem {
     return end;
   }
 
+  // One operation of a batch, run as the helper runs it alone.
+  homeboy_status run_one(const homeboy_op& op, homeboy_result* result) noexcept {
+    return runner_->run(runner_->store, homeboy::plugin::Operation(&op, HOMEBOY_HAS(&op, homeboy_op, condition)),
+                        result);
+  }
+
   bool flush_ = true;  // false: "durability": "process_crash" (no fsync, no syncfs)
+  const homeboy::plugin::detail::BatchRunner* runner_ = nullptr;  // the batch's, while run_batch runs
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
  * example-c: a complete homeboy storage plugin in plain C11, built with nothing but the
  * public header. It keeps every stored path under one folder on disk:
  * storage path "/a/b.txt" lives at "<root>/a/b.txt". The root comes from the provider
- * config key "root" (default: "<config dir>/example-c-store").
+ * config key "root" (default: "<config dir>/<module id>-store", the module id being the
+ * module folder's name).
  *
  * Read it as the reference for writing a plugin: negotiation, creation with config,
  * results through the host's callbacks, error codes with messages, atomic writes.
@@ -146,6 +147,7 @@ static homeboy_status ex_list(homeboy_storage* s, const char* path, size_t size,
   char dir[8192], child[8192], shown[8192];
   if (map_path(s, path, size, dir, sizeof dir)) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "bad path", "");
   DIR* d = opendir(dir);
+  if (!d && errno == ENOTDIR) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "is a file, not a folder", dir);
   if (!d) return errno == ENOENT ? HOMEBOY_OK : fail(r, from_errno(errno), "cannot list", dir);
   struct dirent* e;
   size_t shown_prefix = size;
@@ -189,7 +191,10 @@ static homeboy_status ex_ensure_dir(homeboy_storage* s, const char* path, size_t
   if (map_path(s, path, size, dir, sizeof dir)) return fail(r, HOMEBOY_ERR_INVALID_ARGUMENT, "bad path", "");
   struct stat st;
   if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) return fail(r, HOMEBOY_ERR_CONFLICT, "a file is in the way", dir);
-  return make_dirs(dir) == 0 ? HOMEBOY_OK : fail(r, from_errno(errno), "cannot create folder", dir);
+  if (make_dirs(dir) == 0) return HOMEBOY_OK;
+  /* mkdir says ENOTDIR below a file (and EEXIST at it, which make_dirs passes over). */
+  if (errno == ENOTDIR) return fail(r, HOMEBOY_ERR_CONFLICT, "a file is in the way of", dir);
+  return fail(r, from_errno(errno), "cannot create folder", dir);
 }
 
 static void ex_destroy(homeboy_storage* s) { free(s); }
@@ -210,8 +215,9 @@ static homeboy_status ex_create(const homeboy_create_info* info, homeboy_storage
   homeboy_storage* s = calloc(1, sizeof *s);
   if (!s) return fail(error, HOMEBOY_ERR_IO, "out of memory", "");
   const char* root = info->config_get(info, "root");
+  const char* module_id = strrchr(info->module_dir, '/');
   int n = root ? snprintf(s->root, sizeof s->root, "%s", root)
-               : snprintf(s->root, sizeof s->root, "%s/example-c-store", info->config_dir);
+               : snprintf(s->root, sizeof s->root, "%s/%s-store", info->config_dir, module_id ? module_id + 1 : "example-c");
   if (n < 0 || (size_t)n >= sizeof s->root || s->root[0] != '/') {
     free(s);
     return fail(error, HOMEBOY_ERR_INVALID_ARGUMENT, "config \"root\" must be an absolute folder path", root ? root : "");

@@ -469,9 +469,10 @@ class PostgresStorage {
     if (rows.size()) return written(rows);
     // Refused: say why.
     auto [target, holder] = states(key, parent);
-    if (target.exists && if_absent) return Outcome::failure(HOMEBOY_ERR_CONFLICT, "already exists: " + path);
+    // A folder first: a write never replaces one, whatever its condition (storage-contract.md).
     if (target.exists && target.is_directory)
       return Outcome::failure(HOMEBOY_ERR_INVALID_ARGUMENT, "is a folder, not a file: " + path);
+    if (target.exists && if_absent) return Outcome::failure(HOMEBOY_ERR_CONFLICT, "already exists: " + path);
     if (!Keys::is_root(parent) && !holder.exists)
       return Outcome::failure(HOMEBOY_ERR_NOT_FOUND, "folder does not exist: " + keys_.path(parent));
     if (!Keys::is_root(parent) && !holder.is_directory)

@@ -29,7 +29,7 @@ migrate_once() {
   [[ $from == script || $to == script ]] && env=(env HOMEBOY_STORAGE_TRANSPORT=subprocess)
   local hb=("${env[@]}" "$homeboy" --config-dir "$config")
   if [[ $(module_of "$from") != builtin-filesystem ]]; then
-    "${hb[@]}" module install "$src/modules/$(module_of "$from")" --no-check >/dev/null 2>&1
+    "${hb[@]}" module install "$src/modules/$(module_of "$from")" --no-check --activate >/dev/null 2>&1
   fi
   "${hb[@]}" project create --json "$projects" >/dev/null
   if [[ $(module_of "$to") != builtin-filesystem ]]; then

@@ -38,7 +38,7 @@ source <(homeboy completion bash)
 
 # Groups and commands, from the command tables.
 expect homeboy sto -- storage
-expect homeboy "" -- storage module project server component help version completion
+expect homeboy "" -- storage module project server component help version completion doctor
 expect homeboy storage re -- read
 expect homeboy storage e -- ensure-dir export
 expect homeboy --config-dir "$config" storage re -- read
@@ -65,6 +65,14 @@ homeboy project create webshop >/dev/null
 expect homeboy project show web -- webshop website
 expect homeboy project delete websh -- webshop
 expect homeboy server show web --
+# An id holding ':', which bash cuts into words of their own: offered as what follows the ':'.
+homeboy server create db:5432 >/dev/null
+homeboy server create db:5433 >/dev/null
+COMP_WORDBREAKS=${COMP_WORDBREAKS:-$' \t\n"\'><=;|&(:'}
+expect homeboy server show db -- db:5432 db:5433
+expect homeboy server show db : -- 5432 5433
+expect homeboy server show db : 5432 -- 5432
+expect homeboy server show db : 54 -- 5432 5433
 
 # Installed module ids: shipped and installed ones, from the config folder on the line.
 mkdir -p "$work/my-store"
@@ -78,6 +86,11 @@ expect homeboy module show my -- my-store
 expect homeboy module uninstall my -- my-store
 expect homeboy --config-dir "$work/elsewhere" module show my --
 expect homeboy storage migrate --to my -- my-store
+# The modules shipped with homeboy: by id for install (besides folders) and test.
+cd "$work"
+expect homeboy module install sqlite -- sqlite-storage
+expect homeboy module test sqlite -- sqlite-storage
+expect homeboy module show sqlite --
 # The other shells' scripts, where the shell is there to read them.
 if command -v zsh >/dev/null; then zsh -n <(homeboy completion zsh) || failures=$((failures + 1)); fi
 if command -v fish >/dev/null; then homeboy completion fish | fish --no-execute || failures=$((failures + 1)); fi

@@ -25,7 +25,7 @@ fresh() {  # fresh PROVIDER NAME: a new config folder whose active provider is P
   local provider=$1 config=$work/$2 want
   mkdir -p "$config"
   case $provider in
-    filesystem-php | sqlite-storage) on "$provider" "$config" module install "$modules/$provider" --no-check >/dev/null ;;
+    filesystem-php | sqlite-storage) on "$provider" "$config" module install "$modules/$provider" --no-check --activate >/dev/null ;;
   esac
   case $provider in
     native) want=builtin-filesystem/native ;;

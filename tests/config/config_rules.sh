@@ -157,4 +157,18 @@ expect "$l" 2 '.error.code == "config.unsafe_private_folder"' -- storage export 
 ln -s "$l" "$work/linked-config"
 expect "$work/linked-config" 2 '.error.code == "config.unsafe_private_folder" and (.error.hints[0].message | contains("--config-dir '"$l"'"))' -- \
   server list
+# --- another user's config folder: the same error on every command --------------------------
+if [[ $(id -u) == 0 ]] && command -v runuser >/dev/null && runuser -u nobody -- test -x "$homeboy"; then
+  o=$work/roots
+  expect "$o" 0 '.success' -- server create mine
+  for args in "storage status" "server list" "server create theirs" "module list" "storage read /etc/hostname"; do
+    step=$((step + 1))
+    # shellcheck disable=SC2086
+    out=$(runuser -u nobody -- "$homeboy" --config-dir "$o" $args 2>&1) && fail "nobody ran '$args' on root's folder: $out"
+    jq -e '.error.code == "config.unsafe_private_folder"' >/dev/null <<<"$out" ||
+      fail "nobody's '$args' on root's folder answered: $out"
+  done
+else
+  echo "config rules: another user's folder not checked (needs root, runuser and a homeboy that nobody can run)"
+fi
 echo "config rules: all held"

@@ -156,7 +156,7 @@ BOOST_FIXTURE_TEST_CASE(conditional_writes_and_deletes, Pg) {
   BOOST_TEST(failure_of([&] { s->write(at("missing/g"), "x", Condition::absent()); }).code == "storage.not_found");
   BOOST_TEST(failure_of([&] { s->write(at("gone"), "x", Condition::matching(*v2)); }).code == "storage.conflict");
   s->ensure_dir(at("folder"));
-  BOOST_TEST(failure_of([&] { s->write(at("folder"), "x", Condition::absent()); }).code == "storage.conflict");
+  BOOST_TEST(failure_of([&] { s->write(at("folder"), "x", Condition::absent()); }).code == "storage.invalid_argument");
 
   BOOST_TEST(failure_of([&] { s->remove(at("f"), false, Condition::matching(*v1)); }).code == "storage.conflict");
   BOOST_TEST(s->read(at("f")) == "b");

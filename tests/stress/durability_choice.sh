@@ -16,12 +16,13 @@ export HOMEBOY_MODULE_PATH= HOMEBOY_QUIET=1
 fail() { echo "durability choice: $*" >&2; exit 1; }
 
 # flushes_before_answer TRACE: the completed flushes before the first answer to a write, the
-# provider's (a module's line on its stdout) or, in-process, homeboy's envelope.
+# provider's (a module's line on its stdout) or, in-process, homeboy's envelope (written to
+# a copy of stdout: descriptor 1 points at stderr while a plugin runs in the process).
 flushes_before_answer() {
   awk '
     / (fsync|fdatasync|syncfs)\(/ && !/unfinished/ && / = 0$/ { flushes++ }
     /<\.\.\. (fsync|fdatasync|syncfs) resumed>/ && / = 0$/ { flushes++ }
-    / write\(1</ && /success/ { print flushes + 0; found = 1; exit }
+    / write\([0-9]+</ && /success/ { print flushes + 0; found = 1; exit }
     END { if (!found) print "none" }' "$1"
 }
 

@@ -91,7 +91,12 @@ Error unsafe_folder(const fs::path& folder, const std::string& why, std::string 
 // Returns whether it exists.
 bool check_folder(const fs::path& folder, bool config_folder, bool close) {
   struct stat st {};
-  if (::lstat(folder.c_str(), &st) != 0) return false;
+  if (::lstat(folder.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return false;  // not there (yet): nothing to check
+    // Another user's folder that this one may not even look into.
+    throw unsafe_folder(folder, std::string("cannot be looked at: ") + std::strerror(errno),
+                        "Use a config folder of your own: --config-dir DIR or HOMEBOY_CONFIG_DIR.");
+  }
   std::string what = config_folder ? "homeboy's config folder" : "the " + folder.filename().string() + " folder";
   if (S_ISLNK(st.st_mode)) {
     std::error_code ec;
@@ -246,7 +251,7 @@ class ConfigStore::Change {
     std::vector<Event> ops;
     ops.reserve(steps_.size());
     for (const auto& s : steps_) ops.push_back(s.op);
-    auto results = store_.storage_.batch(ops, store_.told("writing"));
+    auto results = store_.storage_.batch(ops, store_.progress_);
     bool conflict = false;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].success) continue;
@@ -272,7 +277,7 @@ class ConfigStore::Change {
       std::vector<Event> ops;
       for (const auto& s : steps_)
         if (!s.guard && s.stage == stage) sent.push_back(&s), ops.push_back(s.op);
-      auto results = store_.storage_.batch(std::move(ops), store_.told("writing"));
+      auto results = store_.storage_.batch(std::move(ops), store_.progress_);
       std::optional<std::size_t> failed;
       for (std::size_t i = 0; i < results.size(); ++i) {
         if (results[i].success)
@@ -324,11 +329,6 @@ class ConfigStore::Change {
 ConfigStore::ConfigStore(Storage& storage, fs::path config_dir)
     : storage_(storage), config_dir_(std::move(config_dir)), concurrency_(concurrency_of(storage)) {
   check_config_folders(config_dir_, false);
-}
-
-BatchProgress ConfigStore::told(std::string_view phase) const {
-  if (!progress_) return {};
-  return [this, phase](std::size_t done, std::size_t total) { progress_(phase, done, total); };
 }
 
 contract::Condition ConfigStore::at_version(const std::optional<std::string>& version) const {
@@ -388,7 +388,7 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
     } catch (const Error& e) {
       listing.warnings.push_back(std::string(e.what()) + "; skipped");
     }
-  }, told("reading"));
+  }, reading_progress_);
   return listing;
 }
 
@@ -412,6 +412,13 @@ ConfigStore::VersionedEntity ConfigStore::get_versioned(EntityKind kind, const s
   check_id(id, to_string(kind));
   if (auto found = find_versioned(kind, id)) return std::move(*found);
   std::vector<std::string> hints;
+  for (EntityKind other : all_kinds) {  // the id of another kind: say so
+    if (other == kind) continue;
+    auto theirs = ids(other);
+    if (std::binary_search(theirs.begin(), theirs.end(), id))
+      hints.push_back("'" + id + "' is a " + std::string(to_string(other)) + ": homeboy " +
+                      std::string(to_string(other)) + " show " + id);
+  }
   if (auto guess = did_you_mean(suggest(id, ids(kind))); !guess.empty()) hints.push_back(std::move(guess));
   hints.push_back("Run `homeboy " + std::string(to_string(kind)) + " list` to see them all.");
   throw Error(errc_for(kind, EntityFailure::not_found), "no " + std::string(to_string(kind)) + " '" + id + "'",
@@ -499,8 +506,8 @@ std::vector<ConfigStore::VersionedEntity> ConfigStore::referencing_projects(Enti
 }
 
 std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std::vector<json::object> docs,
-                                                            bool skip_existing) {
-  check_config_folders(config_dir_, true);
+                                                            bool skip_existing, bool dry_run) {
+  check_config_folders(config_dir_, !dry_run);
   std::optional<HostLock> lock;
   if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
   auto exists_error = [&](const std::string& id) {
@@ -552,7 +559,7 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
       }
       outcomes.push_back(std::move(outcome));
     }
-    if (accepted.empty()) return outcomes;
+    if (accepted.empty() || dry_run) return outcomes;
 
     if (concurrency_ == Concurrency::transactions) {
       // All of them in one transaction, which fails whole when another command took one of
@@ -587,7 +594,7 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
     std::vector<Event> writes;
     for (std::size_t k = 0; k < accepted.size(); ++k)
       writes.push_back(Event::write(path_of(kind, outcomes[accepted[k]].id), contents[k], only_if_absent()));
-    auto results = storage_.batch(writes, told("writing"));
+    auto results = storage_.batch(writes, progress_);
     for (std::size_t k = 0; k < accepted.size(); ++k) {
       auto& outcome = outcomes[accepted[k]];
       if (results[k].success) continue;
@@ -603,22 +610,22 @@ std::vector<ConfigStore::CreateOutcome> ConfigStore::create(EntityKind kind, std
 }
 
 std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, const std::string& id,
-                                                             const json::object& patch,
-                                                             const std::set<std::string>& replace) {
+                                                             const Patch& patch, bool dry_run) {
   if (patch.empty())
     throw Error(Errc::config_empty_patch, "the patch is empty: nothing to set", {{"id", id}},
-                {"Pass a JSON object with the fields to change, e.g. '{\"name\": \"New name\"}'."});
-  if (const auto* new_id = patch.if_contains("id"); new_id && !(new_id->is_string() && new_id->get_string() == id))
+                {"Pass the fields to change: homeboy " + std::string(to_string(kind)) + " set " + id +
+                 " name=\"New name\" (or a JSON object)."});
+  if (const auto* new_id = patch.merge.if_contains("id"); new_id && !(new_id->is_string() && new_id->get_string() == id))
     throw Error(Errc::config_invalid_patch, "a patch cannot change \"id\"", {{"id", id}},
                 {"Use `homeboy " + std::string(to_string(kind)) + " rename " + id + " <new-id>`."});
-  check_config_folders(config_dir_, true);
+  check_config_folders(config_dir_, !dry_run);
   std::optional<HostLock> lock;
-  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
-  // Read, merge, write back only onto what was read; else again.
+  if (concurrency_ == Concurrency::host_lock && !dry_run) lock.emplace(config_dir_);
+  // Read, change, write back only onto what was read; else again.
   for (int attempt = 1;; ++attempt) {
     VersionedEntity current = get_versioned(kind, id);
     json::object before = current.entity.doc;
-    auto changed = deep_merge(current.entity.doc, patch, replace);
+    auto changed = apply_patch(current.entity.doc, patch);
     current.entity.doc["id"] = id;
     if (changed.empty()) return {std::move(current.entity), std::move(changed)};
     Change change(*this);
@@ -633,12 +640,14 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
       std::string what = "project '" + id + "'";
       if (!added.empty())
         if (auto missing = missing_references(added, all_ids(), what)) throw *missing;
+      if (dry_run) return {std::move(current.entity), std::move(changed)};
       if (auto gone = hold_references(change, added, what)) {
         if (attempt == max_attempts) throw *gone;
         back_off(attempt);
         continue;
       }
     }
+    if (dry_run) return {std::move(current.entity), std::move(changed)};
     change.add(Event::write(path_of(kind, id), serialize_document(current.entity.doc), at_version(current.version)));
     try {
       if (change.apply()) return {std::move(current.entity), std::move(changed)};
@@ -650,11 +659,12 @@ std::pair<Entity, std::vector<std::string>> ConfigStore::set(EntityKind kind, co
   }
 }
 
-std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id) {
+std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string& id, const std::string& new_id,
+                                             bool dry_run) {
   check_id(new_id, to_string(kind));
-  check_config_folders(config_dir_, true);
+  check_config_folders(config_dir_, !dry_run);
   std::optional<HostLock> lock;
-  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  if (concurrency_ == Concurrency::host_lock && !dry_run) lock.emplace(config_dir_);
   for (int attempt = 1;; ++attempt) {
     VersionedEntity entity = get_versioned(kind, id);  // not found -> <kind>.not_found with hints
     if (new_id == id) return {};
@@ -665,8 +675,7 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
         throw Error(errc_for(kind, EntityFailure::already_exists),
                     "cannot rename to '" + new_id + "': that " + std::string(to_string(kind)) + " exists",
                     {{"id", id}, {"new_id", new_id}},
-                    {"Pick another new id, or delete that one first: homeboy " + std::string(to_string(kind)) +
-                     " delete " + new_id});
+                    {"Pick another new id; the ids taken: homeboy " + std::string(to_string(kind)) + " list"});
       throw Error(Errc::config_id_collision,
                   "cannot rename to '" + new_id + "': a " + std::string(to_string(owner)) + " uses that id",
                   {{"id", id}, {"new_id", new_id}, {"used_by", to_string(owner)}},
@@ -681,6 +690,10 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
     change.add(Event::ensure_dir(folder_of(kind)), {}, 0);
     change.add(Event::write(new_path, serialize_document(renamed), only_if_absent()), Event::remove(new_path), 0);
     hold_id_free(change, kind, new_id);
+    // A renamed project is a new document naming its server and components: a rename or
+    // delete of one of them that listed the projects before this commits must fail, as for
+    // a create. (A reference the project held to nothing stays its own problem: doctor's.)
+    if (kind == EntityKind::project) hold_references(change, references_of(renamed), "project '" + new_id + "'");
     std::vector<std::string> updated;
     for (auto& project : referencing_projects(kind, id)) {
       json::object doc = project.entity.doc;
@@ -691,6 +704,7 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
       updated.push_back(project.entity.id);
     }
     change.add(Event::remove(old_path, false, at_version(entity.version)), Event::write(old_path, entity.text), 2);
+    if (dry_run) return updated;
     try {
       if (change.apply()) return updated;
     } catch (const Change::Failed& f) {
@@ -706,10 +720,10 @@ std::vector<std::string> ConfigStore::rename(EntityKind kind, const std::string&
   }
 }
 
-void ConfigStore::remove(EntityKind kind, const std::string& id) {
-  check_config_folders(config_dir_, true);
+void ConfigStore::remove(EntityKind kind, const std::string& id, bool dry_run) {
+  check_config_folders(config_dir_, !dry_run);
   std::optional<HostLock> lock;
-  if (concurrency_ == Concurrency::host_lock) lock.emplace(config_dir_);
+  if (concurrency_ == Concurrency::host_lock && !dry_run) lock.emplace(config_dir_);
   for (int attempt = 1;; ++attempt) {
     VersionedEntity current = get_versioned(kind, id);  // not found -> <kind>.not_found with hints
     if (auto users = referencing_projects(kind, id); !users.empty()) {
@@ -719,11 +733,17 @@ void ConfigStore::remove(EntityKind kind, const std::string& id) {
         listed += (listed.empty() ? "" : ", ") + p.entity.id;
         list.emplace_back(p.entity.id);
       }
+      // The whole command for each project (up to a few), as it can be run.
+      std::vector<std::string> hints;
+      for (std::size_t i = 0; i < users.size() && i < 3; ++i)
+        hints.push_back("Remove the reference first: homeboy project set " + users[i].entity.id +
+                        (kind == EntityKind::server ? " server_id=" : " component_ids-=" + id));
+      if (users.size() > 3) hints.push_back("... and the same for the other " + std::to_string(users.size() - 3) + " projects.");
       throw Error(Errc::config_in_use,
                   std::string(to_string(kind)) + " '" + id + "' is used by project(s) " + listed + "; not deleted",
-                  {{"id", id}, {"projects", list}},
-                  {"Remove the reference from those projects first (homeboy project set <id> ...)."});
+                  {{"id", id}, {"projects", list}}, std::move(hints));
     }
+    if (dry_run) return;
     // Only as it was read: a project that came to name it since (and held it) makes this fail.
     Change change(*this);
     change.add(Event::remove(path_of(kind, id), false, at_version(current.version)));

@@ -83,25 +83,32 @@ class ConfigStore {
     CreateStatus status = CreateStatus::failed;
     std::optional<Error> error;
   };
+  // Told how far the batches of a large command have come: `writing` a change (a bulk
+  // create, rename's rewrites of the projects), `reading` many documents (a listing, the
+  // projects a rename looks through).
+  void set_progress(BatchProgress writing, BatchProgress reading = {}) {
+    progress_ = std::move(writing);
+    reading_progress_ = std::move(reading);
+  }
+
+  // Each change below checks everything it would check and then, with `dry_run`, stops short
+  // of writing: its answer says what it would have done.
+
   // Creates each document; with `skip_existing`, an existing id is skipped instead of failing.
   // The valid ones are written together: in one transaction, or one batch under the lock.
-  std::vector<CreateOutcome> create(EntityKind kind, std::vector<boost::json::object> docs, bool skip_existing);
+  std::vector<CreateOutcome> create(EntityKind kind, std::vector<boost::json::object> docs, bool skip_existing,
+                                    bool dry_run = false);
 
-  // Deep-merges `patch` into an existing document. Returns the document and the changed fields.
-  std::pair<Entity, std::vector<std::string>> set(EntityKind kind, const std::string& id,
-                                                   const boost::json::object& patch,
-                                                   const std::set<std::string>& replace);
+  // Applies `patch` to an existing document. Returns the document and the changed fields.
+  std::pair<Entity, std::vector<std::string>> set(EntityKind kind, const std::string& id, const Patch& patch,
+                                                   bool dry_run = false);
 
   // Renames, rewriting the projects that refer to it. Returns those projects.
-  std::vector<std::string> rename(EntityKind kind, const std::string& id, const std::string& new_id);
+  std::vector<std::string> rename(EntityKind kind, const std::string& id, const std::string& new_id,
+                                  bool dry_run = false);
 
   // Deletes; refused (config.in_use) while a project refers to it.
-  void remove(EntityKind kind, const std::string& id);
-
-  // Told as the batches of a command advance ("reading" documents, "writing" a change):
-  // bulk create, rename's rewrites, listing many documents.
-  using Progress = std::function<void(std::string_view phase, std::size_t done, std::size_t total)>;
-  void on_progress(Progress progress) { progress_ = std::move(progress); }
+  void remove(EntityKind kind, const std::string& id, bool dry_run = false);
 
  private:
   struct VersionedEntity {
@@ -132,12 +139,10 @@ class ConfigStore {
   contract::Condition at_version(const std::optional<std::string>& version) const;
   contract::Condition only_if_absent() const;
 
-  BatchProgress told(std::string_view phase) const;
-
   Storage& storage_;
   std::filesystem::path config_dir_;
   Concurrency concurrency_;
-  Progress progress_;
+  BatchProgress progress_, reading_progress_;
 };
 
 }  // namespace homeboy

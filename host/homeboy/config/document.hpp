@@ -47,4 +47,27 @@ std::optional<std::string> reference_shape_problem(const boost::json::object& pr
 std::vector<std::string> deep_merge(boost::json::object& target, const boost::json::object& patch,
                                     const std::set<std::string>& replace);
 
+// What `set` changes: a patch merged in (deep_merge), and items taken out of arrays.
+struct Patch {
+  boost::json::object merge;
+  std::set<std::string> replace;  // dotted paths of arrays replaced rather than united
+  std::vector<std::pair<std::string, boost::json::value>> remove_items;  // dotted path, item
+  bool empty() const noexcept { return merge.empty() && remove_items.empty(); }
+};
+
+// Applies `patch` to `target`. Returns the top-level fields whose value changed. Throws
+// config.invalid_patch when an item is to be taken out of something that is not an array.
+std::vector<std::string> apply_patch(boost::json::object& target, const Patch& patch);
+
+// The patch that `key=value` words say (`homeboy server set web host=web2 port=2222`):
+//   key=value    the value parsed as JSON when it is JSON (2222, true, [1,2], {"a":1},
+//                "quoted"), else kept as the string it is (web2.example.com)
+//   key=         null: the key is removed
+//   key+=value   the value (or each item of an array value) added to the array at key
+//   key-=value   the value (or each item of an array value) taken out of the array at key
+// A dotted key (settings.php=8.2) reaches into objects. Throws cli.invalid_argument naming
+// the word for a word without '=', an empty name, or a key given twice or both as a value
+// and as an object.
+Patch patch_from_assignments(const std::vector<std::string>& words);
+
 }  // namespace homeboy

@@ -57,15 +57,24 @@ void ensure_config_dir(const fs::path& config_dir) {
   if ((st.st_mode & 077) != 0) ::chmod(config_dir.c_str(), st.st_mode & 0700);
 }
 
-fs::path bundled_modules_dir() {
+namespace {
+
+// <dir of the running executable>/../share/homeboy; empty when it cannot be told.
+const fs::path& share_dir() {
   static const fs::path dir = [] {  // asked several times a run; the answer cannot change
     std::error_code ec;
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (ec) return fs::path();
-    return (exe.parent_path().parent_path() / "share" / "homeboy" / "modules").lexically_normal();
+    return (exe.parent_path().parent_path() / "share" / "homeboy").lexically_normal();
   }();
   return dir;
 }
+
+}  // namespace
+
+fs::path bundled_modules_dir() { return share_dir().empty() ? fs::path() : share_dir() / "modules"; }
+fs::path available_modules_dir() { return share_dir().empty() ? fs::path() : share_dir() / "available-modules"; }
+fs::path kit_dir() { return share_dir().empty() ? fs::path() : share_dir() / "kit"; }
 
 std::vector<fs::path> module_search_path(const fs::path& config_dir) {
   std::vector<fs::path> path;
@@ -102,11 +111,44 @@ std::vector<const Module*> Catalog::storage_providers() const {
   return out;
 }
 
+namespace {
+
+// The other manifests a folder without `<id>.json` holds (`*.json` files), by name: an author
+// who named the manifest otherwise is told so, not that it "cannot be read".
+std::vector<std::string> misnamed_manifests(const fs::path& folder) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".json" && it->is_regular_file(ec)) found.push_back(it->path().filename().string());
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// "has no manifest <id>.json", naming the misnamed one when there is one, with the fix.
+Error missing_manifest(const fs::path& folder, const std::string& id, const fs::path& manifest_path) {
+  auto others = misnamed_manifests(folder);
+  std::string problem = "has no manifest " + id + ".json";
+  if (!others.empty()) problem += " (it holds " + others.front() + "; a module's manifest is named after its folder)";
+  Error error(Errc::config_invalid_manifest, "module folder " + folder.string() + " " + problem,
+              {{"manifest_path", manifest_path.string()}, {"problem", problem}});
+  if (others.size() == 1) {
+    std::string stem = fs::path(others.front()).stem().string();
+    error.with_hint("Rename the manifest: mv " + trust::shell_quote((folder / others.front()).string()) + " " +
+                    trust::shell_quote(manifest_path.string()) + ", or the folder to '" + stem + "'.");
+  }
+  return error;
+}
+
+}  // namespace
+
 Module load_module(const fs::path& dir) {
   fs::path folder = fs::absolute(dir).lexically_normal();
   if (!folder.has_filename()) folder = folder.parent_path();
   std::string id = folder.filename().string();
   fs::path manifest_path = folder / (id + ".json");
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(manifest_path, ec)) && fs::is_directory(folder, ec))
+    throw missing_manifest(folder, id, manifest_path);
   return Module{id, folder, manifest_path, load_manifest(manifest_path), std::nullopt};
 }
 
@@ -169,10 +211,10 @@ class Discovery {
       std::error_code ec;
       if (!fs::exists(manifest_path, ec)) {
         bool dangling = fs::is_symlink(fs::symlink_status(dir, ec)) && !fs::exists(dir, ec);
-        std::string problem = dangling ? "is a link to " + fs::read_symlink(dir, ec).string() + ", which does not exist"
-                                       : "has no manifest " + id + ".json";
-        Error reason = Error(Errc::config_invalid_manifest, "module folder " + dir.string() + " " + problem,
-                             {{"manifest_path", manifest_path.string()}, {"problem", problem}});
+        std::string problem = "is a link to " + fs::read_symlink(dir, ec).string() + ", which does not exist";
+        Error reason = dangling ? Error(Errc::config_invalid_manifest, "module folder " + dir.string() + " " + problem,
+                                        {{"manifest_path", manifest_path.string()}, {"problem", problem}})
+                                : missing_manifest(dir, id, manifest_path);
         reason.with_hint(dangling ? "Bring the linked folder back, or remove the link: rm " + trust::shell_quote(dir.string())
                                   : "Put the manifest back, or remove the folder: rm -r " + trust::shell_quote(dir.string()));
         refuse({id, dir, manifest_path, std::move(reason), true});

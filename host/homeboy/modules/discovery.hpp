@@ -36,6 +36,13 @@ void ensure_config_dir(const std::filesystem::path& config_dir);
 // The build tree mirrors that layout, so a build finds its own modules the same way.
 std::filesystem::path bundled_modules_dir();
 
+// The modules shipped with homeboy for `homeboy module install <id>`, kept off the search
+// path (each would become a second storage provider): <exe>/../share/homeboy/available-modules.
+std::filesystem::path available_modules_dir();
+
+// The authoring kit `homeboy module new` starts from (examples, bindings): <exe>/../share/homeboy/kit.
+std::filesystem::path kit_dir();
+
 // $HOMEBOY_MODULE_PATH (colon list), <config>/modules, then the bundled folder.
 std::vector<std::filesystem::path> module_search_path(const std::filesystem::path& config_dir);
 

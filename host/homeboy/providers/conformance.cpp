@@ -97,6 +97,75 @@ contract::Condition stale_version_of(Suite& s, const std::string& path) {
   return contract::Condition::matching(*before.version);
 }
 
+// Two providers (two processes; two connections to a daemon; two instances of an in-process
+// plugin) read the same version of one file, then both write it on that version at the same
+// moment, round after round. Each write appends its own line to what it read, so a write
+// that was acknowledged and then overwritten by the other is a line missing at the end: the
+// lost update of a provider that checks the version and applies the write in two steps.
+void compare_and_swap_race(Suite& s) {
+  auto other = s.registry.open(s.module, s.preference, s.isolation);
+  Storage* writers[2] = {&s.storage, other.get()};
+  // A process per operation costs tens of milliseconds; fewer rounds still race often.
+  const int rounds = s.storage.transport_kind() == TransportKind::subprocess ? 24 : 60;
+  const std::string path = s.at("counter");
+  s.storage.write(path, "");
+  std::vector<std::string> acknowledged, versions;
+  for (int round = 0; round < rounds; ++round) {
+    Versioned seen[2] = {s.storage.read_versioned(path), other->read_versioned(path)};
+    expect(seen[0].version && seen[1].version, "a read reported no version although the provider declares versions");
+    expect(seen[0].version == seen[1].version && seen[0].content == seen[1].content,
+           "two reads with no write between them disagree (versions " + *seen[0].version + " and " +
+               *seen[1].version + ")");
+    for (const auto& v : versions)
+      expect(v != *seen[0].version, "version " + v + " came back after later writes (round " +
+                                        std::to_string(round + 1) + "): a stale condition could hold again");
+    versions.push_back(*seen[0].version);
+    struct Outcome {
+      std::string line;
+      bool won = false;
+      std::optional<std::string> version;
+      std::string error;
+    } outcome[2];
+    std::atomic<int> ready{0};
+    auto race = [&](int w) {
+      outcome[w].line = "writer " + std::to_string(w + 1) + " round " + std::to_string(round + 1) + "\n";
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();  // both start together
+      try {
+        outcome[w].version =
+            writers[w]->write(path, seen[w].content + outcome[w].line, contract::Condition::matching(*seen[w].version));
+        outcome[w].won = true;
+      } catch (const Error& e) {
+        if (e.errc() != Errc::storage_conflict) outcome[w].error = std::string(e.code()) + ": " + e.what();
+      }
+    };
+    std::thread second(race, 1);
+    race(0);
+    second.join();
+    for (const auto& o : outcome) expect(o.error.empty(), "a conditional write failed: " + o.error);
+    std::string where = "round " + std::to_string(round + 1) + " of " + std::to_string(rounds);
+    expect(!(outcome[0].won && outcome[1].won),
+           where + ": both writes conditional on version " + *seen[0].version +
+               " succeeded, so one overwrote the other unseen; the provider must check the version and write in "
+               "one step (a lock every writer takes, or a transaction)");
+    expect(outcome[0].won || outcome[1].won,
+           where + ": both writes conditional on the current version " + *seen[0].version + " conflicted");
+    const Outcome& winner = outcome[0].won ? outcome[0] : outcome[1];
+    acknowledged.push_back(winner.line);
+    if (winner.version) {
+      for (const auto& v : versions)
+        expect(v != *winner.version, where + ": a write reported version " + v + ", which the file had before");
+    }
+  }
+  std::string final_content = s.storage.read(path);
+  for (const auto& line : acknowledged)
+    expect(final_content.find(line) != std::string::npos,
+           "the acknowledged write of \"" + line.substr(0, line.size() - 1) + "\" is lost");
+  std::string expected;
+  for (const auto& line : acknowledged) expected += line;
+  expect_same(expected, final_content);
+}
+
 std::string all_bytes() {
   std::string s;
   for (int round = 0; round < 2; ++round)
@@ -191,6 +260,40 @@ const std::vector<Case>& cases() {
        }},
       {"list_missing_empty", "list of a missing folder succeeds with no entries",
        [](Suite& s) { expect(s.storage.list(s.at("missing")).empty(), "a missing folder listed entries"); }},
+      {"ensure_dir_on_file", "ensure_dir where a file is fails with conflict and leaves the file as it was",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "kept");
+         expect_error([&] { s.storage.ensure_dir(s.at("f")); }, Errc::storage_conflict, "ensure_dir on a file");
+         expect_error([&] { s.storage.ensure_dir(s.at("f/sub")); }, Errc::storage_conflict,
+                      "ensure_dir below a file");
+         expect_same("kept", s.storage.read(s.at("f")));
+       }},
+      {"read_folder", "read of a folder fails with invalid_argument",
+       [](Suite& s) {
+         s.storage.ensure_dir(s.at("d"));
+         s.storage.write(s.at("d/f"), "x");
+         expect_error([&] { s.storage.read(s.at("d")); }, Errc::storage_invalid_argument, "read of a folder");
+       }},
+      {"list_file", "list of a file fails with invalid_argument",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         expect_error([&] { s.storage.list(s.at("f")); }, Errc::storage_invalid_argument, "list of a file");
+       }},
+      {"write_onto_folder", "write where a folder is fails with invalid_argument and leaves the folder as it was",
+       [](Suite& s) {
+         s.storage.ensure_dir(s.at("d"));
+         s.storage.write(s.at("d/f"), "x");
+         expect_error([&] { s.storage.write(s.at("d"), "y"); }, Errc::storage_invalid_argument, "write onto a folder");
+         auto entries = s.storage.list(s.at("d"));
+         expect(entries.size() == 1 && entries[0].path == s.at("d/f"), "the folder written onto lost its file");
+         expect_same("x", s.storage.read(s.at("d/f")));
+       }},
+      {"delete_file_as_folder", "delete of a file with is_directory set deletes the file",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         s.storage.remove(s.at("f"), true);
+         expect_error([&] { s.storage.read(s.at("f")); }, Errc::storage_not_found, "read of a file deleted with is_directory");
+       }},
       {"batch_order_partial_failure", "batch keeps order, and one failure does not stop or hide the others",
        [](Suite& s) {
          auto r = s.storage.batch({Event::write(s.at("1"), "one"), Event::read(s.at("nope")), Event::read(s.at("1")),
@@ -301,6 +404,37 @@ const std::vector<Case>& cases() {
          auto fresh = s.storage.read_versioned(s.at("f"));
          s.storage.remove(s.at("f"), false, contract::Condition::matching(*fresh.version));
          expect_error([&] { s.storage.read(s.at("f")); }, Errc::storage_not_found, "read after a conditional delete");
+       },
+       Needs::versions},
+      {"if_version_missing_path", "if_version on a missing path: a write conflicts, a delete is not_found; nothing is created",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         auto version = s.storage.read_versioned(s.at("f")).version.value_or("");
+         s.storage.remove(s.at("f"));
+         expect_error([&] { s.storage.write(s.at("f"), "y", contract::Condition::matching(version)); },
+                      Errc::storage_conflict, "a write naming a version of a deleted file");
+         expect_error([&] { s.storage.write(s.at("never"), "y", contract::Condition::matching(version)); },
+                      Errc::storage_conflict, "a write naming a version at a path that never existed");
+         expect_error([&] { s.storage.remove(s.at("f"), false, contract::Condition::matching(version)); },
+                      Errc::storage_not_found, "a delete naming a version of a deleted file");
+         expect_error([&] { s.storage.read(s.at("f")); }, Errc::storage_not_found,
+                      "a refused conditional write left a file");
+         expect_error([&] { s.storage.read(s.at("never")); }, Errc::storage_not_found,
+                      "a refused conditional write left a file");
+       },
+       Needs::versions},
+      {"conditions_on_folders", "a folder has no version: conditional writes and deletes of a folder are invalid_argument",
+       [](Suite& s) {
+         s.storage.write(s.at("f"), "x");
+         auto version = s.storage.read_versioned(s.at("f")).version.value_or("");
+         s.storage.ensure_dir(s.at("d/sub"));
+         expect_error([&] { s.storage.write(s.at("d"), "y", contract::Condition::matching(version)); },
+                      Errc::storage_invalid_argument, "a write with if_version onto a folder");
+         expect_error([&] { s.storage.write(s.at("d"), "y", contract::Condition::absent()); },
+                      Errc::storage_invalid_argument, "a write with if_absent onto a folder");
+         expect_error([&] { s.storage.remove(s.at("d"), true, contract::Condition::matching(version)); },
+                      Errc::storage_invalid_argument, "a delete with if_version of a folder");
+         expect(s.storage.list(s.at("d")).size() == 1, "a refused conditional change of a folder changed it");
        },
        Needs::versions},
       {"versions_in_a_batch", "conditions hold in a batch as in single operations",
@@ -442,6 +576,10 @@ const std::vector<Case>& cases() {
          expect(reader_error.empty(), "a read during concurrent writes failed: " + reader_error);
          expect(torn == 0, std::to_string(torn) + " of " + std::to_string(reads) + " reads saw a torn file");
        }},
+      {"compare_and_swap_race",
+       "two writers racing conditional writes on one path: one wins each round, every version is new, no "
+       "acknowledged write is lost",
+       [](Suite& s) { compare_and_swap_race(s); }, Needs::versions},
   };
   return all;
 }

@@ -64,7 +64,9 @@ class InsidePlugin {
   std::string message_;
 };
 
-ErrorCode to_error_code(homeboy_status status) noexcept {
+// A status as the version the plugin negotiated defines it: one added by a later version (a
+// plugin built against a newer header that forgot to check) is read as io_error.
+ErrorCode to_error_code(homeboy_status status, std::uint32_t abi_version) noexcept {
   switch (status) {
     case HOMEBOY_ERR_NOT_FOUND: return ErrorCode::not_found;
     case HOMEBOY_ERR_PERMISSION_DENIED: return ErrorCode::permission_denied;
@@ -73,13 +75,15 @@ ErrorCode to_error_code(homeboy_status status) noexcept {
     case HOMEBOY_ERR_CONFLICT: return ErrorCode::conflict;
     case HOMEBOY_ERR_UNAVAILABLE: return ErrorCode::unavailable;
     case HOMEBOY_ERR_ABORTED: return ErrorCode::aborted;
+    case HOMEBOY_ERR_TOO_LARGE: return abi_version >= 3 ? ErrorCode::too_large : ErrorCode::io_error;
     default: return ErrorCode::io_error;
   }
 }
 
 std::string status_text(homeboy_status status) {
   if (status == HOMEBOY_OK) return "HOMEBOY_OK";
-  return std::to_string(status) + " (" + std::string(contract::to_string(to_error_code(status))) + ")";
+  return std::to_string(status) + " (" +
+         std::string(contract::to_string(to_error_code(status, HOMEBOY_STORAGE_ABI_VERSION))) + ")";
 }
 
 homeboy_operation to_abi(Operation op) noexcept {
@@ -166,7 +170,8 @@ struct ResultSink {
     guarded(self, [&] { self.version.emplace(version ? version : "", version ? size : 0); });
   }
 
-  Response to_response(homeboy_status status, const Event& event, std::string_view module_id) {
+  Response to_response(homeboy_status status, const Event& event, std::string_view module_id,
+                       std::uint32_t abi_version) {
     if (data_set_twice)
       throw contract::violation({module_id}, event, contract::rule::data_set_twice,
                                 "a read must report its content once (set_data was called twice)", "");
@@ -181,7 +186,7 @@ struct ResultSink {
       if (r.success || !error) return Response::failure(ErrorCode::io_error, "the host ran out of memory for the answer");
     }
     r.error = std::move(error);
-    if (!r.success) r.error_code = to_error_code(status);
+    if (!r.success) r.error_code = to_error_code(status, abi_version);
     r.data = std::move(data);
     r.version = std::move(version);
     if (event.operation == Operation::list && r.success) r.entries = std::move(entries);  // the facade sorts
@@ -274,7 +279,7 @@ class NativeTransport final : public Transport {
     if (event.operation == Operation::check) return lone_check(event);
     ResultSink sink;
     homeboy_status status = call(event, sink.c);
-    return sink.to_response(status, event, module_id_);
+    return sink.to_response(status, event, module_id_, abi_version_);
   }
 
   bool supports_batch() const noexcept override { return batch_v1() || batch_v2(); }
@@ -377,13 +382,13 @@ class NativeTransport final : public Transport {
       }
       status = vtable_->batch(instance_, ops.as<homeboy_op>(), count, results.as<homeboy_result>(), statuses.data());
     }
-    if (status != HOMEBOY_OK) return Response::failure(to_error_code(status), "the plugin could not run the batch");
+    if (status != HOMEBOY_OK) return Response::failure(to_error_code(status, abi_version_), "the plugin could not run the batch");
     Response r = Response::ok();
     r.results.emplace();
     r.results->reserve(count);
     bool all_ok = true;
     for (std::size_t i = 0; i < count; ++i) {
-      r.results->push_back(sinks[i].to_response(statuses[i], event.operations[i], module_id_));
+      r.results->push_back(sinks[i].to_response(statuses[i], event.operations[i], module_id_, abi_version_));
       all_ok = all_ok && r.results->back().success;
     }
     r.overall_success = all_ok;

@@ -25,10 +25,16 @@
  *     and the version-1 batch receives its arrays laid out at the frozen v1 strides;
  *   - a plugin negotiates a version; the host calls members added after that version
  *     only when struct_size says they are there, and never sends a request that needs
- *     them (a conditional write, say) to a plugin that does not offer them.
- *   A new version is declared when members are appended to a table; the host keeps
+ *     them (a conditional write, say) to a plugin that does not offer them;
+ *   - a plugin returns a status added by a version only when it negotiated that version
+ *     or a later one: the host reads a status the negotiated version does not define as
+ *     HOMEBOY_ERR_IO.
+ *   A new version is declared when members are appended to a table, or when a plugin may
+ *   return something an older host would not understand (a new status); the host keeps
  *   loading every older version (version 1 included) for as long as the major version
- *   of the homeboy-plugin-api package stays the same.
+ *   of the homeboy-plugin-api package stays the same. What the host may send a plugin
+ *   without a new member (an operation code, gated by a capability flag the plugin sets)
+ *   needs no new version.
  *
  * Ownership: every pointer the host passes in is host-owned and valid only for the
  * duration of that call unless stated otherwise. Strings carry an explicit length and
@@ -50,7 +56,7 @@ extern "C" {
 #endif
 
 /* The highest ABI version this header describes. */
-#define HOMEBOY_STORAGE_ABI_VERSION 2u
+#define HOMEBOY_STORAGE_ABI_VERSION 3u
 
 /* The one symbol a plugin exports. */
 #define HOMEBOY_STORAGE_ENTRY_SYMBOL "homeboy_storage_plugin_entry"
@@ -78,6 +84,10 @@ typedef int32_t homeboy_status;
 #define HOMEBOY_ERR_IO 6                /* "io_error": anything else */
 #define HOMEBOY_ERR_UNAVAILABLE 7       /* v2, "unavailable": the backend cannot be reached (server down) */
 #define HOMEBOY_ERR_ABORTED 8           /* v2, "aborted": not applied, another change of an all-or-nothing batch failed */
+/* v3, "too_large": content above HOMEBOY_CONTENT_LIMIT (a file too large to read). Version 3
+ * adds this status and nothing else: a plugin returns it only when it negotiated version 3
+ * or later (create_info->abi_version), and HOMEBOY_ERR_INVALID_ARGUMENT otherwise. */
+#define HOMEBOY_ERR_TOO_LARGE 9
 
 /* Operation codes, used in batches. */
 typedef int32_t homeboy_operation;
@@ -97,7 +107,8 @@ typedef int32_t homeboy_operation;
 #define HOMEBOY_OP_CHECK 6
 
 /* The largest content a read or write carries (256 MiB). data_buffer and set_data refuse
- * more; a plugin may refuse earlier (a file larger than this) with HOMEBOY_ERR_INVALID_ARGUMENT. */
+ * more; a plugin may refuse earlier (a file larger than this) with HOMEBOY_ERR_TOO_LARGE
+ * (HOMEBOY_ERR_INVALID_ARGUMENT when it negotiated a version before 3). */
 #define HOMEBOY_CONTENT_LIMIT ((size_t)256 << 20)
 
 /*
