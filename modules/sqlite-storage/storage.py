@@ -237,7 +237,9 @@ def content_of(event):
             return base64.b64decode(event["content_base64"], validate=True)
         except (TypeError, ValueError):
             raise Failure("invalid_argument", "content_base64 is not valid base64")
-    content = event.get("content")
+    # Taken out of the event: once encoded, the text is gone, and a large write is held as
+    # its bytes alone (docs/performance.md).
+    content = event.pop("content", None)
     if not isinstance(content, str):
         raise Failure("invalid_argument", "write needs a string content")
     try:
@@ -257,14 +259,15 @@ def op_read(db, key, event):
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
     if row[1] is not None and row[1] > CONTENT_LIMIT:
         raise Failure("too_large", "%s is %d bytes; the limit is %d" % (path, row[1], CONTENT_LIMIT))
-    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (key,)).fetchone()
-    content = row[1] if row[1] is not None else b""
+    content, version = db.execute("SELECT content, version FROM entries WHERE path = ?", (key,)).fetchone()
+    if content is None:
+        content = b""
     if isinstance(content, str):  # a row written before content became bytes
         content = content.encode("utf-8")
     try:
-        return {"success": True, "data": content.decode("utf-8"), "version": str(row[2])}
+        return {"success": True, "data": content.decode("utf-8"), "version": str(version)}
     except UnicodeDecodeError:
-        return {"success": True, "data_base64": base64.b64encode(content).decode("ascii"), "version": str(row[2])}
+        return {"success": True, "data_base64": base64.b64encode(content).decode("ascii"), "version": str(version)}
 
 
 def op_write(db, key, event):
@@ -495,9 +498,12 @@ def serve_daemon(db):
             end = pending.find(b"\n", len(pending) - len(chunk))
             try:
                 while end >= 0:
-                    line = bytes(pending[:end])
-                    del pending[:end + 1]
-                    if line.strip():
+                    line = pending[:end]
+                    if end + 1 == len(pending):  # the usual case: let the buffer go, however large it grew
+                        buffers[conn] = pending = bytearray()
+                    else:
+                        del pending[:end + 1]
+                    if line and not line.isspace():  # (strip() would copy a large line)
                         # A database removed or replaced since (a config folder made anew)
                         # is opened again, or the writes would go to a file nobody sees.
                         if file_identity(path) != opened:
@@ -508,23 +514,41 @@ def serve_daemon(db):
                                 print("sqlite-storage: cannot open the database again: %s" % error, file=sys.stderr)
                                 sys.exit(1)
                             opened = file_identity(path)
-                        conn.sendall(serve_line(db, line).encode("utf-8"))
+                        holder = [line.decode("utf-8")]
+                        del line  # the text alone is held now, and serve_line lets it go once parsed
+                        for piece in serve_line(db, holder):
+                            conn.sendall(piece)
                     end = pending.find(b"\n")
             except (OSError, ValueError) as error:
                 print("sqlite-storage: dropped a connection: %s" % error, file=sys.stderr)
                 drop(conn)
 
 
-def serve_line(db, line):
-    """One request line to one response line. Raises ValueError for a line that is not JSON."""
-    event = json.loads(line)
+def serve_line(db, holder):
+    """One request line (the one item of `holder`, taken out of it) to one response line, as
+    bytes in pieces. Raises ValueError for a line that is not JSON.
+
+    A large content is held about twice at most: the line's text goes once it is parsed, a
+    write's content once it is encoded, and a read's data is escaped and encoded on its own,
+    each copy let go as the next is made, never joined into the whole line's text.
+    """
+    event = json.loads(holder.pop())
     try:
         response = handle(db, event)
     except sqlite3.Error as error:  # one failed request must not end the daemon for every command
         response = {"success": False, "error": "database error: %s" % error, "error_code": "io_error"}
     if isinstance(event, dict) and "id" in event:
         response["id"] = event["id"]
-    return json.dumps(response, ensure_ascii=False, separators=(",", ":")) + "\n"
+    del event
+    data = response.pop("data", None)
+    head = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+    if data is None:
+        return [(head + "\n").encode("utf-8")]
+    escaped = json.encoder.encode_basestring(data)
+    del data
+    body = escaped.encode("utf-8")
+    del escaped
+    return [(head[:-1] + ',"data":').encode("utf-8"), body, b"}\n"]
 
 
 def main():
