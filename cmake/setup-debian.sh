@@ -11,6 +11,8 @@ packages=(
   python3       # modules/sqlite-storage (Debian's /usr/bin/python3, sqlite3 in its standard library)
   procps        # pgrep/ps, used by tests that check no module process is left behind
   time          # GNU time (/usr/bin/time -f %M): peak memory, in tests/scale/memory_bounds.sh
+  strace        # system call counts: the durability barriers of a batch (tests/stress/batch_barriers.sh, the benchmark)
+  gnuplot-nox   # the benchmark's SVG plots (tests/bench/plot_bulk.gp, docs/performance.md)
   clang libclang-rt-14-dev   # the fuzz targets: clang 14 and its libFuzzer and sanitizer runtimes
   libpq-dev     # plugins/postgres (the PostgreSQL client library)
   postgresql    # the PostgreSQL server the postgres plugin's tests start in a temp folder

@@ -160,6 +160,31 @@ BOOST_AUTO_TEST_CASE(export_import_and_migrate_show_their_phases) {
   BOOST_TEST(quiet.terminal.empty(), quiet.terminal);
 }
 
+BOOST_AUTO_TEST_CASE(bulk_create_and_a_rename_rewriting_many_projects_show_their_batches) {
+  BOOST_TEST_REQUIRE(homeboy({"server", "create", "web-1"}).exit_code == 0);
+  json::array projects;
+  for (int i = 0; i < 1500; ++i) projects.emplace_back(json::object{{"id", "site-" + std::to_string(i)}, {"server_id", "web-1"}});
+  std::string spec = (dir / "projects.json").string();
+  write_file(spec, json::serialize(projects));
+  auto created = on_terminal({"--config-dir", config, "project", "create", "--json", "@" + spec});
+  BOOST_TEST(created.exit_code == 0, created.out << created.terminal);
+  BOOST_TEST(has(created.terminal, "homeboy: project create: writing 1500/1500"), created.terminal);
+  BOOST_TEST(json::parse(created.out).at("data").at("created").as_array().size() == 1500u);
+
+  auto renamed = on_terminal({"--config-dir", config, "server", "rename", "web-1", "web-2"});
+  BOOST_TEST(renamed.exit_code == 0, renamed.out << renamed.terminal);
+  BOOST_TEST(has(renamed.terminal, "homeboy: server rename: reading 1500/1500"), renamed.terminal);
+  BOOST_TEST(has(renamed.terminal, "homeboy: server rename: writing 1500/1500"), renamed.terminal);
+  BOOST_TEST(json::parse(renamed.out).at("data").at("updated_projects").as_array().size() == 1500u);
+
+  auto one = on_terminal({"--config-dir", config, "server", "create", "db-1"});
+  BOOST_TEST(one.exit_code == 0);
+  BOOST_TEST(one.terminal.empty(), "a change of one document is over before progress is worth a line: " << one.terminal);
+  auto quiet = on_terminal({"--config-dir", config, "server", "rename", "web-2", "web-3", "-q"});
+  BOOST_TEST(quiet.exit_code == 0);
+  BOOST_TEST(quiet.terminal.empty(), quiet.terminal);
+}
+
 BOOST_AUTO_TEST_CASE(module_test_shows_each_case_on_the_terminal_when_stdout_is_the_envelope) {
   fs::path module = ModuleBuilder(dir.path(), "fixture").library_file(fixture_plugin("good")).write();
   auto run = on_terminal({"--config-dir", config, "module", "test", module.string(), "-o", "json"});

@@ -28,6 +28,17 @@ json::value read_spec(const std::string& spec) {
   return parse_json_input(text, from);
 }
 
+// Bulk work (a create of many, a rename rewriting many projects) shows its batches'
+// progress on a terminal, for batches large enough to be worth a line.
+void show_progress(ConfigStore& store, TerminalProgress& progress) {
+  auto shown = [&progress](std::string phase) -> BatchProgress {
+    return [&progress, phase](std::size_t done, std::size_t total) {
+      if (total >= progress_from_operations) progress.show(phase, done, total);
+    };
+  };
+  store.set_progress(shown("writing"), shown("reading"));
+}
+
 // A SPEC rather than an id: JSON text, @file or -.
 bool looks_like_spec(std::string_view word) {
   auto start = word.find_first_not_of(" \t\r\n");
@@ -115,7 +126,7 @@ json::object create(EntityKind kind, Context& ctx, const po::variables_map& vm) 
   bool dry_run = dry_run_of(vm);
   ConfigStore store(ctx.storage(), ctx.config_dir());
   TerminalProgress progress(name(kind) + " create", ctx.quiet());
-  if (docs.size() >= 1000) store.set_progress([&](std::size_t done, std::size_t total) { progress.show("writing", done, total); });
+  show_progress(store, progress);
   auto outcomes = store.create(kind, std::move(docs), vm["skip-existing"].as<bool>(), dry_run);
   if (!many && outcomes[0].error) throw *outcomes[0].error;
   json::array items, created, skipped, failed;
@@ -205,6 +216,8 @@ json::object rename(EntityKind kind, Context& ctx, const po::variables_map& vm) 
   std::string id = vm["id"].as<std::string>(), new_id = vm["new-id"].as<std::string>();
   ConfigStore store(ctx.storage(), ctx.config_dir());
   bool dry_run = dry_run_of(vm);
+  TerminalProgress progress(name(kind) + " rename", ctx.quiet());
+  show_progress(store, progress);
   json::array updated;
   for (const auto& p : store.rename(kind, id, new_id, dry_run)) updated.emplace_back(p);
   return {{"command", name(kind) + ".rename"}, {"id", id},

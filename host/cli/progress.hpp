@@ -12,6 +12,9 @@
 
 namespace homeboy::cli {
 
+// Batches of fewer operations finish too soon for progress to be worth a line.
+inline constexpr std::size_t progress_from_operations = 1000;
+
 class TerminalProgress {
  public:
   TerminalProgress(std::string command, bool quiet);

@@ -19,9 +19,6 @@ namespace homeboy::cli {
 
 namespace {
 
-// Batches of fewer operations finish too soon for progress to be worth a line.
-constexpr std::size_t progress_from_operations = 1000;
-
 OptionSpec path_argument(std::string help) {
   return argument("path", "path", std::move(help) + " (a relative path is taken from the working directory)")
       .completing(Completion::file);
@@ -86,6 +83,13 @@ Reply status(Context& ctx, const po::variables_map& vm) {
   auto concurrency = concurrency_of(storage);
   provider["concurrency"] = to_string(concurrency);
   provider["concurrency_scope"] = scope_of(concurrency);
+  // What an acknowledged change survives: the provider's promise, or the user's choice of
+  // speed in its config (docs/storage-contract.md, "Durability").
+  const StorageProvider* sp = module && module->manifest.storage_provider ? &*module->manifest.storage_provider : nullptr;
+  bool chosen = sp && sp->durability_chosen == Durability::process_crash;
+  std::optional<Durability> durability = chosen ? sp->durability_chosen : sp ? sp->durability : std::nullopt;
+  provider["durability"] = durability ? json::value(to_string(*durability)) : json::value(nullptr);
+  provider["durability_set_by"] = chosen ? json::value("config") : durability ? json::value("provider") : json::value(nullptr);
   // Whether the provider answers: a set-up check must fail when nothing would work (a database
   // that is down, a wrong password), naming where it tried. One listing of the config folder.
   json::value reachable = nullptr;

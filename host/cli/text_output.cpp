@@ -187,6 +187,14 @@ void status(std::ostream& out, const json::object& d) {
                                                        : " (the config's rules hold on this machine only)");
   const auto* reachable = d.if_contains("reachable");
   fields["answers"] = reachable && reachable->is_bool() ? "yes" : "not checked (--offline)";
+  const auto& durability = p.at("durability");
+  fields["durability"] = durability.is_null() ? std::string("not declared by the provider")
+                         : durability == "power_loss"
+                             ? "power_loss (an acknowledged change is on disk: it survives a power loss)"
+                             : "process_crash (" +
+                                   std::string(str(p, "durability_set_by") == "config" ? "chosen in the provider's config: "
+                                                                                       : "") +
+                                   "a power loss may lose the last acknowledged changes, never tear one)";
   fields["manifest"] = p.at("manifest_path");
   if (!p.at("overrides").is_null()) fields["overrides"] = p.at("overrides");
   fields["config folder"] = d.at("config_dir");

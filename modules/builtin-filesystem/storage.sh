@@ -7,8 +7,12 @@
 #     printf '%s' or base64 -d (never echo), and goes back as "data" or "data_base64";
 #   - every change to a folder holds an exclusive flock on the folder, and goes through the
 #     folder's one temp file, .homeboy-tmp (never listed): created with the target's mode,
-#     filled, given a fresh modification time, renamed into place; whatever a killed writer
-#     left there is removed by the next write;
+#     filled, given a fresh modification time, flushed to disk, renamed into place, and the
+#     folder flushed; whatever a killed writer left there is removed by the next write;
+#   - a batch's writes into one folder are staged together in .homeboy-tmp/ (a folder then),
+#     flushed with one syncfs (sync -f) before any is renamed into place, and the folder is
+#     flushed once at the end of the request: a crash leaves each file old or new;
+#   - "durability": "process_crash" in the provider's config skips the flushes;
 #   - a version is "<inode>-<size>-<mtime with nanoseconds>"; a read reports it, a write or
 #     delete may require it (if_version) or require the path to be absent (if_absent);
 #   - a batch runs strictly in order: a read sees every earlier write and delete.
@@ -169,10 +173,26 @@ unlock_folder() {
   locked_dir=
 }
 
+# Durability: every change is on disk before the answer (fsync of a file before it is
+# renamed into place, syncfs for a batch's staged files, fsync of each changed folder at the
+# end), unless the provider's config says "durability": "process_crash".
+flush=
+flushing() {  # true unless the user chose speed over durability
+  if [[ -z $flush ]]; then
+    local config=${HOMEBOY_STORAGE_CONFIG:-}
+    [[ -z $config && -n ${HOMEBOY_STORAGE_CONFIG_FILE:-} ]] && config=$(<"$HOMEBOY_STORAGE_CONFIG_FILE")
+    flush=yes
+    if [[ $config == *durability* && $(jq -r '.durability // empty' <<<"$config" 2>/dev/null) == process_crash ]]; then
+      flush=no
+    fi
+  fi
+  [[ $flush == yes ]]
+}
+
 declare -A changed_dirs=()
-sync_changes() {  # flushes the file systems written to, one syncfs(2) each, at the end of a request
+sync_changes() {  # flushes each changed folder (its renames and deletes) once, at the end of a request
   ((${#changed_dirs[@]})) || return 0
-  sync -f -- "${!changed_dirs[@]}" 2>/dev/null
+  flushing && sync -- "${!changed_dirs[@]}" 2>/dev/null
   changed_dirs=()
 }
 
@@ -218,6 +238,9 @@ write_file() {
     return
   fi
   [[ -n $staged_dir && $staged_dir != "$dir" ]] && flush_writes
+  # A file the staged writes already replace: they go first, so that this write (its
+  # condition above all) sees the one before it.
+  [[ -n $stage && -n ${staged_names[$name]:-} ]] && flush_writes
   if ! lock_folder "$dir"; then
     if [[ -r $dir ]]; then failure io_error "cannot lock folder $dir"
     else failure permission_denied "cannot open folder $dir: permission denied"; fi
@@ -249,7 +272,6 @@ write_file() {
       staged_dir=$dir
     fi
     tmp=$dir/$temp_name/$name
-    [[ -e $tmp ]] && rm -f -- "$tmp"  # written twice in one batch: the later one wins
   else
     tmp=$dir/$temp_name
     # We hold the folder's lock: whatever is at the temp name was left by a killed writer.
@@ -305,9 +327,12 @@ write_file() {
   if [[ $written == 1 && -n $stage ]]; then
     staged+=("$name")
     staged_slot+=(${#pending[@]})
+    staged_names[$name]=1
     succeeded
     return
   fi
+  # On disk before it takes the name: a crash then leaves the old file or the new, whole.
+  if [[ $written == 1 ]] && flushing && ! sync -d -- "$tmp" 2>/dev/null; then written=0; fi
   if [[ $written != 1 ]] || ! mv -f -- "$tmp" "$path"; then
     write_failure "$dir" "cannot write $path"
     if [[ $source == *64 && $written != 1 && $REPLY != *'"no_space"'* ]]; then
@@ -321,27 +346,31 @@ write_file() {
 }
 
 staged_dir= staged=() staged_slot=()
-flush_writes() {  # renames every staged file into place, one mv for the lot, and checks each
+declare -A staged_names=()
+flush_writes() {  # flushes the staged files to disk, then renames them into place, one mv for the lot
   [[ -n $staged_dir ]] || return 0
   local stage=$staged_dir/$temp_name i
   local -a sources=()
-  declare -A seen=()
-  for i in "${!staged[@]}"; do
-    [[ -n ${seen[${staged[i]}]:-} ]] && continue
-    seen[${staged[i]}]=1
-    sources+=("$stage/${staged[i]}")
-  done
-  ((${#sources[@]})) && mv -f -t "$staged_dir" -- "${sources[@]}" 2>/dev/null
+  for i in "${!staged[@]}"; do sources+=("$stage/${staged[i]}"); done
+  # One syncfs for every staged file (one fdatasync for a single one, which does not wait for
+  # the rest of the file system): each is whole on disk before any takes its name.
+  local why="cannot write" how=-f
+  ((${#sources[@]} == 1)) && how=-d
+  if ((${#sources[@]})) && flushing && ! sync "$how" -- "${sources[@]:0:1}" 2>/dev/null; then
+    why="cannot flush to disk"
+  else
+    ((${#sources[@]})) && mv -f -t "$staged_dir" -- "${sources[@]}" 2>/dev/null
+  fi
   for i in "${!staged[@]}"; do
     if [[ -e $stage/${staged[i]} ]]; then
-      failure io_error "cannot write $staged_dir/${staged[i]}"
+      failure io_error "$why $staged_dir/${staged[i]}"
       pending[staged_slot[i]]=$REPLY
       all_ok=false
     fi
   done
   rm -rf -- "$stage"
   changed_dirs[$staged_dir]=1
-  staged_dir= staged=() staged_slot=()
+  staged_dir= staged=() staged_slot=() staged_names=()
 }
 
 op_list() {  # op_list PATH: entries built in bash, so a folder of any size lists
@@ -560,13 +589,18 @@ for ((i = 0; i < count; i++)); do
       all_ok=false
       pending+=("$REPLY")
     fi
-  elif [[ $1 == write && -z $5 && $4 != nul ]]; then
-    # An unconditional write: staged, renamed with the others into the same folder.
+  elif [[ $1 == write ]]; then
+    # Staged, renamed with the others into the same folder (its condition checked now,
+    # under the folder's lock, which is held until the rename).
     ((${#reads[@]})) && flush_reads
     normalize "$2"
+    case $4 in
+      base64) source=base64 content=${contents[writes]:-} ;;
+      nul) source=filter content=".operations[$i].content" ;;
+      *) source=text content=${contents[writes]:-} ;;
+    esac
     if [[ $REPLY != /* ]]; then failure invalid_argument "path must be absolute: $REPLY"
-    elif [[ $4 == base64 ]]; then write_file "$REPLY" base64 "${contents[writes]}" "" "" stage
-    else write_file "$REPLY" text "${contents[writes]}" "" "" stage
+    else write_file "$REPLY" "$source" "$content" "$5" "$6" stage
     fi
     writes=$((writes + 1))
     [[ $REPLY == '{"success":true'* ]] || all_ok=false

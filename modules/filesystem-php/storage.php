@@ -8,6 +8,10 @@
 // "content_base64" in, "data_base64" out when it is not UTF-8.
 // A version is "<inode>-<size>-<xxh128 of the content>": every write makes a new inode, and
 // an old inode number coming back is harmless, since the content then matches too.
+// A batch's writes into one folder are staged together in .homeboy-tmp/ (a folder then),
+// flushed with one syncfs (coreutils' sync -f: PHP has no syncfs of its own) before any is
+// renamed into place, and the folder is fsynced once (see Stage). "durability":
+// "process_crash" in the provider's config skips every flush.
 
 // PHP's own warnings (a failed fwrite, say) go to stderr: stdout carries the answer alone.
 ini_set('display_errors', 'stderr');
@@ -69,13 +73,28 @@ function lock_folder(string $dir)
     return $handle;
 }
 
-function sync_folder(string $dir): void
+// False when the provider's config chose speed over durability ("durability": "process_crash").
+function flushing(): bool
 {
-    $handle = @fopen($dir, 'r');
-    if ($handle !== false) {
-        @fsync($handle);
-        fclose($handle);
+    static $flush = null;
+    if ($flush === null) {
+        $file = getenv('HOMEBOY_STORAGE_CONFIG_FILE');
+        $text = getenv('HOMEBOY_STORAGE_CONFIG');
+        if ($text === false && $file !== false) $text = @file_get_contents($file);
+        $config = is_string($text) ? json_decode($text, true) : null;
+        $flush = !(is_array($config) && ($config['durability'] ?? null) === 'process_crash');
     }
+    return $flush;
+}
+
+function sync_folder(string $dir): bool
+{
+    if (!flushing()) return true;
+    $handle = @fopen($dir, 'r');
+    if ($handle === false) return false;
+    $ok = @fsync($handle);
+    fclose($handle);
+    return $ok;
 }
 
 function op_read(string $path, array $event): array
@@ -117,9 +136,10 @@ function check_condition(array $event, string $path, bool $exists): void
     if ($now !== $wanted) throw new Failure('conflict', "changed since version $wanted (now $now): $path");
 }
 
-function op_write(string $path, array $event): array
+// Where a write lands: a symbolic link is followed to the file it names. Throws when the
+// path cannot take a file.
+function write_target(string $path): string
 {
-    $content = event_content($event);
     if (is_link($path)) {
         $resolved = realpath($path);
         if ($resolved === false) throw new Failure('invalid_argument', "is a symbolic link to a missing file: $path");
@@ -131,13 +151,18 @@ function op_write(string $path, array $event): array
     if (file_exists($path) && !is_file($path)) {
         throw new Failure('invalid_argument', "is not a regular file (a device, FIFO or socket), and is left alone: $path");
     }
-    $lock = lock_folder($dir);
+    return $path;
+}
+
+// Writes the new content of $path to $tmp, with the replaced file's permissions and owner,
+// under the folder's lock (held by the caller), once the condition holds. With $sync the
+// file is fsynced too. Throws on failure, leaving no $tmp behind.
+function prepare_write(string $path, string $tmp, array $event, string $content, bool $sync): void
+{
+    $dir = dirname($path);
     clearstatcache();
     $existing = @lstat($path);
     check_condition($event, $path, $existing !== false);
-    $tmp = $dir . '/' . TEMP_NAME;
-    // A killed writer's (a file, or the bash module's staging folder); we hold the lock.
-    if (file_exists($tmp) || is_link($tmp)) remove_tree($tmp);
     // Created with the target's permissions before any byte is written: 0600 for a new
     // file in a private folder, the old file's mode for a replacement; set-ID bits never.
     if ($existing !== false) {
@@ -156,17 +181,129 @@ function op_write(string $path, array $event): array
         @chown($tmp, $existing['uid']);  // keeps the owner where we may (root); the group likewise
         @chgrp($tmp, $existing['gid']);
     }
-    $ok = fwrite($handle, $content) === strlen($content) && fflush($handle) && fsync($handle);
+    $ok = fwrite($handle, $content) === strlen($content) && fflush($handle) && (!$sync || fsync($handle));
     fclose($handle);
-    if (!$ok || !@rename($tmp, $path)) {
+    if (!$ok) {
         @unlink($tmp);
         throw new Failure(write_error_code($dir), "cannot write $path: " . (error_get_last()['message'] ?? 'unknown error'));
     }
-    sync_folder($dir);
+}
+
+function op_write(string $path, array $event): array
+{
+    $content = event_content($event);
+    $path = write_target($path);
+    $dir = dirname($path);
+    $lock = lock_folder($dir);
+    $tmp = $dir . '/' . TEMP_NAME;
+    // A killed writer's (a file, or a batch's staging folder); we hold the lock.
+    clearstatcache();
+    if (file_exists($tmp) || is_link($tmp)) remove_tree($tmp);
+    prepare_write($path, $tmp, $event, $content, flushing());
+    if (!@rename($tmp, $path)) {
+        @unlink($tmp);
+        throw new Failure('io_error', "cannot write $path");
+    }
+    if (!sync_folder($dir)) throw new Failure('io_error', "wrote, but could not flush to disk the folder of $path");
     clearstatcache();
     $version = version_of($path, $content);
     flock($lock, LOCK_UN);
     return ['success' => true, 'version' => $version];
+}
+
+// A batch's consecutive writes into one folder, made durable together: each is checked and
+// written to .homeboy-tmp/<n> under the folder's lock (held until the end), then one syncfs
+// flushes them all, each is renamed into place in order, and the folder is fsynced once.
+// A write into another folder, to a file already staged, or any other operation flushes
+// the stage first (a read must see the writes before it). Killed at any moment, each file is
+// old or new; the staging folder left behind is removed by the next write into the folder.
+final class Stage
+{
+    private ?string $dir = null;
+    private $lock = null;
+    private array $staged = [];  // name => [result index, staged file, version]
+
+    public function write(string $path, array $event, int $index, array &$results): void
+    {
+        $content = event_content($event);
+        $path = write_target($path);
+        $dir = dirname($path);
+        $name = basename($path);
+        if ($this->dir !== $dir || isset($this->staged[$name])) $this->flush($results);
+        if ($this->dir === null) {
+            $this->lock = lock_folder($dir);
+            $this->dir = $dir;
+            $tmp = $dir . '/' . TEMP_NAME;
+            clearstatcache();
+            if (file_exists($tmp) || is_link($tmp)) remove_tree($tmp);  // a killed writer's; we hold the lock
+            if (!@mkdir($tmp, 0700)) {
+                $this->release();
+                throw new Failure(is_writable($dir) ? 'io_error' : 'permission_denied', "cannot write in $dir");
+            }
+        }
+        $file = $dir . '/' . TEMP_NAME . '/' . count($this->staged);
+        prepare_write($path, $file, $event, $content, false);
+        clearstatcache();
+        $st = stat($file);  // the inode stays the same through the rename
+        $this->staged[$name] = [$index, $file, $st['ino'] . '-' . strlen($content) . '-' . hash('xxh128', $content)];
+        $results[$index] = ['success' => true, 'version' => $this->staged[$name][2]];
+    }
+
+    public function flush(array &$results): void
+    {
+        if ($this->dir === null) return;
+        $why = 'cannot write';
+        if ($this->staged && flushing() && !flush_file_system($this->dir . '/' . TEMP_NAME, array_column($this->staged, 1))) {
+            $why = 'cannot flush to disk';
+        } else {
+            foreach ($this->staged as $name => [$index, $file]) {
+                if (!@rename($file, $this->dir . '/' . $name)) {
+                    $results[$index] = ['success' => false, 'error' => "cannot write {$this->dir}/$name", 'error_code' => 'io_error'];
+                }
+            }
+        }
+        remove_tree($this->dir . '/' . TEMP_NAME);
+        $flushed = sync_folder($this->dir);
+        foreach ($this->staged as $name => [$index]) {
+            if (!$results[$index]['success']) continue;
+            if ($why !== 'cannot write') {
+                $results[$index] = ['success' => false, 'error' => "$why {$this->dir}/$name", 'error_code' => 'io_error'];
+            } elseif (!$flushed) {
+                $results[$index] = ['success' => false, 'error' => "wrote, but could not flush to disk the folder of {$this->dir}/$name",
+                                    'error_code' => 'io_error'];
+            }
+        }
+        $this->release();
+    }
+
+    private function release(): void
+    {
+        if ($this->lock !== null) {
+            flock($this->lock, LOCK_UN);
+            fclose($this->lock);
+        }
+        $this->dir = null;
+        $this->lock = null;
+        $this->staged = [];
+    }
+}
+
+// Makes $files durable: one syncfs of the file system holding $folder (coreutils' sync -f),
+// or an fsync of each file when there is only one (it then need not wait for the rest of the
+// file system) or when sync cannot run.
+function flush_file_system(string $folder, array $files): bool
+{
+    if (count($files) > 1) {
+        $quiet = [['file', '/dev/null', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']];
+        $process = @proc_open(['sync', '-f', '--', $folder], $quiet, $pipes);
+        if (is_resource($process) && proc_close($process) === 0) return true;
+    }
+    foreach ($files as $file) {
+        $handle = @fopen($file, 'r+');
+        if ($handle === false || !fsync($handle)) return false;
+        fclose($handle);
+    }
+    return true;
 }
 
 function op_list(string $path, array $event): array
@@ -216,7 +353,7 @@ function op_delete(string $path, array $event): array
         check_condition($event, $path, file_exists($path) || is_link($path));
     }
     if (!remove_tree($path)) throw new Failure(error_code_for($path), "cannot delete $path");
-    sync_folder($dir);
+    if (!sync_folder($dir)) throw new Failure('io_error', "deleted, but could not flush to disk the folder of $path");
     flock($lock, LOCK_UN);
     return ['success' => true];
 }
@@ -263,8 +400,24 @@ if (!is_array($event)) {
     exit(2);
 }
 if (($event['operation'] ?? null) === 'batch') {
-    // Strictly in order: each operation sees the ones before it.
-    $results = array_map('run_one', is_array($event['operations'] ?? null) ? $event['operations'] : []);
+    // Strictly in order: each operation sees the ones before it (writes are staged; see Stage).
+    $results = [];
+    $stage = new Stage();
+    foreach (is_array($event['operations'] ?? null) ? $event['operations'] : [] as $index => $operation) {
+        if (is_array($operation) && ($operation['operation'] ?? null) === 'write') {
+            try {
+                $stage->write(normalize_path($operation['path'] ?? null), $operation, $index, $results);
+            } catch (Failure $f) {
+                $results[$index] = ['success' => false, 'error' => $f->getMessage(), 'error_code' => $f->errorCode];
+            }
+            continue;
+        }
+        $stage->flush($results);
+        $results[$index] = run_one($operation);
+    }
+    $stage->flush($results);
+    ksort($results);
+    $results = array_values($results);
     $response = ['success' => true, 'results' => $results,
                  'overall_success' => !in_array(false, array_column($results, 'success'), true)];
 } else {

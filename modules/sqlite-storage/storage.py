@@ -70,6 +70,14 @@ def provider_config():
     return json.loads(os.environ.get("HOMEBOY_STORAGE_CONFIG") or "{}")
 
 
+def durability():
+    """What an acknowledgement promises: "power_loss" (the default) or "process_crash"."""
+    chosen = provider_config().get("durability", "power_loss")
+    if chosen not in ("power_loss", "process_crash"):
+        raise Failure("invalid_argument", 'config durability must be "power_loss" or "process_crash", not %r' % (chosen,))
+    return chosen
+
+
 def database_path():
     path = provider_config().get("database_path", "storage.db")
     if not isinstance(path, str) or not path:
@@ -144,7 +152,11 @@ def connect():
             if "locked" not in str(error) or attempt == 199:
                 raise
             time.sleep(0.01 + random.random() * 0.04)
-    db.execute("PRAGMA synchronous=NORMAL")
+    # Durable at acknowledgement: in WAL mode, FULL flushes the log at every commit (one
+    # fdatasync per event or batch), so an acknowledged change survives a power loss. The
+    # user may choose speed instead ("durability": "process_crash"): NORMAL flushes only at
+    # checkpoints, and a power loss may then drop the last commits, never tear one.
+    db.execute("PRAGMA synchronous=%s" % ("NORMAL" if durability() == "process_crash" else "FULL"))
     columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "version" not in columns or not {"counter", "meta"} <= tables:
@@ -226,7 +238,9 @@ def content_of(event):
             return base64.b64decode(event["content_base64"], validate=True)
         except (TypeError, ValueError):
             raise Failure("invalid_argument", "content_base64 is not valid base64")
-    content = event.get("content")
+    # Taken out of the event: once encoded, the text is gone, and a large write is held as
+    # its bytes alone (docs/performance.md).
+    content = event.pop("content", None)
     if not isinstance(content, str):
         raise Failure("invalid_argument", "write needs a string content")
     try:
@@ -246,14 +260,15 @@ def op_read(db, key, event):
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
     if row[1] is not None and row[1] > CONTENT_LIMIT:
         raise Failure("too_large", "%s is %d bytes; the limit is %d" % (path, row[1], CONTENT_LIMIT))
-    row = db.execute("SELECT is_directory, content, version FROM entries WHERE path = ?", (key,)).fetchone()
-    content = row[1] if row[1] is not None else b""
+    content, version = db.execute("SELECT content, version FROM entries WHERE path = ?", (key,)).fetchone()
+    if content is None:
+        content = b""
     if isinstance(content, str):  # a row written before content became bytes
         content = content.encode("utf-8")
     try:
-        return {"success": True, "data": content.decode("utf-8"), "version": str(row[2])}
+        return {"success": True, "data": content.decode("utf-8"), "version": str(version)}
     except UnicodeDecodeError:
-        return {"success": True, "data_base64": base64.b64encode(content).decode("ascii"), "version": str(row[2])}
+        return {"success": True, "data_base64": base64.b64encode(content).decode("ascii"), "version": str(version)}
 
 
 def op_write(db, key, event):
@@ -500,9 +515,12 @@ def serve_daemon(db):
             end = pending.find(b"\n", len(pending) - len(chunk))
             try:
                 while end >= 0:
-                    line = bytes(pending[:end])
-                    del pending[:end + 1]
-                    if line.strip():
+                    line = pending[:end]
+                    if end + 1 == len(pending):  # the usual case: let the buffer go, however large it grew
+                        buffers[conn] = pending = bytearray()
+                    else:
+                        del pending[:end + 1]
+                    if line and not line.isspace():  # (strip() would copy a large line)
                         # A database removed or replaced since (a config folder made anew)
                         # is opened again, or the writes would go to a file nobody sees.
                         if file_identity(path) != opened:
@@ -513,23 +531,41 @@ def serve_daemon(db):
                                 print("sqlite-storage: cannot open the database again: %s" % error, file=sys.stderr)
                                 sys.exit(1)
                             opened = file_identity(path)
-                        conn.sendall(serve_line(db, line).encode("utf-8"))
+                        holder = [line.decode("utf-8")]
+                        del line  # the text alone is held now, and serve_line lets it go once parsed
+                        for piece in serve_line(db, holder):
+                            conn.sendall(piece)
                     end = pending.find(b"\n")
             except (OSError, ValueError) as error:
                 print("sqlite-storage: dropped a connection: %s" % error, file=sys.stderr)
                 drop(conn)
 
 
-def serve_line(db, line):
-    """One request line to one response line. Raises ValueError for a line that is not JSON."""
-    event = json.loads(line)
+def serve_line(db, holder):
+    """One request line (the one item of `holder`, taken out of it) to one response line, as
+    bytes in pieces. Raises ValueError for a line that is not JSON.
+
+    A large content is held about twice at most: the line's text goes once it is parsed, a
+    write's content once it is encoded, and a read's data is escaped and encoded on its own,
+    each copy let go as the next is made, never joined into the whole line's text.
+    """
+    event = json.loads(holder.pop())
     try:
         response = handle(db, event)
     except (sqlite3.Error, OSError) as error:  # one failed request must not end the daemon for every command
         response = failure_of(error)
     if isinstance(event, dict) and "id" in event:
         response["id"] = event["id"]
-    return json.dumps(response, ensure_ascii=False, separators=(",", ":")) + "\n"
+    del event
+    data = response.pop("data", None)
+    head = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+    if data is None:
+        return [(head + "\n").encode("utf-8")]
+    escaped = json.encoder.encode_basestring(data)
+    del data
+    body = escaped.encode("utf-8")
+    del escaped
+    return [(head[:-1] + ',"data":').encode("utf-8"), body, b"}\n"]
 
 
 def main():

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -134,6 +135,18 @@ void check_config_folders(const fs::path& config_dir, bool make) {
   for (EntityKind kind : all_kinds) check_folder(config_dir / plural(kind), false, make);
 }
 
+// A folder with its links resolved (fs::weakly_canonical), worked out once per folder in a
+// process: a batch of thousands of changes names a few folders.
+fs::path resolved_folder(const fs::path& folder, std::error_code& ec) {
+  static std::mutex mutex;
+  static std::map<fs::path, fs::path> known;
+  std::lock_guard lock(mutex);
+  if (auto it = known.find(folder); it != known.end()) return it->second;
+  fs::path real = fs::weakly_canonical(folder, ec);
+  if (!ec) known.emplace(folder, real);
+  return real;
+}
+
 std::optional<EntityKind> config_kind_touched(const fs::path& config_dir, const contract::Event& event) {
   using contract::Operation;
   if (event.operation != Operation::write && event.operation != Operation::remove &&
@@ -152,13 +165,13 @@ std::optional<EntityKind> config_kind_touched(const fs::path& config_dir, const 
   fs::path path = fs::path(event.path).lexically_normal();
   if (auto kind = touched(config_dir, path)) return kind;
   std::error_code ec;
-  fs::path real_config = fs::weakly_canonical(config_dir, ec);
+  fs::path real_config = resolved_folder(config_dir, ec);
   if (ec) return std::nullopt;
   // A link's own name is what a delete removes; what a write or ensure_dir reaches is where
   // it points.
-  fs::path real_path = event.operation == Operation::remove
-                           ? fs::weakly_canonical(path.parent_path(), ec) / path.filename()
-                           : fs::weakly_canonical(path, ec);
+  std::error_code missing;  // a path that is not there yet is no link
+  bool follow = event.operation != Operation::remove && fs::is_symlink(fs::symlink_status(path, missing));
+  fs::path real_path = follow ? fs::weakly_canonical(path, ec) : resolved_folder(path.parent_path(), ec) / path.filename();
   if (ec) return std::nullopt;
   return touched(real_config, real_path.lexically_normal());
 }
@@ -375,7 +388,7 @@ ConfigStore::Listing ConfigStore::list(EntityKind kind) {
     } catch (const Error& e) {
       listing.warnings.push_back(std::string(e.what()) + "; skipped");
     }
-  });
+  }, reading_progress_);
   return listing;
 }
 

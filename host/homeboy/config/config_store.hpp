@@ -21,6 +21,7 @@
 #include <boost/json/object.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -82,8 +83,13 @@ class ConfigStore {
     CreateStatus status = CreateStatus::failed;
     std::optional<Error> error;
   };
-  // Told how far the writes of a large change have come (a bulk create).
-  void set_progress(BatchProgress progress) { progress_ = std::move(progress); }
+  // Told how far the batches of a large command have come: `writing` a change (a bulk
+  // create, rename's rewrites of the projects), `reading` many documents (a listing, the
+  // projects a rename looks through).
+  void set_progress(BatchProgress writing, BatchProgress reading = {}) {
+    progress_ = std::move(writing);
+    reading_progress_ = std::move(reading);
+  }
 
   // Each change below checks everything it would check and then, with `dry_run`, stops short
   // of writing: its answer says what it would have done.
@@ -136,7 +142,7 @@ class ConfigStore {
   Storage& storage_;
   std::filesystem::path config_dir_;
   Concurrency concurrency_;
-  BatchProgress progress_;
+  BatchProgress progress_, reading_progress_;
 };
 
 }  // namespace homeboy

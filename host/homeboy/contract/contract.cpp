@@ -63,21 +63,58 @@ std::size_t event_size(const Event& event) {
   return size + bytes_size(event.condition.version);
 }
 
+// Where an event's text goes: one string, or pieces of about 64 KiB to a sink.
+void put_escaped(std::string& out, std::string_view bytes) { append_escaped(out, bytes); }
+void put_base64(std::string& out, std::string_view bytes) { out += text::base64_encode(bytes); }
+
+class Pieces {
+ public:
+  explicit Pieces(const std::function<void(std::string_view)>& put) : put_(put) { buffer_.reserve(piece_bytes + 256); }
+  Pieces& operator+=(std::string_view s) {
+    buffer_.append(s);
+    if (buffer_.size() >= piece_bytes) flush();
+    return *this;
+  }
+  Pieces& operator+=(char c) { return *this += std::string_view(&c, 1); }
+  void flush() {
+    if (buffer_.empty()) return;
+    put_(buffer_);
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t piece_bytes = 64 * 1024;
+  const std::function<void(std::string_view)>& put_;
+  std::string buffer_;
+};
+
+void put_escaped(Pieces& out, std::string_view bytes) {
+  out += '"';
+  escape_pieces(bytes, [&](std::string_view piece) { out += piece; });
+  out += '"';
+}
+void put_base64(Pieces& out, std::string_view bytes) {
+  constexpr std::size_t slice = 48 * 1024;  // a multiple of 3: the slices' encodings join into one
+  for (std::size_t at = 0; at < bytes.size(); at += slice) out += text::base64_encode(bytes.substr(at, slice));
+}
+
 // ,"key":"bytes" or, when they are not UTF-8 (JSON text cannot carry them), ,"key_base64":"...".
-void append_bytes(std::string& out, std::string_view key, std::string_view bytes) {
+template <class Out>
+void append_bytes(Out& out, std::string_view key, std::string_view bytes) {
   out += ",\"";
   out += key;
   if (text::is_utf8(bytes)) {
     out += "\":";
-    append_escaped(out, bytes);
+    put_escaped(out, bytes);
   } else {
     out += "_base64\":\"";
-    out += text::base64_encode(bytes);
+    put_base64(out, bytes);
     out += '"';
   }
 }
 
-void append_event(std::string& out, const Event& event) {
+template <class Out>
+void append_event(Out& out, const Event& event) {
   out += "{\"operation\":\"";
   out += to_string(event.operation);
   out += '"';
@@ -100,6 +137,17 @@ void append_event(std::string& out, const Event& event) {
     append_bytes(out, "if_version", event.condition.version);
   }
   if (event.condition.kind == Condition::Kind::if_absent) out += ",\"if_absent\":true";
+}
+
+template <class Out>
+void append_tail(Out& out, std::optional<std::uint64_t> id) {
+  out += ",\"contract_version\":";
+  out += std::to_string(version);
+  if (id) {
+    out += ",\"id\":";
+    out += std::to_string(*id);
+  }
+  out += '}';
 }
 
 // --- Reading an answer as it arrives -------------------------------------------------------
@@ -576,11 +624,15 @@ std::string serialize(const Event& event, std::optional<std::uint64_t> id) {
   std::string out;
   out.reserve(event_size(event) + 1);  // and the newline a transport frames it with
   append_event(out, event);
-  out += ",\"contract_version\":";
-  out += std::to_string(version);
-  if (id) out += ",\"id\":" + std::to_string(*id);
-  out += '}';
+  append_tail(out, id);
   return out;
+}
+
+void serialize(const Event& event, std::optional<std::uint64_t> id, const std::function<void(std::string_view)>& put) {
+  Pieces out(put);
+  append_event(out, event);
+  append_tail(out, id);
+  out.flush();
 }
 
 Event parse_event(const json::value& value, std::string_view where) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -144,6 +145,9 @@ struct Response {
 // "content_base64", "path_base64", "if_version_base64" (and in to_json: "data_base64",
 // "version_base64", an entry's "path_base64"). parse_event and parse_response read both.
 std::string serialize(const Event& event, std::optional<std::uint64_t> id = std::nullopt);
+// The same text handed to `put` in pieces of about 64 KiB as it is made: a large write's
+// content is never held a second time, whole, as its escaped JSON.
+void serialize(const Event& event, std::optional<std::uint64_t> id, const std::function<void(std::string_view)>& put);
 
 // The first operation of `event` (itself, or one of a batch's) whose content is not UTF-8.
 const Event* first_binary_write(const Event& event) noexcept;

@@ -67,6 +67,8 @@ void append_escaped(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void escape_pieces(std::string_view s, const std::function<void(std::string_view)>& put) { escape(s, put); }
+
 JsonWriter::JsonWriter(std::ostream& out) : out_(&out) { buffer_.reserve(flush_bytes + 256); }
 
 void JsonWriter::flush() {

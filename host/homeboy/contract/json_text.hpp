@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ std::string compact(const boost::json::value& value);  // the same on one line, 
 // backslash and the control characters), appended to `out`; and how long it is.
 void append_escaped(std::string& out, std::string_view s);
 std::size_t escaped_size(std::string_view s);
+// The same escaping without the quotes, handed to `put` run by run as it is made.
+void escape_pieces(std::string_view s, const std::function<void(std::string_view)>& put);
 
 // Writes the text pretty() makes (or compact() makes, with set_compact), piece by piece:
 // into text(), or to a stream in pieces of about 64 KiB. Members and elements are written as they come, and a long string goes out

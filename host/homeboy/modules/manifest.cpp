@@ -49,6 +49,12 @@ std::string missing_for_transactions(const contract::Capabilities& c, bool suppo
   return text;
 }
 
+std::optional<Durability> durability_named(std::string_view name) {
+  if (name == "power_loss") return Durability::power_loss;
+  if (name == "process_crash") return Durability::process_crash;
+  return std::nullopt;
+}
+
 class ManifestReader {
  public:
   explicit ManifestReader(const std::filesystem::path& file) : file_(file) {}
@@ -105,6 +111,15 @@ class ManifestReader {
       fail(problem);
     }
     return milliseconds_up(secs);
+  }
+
+  // A durability level: "power_loss" or "process_crash".
+  std::optional<Durability> durability(const json::object& obj, std::string_view where) const {
+    const auto* v = field(obj, "durability");
+    if (!v) return std::nullopt;
+    auto level = v->is_string() ? durability_named(v->get_string()) : std::nullopt;
+    if (!level) fail("\"" + std::string(where) + "\" must be \"power_loss\" or \"process_crash\", not " + json::serialize(*v));
+    return level;
   }
 
   // runtime.env: names only, or a prefix ending in "*" ("PG*": every variable starting with
@@ -172,6 +187,7 @@ class ManifestReader {
         if (holds_non_finite(*config))
           fail("\"storage_provider.config\" holds a number too large for JSON (such as 1e400)");
         provider.config = *config;
+        provider.durability_chosen = durability(*config, "storage_provider.config.durability");
       }
       if (const auto* secrets = field(*sp, "secrets")) {
         const auto* keys = secrets->if_array();
@@ -183,6 +199,7 @@ class ManifestReader {
           provider.secrets.emplace_back(key.get_string());
         }
       }
+      provider.durability = durability(*sp, "storage_provider.durability");
       if (const auto* caps = field(*sp, "capabilities")) {
         if (!caps->is_array()) fail("\"storage_provider.capabilities\" must be an array of names");
         for (const auto& name : caps->get_array()) {
@@ -211,6 +228,10 @@ class ManifestReader {
 };
 
 }  // namespace
+
+std::string_view to_string(Durability d) noexcept {
+  return d == Durability::power_loss ? "power_loss" : "process_crash";
+}
 
 Manifest parse_manifest(std::string_view text, const std::filesystem::path& file) {
   ManifestReader reader(file);

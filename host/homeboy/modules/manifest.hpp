@@ -32,6 +32,12 @@ struct Runtime {
   std::vector<std::string> env;           // names of host variables the module also gets ("PG*": a prefix)
 };
 
+// What an acknowledged change survives (docs/storage-contract.md, "Durability"): a power
+// loss or an operating system crash (it is on stable storage before the answer), or only a
+// crash of homeboy or of the provider's process.
+enum class Durability { power_loss, process_crash };
+std::string_view to_string(Durability d) noexcept;  // "power_loss", "process_crash"
+
 struct StorageProvider {
   std::string storage_type;
   boost::json::object config;
@@ -40,6 +46,10 @@ struct StorageProvider {
   contract::Capabilities capabilities;
   // Keys of `config` whose whole value is a secret ("secrets"), never shown (secrets.hpp).
   std::vector<std::string> secrets;
+  // "storage_provider.durability": what the provider promises; nothing when it does not say.
+  std::optional<Durability> durability;
+  // "storage_provider.config.durability": "process_crash" when the user chose speed instead.
+  std::optional<Durability> durability_chosen;
 };
 
 struct Manifest {

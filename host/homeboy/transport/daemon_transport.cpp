@@ -110,6 +110,35 @@ struct DaemonTransport::Connection {
     }
   }
 
+  // Reads up to the next newline, handing what comes before it to `answer` piece by piece as
+  // it arrives: a large answer is held once, as the model's content, never as a line too.
+  Got read_answer(contract::ResponseParser& answer, Clock::time_point deadline) {
+    int wake = interrupt_fd();
+    std::size_t fed = 0;
+    for (;;) {
+      auto end = buffer.find('\n');
+      if (end != std::string::npos) {
+        answer.feed(std::string_view(buffer).substr(0, end));
+        buffer.erase(0, end + 1);
+        return Got::line;
+      }
+      fed += buffer.size();
+      answer.feed(buffer);
+      buffer.clear();
+      if (fed > max_output_bytes) return Got::too_large;
+      char chunk[65536];
+      ssize_t n = ::recv(socket.get(), chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buffer.assign(chunk, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) return Got::closed;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return Got::closed;
+      if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+    }
+  }
+
   // Waits for the socket to be ready; false at the deadline. A signal to homeboy throws.
   bool wait(short events, int wake, Clock::time_point deadline) {
     for (;;) {
@@ -444,19 +473,30 @@ std::variant<contract::Response, DaemonTransport::Lost> DaemonTransport::exchang
     c.hello_pending = false;
   }
   std::uint64_t request_id = next_id_++;
-  std::string request = contract::serialize(event, request_id);
-  request.push_back('\n');
+  // The request goes out as it is written: a large write's content is not held again as JSON.
   // A request cut short has no end of line: no daemon acts on it.
-  if (Got sent = c.write_all(request, Clock::now() + timeout_); sent != Got::line) return Lost{sent, Stage::request};
-  if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) return Lost{got, Stage::answer};
-  // The plugin's answer broke the contract in a way only the ABI can: raised as in-process.
-  if (native_ && line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
+  Got sent = Got::line;
+  auto deadline = Clock::now() + timeout_;
+  contract::serialize(event, request_id, [&](std::string_view piece) {
+    if (sent == Got::line) sent = c.write_all(piece, deadline);
+  });
+  if (sent == Got::line) sent = c.write_all("\n", deadline);
+  if (sent != Got::line) return Lost{sent, Stage::request};
+  contract::ResponseParser answer(event, {id});
+  if (native_) {
+    // The helper's own answers (host_error) are lines of their own, raised as in-process.
+    if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) return Lost{got, Stage::answer};
+    if (line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
+    answer.feed(line);
+  } else if (Got got = c.read_answer(answer, Clock::now() + timeout_); got != Got::line) {
+    return Lost{got, Stage::answer};
+  }
   try {
-    auto response = contract::parse_response(line, event, {id});
+    auto response = answer.finish();
     if (response.id != request_id)
       throw contract::violation({id}, event, contract::rule::id_mismatch,
                                 "the response must echo the request's \"id\" (" + std::to_string(request_id) + ")",
-                                line);
+                                answer.start(), answer.size());
     return response;
   } catch (const Error& e) {
     violated(e);

@@ -26,6 +26,12 @@
  *     // Optional, a batch as one unit of work (a database transaction): see Batch below.
  *     homeboy_status batch(homeboy::plugin::Batch& batch);
  *     static constexpr bool atomic_batches = true;  // declares HOMEBOY_CAP_BATCH_ATOMIC
+ *     // Or, optional and instead of batch: runs a whole batch itself, below Batch (to make
+ *     // its writes durable together, say), with batch_v2's arrays, filling every status;
+ *     // run.run(run.store, op, result) runs one operation as the helper would.
+ *     homeboy_status run_batch(const homeboy_op* const* ops, homeboy_result* const* results,
+ *                              homeboy_status* statuses, size_t count,
+ *                              const homeboy::plugin::detail::BatchRunner& run) noexcept;
  *   };
  *   HOMEBOY_STORAGE_PLUGIN(MyStore, "my-store")
  *
@@ -310,6 +316,13 @@ concept DeclaresAtomicBatches = requires {
   { Store::atomic_batches } -> std::convertible_to<bool>;
 };
 
+// A class that runs a whole batch itself, below Batch: batch_v2's arrays, every status filled.
+template <class Store>
+concept RunsBatchesItself = requires(Store& s, const homeboy_op* const* ops, homeboy_result* const* results,
+                                     homeboy_status* statuses, size_t count, const detail::BatchRunner& run) {
+  { s.run_batch(ops, results, statuses, count, run) } noexcept -> std::same_as<homeboy_status>;
+};
+
 template <class Store>
 struct Adapter {
   static_assert(HasCoreOperations<Store>,
@@ -332,6 +345,8 @@ struct Adapter {
   static_assert(HasBatch<Store> || !NamesBatch<Store>,
                 "homeboy::plugin: batch does not have the signature the helper calls: "
                 "homeboy_status batch(homeboy::plugin::Batch&)");
+  static_assert(!(HasBatch<Store> && RunsBatchesItself<Store>),
+                "homeboy::plugin: a store class has either batch(Batch&) or run_batch(...), not both");
   static_assert(!DeclaresAtomicBatches<Store> || HasBatch<Store>,
                 "homeboy::plugin: atomic_batches needs a batch member that undoes a failed batch "
                 "(homeboy_status batch(homeboy::plugin::Batch&))");
@@ -478,15 +493,25 @@ struct Adapter {
       return HOMEBOY_ERR_IO;
     }
   }
+
   static homeboy_status batch_v2(homeboy_storage* s, const homeboy_op* const* ops, homeboy_result* const* results,
                                  homeboy_status* statuses, size_t count) noexcept {
-    try {
-      std::vector<Operation> view;
-      view.reserve(count);
-      for (size_t i = 0; i < count; ++i) view.emplace_back(ops[i], HOMEBOY_HAS(ops[i], homeboy_op, condition));
-      return run_batch(s, std::move(view), results, statuses);
-    } catch (...) {
-      return HOMEBOY_ERR_IO;
+    if constexpr (RunsBatchesItself<Store>) {
+      detail::BatchRunner runner{s, [](void* store, const Operation& op, homeboy_result* r) noexcept {
+                                   return run(static_cast<homeboy_storage*>(store), op, r);
+                                 }};
+      homeboy_status status = self(s).store.run_batch(ops, results, statuses, count, runner);
+      for (size_t i = 0; i < count; ++i) statuses[i] = for_host(statuses[i], self(s).abi_version);
+      return status;
+    } else {
+      try {
+        std::vector<Operation> view;
+        view.reserve(count);
+        for (size_t i = 0; i < count; ++i) view.emplace_back(ops[i], HOMEBOY_HAS(ops[i], homeboy_op, condition));
+        return run_batch(s, std::move(view), results, statuses);
+      } catch (...) {
+        return HOMEBOY_ERR_IO;
+      }
     }
   }
   static void destroy(homeboy_storage* s) noexcept { delete &self(s); }
