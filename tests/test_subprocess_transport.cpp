@@ -4,11 +4,13 @@
 
 #include "homeboy/modules/discovery.hpp"
 #include "homeboy/storage.hpp"
+#include "homeboy/transport/process.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
 #include "support.hpp"
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -177,6 +179,27 @@ echo "{\"success\":true,\"data\":\"$ignored|$blocked|$$|${own[4]}|${own[3]}|${pa
   BOOST_TEST(f[5] == f[4]);                // and so does its supervisor (homeboy-reaper)
   BOOST_TEST(f[5] != std::to_string(::getpgrp()));
   BOOST_TEST(f[6] == "");                  // no descriptor 3 to 63
+}
+
+// A launch the system refuses after the process was created (execve fails: one variable
+// over the kernel's 128 KiB limit) is a std::system_error naming the supervisor, the child
+// that failed is reaped, and homeboy goes on launching as before.
+BOOST_AUTO_TEST_CASE(a_launch_whose_exec_fails_is_an_error_and_the_next_one_works) {
+  Launch too_big;
+  too_big.argv = {"/bin/cat"};
+  too_big.env = {{"HUGE", std::string(200 * 1024, 'x')}};
+  BOOST_CHECK_EXCEPTION(run_once(too_big, "", std::chrono::seconds(10)), std::system_error,
+                        [](const std::system_error& e) {
+                          return e.code().value() == E2BIG &&
+                                 std::string(e.what()).find("homeboy-reaper") != std::string::npos;
+                        });
+  Launch cat;
+  cat.argv = {"/bin/cat"};
+  for (int i = 0; i < 3; ++i) {
+    ProcessOutcome out = run_once(cat, "again\n", std::chrono::seconds(10));
+    BOOST_TEST(out.exited_cleanly());
+    BOOST_TEST(out.out == "again\n");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_executable_is_reported_by_name) {
