@@ -2,11 +2,17 @@
 #define BOOST_TEST_MODULE subprocess_transport
 #include <boost/test/unit_test.hpp>
 
+#include "homeboy/modules/discovery.hpp"
 #include "homeboy/storage.hpp"
+#include "homeboy/transport/process.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
 #include "support.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 using namespace homeboy;
@@ -136,6 +142,64 @@ BOOST_AUTO_TEST_CASE(the_module_gets_argv_cwd_and_environment) {
   Storage s(ProviderInfo{m.id, "t", homeboy::SelectedBy::named, std::nullopt, m.manifest_path},
             std::make_unique<OneShotTransport>(m, dir.path()));
   BOOST_TEST(s.read("/a") == (dir / "env-check").string() + "|--storage-operation|env-check");
+}
+
+// What a module finds when it starts, as its author would check it: no signal ignored or
+// blocked (homeboy itself ignores SIGPIPE, handles SIGINT, SIGTERM and SIGHUP, and blocks
+// every signal while it launches), a process group of its own under a supervisor that has
+// another of its own, and no descriptor of homeboy's besides stdin, stdout and stderr.
+BOOST_AUTO_TEST_CASE(a_module_starts_with_default_signals_a_group_of_its_own_and_three_descriptors) {
+  fs::path folder = ModuleBuilder(dir.path(), "start-state").executable("/bin/bash probe.sh").write();
+  // The signal state is read by a program the module starts (awk), which gets what the module
+  // was given: bash itself ignores SIGQUIT and blocks signals of its own while it waits.
+  std::ofstream(folder / "probe.sh") << R"(cat >/dev/null
+ignored=$(awk '/^SigIgn/ {print $2}' /proc/self/status)
+blocked=$(awk '/^SigBlk/ {print $2}' /proc/self/status)
+read -r -a own < /proc/$$/stat
+read -r -a parent < /proc/${own[3]}/stat
+extra=
+for ((fd = 3; fd < 64; ++fd)); do [ -e /proc/$$/fd/$fd ] && extra="$extra $fd"; done
+echo "{\"success\":true,\"data\":\"$ignored|$blocked|$$|${own[4]}|${own[3]}|${parent[4]}|$extra\"}"
+)";
+  Module m = load_module(folder);
+  Storage s(ProviderInfo{m.id, "t", homeboy::SelectedBy::named, std::nullopt, m.manifest_path},
+            std::make_unique<OneShotTransport>(m, dir.path()));
+  std::string seen = s.read("/a");
+  std::vector<std::string> f;
+  for (std::size_t start = 0;;) {
+    auto bar = seen.find('|', start);
+    f.push_back(seen.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  BOOST_REQUIRE_MESSAGE(f.size() == 7, seen);
+  BOOST_TEST(f[0] == "0000000000000000");  // SigIgn: SIGPIPE has its default action again
+  BOOST_TEST(f[1] == "0000000000000000");  // SigBlk
+  BOOST_TEST(f[3] == f[2]);                // the module leads a process group of its own
+  BOOST_TEST(f[5] == f[4]);                // and so does its supervisor (homeboy-reaper)
+  BOOST_TEST(f[5] != std::to_string(::getpgrp()));
+  BOOST_TEST(f[6] == "");                  // no descriptor 3 to 63
+}
+
+// A launch the system refuses after the process was created (execve fails: one variable
+// over the kernel's 128 KiB limit) is a std::system_error naming the supervisor, the child
+// that failed is reaped, and homeboy goes on launching as before.
+BOOST_AUTO_TEST_CASE(a_launch_whose_exec_fails_is_an_error_and_the_next_one_works) {
+  Launch too_big;
+  too_big.argv = {"/bin/cat"};
+  too_big.env = {{"HUGE", std::string(200 * 1024, 'x')}};
+  BOOST_CHECK_EXCEPTION(run_once(too_big, "", std::chrono::seconds(10)), std::system_error,
+                        [](const std::system_error& e) {
+                          return e.code().value() == E2BIG &&
+                                 std::string(e.what()).find("homeboy-reaper") != std::string::npos;
+                        });
+  Launch cat;
+  cat.argv = {"/bin/cat"};
+  for (int i = 0; i < 3; ++i) {
+    ProcessOutcome out = run_once(cat, "again\n", std::chrono::seconds(10));
+    BOOST_TEST(out.exited_cleanly());
+    BOOST_TEST(out.out == "again\n");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_executable_is_reported_by_name) {

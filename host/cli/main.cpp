@@ -1,7 +1,7 @@
 #include "cli/app.hpp"
+#include "homeboy/platform.hpp"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -15,7 +15,7 @@
 // plugin running inside homeboy that prints (printf in a constructor, a debug line) then
 // prints to stderr, and the envelope on stdout stays whole.
 int main(int argc, char** argv) {
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  homeboy::platform::forbid_inspection();
   int answer = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   if (answer >= 0 && ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
     ::close(answer);

@@ -3,6 +3,7 @@
 #include "homeboy/error.hpp"
 #include "homeboy/contract/limits.hpp"
 #include "homeboy/modules/trust.hpp"
+#include "homeboy/platform.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -79,7 +80,7 @@ namespace {
 const fs::path& share_dir() {
   static const fs::path dir = [] {  // asked several times a run; the answer cannot change
     std::error_code ec;
-    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    fs::path exe = platform::own_executable(ec);
     if (ec) return fs::path();
     return (exe.parent_path().parent_path() / "share" / "homeboy").lexically_normal();
   }();

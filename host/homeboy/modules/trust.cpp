@@ -1,5 +1,6 @@
 #include "homeboy/modules/trust.hpp"
 
+#include "homeboy/platform.hpp"
 #include "homeboy/modules/secrets.hpp"
 
 #include <boost/json.hpp>
@@ -137,13 +138,10 @@ fs::path real_path(const fs::path& path, std::error_code& ec) {
     ec.assign(errno, std::generic_category());
     return {};
   }
-  std::string link = "/proc/self/fd/" + std::to_string(fd);
-  char target[PATH_MAX];
-  ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+  fs::path target = platform::path_of_descriptor(fd);
   ::close(fd);
-  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target || target[0] != '/')
-    return fs::canonical(path, ec);  // no /proc to ask
-  return fs::path(std::string(target, static_cast<std::size_t>(n)));
+  if (target.empty()) return fs::canonical(path, ec);  // the system cannot tell
+  return target;
 }
 
 fs::path real_child(const fs::path& dir_real, const fs::path& name, std::error_code& ec) {

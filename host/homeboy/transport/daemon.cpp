@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -123,7 +122,7 @@ void signal_and_wait(int pidfd, int sig, std::chrono::milliseconds limit) {
 Fd open_pidfd(pid_t pid) { return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
 
 // Moves a descriptor above the numbers the supervisor is started with (0 to 5), so that no
-// dup2 of posix_spawn's file actions overwrites another's source.
+// dup2 of the launch overwrites another's source.
 Fd above_daemon_fds(Fd fd) {
   if (fd.get() > activity_fd) return fd;
   int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, activity_fd + 1);
@@ -450,11 +449,10 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
   for (const auto& [key, value] : command.env) env_text.push_back(key + "=" + value);
   pid_t intermediate = -1;
   try {
-    intermediate = spawn_in_own_group(std::move(argv_text), std::move(env_text),
-                                      {{null.get(), STDIN_FILENO}, {log.get(), STDOUT_FILENO}, {log.get(), STDERR_FILENO},
-                                       {status_write.get(), status_fd}, {socket.get(), socket_fd},
-                                       {activity.get(), activity_fd}},
-                                      command.working_dir);
+    static_assert(status_fd == 3 && socket_fd == 4 && activity_fd == 5);
+    intermediate = launch_in_own_group(argv_text, env_text,
+                                       {null.get(), log.get(), log.get(), {status_write.get(), socket.get(), activity.get()}},
+                                       command.working_dir);
   } catch (const std::system_error& e) {
     throw fail(e.what());
   }

@@ -2,6 +2,7 @@
 
 #include "homeboy/transport/native_transport.hpp"
 #include "homeboy/transport/plugin_host.hpp"
+#include "homeboy/platform.hpp"
 #include "homeboy/seconds.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
 
@@ -109,7 +110,7 @@ void plugin_host::raise_host_error(std::string_view line) {
 fs::path plugin_host_executable() {
   if (const char* given = std::getenv("HOMEBOY_PLUGIN_HOST"); given && *given) return given;
   std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path exe = platform::own_executable(ec);
   if (ec) return "homeboy-plugin-host";
   fs::path beside = exe.parent_path() / "homeboy-plugin-host";
   if (runnable(beside)) return beside;

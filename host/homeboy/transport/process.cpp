@@ -6,19 +6,30 @@
 // Process v2 is used header-only, in this translation unit only.
 #define BOOST_PROCESS_V2_HEADER_ONLY 1
 #define BOOST_PROCESS_USE_STD_FS 1
-// Boost 1.81's process v2 config uses boost::optional and std traits without including them
-// when BOOST_PROCESS_USE_STD_FS is set.
+// Boost 1.81's process v2 config uses boost::optional and std and Boost traits without
+// including them when BOOST_PROCESS_USE_STD_FS is set.
 #include <boost/optional.hpp>
+#include <boost/type_traits/decay.hpp>
+#include <boost/type_traits/remove_pointer.hpp>
 #include <type_traits>
 #include <boost/asio/io_context.hpp>
+#include <boost/process/v2/environment.hpp>
+// In header-only mode Boost 1.81 defines process_environment::on_setup only in src.hpp.
+#include <boost/process/v2/impl/environment.ipp>
+#include <boost/process/v2/posix/bind_fd.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
+#include <boost/process/v2/start_dir.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <boost/asio/detail/reactor.hpp>
+
+#include "homeboy/platform.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +39,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 #include <system_error>
 
 extern char** environ;
@@ -98,14 +110,6 @@ std::vector<std::string> build_environment(const Launch& command) {
   return env;
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 }  // namespace
 
 // The supervisor is installed next to the homeboy binary (bin/ of an install and of the
@@ -113,7 +117,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 const fs::path& supervisor_path() {
   static const fs::path found = [] {
     std::error_code ec;
-    fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+    fs::path dir = platform::own_executable(ec).parent_path();
     for (const fs::path& candidate : {dir / supervisor_name, dir.parent_path() / "bin" / supervisor_name})
       if (!ec && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     return fs::path();
@@ -125,50 +129,172 @@ const fs::path& supervisor_path() {
   return found;
 }
 
-pid_t spawn_in_own_group(std::vector<std::string> argv, std::vector<std::string> env,
-                         const std::vector<std::pair<int, int>>& fds, const fs::path& working_dir) {
-  auto argv_pointers = pointers(argv);
-  auto env_pointers = pointers(env);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  for (const auto& [from, to] : fds) posix_spawn_file_actions_adddup2(&actions, from, to);
-  if (!working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults, empty;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2})
-    sigaddset(&defaults, sig);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, argv_pointers[0], &actions, &attr, argv_pointers.data(), env_pointers.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot start " + argv[0]);
+namespace {
+
+// --- Launching: Boost.Process v2's vfork launcher and the initializers it is given -----------
+//
+// The launch is bp::posix::vfork_launcher (vfork, then execve: no copy of homeboy's memory)
+// with Boost's own initializers for the environment (process_environment), the working
+// folder (process_start_dir), stdio (process_stdio) and the supervisor's further descriptors
+// (bind_fd). What Boost 1.81 has no initializer for is OwnGroup below, an initializer of
+// ours (Boost's documented extension point: on_setup in the parent, on_exec_setup in the
+// child). A child of vfork shares homeboy's memory until its exec; everything done there
+// touches only the child's own kernel state (descriptors, signal dispositions, mask, group).
+
+// bind_fd as Boost 1.81 has it, with its on_setup completed: there it falls off its end
+// without returning the error_code it declares (undefined behaviour).
+struct BindFd : bp::posix::bind_fd {
+  using bp::posix::bind_fd::bind_fd;
+  bp::error_code on_setup(bp::posix::default_launcher& launcher, const fs::path&, const char* const*) {
+    launcher.fd_whitelist.push_back(target);
+    return {};
+  }
+};
+
+// The descriptors beyond stdio, each a bind_fd. Boost 1.81's close_all, run in the child
+// before exec, closes only below the lowest and above the highest kept descriptor: the
+// targets must follow 0, 1, 2 without a gap (3, 4, 5...), as the supervisor's protocol has them.
+struct BindFds {
+  std::vector<BindFd> fds;
+  bp::error_code on_setup(bp::posix::default_launcher& launcher, const fs::path& exe, const char* const* argv) {
+    int expected = STDERR_FILENO + 1;
+    for (auto& fd : fds) {
+      if (fd.target != expected++) return {EINVAL, bp::system_category()};
+      fd.on_setup(launcher, exe, argv);
+    }
+    return {};
+  }
+  bp::error_code on_exec_setup(bp::posix::default_launcher& launcher, const fs::path& exe, const char* const* argv) {
+    for (auto& fd : fds)
+      if (auto ec = fd.on_exec_setup(launcher, exe, argv)) return ec;
+    return {};
+  }
+};
+
+// The signals the child gets with their default action even when homeboy ignores them
+// (SIGPIPE is ignored in homeboy, and an ignored signal stays ignored across exec).
+constexpr std::array defaulted_signals{SIGPIPE, SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+                                       SIGCHLD, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
+
+// What posix_spawn's attributes did and Boost 1.81 has no initializer for, and what makes
+// its vfork launcher safe here:
+// - in the parent, every signal is blocked from before the vfork until the launch returned,
+//   so no handler of homeboy's runs in the child, which shares homeboy's memory;
+// - in the child: a process group of its own (setpgid), the default action for every signal
+//   homeboy handles and for defaulted_signals, then an empty signal mask;
+// - a failed exec ends the child with _exit: the launcher's own exit() would run homeboy's
+//   atexit handlers and flush its stdio buffers, in memory the child shares with homeboy;
+// - when the launch fails after the vfork, the child is reaped.
+// It is the last initializer, so the mask is emptied after everything else was set up.
+class OwnGroup {
+ public:
+  OwnGroup() = default;
+  OwnGroup(const OwnGroup&) = delete;
+  OwnGroup& operator=(const OwnGroup&) = delete;
+  ~OwnGroup() {
+    if (blocked_) ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+  }
+
+  bp::error_code on_setup(bp::posix::default_launcher&, const fs::path&, const char* const*) {
+    sigset_t all;
+    ::sigfillset(&all);
+    if (int rc = ::pthread_sigmask(SIG_SETMASK, &all, &saved_); rc != 0) return {rc, bp::system_category()};
+    blocked_ = true;
+    return {};
+  }
+
+  bp::error_code on_exec_setup(bp::posix::default_launcher&, const fs::path&, const char* const*) {
+    if (::setpgid(0, 0) != 0) return {errno, bp::system_category()};
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+      struct sigaction current {};
+      if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &current) != 0) continue;
+      bool handled = (current.sa_flags & SA_SIGINFO) != 0 ||
+                     (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN);
+      bool defaulted = std::find(defaulted_signals.begin(), defaulted_signals.end(), sig) != defaulted_signals.end();
+      if (handled || defaulted) ::sigaction(sig, &default_action, nullptr);
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    return {};
+  }
+
+  // Boost 1.81 looks for on_exec_error and on_error with one signature and calls them with
+  // another (an error_code more in the first): a template answers both.
+  template <class... Arguments>
+  void on_exec_error(bp::posix::default_launcher&, Arguments&&...) {
+    ::_exit(127);
+  }
+
+  template <class... Arguments>
+  void on_error(bp::posix::default_launcher& launcher, Arguments&&...) {
+    if (launcher.pid > 0)
+      while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+  }
+
+ private:
+  sigset_t saved_{};
+  bool blocked_ = false;
+};
+
+using LaunchedProcess = bp::basic_process<boost::asio::io_context::executor_type>;
+
+// Starts argv[0] (a path, not looked up) under the vfork launcher, with exactly the
+// environment `env`, stdio from `in`, `out` and `err`, each of `extra` as descriptor 3, 4...,
+// in `working_dir` (unless empty), in a process group of its own. `context` must have no I/O
+// object yet: Boost 1.81's launcher calls its notify_fork(fork_child) in the vfork child,
+// which would rebuild a reactor in memory shared with homeboy. Throws std::system_error.
+LaunchedProcess launch(boost::asio::io_context& context, const std::vector<std::string>& argv,
+                       const std::vector<std::string>& env, int in, int out, int err, const std::vector<int>& extra,
+                       const fs::path& working_dir) {
+  if (argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
+  if (boost::asio::has_service<boost::asio::detail::reactor>(context))
+    throw std::logic_error("launch: the io_context already has I/O objects");
+  BindFds bound;
+  bound.fds.reserve(extra.size());
+  for (std::size_t i = 0; i < extra.size(); ++i) bound.fds.emplace_back(STDERR_FILENO + 1 + static_cast<int>(i), extra[i]);
+  bp::process_environment environment(env);
+  bp::process_start_dir start_dir(working_dir.empty() ? fs::path(".") : working_dir);
+  bp::process_stdio stdio{in, out, err};
+  OwnGroup own_group;
+  bp::error_code ec;
+  LaunchedProcess process = bp::posix::vfork_launcher()(context.get_executor(), ec, fs::path(argv.front()),
+                                                        std::vector<std::string>(argv.begin() + 1, argv.end()),
+                                                        environment, start_dir, stdio, bound, own_group);
+  if (ec) throw std::system_error(ec.value(), std::generic_category(), "cannot start " + argv.front());
+  return process;
+}
+
+}  // namespace
+
+pid_t launch_in_own_group(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                          const LaunchDescriptors& fds, const fs::path& working_dir) {
+  boost::asio::io_context context(1);
+  LaunchedProcess process = launch(context, argv, env, fds.in, fds.out, fds.err, fds.extra, working_dir);
+  pid_t pid = process.id();
+  process.detach();  // the caller reaps it
   return pid;
 }
 
 namespace {
 
-// posix_spawn of the supervisor, which starts the command: the supervisor in a new process
-// group of its own (the command gets one of its own too).
-pid_t spawn(const Launch& command, int in_fd, int out_fd, int err_fd, int status_fd) {
+// The supervisor, which starts the command: the supervisor in a new process group of its
+// own (the command gets one of its own too), the status pipe as its descriptor 3.
+LaunchedProcess start_supervised(boost::asio::io_context& context, const Launch& command, int in_fd, int out_fd,
+                                 int err_fd, int status_fd) {
   if (command.argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
   const fs::path& supervisor = supervisor_path();
   std::vector<std::string> argv{supervisor.string(), std::to_string(::getpid())};
   argv.insert(argv.end(), command.argv.begin(), command.argv.end());
-  return spawn_in_own_group(argv, build_environment(command),
-                            {{in_fd, STDIN_FILENO}, {out_fd, STDOUT_FILENO}, {err_fd, STDERR_FILENO},
-                             {status_fd, supervisor_status_fd}},
-                            command.working_dir);
+  static_assert(supervisor_status_fd == STDERR_FILENO + 1);
+  return launch(context, argv, build_environment(command), in_fd, out_fd, err_fd, {status_fd}, command.working_dir);
 }
 
 // Waits until the supervisor has started the command (the status pipe reaches end of file)
-// or says why it could not; throws then, as posix_spawn of the command itself would have.
+// or says why it could not; throws then, as a launch of the command itself would have.
 void check_started(pid_t supervisor, int status_fd, const Launch& command) {
   std::array<std::int32_t, 2> failure{};
   std::size_t got = 0;
@@ -192,8 +318,9 @@ std::string signal_name(int sig) {
 }
 
 // One started child: the supervisor and the command under it, their pipes, the
-// supervisor's Boost.Process handle, and an I/O pump over poll(2) that writes stdin, reads
-// stdout and stderr and watches the pidfd together, so no stream can block another.
+// supervisor's Boost.Process handle (it launched it, and reaps it), and an I/O pump over
+// poll(2) that writes stdin, reads stdout and stderr and watches a pidfd of the supervisor
+// together, so no stream can block another.
 // Everything is said of the supervisor: it exits when the command has ended and nothing the
 // command started is left, with the command's status.
 class Child {
@@ -202,7 +329,9 @@ class Child {
     throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
     ignore_sigpipe_once();
     PipePair in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
-    pid_ = spawn(command, in.read.get(), out.write.get(), err.write.get(), status.write.get());
+    process_.emplace(
+        start_supervised(context_, command, in.read.get(), out.write.get(), err.write.get(), status.write.get()));
+    pid_ = process_->id();
     // Our copies of the child's ends are closed at once, or EOF would never come.
     in.read.reset();
     out.write.reset();
@@ -215,15 +344,10 @@ class Child {
     set_nonblocking(in_.get());
     set_nonblocking(out_.get());
     set_nonblocking(err_.get());
-    // The pidfd is ours to poll; Boost.Process owns it (and the reaping) from here on.
-    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    if (pidfd_ < 0) {
-      int error = errno;
-      ::kill(pid_, SIGKILL);  // the command goes with it (PR_SET_PDEATHSIG)
-      ::waitpid(pid_, nullptr, 0);
-      throw std::system_error(error, std::generic_category(), "pidfd_open");
-    }
-    process_.emplace(context_.get_executor(), pid_, pidfd_);
+    // Boost.Process keeps a pidfd of its own, for its waits; this one is the poll loop's.
+    // Should it fail, process_ kills the supervisor and reaps it (the command goes with it).
+    exit_fd_ = Fd(platform::open_process_fd(pid_));
+    if (!exit_fd_) throw std::system_error(errno, std::generic_category(), "pidfd_open");
   }
 
   ~Child() { kill(); }
@@ -266,7 +390,7 @@ class Child {
       if (in_ && !pending_.empty()) fds[i_in = n++] = {in_.get(), POLLOUT, 0};
       if (out_) fds[i_out = n++] = {out_.get(), POLLIN, 0};
       if (err_) fds[i_err = n++] = {err_.get(), POLLIN, 0};
-      if (!exited_) fds[i_pid = n++] = {pidfd_, POLLIN, 0};
+      if (!exited_) fds[i_pid = n++] = {exit_fd_.get(), POLLIN, 0};
       if (n == 0) return true;
       if (wake_fd >= 0) fds[i_wake = n++] = {wake_fd, POLLIN, 0};
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -291,7 +415,7 @@ class Child {
   void kill() noexcept {
     if (exited_ || pid_ <= 0) return;
     request_stop();
-    pollfd exit_fd{pidfd_, POLLIN, 0};
+    pollfd exit_fd{exit_fd_.get(), POLLIN, 0};
     auto deadline = Clock::now() + supervisor_grace;
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -379,9 +503,9 @@ class Child {
   }
 
   boost::asio::io_context context_{1};
-  std::optional<bp::process> process_;
+  std::optional<LaunchedProcess> process_;  // the supervisor
   pid_t pid_ = -1;
-  int pidfd_ = -1;  // owned by process_
+  Fd exit_fd_;  // a pidfd of the supervisor
   Fd in_, out_, err_;
   std::string_view pending_;
   bool close_after_input_ = false;

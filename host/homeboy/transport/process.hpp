@@ -1,7 +1,10 @@
 #pragma once
-// Child processes for subprocess modules: launched with posix_spawn (a vfork-class
-// launcher), then handed to Boost.Process v2 and Asio for waiting and concurrent I/O.
-// This is the only place that includes Asio.
+// Child processes for subprocess modules and the plugin-host helper: launched by Boost.Process
+// v2's vfork launcher (posix::vfork_launcher, with its environment, working-folder, stdio and
+// bind_fd initializers and one of ours for the process group and signals), which Boost.Process
+// then reaps. Their stdin, stdout and stderr are driven by a poll(2) loop of process.cpp that
+// watches a pidfd of the process too; Asio drives no I/O yet (Boost.Process needs an
+// io_context to launch into). process.cpp is the only file that includes Process v2 and Asio.
 //
 // Every command runs under homeboy-reaper (host/reaper/reaper.c), a small supervisor that
 // is its parent and a child subreaper: when the command ends, times out, is killed, or
@@ -101,11 +104,20 @@ class PersistentProcess {
 // when it is missing.
 const std::filesystem::path& supervisor_path();
 
-// posix_spawn of argv[0] (a path, not looked up) with exactly the environment `env`, each
-// (fd, target) of `fds` duplicated onto `target`, in `working_dir` (unless empty), in a new
-// process group of its own, with default signal handling and an empty signal mask. Returns
-// its pid; throws std::system_error when it cannot be started.
-pid_t spawn_in_own_group(std::vector<std::string> argv, std::vector<std::string> env,
-                         const std::vector<std::pair<int, int>>& fds, const std::filesystem::path& working_dir);
+// The descriptors a launched process starts with: its stdin, stdout and stderr, and then
+// each of `extra` as descriptor 3, 4, and so on; it has no other.
+struct LaunchDescriptors {
+  int in = -1, out = -1, err = -1;
+  std::vector<int> extra;
+};
+
+// Starts argv[0] (a path, not looked up) through Boost.Process v2's vfork launcher, with
+// exactly the environment `env` and the descriptors `fds`, in `working_dir` (unless empty),
+// in a new process group of its own, with the default action for the signals homeboy handles
+// or ignores and an empty signal mask. Returns its pid, for the caller to reap; throws
+// std::system_error when it cannot be started. (Module commands go through run_once and
+// PersistentProcess, which launch the same way.)
+pid_t launch_in_own_group(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                          const LaunchDescriptors& fds, const std::filesystem::path& working_dir);
 
 }  // namespace homeboy
