@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -97,16 +98,7 @@ struct DaemonTransport::Connection {
       }
       scanned = buffer.size();
       if (buffer.size() > max_output_bytes) return Got::too_large;
-      char chunk[65536];
-      ssize_t n = ::recv(socket.get(), chunk, sizeof chunk, 0);
-      if (n > 0) {
-        buffer.append(chunk, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n == 0) return Got::closed;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN) return Got::closed;
-      if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+      if (auto got = receive(wake, deadline)) return *got;
     }
   }
 
@@ -126,17 +118,24 @@ struct DaemonTransport::Connection {
       answer.feed(buffer);
       buffer.clear();
       if (fed > max_output_bytes) return Got::too_large;
-      char chunk[65536];
-      ssize_t n = ::recv(socket.get(), chunk, sizeof chunk, 0);
-      if (n > 0) {
-        buffer.assign(chunk, static_cast<std::size_t>(n));
-        continue;
-      }
-      if (n == 0) return Got::closed;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN) return Got::closed;
-      if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+      if (auto got = receive(wake, deadline)) return *got;
     }
+  }
+
+  // One step of waiting for bytes, for read_line and read_answer: what arrives is appended to
+  // `buffer`; a Got when the wait ended (closed, timed out), nothing to go on waiting.
+  std::optional<Got> receive(int wake, Clock::time_point deadline) {
+    char chunk[65536];
+    ssize_t n = ::recv(socket.get(), chunk, sizeof chunk, 0);
+    if (n > 0) {
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      return std::nullopt;
+    }
+    if (n == 0) return Got::closed;
+    if (errno == EINTR) return std::nullopt;
+    if (errno != EAGAIN) return Got::closed;
+    if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+    return std::nullopt;
   }
 
   // Waits for the socket to be ready; false at the deadline. A signal to homeboy throws.
