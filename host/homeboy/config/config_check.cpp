@@ -126,7 +126,7 @@ std::vector<Problem> check_documents(const std::vector<ConfigFile>& files) {
     for (const auto& [kind, ref] : references_of(d.doc)) {
       auto it = by_id.find(ref);
       bool found = it != by_id.end() && std::any_of(it->second.begin(), it->second.end(),
-                                                    [&](const Parsed* h) { return h->kind == kind; });
+                                                    [&, kind = kind](const Parsed* h) { return h->kind == kind; });
       if (found) continue;
       std::string field = kind == EntityKind::server ? "server_id" : "component_ids";
       std::string elsewhere = it != by_id.end() ? " ('" + ref + "' is a " + std::string(to_string(it->second.front()->kind)) + ")" : "";

@@ -143,7 +143,9 @@ std::unique_ptr<Transport> open_from_hello(const json::object& hello) {
   module.dir = text_field(hello, "module_dir");
   module.manifest.name = module.id;
   module.manifest.runtime.library = text_field(hello, "library");
-  module.manifest.storage_provider = StorageProvider{text_field(hello, "storage_type"), hello.at("config").as_object(), {}, {}};
+  module.manifest.storage_provider.emplace();
+  module.manifest.storage_provider->storage_type = text_field(hello, "storage_type");
+  module.manifest.storage_provider->config = hello.at("config").as_object();
   return open_native(module, text_field(hello, "config_dir"));
 }
 
@@ -225,8 +227,8 @@ std::unique_ptr<Transport> open_from_environment(const std::string& library) {
   module.dir = environment("HOMEBOY_MODULE_DIR");
   module.manifest.name = module.id;
   module.manifest.runtime.library = library;
-  module.manifest.storage_provider =
-      StorageProvider{{}, config_from_file(environment("HOMEBOY_STORAGE_CONFIG_FILE")), {}, {}};
+  module.manifest.storage_provider.emplace();
+  module.manifest.storage_provider->config = config_from_file(environment("HOMEBOY_STORAGE_CONFIG_FILE"));
   return open_native(module, environment("HOMEBOY_CONFIG_DIR"));
 }
 
