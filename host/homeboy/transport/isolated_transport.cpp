@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
@@ -105,6 +106,16 @@ void plugin_host::raise_host_error(std::string_view line) {
     for (const auto& h : given->get_array())
       if (h.is_string()) hints.emplace_back(h.get_string());
   throw Error(*errc, std::string(text->get_string()), std::move(details), std::move(hints));
+}
+
+// The size of the content that follows a read's answer line ({"data_length":N,...}); 0 when
+// none does. The helper writes that key first, before anything the plugin answered.
+std::size_t announced_data(std::string_view line) {
+  if (!line.starts_with(plugin_host::data_length_prefix)) return 0;
+  std::size_t size = 0;
+  auto digits = line.substr(plugin_host::data_length_prefix.size());
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+  return ec == std::errc() && end != digits.data() ? size : 0;
 }
 
 fs::path plugin_host_executable() {
@@ -209,7 +220,18 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
     }
   }
   std::uint64_t id = next_id_++;
-  auto reply = process_->exchange(contract::serialize(event, id), timeout_);
+  // A write's content goes raw after a line that announces its size; a read's comes back so.
+  std::string request;
+  std::string_view content;
+  if (event.operation == contract::Operation::write) {
+    contract::Event shell{event.operation, event.path, {}, event.is_directory, {}, event.condition};
+    request = contract::serialize(shell, id);
+    request.replace(0, 1, std::string(plugin_host::content_length_prefix) + std::to_string(event.content.size()) + ",");
+    content = event.content;
+  } else {
+    request = contract::serialize(event, id);
+  }
+  auto reply = process_->exchange(request, content, timeout_, announced_data);
   if (!reply.line) {
     std::string tail = process_->stderr_tail();
     int signal = process_->term_signal();
@@ -221,6 +243,7 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   if (reply.line->starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(*reply.line);
   try {
     auto response = contract::parse_response(*reply.line, event, {module_id_});
+    if (!reply.payload.empty()) response.data = std::move(reply.payload);
     if (response.id != id)
       throw contract::violation({module_id_}, event, contract::rule::id_mismatch,
                                 "the isolation helper must echo the request's \"id\" (" + std::to_string(id) + ")",

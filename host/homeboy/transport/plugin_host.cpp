@@ -1,6 +1,7 @@
 #include "homeboy/transport/plugin_host.hpp"
 
 #include "homeboy/contract/contract.hpp"
+#include "homeboy/contract/limits.hpp"
 #include "homeboy/transport/fd.hpp"
 #include "homeboy/transport/native_transport.hpp"
 #include "homeboy/text.hpp"
@@ -15,11 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <list>
+#include <optional>
 
 namespace json = boost::json;
 
@@ -48,6 +52,24 @@ class LineReader {
       if (n <= 0) return false;
       buffer_.append(chunk_.data(), static_cast<std::size_t>(n));
     }
+  }
+
+  // The `size` raw bytes that follow the last line, into `out`. The line from next() is
+  // no longer valid after this. False when the input ends first.
+  bool take(std::size_t size, std::string& out) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+    std::size_t have = std::min(size, buffer_.size());
+    out.resize(size);
+    buffer_.copy(out.data(), have);
+    buffer_.erase(0, have);
+    while (have < size) {
+      ssize_t n = ::read(fd_, out.data() + have, size - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      have += static_cast<std::size_t>(n);
+    }
+    return true;
   }
 
  private:
@@ -104,22 +126,54 @@ void printable_errors(contract::Response& r) {
     for (auto& sub : *r.results) printable_errors(sub);
 }
 
-std::string answer(Transport& transport, std::string_view line) {
+// An answer: its line, and with raw framing, the read's content that follows it.
+struct Answer {
+  std::string line;
+  std::string payload;
+};
+
+// The answer to the request `line`. With `raw` (the --storage-serve wire), a write's content
+// is `content` (the bytes after the line, which announced their size), and a read's content
+// goes after the answer line as it is: {"data_length":N,"success":true,"data":"",...} then N
+// bytes. Without it (the daemon's socket), everything is in the line.
+Answer answer(Transport& transport, std::string_view line, bool raw = false, std::string content = {}) {
   json::value id = nullptr;
   try {
     json::value request = json::parse(line);
     const auto& object = request.as_object();
     if (const auto* given = object.if_contains("id")) id = *given;
-    contract::Response response = transport.send(wire_event(object));
+    contract::Event event = wire_event(object);
+    bool read = event.operation == contract::Operation::read;
+    if (raw && event.operation == contract::Operation::write) event.content = std::move(content);
+    contract::Response response = transport.send(event);
     printable_errors(response);
-    json::object out = contract::to_json(response);
-    out["id"] = id;
-    return json::serialize(out);
+    Answer out;
+    if (raw && read && response.success && response.data) {
+      out.payload = std::move(*response.data);
+      response.data.emplace();
+    }
+    json::object body = contract::to_json(response);
+    body["id"] = id;
+    out.line = json::serialize(body);
+    if (!out.payload.empty())
+      out.line.replace(0, 1, std::string(data_length_prefix) + std::to_string(out.payload.size()) + ",");
+    return out;
   } catch (const Error& e) {
-    return host_error(e, id);
+    return {host_error(e, id), {}};
   } catch (const std::exception& e) {
-    return host_error(errors::internal(std::string("the isolation helper could not serve a request: ") + e.what()), id);
+    return {host_error(errors::internal(std::string("the isolation helper could not serve a request: ") + e.what()), id),
+            {}};
   }
+}
+
+// The size a request line announces with raw framing ({"content_length":N,...}), or none.
+std::optional<std::size_t> announced(std::string_view line, std::string_view prefix) {
+  if (!line.starts_with(prefix)) return std::nullopt;
+  std::size_t size = 0;
+  auto digits = line.substr(prefix.size());
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+  if (ec != std::errc() || end == digits.data() || *end != ',') return std::nullopt;
+  return size;
 }
 
 std::string text_field(const json::object& hello, std::string_view key) {
@@ -174,8 +228,18 @@ int serve(int in, int out) {
                      {"supports_batch", transport->supports_batch()},
                      {"capabilities", capabilities_json(*transport)}};
   if (!write_line(out, message("hello", std::move(hello), id))) return 0;
-  while (reader.next(line))
-    if (!write_line(out, answer(*transport, line))) break;
+  while (reader.next(line)) {
+    Answer reply;
+    if (auto size = announced(line, content_length_prefix)) {
+      if (*size > limits::content_bytes) break;  // not from this homeboy, which checks the limit first
+      std::string request(line), content;
+      if (!reader.take(*size, content)) break;
+      reply = answer(*transport, request, true, std::move(content));
+    } else {
+      reply = answer(*transport, line, true);
+    }
+    if (!write_line(out, std::move(reply.line)) || !write_all(out, reply.payload)) break;
+  }
   transport.reset();  // the plugin's destroy, as at the end of an in-process run
   return 0;
 }
@@ -256,7 +320,7 @@ bool serve_client(Transport& transport, Client& client) {
        newline = client.buffer.find('\n', start)) {
     std::string_view line(client.buffer.data() + start, newline - start);
     start = newline + 1;
-    if (!write_line(client.fd.get(), answer(transport, line))) return false;
+    if (!write_line(client.fd.get(), answer(transport, line).line)) return false;
   }
   client.buffer.erase(0, start);
   return true;

@@ -2,15 +2,20 @@
 // The isolation helper's side (`homeboy-plugin-host`): it loads one native plugin with the
 // same code as the in-process path (open_native) and serves it over the persistent framing,
 // so a crash or a hang in the plugin ends the helper, never homeboy. The host's side is
-// isolated_transport. The protocol, newline-delimited JSON, one request at a time:
+// isolated_transport. The protocol: lines of JSON, one request at a time, a content carried
+// raw after the line that announces its size:
 //
-//   host   {"hello": {"protocol": 1, "module_id", "module_dir", "library", "config_dir",
+//   host   {"hello": {"protocol": 2, "module_id", "module_dir", "library", "config_dir",
 //                     "storage_type", "config"}, "id": 0}
-//   helper {"hello": {"protocol": 1, "supports_batch", "capabilities": {"versions",
+//   helper {"hello": {"protocol": 2, "supports_batch", "capabilities": {"versions",
 //                     "binary", "atomic_batch", "transactions"}}, "id": 0}
 //       or {"load_error": {"kind", "message"}, "id": 0}, then it exits
 //   host   contract::serialize(event, id)                       (as to a persistent module)
+//       or, for a write, {"content_length": N, ...the event with "content": ""...} and then
+//          the N bytes of its content, as they are (no escaping, no base64)
 //   helper contract::to_json(response) plus "id"
+//       or, for a read that found content, {"data_length": N, ...the answer with "data": ""...}
+//          and then the N bytes of the content, as they are
 //       or {"host_error": {"code", "message", "exit_code", "details", "hints"}, "id": N}
 //
 // The config travels in the hello, not on the command line, where any user could read it.
@@ -23,7 +28,7 @@
 // (HOMEBOY_MODULE_ID, HOMEBOY_MODULE_DIR, HOMEBOY_CONFIG_DIR, HOMEBOY_STORAGE_CONFIG_FILE and
 // the variables runtime.env names). It loads the plugin once, then serves every connection
 // whose peer is its own user, one request at a time; each connection first gets
-//   {"ready": true, "protocol": 1, "supports_batch", "capabilities": {...}}
+//   {"ready": true, "protocol": 2, "supports_batch", "capabilities": {...}}
 // or, when the plugin cannot be loaded, {"ready": false, "load_error": {"kind", "message"}},
 // after which the daemon exits. SIGTERM, SIGINT and SIGHUP end it after the request in hand,
 // with the plugin's destroy.
@@ -32,8 +37,10 @@
 
 namespace homeboy::plugin_host {
 
-inline constexpr int protocol = 1;
+inline constexpr int protocol = 2;  // 2: raw content after a line announcing its size
 inline constexpr std::string_view host_error_prefix = "{\"host_error\":";
+inline constexpr std::string_view content_length_prefix = "{\"content_length\":";
+inline constexpr std::string_view data_length_prefix = "{\"data_length\":";
 
 // The host's side of a "host_error" line: throws the Error the plugin's answer raised in the
 // helper, as it would have been raised in-process.

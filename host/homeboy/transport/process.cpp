@@ -41,6 +41,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 extern char** environ;
 
@@ -367,8 +368,10 @@ class Child {
   // From now on stdout goes to `sink` as it arrives; out_buffer() keeps only its start.
   void send_output_to(const OutputSink* sink) noexcept { sink_ = sink; }
 
-  void queue_input(std::string_view data, bool close_after) {
-    pending_ = data;
+  // Queues `data` then `then` for stdin (both must outlive the pump that writes them).
+  void queue_input(std::string_view data, bool close_after, std::string_view then = {}) {
+    pending_ = data.empty() ? then : data;
+    pending_next_ = data.empty() ? std::string_view() : then;
     close_after_input_ = close_after;
     if (pending_.empty() && close_after) in_.reset();
     // The pipe usually has room: write now and save the poll round a request would cost.
@@ -432,8 +435,11 @@ class Child {
     exited_ = true;
   }
 
+  // A new answer: the output cap counts its bytes, not those of every answer before it.
+  void begin_answer() noexcept { out_size_ = out_buf_.size(); }
+
   void close_input() noexcept {
-    pending_ = {};
+    pending_ = pending_next_ = {};
     in_.reset();
   }
 
@@ -451,6 +457,7 @@ class Child {
       return;
     }
     pending_.remove_prefix(static_cast<std::size_t>(n));
+    if (pending_.empty()) pending_ = std::exchange(pending_next_, {});
     if (pending_.empty() && close_after_input_) in_.reset();
   }
 
@@ -507,7 +514,7 @@ class Child {
   pid_t pid_ = -1;
   Fd exit_fd_;  // a pidfd of the supervisor
   Fd in_, out_, err_;
-  std::string_view pending_;
+  std::string_view pending_, pending_next_;
   bool close_after_input_ = false;
   std::string out_buf_, err_tail_;
   std::size_t out_size_ = 0;
@@ -563,6 +570,8 @@ ProcessOutcome run_once(const Launch& command, std::string_view input, std::chro
 
 struct PersistentProcess::Impl {
   explicit Impl(const Launch& command) : child(command) {}
+  Reply exchange(std::string_view line, std::string_view payload, std::chrono::milliseconds timeout,
+                 const OutputSink& on_line, const PayloadSize& payload_size);
   Child child;
   bool timed_out = false;
 };
@@ -580,7 +589,17 @@ PersistentProcess::~PersistentProcess() {
 
 PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::chrono::milliseconds timeout,
                                                       const OutputSink& on_line) {
-  auto& child = impl_->child;
+  return impl_->exchange(line, {}, timeout, on_line, {});
+}
+
+PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std::string_view payload,
+                                                      std::chrono::milliseconds timeout, const PayloadSize& payload_size) {
+  return impl_->exchange(line, payload, timeout, {}, payload_size);
+}
+
+PersistentProcess::Reply PersistentProcess::Impl::exchange(std::string_view line, std::string_view payload,
+                                                            std::chrono::milliseconds timeout, const OutputSink& on_line,
+                                                            const PayloadSize& payload_size) {
   throw_if_interrupted();
   Reply reply;
   if (child.exited()) {
@@ -590,8 +609,10 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
   std::string framed;
   framed.reserve(line.size() + 1);
   framed.append(line).push_back('\n');
-  child.queue_input(framed, false);
+  child.begin_answer();
+  child.queue_input(framed, false, payload);
   auto& buf = child.out_buffer();
+  auto deadline = Clock::now() + timeout;
   // Without a sink the answer collects in `buf`; with one, what arrived before the newline
   // is handed over and dropped at each step.
   std::size_t scanned = 0;
@@ -614,24 +635,39 @@ PersistentProcess::Reply PersistentProcess::exchange(std::string_view line, std:
   bool in_time;
   {
     Unqueue unqueue{child};
-    in_time = child.pump(Clock::now() + timeout, has_line, Child::Interruptible::yes);
-  }
-  if (complete) {
-    if (on_line) {
-      reply.line.emplace();
-    } else {
+    in_time = child.pump(deadline, has_line, Child::Interruptible::yes);
+    if (complete && !on_line) {
       reply.line = buf.substr(0, scanned);
       buf.erase(0, scanned + 1);
+      // The raw bytes the line announces follow it.
+      if (std::size_t size = payload_size ? payload_size(*reply.line) : 0) {
+        buf.reserve(size);
+        complete = false;
+        auto has_payload = [&] { return (complete = buf.size() >= size) || !child.out_open(); };
+        in_time = child.pump(deadline, has_payload, Child::Interruptible::yes);
+        if (complete && buf.size() == size) {
+          reply.payload = std::move(buf);
+          buf.clear();
+        } else if (complete) {
+          reply.payload = buf.substr(0, size);
+          buf.erase(0, size);
+        } else {
+          reply.line.reset();
+        }
+      }
     }
+  }
+  if (complete) {
+    if (on_line) reply.line.emplace();
     return reply;
   }
   if (!in_time) {
     reply.timed_out = true;
-    impl_->timed_out = true;
+    timed_out = true;
     child.kill();
     return reply;
   }
-  // stdout closed without a full line: the process is gone or going.
+  // stdout closed without a full answer: the process is gone or going.
   child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
   child.kill();
   reply.exited = true;

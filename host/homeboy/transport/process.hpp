@@ -78,14 +78,24 @@ class PersistentProcess {
 
   struct Reply {
     std::optional<std::string> line;  // without the newline; empty optional when none came
+    std::string payload;              // the raw bytes after the line (exchange with a PayloadSize)
     bool timed_out = false;
     bool exited = false;              // the child closed stdout or died
   };
+
+  // How many raw bytes follow an answer line (0 for none): a framing that carries content
+  // as it is, after a line that says its size, rather than escaped inside the line.
+  using PayloadSize = std::function<std::size_t(std::string_view line)>;
 
   // Sends one line (a newline is appended) and waits for one line back. Throws the
   // `cli.interrupted` Error when homeboy is interrupted. With `on_line`, the answer goes
   // there as it arrives, without its newline, and Reply::line is empty once it is complete.
   Reply exchange(std::string_view line, std::chrono::milliseconds timeout, const OutputSink& on_line = {});
+  // The same with raw bytes both ways: `payload` is sent right after the line's newline, and
+  // the answer line is followed by as many raw bytes as `payload_size` says it announces
+  // (read into Reply::payload; neither is ever copied into a line).
+  Reply exchange(std::string_view line, std::string_view payload, std::chrono::milliseconds timeout,
+                 const PayloadSize& payload_size);
 
   void kill() noexcept;                 // kills the process and everything it started, and reaps
   std::string stderr_tail() const;      // what it last wrote to stderr
