@@ -135,6 +135,34 @@ BOOST_AUTO_TEST_CASE(the_helper_serves_a_plugin_with_the_same_capabilities_and_e
   BOOST_TEST((results[1].effective_error_code() == contract::ErrorCode::not_found));
 }
 
+BOOST_AUTO_TEST_CASE(large_content_crosses_the_helper_raw_and_the_wire_stays_in_step) {
+  // Content travels as raw bytes after a line that announces its size: sizes around the
+  // pipe's 64 KiB and 1 MiB, bytes that look like framing (newlines, braces, a line that
+  // announces a size of its own), and answers in JSON between them.
+  Module builtin = load_module(bundled_module_dir("builtin-filesystem"));
+  auto storage = isolated(builtin, dir.path());
+  std::string lookalike = "{\"data_length\":5,\"success\":true}\n{\"content_length\":3,\"id\":9}\n";
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65535}, std::size_t{65537},
+                           (std::size_t{1} << 20) + 1, (std::size_t{3} << 20) + 7}) {
+    std::string content;
+    content.reserve(size);
+    for (std::size_t i = 0; content.size() < size; ++i)
+      content += i % 7 == 0 ? lookalike : std::string(1, static_cast<char>((i * 131) & 0xFF));
+    content.resize(size);
+    std::string path = (dir / ("f" + std::to_string(size))).string();
+    auto version = storage->write(path, content);
+    auto read = storage->read_versioned(path);
+    BOOST_TEST(read.content.size() == size);
+    BOOST_TEST((read.content == content), "content of " << size << " bytes comes back byte for byte");
+    BOOST_TEST((read.version == version));
+    auto entries = storage->list(dir.path().string());  // a JSON answer right after the raw one
+    BOOST_TEST(!entries.empty());
+  }
+  BOOST_CHECK_EXCEPTION(storage->read((dir / "missing").string()), Error,
+                        [](const Error& e) { return code_is(e, "storage.not_found"); });
+  BOOST_TEST(storage->read((dir / "f1").string()).size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_contract_violation_in_the_helper_reads_as_it_does_in_process) {
   fs::path folder = fixture_folder("twice", "set_data_twice", 5);
   Module module = load_module(folder);

@@ -90,6 +90,32 @@ BOOST_AUTO_TEST_CASE(a_wrong_id_is_a_contract_violation) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(raw_bytes_follow_a_line_both_ways_and_the_output_cap_is_per_answer) {
+  // /bin/cat echoes each request: a line, then raw bytes the answer line announces.
+  Launch cat;
+  cat.argv = {"/bin/cat"};
+  PersistentProcess process(cat);
+  const std::size_t mib = std::size_t{1} << 20;
+  std::string payload(mib + 3, '\n');
+  for (std::size_t i = 0; i < payload.size(); i += 4099) payload[i] = static_cast<char>(i & 0xFF);
+  auto size_of = [&](std::string_view line) { return line == "raw" ? payload.size() : std::size_t{0}; };
+  auto reply = process.exchange("raw", payload, std::chrono::seconds(10), size_of);
+  BOOST_TEST_REQUIRE(reply.line.has_value());
+  BOOST_TEST(*reply.line == "raw");
+  BOOST_TEST((reply.payload == payload), "the raw bytes come back exact, newlines and all");
+  BOOST_TEST((process.exchange("plain", std::chrono::seconds(10)).line == std::optional<std::string>("plain")));
+  // 520 answers of 1 MiB: more than the 512 MiB one answer may hold, in all; each is far below.
+  std::string chunk(mib, 'x');
+  auto chunk_size = [&](std::string_view) { return chunk.size(); };
+  int answered = 0;
+  for (int i = 0; i < 520; ++i) {
+    auto r = process.exchange("chunk", chunk, std::chrono::seconds(10), chunk_size);
+    if (!r.line || r.payload.size() != chunk.size()) break;
+    ++answered;
+  }
+  BOOST_TEST(answered == 520, "the process was cut off after " << answered << " MiB of answers");
+}
+
 BOOST_AUTO_TEST_CASE(the_module_does_not_outlive_a_host_that_is_killed) {
   module("slow");  // writes the manifest
   // The host runs a 50-operation batch one by one through the slow module, and is

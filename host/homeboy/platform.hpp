@@ -29,6 +29,10 @@ int open_process_fd(pid_t pid) noexcept;
 // system cannot tell.
 std::filesystem::path path_of_descriptor(int fd);
 
+// Asks for a pipe buffer of `bytes` on the pipe `fd` (F_SETPIPE_SZ), so large content crosses
+// it in fewer steps. Best effort: the system may keep its default (/proc/sys/fs/pipe-max-size).
+void widen_pipe(int fd, int bytes) noexcept;
+
 // Makes this process non-dumpable: no core file, and another process of the same user (a
 // module) cannot ptrace it or read its /proc/PID/environ and memory (prctl PR_SET_DUMPABLE).
 void forbid_inspection() noexcept;

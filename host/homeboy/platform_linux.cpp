@@ -5,6 +5,7 @@
 #error "homeboy's host runs on Linux only: homeboy/platform.hpp lists what a port provides (docs/security.md, \"Linux-only parts\")"
 #endif
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -35,6 +36,8 @@ std::filesystem::path path_of_descriptor(int fd) {
   if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target || target[0] != '/') return {};
   return std::filesystem::path(std::string(target, static_cast<std::size_t>(n)));
 }
+
+void widen_pipe(int fd, int bytes) noexcept { ::fcntl(fd, F_SETPIPE_SZ, bytes); }
 
 void forbid_inspection() noexcept { ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
 

@@ -451,6 +451,35 @@ void bench_cli(const fs::path& dir, bool quick) {
   std::printf("\nTargets (same run):\n- storage read --raw / cat: %.2fx (target <= 1.5x)\n"
               "- module list with 1,000 modules: %.1f ms (target < 100 ms)\n",
               issue15.read_raw_ratio, modules.us / 1000);
+
+  // 10 MiB through the isolation helper (raw bytes after a line that announces them) and
+  // in-process, interleaved.
+  fs::path big = dir / "cli-10mib.txt", source = dir / "cli-10mib-source.txt";
+  std::string content(std::size_t{10} << 20, 'x');
+  for (std::size_t i = 0; i < content.size(); i += 61) content[i] = '\n';
+  direct_write(source.string(), content);
+  direct_write(big.string(), content);
+  std::vector<std::string> in_process{"HOMEBOY_ISOLATION=in_process"}, isolated{"HOMEBOY_ISOLATION=process"};
+  std::vector<std::string> read_big{exe.string(), "--config-dir", config.string(), "storage", "read", "--raw", big.string()},
+      write_big{exe.string(), "--config-dir", config.string(), "storage", "write", (dir / "cli-10mib-out.txt").string(),
+                "--file", source.string()};
+  std::vector<double> r_in, r_iso, w_in, w_iso;
+  for (int i = 0; i < (quick ? 9 : 21); ++i) {
+    r_in.push_back(time_process(read_big, in_process));
+    r_iso.push_back(time_process(read_big, isolated));
+    w_in.push_back(time_process(write_big, in_process));
+    w_iso.push_back(time_process(write_big, isolated));
+  }
+  Run read_in{median(r_in), peak_process(read_big, in_process)}, read_iso{median(r_iso), peak_process(read_big, isolated)};
+  Run write_in{median(w_in), peak_process(write_big, in_process)}, write_iso{median(w_iso), peak_process(write_big, isolated)};
+  process_header("a 10 MiB file, whole processes, in-process and isolated (HOMEBOY_ISOLATION; the write fsyncs)");
+  process_row("storage read --raw, in-process", read_in, read_in.us);
+  process_row("storage read --raw, isolated", read_iso, read_in.us);
+  process_row("storage write --file, in-process", write_in, write_in.us);
+  process_row("storage write --file, isolated", write_iso, write_in.us);
+  std::printf("\nTargets (same run):\n- 10 MiB read isolated / in-process: %.2fx (target <= 2x)\n"
+              "- 10 MiB write isolated / in-process: %.2fx (target <= 2x)\n",
+              read_iso.us / read_in.us, write_iso.us / write_in.us);
 }
 
 // --- how listings scale -------------------------------------------------------------------
@@ -1274,13 +1303,14 @@ int main(int argc, char** argv) {
   // --bulk: only the bulk rows (issue 21); --plots DIR: where their SVGs go; --bulk-max N: the
   // largest batch plotted (10,000 by default: on the project's machine, deleting the 100,000
   // files of each run between runs alone takes minutes)
-  bool bulk_only = false;
+  bool bulk_only = false, cli_only = false;  // --cli: only the whole-process rows
   fs::path plots = fs::read_symlink("/proc/self/exe").parent_path() / "plots";
   std::size_t bulk_max = 10000;
   for (int i = 1; i < argc; ++i) {
     quick = quick || std::string(argv[i]) == "--quick";
     postgres_only = postgres_only || std::string(argv[i]) == "--postgres";
     bulk_only = bulk_only || std::string(argv[i]) == "--bulk";
+    cli_only = cli_only || std::string(argv[i]) == "--cli";
     if (std::string(argv[i]) == "--plots" && i + 1 < argc) plots = fs::absolute(argv[++i]);
     if (std::string(argv[i]) == "--bulk-max" && i + 1 < argc) bulk_max = std::stoul(argv[++i]);
   }
@@ -1307,6 +1337,11 @@ int main(int argc, char** argv) {
 #endif
   if (bulk_only) {
     bulk::run(dir, plots, quick, bulk_max);
+    fs::remove_all(dir);
+    return 0;
+  }
+  if (cli_only) {
+    bench_cli(dir, quick);
     fs::remove_all(dir);
     return 0;
   }

@@ -225,8 +225,8 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   std::string_view content;
   if (event.operation == contract::Operation::write) {
     contract::Event shell{event.operation, event.path, {}, event.is_directory, {}, event.condition};
-    request = contract::serialize(shell, id);
-    request.replace(0, 1, std::string(plugin_host::content_length_prefix) + std::to_string(event.content.size()) + ",");
+    request = plugin_host::announcing(plugin_host::content_length_prefix, event.content.size(),
+                                      contract::serialize(shell, id));
     content = event.content;
   } else {
     request = contract::serialize(event, id);

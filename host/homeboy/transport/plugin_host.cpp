@@ -29,6 +29,14 @@ namespace json = boost::json;
 
 namespace homeboy::plugin_host {
 
+std::string announcing(std::string_view prefix, std::size_t size, std::string_view object) {
+  std::string line(prefix);
+  line += std::to_string(size);
+  line += ',';
+  line += object.substr(1);
+  return line;
+}
+
 namespace {
 
 // Lines from a descriptor; each line stays valid until the next call.
@@ -155,8 +163,7 @@ Answer answer(Transport& transport, std::string_view line, bool raw = false, std
     json::object body = contract::to_json(response);
     body["id"] = id;
     out.line = json::serialize(body);
-    if (!out.payload.empty())
-      out.line.replace(0, 1, std::string(data_length_prefix) + std::to_string(out.payload.size()) + ",");
+    if (!out.payload.empty()) out.line = announcing(data_length_prefix, out.payload.size(), out.line);
     return out;
   } catch (const Error& e) {
     return {host_error(e, id), {}};

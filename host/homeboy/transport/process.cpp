@@ -345,6 +345,10 @@ class Child {
     set_nonblocking(in_.get());
     set_nonblocking(out_.get());
     set_nonblocking(err_.get());
+    // Large content crosses stdin and stdout in 1 MiB steps rather than the default 64 KiB:
+    // a sixteenth of the switches between the two processes (it stays 64 KiB where the
+    // system allows less: /proc/sys/fs/pipe-max-size).
+    for (int fd : {in_.get(), out_.get()}) platform::widen_pipe(fd, 1 << 20);
     // Boost.Process keeps a pidfd of its own, for its waits; this one is the poll loop's.
     // Should it fail, process_ kills the supervisor and reaps it (the command goes with it).
     exit_fd_ = Fd(platform::open_process_fd(pid_));
