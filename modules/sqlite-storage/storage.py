@@ -41,8 +41,8 @@ CREATE TABLE IF NOT EXISTS entries (
     path TEXT PRIMARY KEY,
     parent TEXT NOT NULL,
     is_directory INTEGER NOT NULL,
-    content BLOB,
-    version INTEGER
+    version INTEGER,
+    content BLOB
 );
 CREATE INDEX IF NOT EXISTS entries_parent ON entries(parent, path);
 CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
@@ -50,9 +50,17 @@ INSERT OR IGNORE INTO counter VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Raw framing (daemon connections, which offer it in their hello): a write's content arrives
+# as bytes after a line {"content_length": N, ...}, and a read's data goes back as bytes after
+# {"data_length": N, ...}. These keys mark such an event and answer; JSON cannot make them.
+RAW_CONTENT = ("raw", "content")
+RAW_DATA = ("raw", "data")
+CONTENT_LENGTH = b'{"content_length":'
+
 # A batch stands or falls with these: when one fails, none of the batch remains.
 DECIDING = ("write", "delete", "ensure_dir", "check")
 CONTENT_LIMIT = 256 << 20  # the host's limit: larger content is refused with too_large
+STREAMED_CONTENT = 1 << 20  # content from this size on is written into its blob in place
 
 
 class Failure(Exception):
@@ -161,8 +169,31 @@ def connect():
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "version" not in columns or not {"counter", "meta"} <= tables:
         create_schema(db)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
+    if columns[-1] != "content":
+        content_last(db)
     adopt_config_folder(db)
     return db
+
+
+def content_last(db):
+    """Moves the content column to the end of each row, once per database (they had it before
+    the version): a large write then goes in without a copy of its size (op_write). Every
+    statement names its columns, so a daemon from before keeps working on the new table."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if [row[1] for row in db.execute("PRAGMA table_info(entries)")][-1] != "content":
+            db.execute("CREATE TABLE entries_content_last (path TEXT PRIMARY KEY, parent TEXT NOT NULL, "
+                       "is_directory INTEGER NOT NULL, version INTEGER, content BLOB)")
+            db.execute("INSERT INTO entries_content_last(path, parent, is_directory, version, content) "
+                       "SELECT path, parent, is_directory, version, content FROM entries")
+            db.execute("DROP TABLE entries")
+            db.execute("ALTER TABLE entries_content_last RENAME TO entries")
+            db.execute("CREATE INDEX IF NOT EXISTS entries_parent ON entries(parent, path)")
+        db.execute("COMMIT")
+    except BaseException:
+        end_transaction(db, False)
+        raise
 
 
 def create_schema(db):
@@ -233,6 +264,8 @@ def check_version(event, path, row):
 
 
 def content_of(event):
+    if RAW_CONTENT in event:  # the bytes that followed the request line (raw framing)
+        return event.pop(RAW_CONTENT)
     if "content_base64" in event:
         try:
             return base64.b64decode(event["content_base64"], validate=True)
@@ -253,18 +286,27 @@ def op_read(db, key, event):
     path = KEYS.path(key)
     if is_root(key):
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
-    row = db.execute("SELECT is_directory, length(content), version FROM entries WHERE path = ?", (key,)).fetchone()
+    row = db.execute("SELECT is_directory, length(content), version, rowid, typeof(content) FROM entries WHERE path = ?",
+                     (key,)).fetchone()
     if row is None:
         raise Failure("not_found", "no such file: " + path)
     if row[0]:
         raise Failure("invalid_argument", "is a folder, not a file: " + path)
     if row[1] is not None and row[1] > CONTENT_LIMIT:
         raise Failure("too_large", "%s is %d bytes; the limit is %d" % (path, row[1], CONTENT_LIMIT))
-    content, version = db.execute("SELECT content, version FROM entries WHERE path = ?", (key,)).fetchone()
+    if row[4] == "blob" and row[1] >= STREAMED_CONTENT and hasattr(db, "blobopen"):
+        # Read from its blob straight into one bytes object: selecting it would hold it twice.
+        version = row[2]
+        with db.blobopen("entries", "content", row[3], readonly=True) as blob:
+            content = blob.read()
+    else:
+        content, version = db.execute("SELECT content, version FROM entries WHERE path = ?", (key,)).fetchone()
     if content is None:
         content = b""
     if isinstance(content, str):  # a row written before content became bytes
         content = content.encode("utf-8")
+    if event.get(RAW_DATA):  # goes after the answer line as it is (raw framing)
+        return {"success": True, "version": str(version), RAW_DATA: content}
     try:
         return {"success": True, "data": content.decode("utf-8"), "version": str(version)}
     except UnicodeDecodeError:
@@ -284,10 +326,18 @@ def op_write(db, key, event):
         raise Failure("conflict", "already exists: " + path)
     check_version(event, path, row)
     version = next_version(db)
-    db.execute(
-        "INSERT INTO entries(path, parent, is_directory, content, version) VALUES (?, ?, 0, ?, ?) "
-        "ON CONFLICT(path) DO UPDATE SET content = excluded.content, version = excluded.version",
-        (key, parent, content, version))
+    upsert = ("INSERT INTO entries(path, parent, is_directory, content, version) VALUES (?, ?, 0, %s, ?) "
+              "ON CONFLICT(path) DO UPDATE SET content = excluded.content, version = excluded.version")
+    if len(content) < STREAMED_CONTENT or not hasattr(db, "blobopen"):
+        db.execute(upsert % "?", (key, parent, content, version))
+    else:
+        # A large content goes into a blob of its size, written in place: binding it would
+        # copy it twice (sqlite's copy of the bound value, then the row it builds). The empty
+        # blob costs nothing as the row's last column (see content_last).
+        db.execute(upsert % "zeroblob(?)", (key, parent, len(content), version))
+        rowid = db.execute("SELECT rowid FROM entries WHERE path = ?", (key,)).fetchone()[0]
+        with db.blobopen("entries", "content", rowid) as blob:
+            blob.write(content)
     return {"success": True, "version": str(version)}
 
 
@@ -477,9 +527,29 @@ def serve_daemon(db):
     path = database_path()
     opened = file_identity(path)
 
+    contents = {}  # connection -> [request line, its content's buffer, bytes in it so far]
+
+    def serve(conn, line, content=None):
+        nonlocal db, opened
+        # A database removed or replaced since (a config folder made anew) is opened again,
+        # or the writes would go to a file nobody sees.
+        if file_identity(path) != opened:
+            db.close()
+            try:
+                db = connect()
+            except (sqlite3.Error, OSError, ValueError, Failure) as error:
+                print("sqlite-storage: cannot open the database again: %s" % error, file=sys.stderr)
+                sys.exit(1)
+            opened = file_identity(path)
+        holder = [line.decode("utf-8")]
+        del line  # the text alone is held now, and serve_line lets it go once parsed
+        for piece in serve_line(db, holder, content):
+            conn.sendall(piece)
+
     def drop(conn):
         selector.unregister(conn)
         buffers.pop(conn, None)
+        contents.pop(conn, None)
         conn.close()
 
     while True:
@@ -495,7 +565,7 @@ def serve_daemon(db):
                     continue
                 conn.settimeout(30)  # a command that stops reading cannot hold the daemon for ever
                 try:
-                    conn.sendall(b'{"ready":true,"pid":%d}\n' % os.getpid())
+                    conn.sendall(b'{"ready":true,"pid":%d,"raw_content":true}\n' % os.getpid())
                 except OSError:
                     conn.close()
                     continue
@@ -504,6 +574,19 @@ def serve_daemon(db):
                 continue
             conn = key.fileobj
             try:
+                waiting = contents.get(conn)
+                if waiting is not None:  # the rest of a write's content, straight into its buffer
+                    line, content, have = waiting
+                    got = conn.recv_into(memoryview(content)[have:])
+                    if not got:
+                        drop(conn)
+                        continue
+                    if have + got < len(content):
+                        waiting[2] = have + got
+                        continue
+                    del contents[conn]
+                    serve(conn, line, content)
+                    continue
                 chunk = conn.recv(1 << 16)
             except OSError:
                 chunk = b""
@@ -520,36 +603,43 @@ def serve_daemon(db):
                         buffers[conn] = pending = bytearray()
                     else:
                         del pending[:end + 1]
-                    if line and not line.isspace():  # (strip() would copy a large line)
-                        # A database removed or replaced since (a config folder made anew)
-                        # is opened again, or the writes would go to a file nobody sees.
-                        if file_identity(path) != opened:
-                            db.close()
-                            try:
-                                db = connect()
-                            except (sqlite3.Error, OSError, ValueError, Failure) as error:
-                                print("sqlite-storage: cannot open the database again: %s" % error, file=sys.stderr)
-                                sys.exit(1)
-                            opened = file_identity(path)
-                        holder = [line.decode("utf-8")]
-                        del line  # the text alone is held now, and serve_line lets it go once parsed
-                        for piece in serve_line(db, holder):
-                            conn.sendall(piece)
+                    if line.startswith(CONTENT_LENGTH):  # a write whose content follows, raw
+                        size = int(line[len(CONTENT_LENGTH):line.index(b",")])
+                        if not 0 <= size <= CONTENT_LIMIT:
+                            raise ValueError("a request announces %d bytes of content" % size)
+                        content = bytearray(size)
+                        have = min(size, len(pending))
+                        content[:have] = pending[:have]
+                        del pending[:have]
+                        if have < size:
+                            contents[conn] = [line, content, have]
+                            break
+                        serve(conn, line, content)
+                    elif line and not line.isspace():  # (strip() would copy a large line)
+                        serve(conn, line)
                     end = pending.find(b"\n")
             except (OSError, ValueError) as error:
                 print("sqlite-storage: dropped a connection: %s" % error, file=sys.stderr)
                 drop(conn)
 
 
-def serve_line(db, holder):
+def serve_line(db, holder, content=None):
     """One request line (the one item of `holder`, taken out of it) to one response line, as
     bytes in pieces. Raises ValueError for a line that is not JSON.
 
-    A large content is held about twice at most: the line's text goes once it is parsed, a
-    write's content once it is encoded, and a read's data is escaped and encoded on its own,
-    each copy let go as the next is made, never joined into the whole line's text.
+    Raw framing: `content` is the bytes that followed a write's line; a read's data goes back
+    as bytes after a line announcing their size. Otherwise a large content is held about
+    twice at most: the line's text goes once it is parsed, a write's content once it is
+    encoded, and a read's data is escaped and encoded on its own, each copy let go as the next
+    is made, never joined into the whole line's text.
     """
     event = json.loads(holder.pop())
+    if isinstance(event, dict) and event.get("operation") in ("read", "write"):
+        if content is not None:
+            event[RAW_CONTENT] = content
+            del content
+        elif event["operation"] == "read":
+            event[RAW_DATA] = True
     try:
         response = handle(db, event)
     except (sqlite3.Error, OSError) as error:  # one failed request must not end the daemon for every command
@@ -557,6 +647,13 @@ def serve_line(db, holder):
     if isinstance(event, dict) and "id" in event:
         response["id"] = event["id"]
     del event
+    raw = response.pop(RAW_DATA, None)
+    if raw is not None:
+        response["data"] = ""
+        head = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+        if not raw:
+            return [(head + "\n").encode("utf-8")]
+        return [b'{"data_length":%d,' % len(raw), (head[1:] + "\n").encode("utf-8"), raw]
     data = response.pop("data", None)
     head = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
     if data is None:

@@ -88,7 +88,8 @@ answer=$(direct '{"operation":"write","path":"/x","content":"2","if_version_base
 jq -e '.error_code == "conflict"' >/dev/null <<<"$answer" || fail "a write with a version that is not UTF-8: $answer"
 
 # A database from before the layout: made here by writing the new layout back the old way,
-# absolute paths and a row for every folder down to the config folder, and no meta table.
+# absolute paths and a row for every folder down to the config folder, no meta table, and
+# each row's content before its version (the column order of the first databases).
 c=$work/host-c/config old=$work/old.db
 use_database "$c" "$old"
 expect "$c" '.data.created == ["old1"]' -- server create old1 --json '{"host": "old.example.com"}'
@@ -101,9 +102,18 @@ db.execute("UPDATE entries SET path = ? || substr(path, 2), parent = ? || substr
 folder = ""
 for name in config.strip("/").split("/"):
     parent, folder = folder or "/", folder + "/" + name
-    db.execute("INSERT OR IGNORE INTO entries VALUES (?, ?, 1, NULL, 0)", (folder, parent))
+    db.execute("INSERT OR IGNORE INTO entries(path, parent, is_directory, content, version) VALUES (?, ?, 1, NULL, 0)",
+               (folder, parent))
 db.execute("DROP TABLE meta")
+db.execute("CREATE TABLE entries_first (path TEXT PRIMARY KEY, parent TEXT NOT NULL, is_directory INTEGER NOT NULL, "
+           "content BLOB, version INTEGER)")
+db.execute("INSERT INTO entries_first SELECT path, parent, is_directory, content, version FROM entries")
+db.execute("DROP TABLE entries")
+db.execute("ALTER TABLE entries_first RENAME TO entries")
+db.execute("CREATE INDEX entries_parent ON entries(parent, path)")
 EOF
+columns() { rows "$old" "SELECT group_concat(name, ' ') FROM pragma_table_info('entries')"; }
+[[ $(columns) == "path parent is_directory content version" ]] || fail "the first column order was not made"
 [[ $(rows "$old" "SELECT path FROM entries WHERE path = '$c/servers/old1.json'") ]] || fail "the old layout was not made"
 pids=()
 for n in 1 2; do
@@ -119,6 +129,8 @@ done
   fail "old1 was not moved under ~: $(rows "$old" "SELECT path FROM entries")"
 [[ -z $(rows "$old" "SELECT path FROM entries WHERE path LIKE '$c%'") ]] ||
   fail "rows under the config folder (or the folder itself) kept their absolute path: $(rows "$old" "SELECT path FROM entries")"
+[[ $(columns) == "path parent is_directory version content" ]] || fail "the content column was not moved last: $(columns)"
+[[ $(rows "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'entries_parent'") == 1 ]] || fail "the index was lost"
 [[ $(rows "$old" "SELECT key FROM meta") == "config-relative $c" ]] ||
   fail "the conversion is not recorded once: $(rows "$old" "SELECT key FROM meta")"
 [[ $(rows "$old" "SELECT path FROM entries WHERE path = '$work/host-c'") ]] ||
@@ -127,4 +139,4 @@ before=$(rows "$old" "SELECT path || ' ' || version FROM entries ORDER BY path")
 expect "$c" '.data.server.host == "old.example.com"' -- server show old1
 [[ $(rows "$old" "SELECT path || ' ' || version FROM entries ORDER BY path") == "$before" ]] ||
   fail "opening a converted database changed it"
-echo "two config folders share one sqlite database; checks hold batches back; an old database is converted once"
+echo "two config folders share one sqlite database; checks hold batches back; an old database is converted once, its content column moved last"

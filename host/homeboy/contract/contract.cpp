@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -634,6 +635,33 @@ void serialize(const Event& event, std::optional<std::uint64_t> id, const std::f
   append_tail(out, id);
   out.flush();
 }
+
+namespace raw {
+
+std::string announcing(std::string_view prefix, std::size_t size, std::string_view object) {
+  std::string line(prefix);
+  line += std::to_string(size);
+  line += ',';
+  line += object.substr(1);
+  return line;
+}
+
+std::optional<std::size_t> announced(std::string_view line, std::string_view prefix) {
+  if (!line.starts_with(prefix)) return std::nullopt;
+  std::size_t size = 0;
+  auto digits = line.substr(prefix.size());
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+  if (ec != std::errc() || end == digits.data() || end == digits.data() + digits.size() || *end != ',')
+    return std::nullopt;
+  return size;
+}
+
+std::string write_request(const Event& write, std::uint64_t id) {
+  Event shell{write.operation, write.path, {}, write.is_directory, {}, write.condition};
+  return announcing(content_length_prefix, write.content.size(), serialize(shell, id));
+}
+
+}  // namespace raw
 
 Event parse_event(const json::value& value, std::string_view where) {
   auto bad = [&](const std::string& why) {

@@ -171,6 +171,23 @@ boost::json::object to_json(const Entry& entry);
 // has open: a large answer (a file's content, a batch's results) is never built as values.
 void write_members(JsonWriter& out, const Response& response);
 
+// Raw content: a framing in which a file's content crosses as its bytes, after a line that
+// announces their size, instead of escaped inside the line (the isolation helper's wire, and
+// module daemons that offer it with "raw_content": true in their hello). A write goes as
+// {"content_length": N, ...the event with "content": ""} then N bytes; a read's answer as
+// {"data_length": N, ...the answer with "data": ""} then N bytes. The size is the line's first
+// member, so nothing a provider answered can come before it.
+namespace raw {
+inline constexpr std::string_view content_length_prefix = "{\"content_length\":";
+inline constexpr std::string_view data_length_prefix = "{\"data_length\":";
+// `object` (a JSON object's text) with `prefix` and `size` as its first member.
+std::string announcing(std::string_view prefix, std::size_t size, std::string_view object);
+// The size `line` announces after `prefix`, or none when it does not start so.
+std::optional<std::size_t> announced(std::string_view line, std::string_view prefix);
+// The write's request line: the event without its content, announcing the content's size.
+std::string write_request(const Event& write, std::uint64_t id);
+}  // namespace raw
+
 // Who answered, for error messages.
 struct Origin {
   std::string_view module_id;

@@ -65,6 +65,7 @@ struct DaemonTransport::Connection {
   daemon::State state;
   std::string buffer;
   bool hello_pending = true;
+  bool raw_content = false;  // the daemon's hello offered contract::raw framing
   Clock::time_point hello_deadline;
 
   ~Connection() { use.touch(); }  // the daemon is idle from now
@@ -100,6 +101,27 @@ struct DaemonTransport::Connection {
       if (buffer.size() > max_output_bytes) return Got::too_large;
       if (auto got = receive(wake, deadline)) return *got;
     }
+  }
+
+  // Reads the next `size` bytes into `out`, received straight into it.
+  Got read_bytes(std::size_t size, std::string& out, Clock::time_point deadline) {
+    int wake = interrupt_fd();
+    std::size_t have = std::min(size, buffer.size());
+    out.resize(size);
+    buffer.copy(out.data(), have);
+    buffer.erase(0, have);
+    while (have < size) {
+      ssize_t n = ::recv(socket.get(), out.data() + have, size - have, 0);
+      if (n > 0) {
+        have += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n == 0) return Got::closed;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) return Got::closed;
+      if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+    }
+    return Got::line;
   }
 
   // Reads up to the next newline, handing what comes before it to `answer` piece by piece as
@@ -221,6 +243,7 @@ void DaemonTransport::greet() {
             Then::stop_daemon);
   native_capabilities_ = capabilities;
   native_supports_batch_ = batch;
+  c.raw_content = flag(o, "raw_content");
   greeted_ = true;
 }
 
@@ -232,7 +255,7 @@ std::string DaemonTransport::log_note() const {
 std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connected(Fd socket, daemon::State state,
                                                                          daemon::FileLock use) {
   return std::unique_ptr<Connection>(
-      new Connection{std::move(use), std::move(socket), std::move(state), {}, true, Clock::now() + timeout_});
+      new Connection{std::move(use), std::move(socket), std::move(state), {}, true, false, Clock::now() + timeout_});
 }
 
 std::unique_ptr<DaemonTransport::Connection> DaemonTransport::connect() {
@@ -469,6 +492,8 @@ std::variant<contract::Response, DaemonTransport::Lost> DaemonTransport::exchang
       violated(contract::violation({id}, event, contract::rule::daemon_hello,
                                    "a daemon first sends {\"ready\": true} on a line of its own on each connection",
                                    line));
+    const auto* raw = hello.get_object().if_contains("raw_content");
+    c.raw_content = raw && raw->is_bool() && raw->get_bool();
     c.hello_pending = false;
   }
   std::uint64_t request_id = next_id_++;
@@ -476,13 +501,32 @@ std::variant<contract::Response, DaemonTransport::Lost> DaemonTransport::exchang
   // A request cut short has no end of line: no daemon acts on it.
   Got sent = Got::line;
   auto deadline = Clock::now() + timeout_;
-  contract::serialize(event, request_id, [&](std::string_view piece) {
-    if (sent == Got::line) sent = c.write_all(piece, deadline);
-  });
-  if (sent == Got::line) sent = c.write_all("\n", deadline);
+  bool raw = c.raw_content && (event.operation == contract::Operation::write ||
+                               event.operation == contract::Operation::read);
+  if (raw && event.operation == contract::Operation::write) {
+    // Its content as it is, after the line that announces it (contract::raw).
+    sent = c.write_all(contract::raw::write_request(event, request_id) + "\n", deadline);
+    if (sent == Got::line) sent = c.write_all(event.content, deadline);
+  } else {
+    contract::serialize(event, request_id, [&](std::string_view piece) {
+      if (sent == Got::line) sent = c.write_all(piece, deadline);
+    });
+    if (sent == Got::line) sent = c.write_all("\n", deadline);
+  }
   if (sent != Got::line) return Lost{sent, Stage::request};
   contract::ResponseParser answer(event, {id});
-  if (native_) {
+  std::optional<std::string> data;
+  if (raw) {
+    // A read's content may follow its answer line, as it is.
+    if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) return Lost{got, Stage::answer};
+    if (native_ && line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
+    if (auto size = contract::raw::announced(line, contract::raw::data_length_prefix)) {
+      if (*size > max_output_bytes) return Lost{Got::too_large, Stage::answer};
+      if (Got got = c.read_bytes(*size, data.emplace(), Clock::now() + timeout_); got != Got::line)
+        return Lost{got, Stage::answer};
+    }
+    answer.feed(line);
+  } else if (native_) {
     // The helper's own answers (host_error) are lines of their own, raised as in-process.
     if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) return Lost{got, Stage::answer};
     if (line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
@@ -492,6 +536,7 @@ std::variant<contract::Response, DaemonTransport::Lost> DaemonTransport::exchang
   }
   try {
     auto response = answer.finish();
+    if (data && response.success) response.data = std::move(*data);
     if (response.id != request_id)
       throw contract::violation({id}, event, contract::rule::id_mismatch,
                                 "the response must echo the request's \"id\" (" + std::to_string(request_id) + ")",

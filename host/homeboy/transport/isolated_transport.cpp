@@ -10,7 +10,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
@@ -108,14 +107,9 @@ void plugin_host::raise_host_error(std::string_view line) {
   throw Error(*errc, std::string(text->get_string()), std::move(details), std::move(hints));
 }
 
-// The size of the content that follows a read's answer line ({"data_length":N,...}); 0 when
-// none does. The helper writes that key first, before anything the plugin answered.
+// The size of the content that follows a read's answer line; 0 when none does.
 std::size_t announced_data(std::string_view line) {
-  if (!line.starts_with(plugin_host::data_length_prefix)) return 0;
-  std::size_t size = 0;
-  auto digits = line.substr(plugin_host::data_length_prefix.size());
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
-  return ec == std::errc() && end != digits.data() ? size : 0;
+  return contract::raw::announced(line, contract::raw::data_length_prefix).value_or(0);
 }
 
 fs::path plugin_host_executable() {
@@ -224,9 +218,7 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   std::string request;
   std::string_view content;
   if (event.operation == contract::Operation::write) {
-    contract::Event shell{event.operation, event.path, {}, event.is_directory, {}, event.condition};
-    request = plugin_host::announcing(plugin_host::content_length_prefix, event.content.size(),
-                                      contract::serialize(shell, id));
+    request = contract::raw::write_request(event, id);
     content = event.content;
   } else {
     request = contract::serialize(event, id);

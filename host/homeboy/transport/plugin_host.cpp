@@ -29,14 +29,6 @@ namespace json = boost::json;
 
 namespace homeboy::plugin_host {
 
-std::string announcing(std::string_view prefix, std::size_t size, std::string_view object) {
-  std::string line(prefix);
-  line += std::to_string(size);
-  line += ',';
-  line += object.substr(1);
-  return line;
-}
-
 namespace {
 
 // Lines from a descriptor; each line stays valid until the next call.
@@ -163,7 +155,7 @@ Answer answer(Transport& transport, std::string_view line, bool raw = false, std
     json::object body = contract::to_json(response);
     body["id"] = id;
     out.line = json::serialize(body);
-    if (!out.payload.empty()) out.line = announcing(data_length_prefix, out.payload.size(), out.line);
+    if (!out.payload.empty()) out.line = contract::raw::announcing(contract::raw::data_length_prefix, out.payload.size(), out.line);
     return out;
   } catch (const Error& e) {
     return {host_error(e, id), {}};
@@ -171,16 +163,6 @@ Answer answer(Transport& transport, std::string_view line, bool raw = false, std
     return {host_error(errors::internal(std::string("the isolation helper could not serve a request: ") + e.what()), id),
             {}};
   }
-}
-
-// The size a request line announces with raw framing ({"content_length":N,...}), or none.
-std::optional<std::size_t> announced(std::string_view line, std::string_view prefix) {
-  if (!line.starts_with(prefix)) return std::nullopt;
-  std::size_t size = 0;
-  auto digits = line.substr(prefix.size());
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
-  if (ec != std::errc() || end == digits.data() || *end != ',') return std::nullopt;
-  return size;
 }
 
 std::string text_field(const json::object& hello, std::string_view key) {
@@ -237,7 +219,7 @@ int serve(int in, int out) {
   if (!write_line(out, message("hello", std::move(hello), id))) return 0;
   while (reader.next(line)) {
     Answer reply;
-    if (auto size = announced(line, content_length_prefix)) {
+    if (auto size = contract::raw::announced(line, contract::raw::content_length_prefix)) {
       if (*size > limits::content_bytes) break;  // not from this homeboy, which checks the limit first
       std::string request(line), content;
       if (!reader.take(*size, content)) break;

@@ -33,20 +33,12 @@
 // after which the daemon exits. SIGTERM, SIGINT and SIGHUP end it after the request in hand,
 // with the plugin's destroy.
 
-#include <cstddef>
-#include <string>
 #include <string_view>
 
 namespace homeboy::plugin_host {
 
 inline constexpr int protocol = 2;  // 2: raw content after a line announcing its size
 inline constexpr std::string_view host_error_prefix = "{\"host_error\":";
-inline constexpr std::string_view content_length_prefix = "{\"content_length\":";
-inline constexpr std::string_view data_length_prefix = "{\"data_length\":";
-
-// `object` (a JSON object's text) with the size announced first: `prefix` is
-// content_length_prefix or data_length_prefix.
-std::string announcing(std::string_view prefix, std::size_t size, std::string_view object);
 
 // The host's side of a "host_error" line: throws the Error the plugin's answer raised in the
 // helper, as it would have been raised in-process.
