@@ -141,6 +141,33 @@ BOOST_AUTO_TEST_CASE(a_library_module_opts_in_and_keeps_its_plugin_across_comman
   BOOST_TEST(environ.find(std::string("HOMEBOY_STORAGE_CONFIG=")) == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(content_crosses_its_socket_raw_byte_for_byte) {
+  // The daemon's hello offers raw content (contract::raw): writes and reads of bytes that are
+  // not text, and of sizes around the socket's buffers, come back exact. (The native default's
+  // library, as a daemon: the fixture holds 256 bytes a file.)
+  ModuleBuilder(modules, "native")
+      .library_file(bundled_module_dir("builtin-filesystem") / "libhomeboy_builtin_filesystem.so")
+      .daemon()
+      .timeout_secs(10)
+      .write();
+  fs::create_directories(dir / "data");
+  const std::string lookalike = "{\"content_length\":4,\"id\":7}\n";
+  for (std::size_t size : {std::size_t{0}, std::size_t{3}, std::size_t{212993}, (std::size_t{2} << 20) + 1}) {
+    std::string content(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) content[i] = static_cast<char>((i * 193 + i / 11) & 0xFF);
+    if (size > 64) content.replace(9, lookalike.size(), lookalike);
+    fs::path file = dir / ("content-" + std::to_string(size));
+    write_file(file, content);
+    std::string path = (dir / "data" / ("c" + std::to_string(size))).string();
+    auto written = homeboy({"storage", "write", path, "--file", file.string()});
+    BOOST_TEST_REQUIRE(written.exit_code == 0, written.out << written.err);
+    auto read = homeboy({"storage", "read", "--raw", path});
+    BOOST_TEST(read.exit_code == 0, read.err);
+    BOOST_TEST((read.out == content), size << " bytes come back byte for byte");
+  }
+  BOOST_TEST(daemons().size() == 1u, "one daemon served every size");
+}
+
 BOOST_AUTO_TEST_CASE(module_stop_stops_it_and_the_next_command_starts_afresh) {
   builder().write();
   BOOST_TEST_REQUIRE(homeboy({"storage", "write", "/a", "--content", "x"}).exit_code == 0);

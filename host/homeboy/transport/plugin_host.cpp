@@ -192,6 +192,11 @@ std::unique_ptr<Transport> open_from_hello(const json::object& hello) {
   return open_native(module, text_field(hello, "config_dir"));
 }
 
+// Sends `reply`: its line, then its raw content. False when the command is gone.
+bool send_answer(int fd, Answer reply) {
+  return write_line(fd, std::move(reply.line)) && write_all(fd, reply.payload);
+}
+
 int serve(int in, int out) {
   LineReader reader(in);
   std::string_view line;
@@ -227,7 +232,7 @@ int serve(int in, int out) {
     } else {
       reply = answer(*transport, line, true);
     }
-    if (!write_line(out, std::move(reply.line)) || !write_all(out, reply.payload)) break;
+    if (!send_answer(out, std::move(reply))) break;
   }
   transport.reset();  // the plugin's destroy, as at the end of an in-process run
   return 0;
@@ -288,9 +293,12 @@ std::unique_ptr<Transport> open_from_environment(const std::string& library) {
 struct Client {
   Fd fd;
   std::string buffer;
+  std::string request;                 // a write's line whose raw content is still arriving
+  std::optional<std::size_t> content;  // its size
 };
 
-// Reads what `client` sent; answers each whole line. False when the connection is over.
+// Reads what `client` sent; answers each whole request (a line, and for a write with raw
+// content, its bytes). False when the connection is over.
 bool serve_client(Transport& transport, Client& client) {
   std::array<char, 65536> chunk;
   for (;;) {
@@ -304,15 +312,37 @@ bool serve_client(Transport& transport, Client& client) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     return false;  // end of file: the command is done
   }
-  std::size_t start = 0;
-  for (auto newline = client.buffer.find('\n'); newline != std::string::npos;
-       newline = client.buffer.find('\n', start)) {
-    std::string_view line(client.buffer.data() + start, newline - start);
-    start = newline + 1;
-    if (!write_line(client.fd.get(), answer(transport, line).line)) return false;
+  for (;;) {
+    if (client.content) {
+      std::size_t size = *client.content;
+      if (client.buffer.size() < size) return true;  // the rest of the content is on its way
+      std::string content;
+      if (client.buffer.size() == size) {
+        content = std::move(client.buffer);
+        client.buffer.clear();
+      } else {
+        content = client.buffer.substr(0, size);
+        client.buffer.erase(0, size);
+      }
+      client.content.reset();
+      if (!send_answer(client.fd.get(), answer(transport, client.request, true, std::move(content)))) return false;
+      continue;
+    }
+    auto newline = client.buffer.find('\n');
+    if (newline == std::string::npos) return true;
+    std::string_view line(client.buffer.data(), newline);
+    if (auto size = contract::raw::announced(line, contract::raw::content_length_prefix)) {
+      if (*size > limits::content_bytes) return false;  // not from a homeboy, which checks the limit first
+      client.request.assign(line);
+      client.buffer.erase(0, newline + 1);
+      client.content = size;
+      client.buffer.reserve(*size);
+      continue;
+    }
+    Answer reply = answer(transport, line, true);
+    client.buffer.erase(0, newline + 1);
+    if (!send_answer(client.fd.get(), std::move(reply))) return false;
   }
-  client.buffer.erase(0, start);
-  return true;
 }
 
 int serve_daemon(const std::string& library) {
@@ -327,6 +357,7 @@ int serve_daemon(const std::string& library) {
     transport = open_from_environment(library);
     json::object ready{{"ready", true},
                        {"protocol", protocol},
+                       {"raw_content", true},
                        {"supports_batch", transport->supports_batch()},
                        {"capabilities", capabilities_json(*transport)}};
     hello = json::serialize(ready);
@@ -363,7 +394,7 @@ int serve_daemon(const std::string& library) {
       if (greeted) break;  // it knows why: this daemon is done, the next command tries afresh
       continue;
     }
-    if (greeted) clients.push_back(Client{std::move(accepted), {}});
+    if (greeted) clients.push_back(Client{std::move(accepted), {}, {}, {}});
   }
   clients.clear();
   transport.reset();  // the plugin's destroy: a database connection is closed properly

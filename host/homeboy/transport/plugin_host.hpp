@@ -28,7 +28,8 @@
 // (HOMEBOY_MODULE_ID, HOMEBOY_MODULE_DIR, HOMEBOY_CONFIG_DIR, HOMEBOY_STORAGE_CONFIG_FILE and
 // the variables runtime.env names). It loads the plugin once, then serves every connection
 // whose peer is its own user, one request at a time; each connection first gets
-//   {"ready": true, "protocol": 2, "supports_batch", "capabilities": {...}}
+//   {"ready": true, "protocol": 2, "raw_content": true, "supports_batch", "capabilities": {...}}
+// (its requests and answers carry content raw, as on the --storage-serve wire)
 // or, when the plugin cannot be loaded, {"ready": false, "load_error": {"kind", "message"}},
 // after which the daemon exits. SIGTERM, SIGINT and SIGHUP end it after the request in hand,
 // with the plugin's destroy.
