@@ -784,35 +784,43 @@ BOOST_AUTO_TEST_CASE(the_sqlite_module_runs_as_a_daemon) {
   BOOST_TEST(!process_alive(pid));
 }
 
-// sqlite-storage offers raw content in its hello: writes and reads of every size come back
-// byte for byte through one daemon, a refused conditional write leaves the connection in step,
-// and content from 1 MiB on goes through the blob written in place.
-BOOST_AUTO_TEST_CASE(the_sqlite_daemon_takes_content_raw) {
+// sqlite-storage takes content raw: as a daemon (its hello offers it) and as a persistent
+// module (its manifest declares "raw_content"). Writes and reads of every size come back byte
+// for byte, a refused conditional write leaves the stream in step, and content from 1 MiB on
+// goes through the blob written in place.
+BOOST_AUTO_TEST_CASE(the_sqlite_module_takes_content_raw) {
   Env installed{{"HOMEBOY_MODULE_PATH", ""}};
   fs::path source = fs::path(HOMEBOY_TEST_SOURCE_MODULES_DIR) / "sqlite-storage";
   BOOST_TEST_REQUIRE(homeboy({"module", "install", source.string(), "--activate", "--no-check"}, installed).exit_code == 0);
   BOOST_TEST_REQUIRE(homeboy({"storage", "ensure-dir", "/raw"}, installed).exit_code == 0);
+  Env persistent{{"HOMEBOY_MODULE_PATH", ""}, {"HOMEBOY_STORAGE_TRANSPORT", "subprocess"}};
+  BOOST_TEST(text_of(homeboy({"storage", "status", "--offline"}, persistent).json().at("data").at("provider").at(
+                 "transport")) == "persistent");
   int pid = 0;
-  for (std::size_t size : {std::size_t{0}, std::size_t{5}, std::size_t{65537}, (std::size_t{1} << 20) + 3,
-                           std::size_t{3} << 20}) {
-    std::string content(size, '\n');
-    for (std::size_t i = 0; i < size; ++i) content[i] = static_cast<char>((i * 151 + i / 7) & 0xFF);
-    const std::string lookalike = "{\"data_length\":9,\"success\":true}\n";
-    if (size > 40) content.replace(7, lookalike.size(), lookalike);
-    fs::path file = dir / ("content-" + std::to_string(size));
-    write_file(file, content);
-    std::string path = "/raw/f" + std::to_string(size);
-    auto written = homeboy({"storage", "write", path, "--file", file.string()}, installed);
-    BOOST_TEST_REQUIRE(written.exit_code == 0, written.out);
-    auto read = homeboy({"storage", "read", "--raw", path}, installed);
-    BOOST_TEST(read.exit_code == 0);
-    BOOST_TEST(read.out.size() == size);
-    BOOST_TEST((read.out == content), size << " bytes come back byte for byte");
-    // A stale version is refused after the content was sent; the next request is answered.
-    auto stale = homeboy({"storage", "write", path, "--file", file.string(), "--if-version", "999999"}, installed);
-    BOOST_TEST(stale.exit_code != 0);
-    BOOST_TEST(stale.out.find("storage.conflict") != std::string::npos, stale.out);
-    BOOST_TEST(homeboy({"storage", "read", "--raw", path}, installed).out == content);
+  for (const Env* env : {&installed, &persistent}) {
+    std::string how = env == &installed ? "daemon" : "persistent";
+    for (std::size_t size : {std::size_t{0}, std::size_t{5}, std::size_t{65537}, (std::size_t{1} << 20) + 3,
+                             std::size_t{3} << 20}) {
+      std::string content(size, '\n');
+      for (std::size_t i = 0; i < size; ++i) content[i] = static_cast<char>((i * 151 + i / 7) & 0xFF);
+      const std::string lookalike = "{\"data_length\":9,\"success\":true}\n";
+      if (size > 40) content.replace(7, lookalike.size(), lookalike);
+      fs::path file = dir / ("content-" + std::to_string(size));
+      write_file(file, content);
+      std::string path = "/raw/" + how + std::to_string(size);
+      auto written = homeboy({"storage", "write", path, "--file", file.string()}, *env);
+      BOOST_TEST_REQUIRE(written.exit_code == 0, how << ": " << written.out);
+      auto read = homeboy({"storage", "read", "--raw", path}, *env);
+      BOOST_TEST(read.exit_code == 0);
+      BOOST_TEST(read.out.size() == size);
+      BOOST_TEST((read.out == content), how << ": " << size << " bytes come back byte for byte");
+      // A stale version is refused after the content was sent; the next request is answered.
+      auto stale = homeboy({"storage", "write", path, "--file", file.string(), "--if-version", "999999"}, *env);
+      BOOST_TEST(stale.exit_code != 0);
+      BOOST_TEST(stale.out.find("storage.conflict") != std::string::npos, stale.out);
+      BOOST_TEST(homeboy({"storage", "read", "--raw", path}, *env).out == content);
+    }
+    if (env != &installed) continue;
     auto listed = daemons();
     BOOST_TEST_REQUIRE(listed.size() == 1u);
     if (!pid) pid = listed[0].at("pid").to_number<int>();

@@ -675,21 +675,31 @@ def main():
     if "--storage-daemon" in sys.argv:
         serve_daemon(db)
     if "--storage-serve" in sys.argv:
-        for line in sys.stdin:
+        # The manifest declares "raw_content": a write's content follows its line as bytes,
+        # and a read's data goes back the same way (serve_line).
+        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+        for line in stdin:
             if not line.strip():
                 continue
+            content = None
+            if line.startswith(CONTENT_LENGTH):
+                size = int(line[len(CONTENT_LENGTH):line.index(b",")])
+                content, have = bytearray(size), 0
+                while have < size:
+                    got = stdin.readinto(memoryview(content)[have:])
+                    if not got:
+                        print("sqlite-storage: the input ended inside a write's content", file=sys.stderr)
+                        return 2
+                    have += got
             try:
-                event = json.loads(line)
+                pieces = serve_line(db, [line.decode("utf-8")], content)
             except ValueError as error:
                 print("sqlite-storage: request is not JSON: %s" % error, file=sys.stderr)
                 return 2
-            try:
-                response = handle(db, event)
-            except (sqlite3.Error, OSError) as error:
-                response = failure_of(error)
-            if isinstance(event, dict) and "id" in event:
-                response["id"] = event["id"]
-            answer(response, out)
+            del content
+            for piece in pieces:
+                stdout.write(piece)
+            stdout.flush()
         return 0
     try:
         event = json.loads(sys.stdin.read())

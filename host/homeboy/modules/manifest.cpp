@@ -213,6 +213,7 @@ class ManifestReader {
           if (name.get_string() == "binary") provider.capabilities.binary = true;
           if (name.get_string() == "atomic_batch") provider.capabilities.atomic_batch = true;
           if (name.get_string() == "transactions") provider.capabilities.transactions = true;
+          if (name.get_string() == "raw_content") provider.raw_content = true;
         }
         // A transaction is an all-or-nothing batch whose conditions hold: without those, the
         // host would send checks to a provider that cannot keep the promise.

@@ -50,6 +50,9 @@ struct StorageProvider {
   std::optional<Durability> durability;
   // "storage_provider.config.durability": "process_crash" when the user chose speed instead.
   std::optional<Durability> durability_chosen;
+  // "raw_content" among the capabilities: as a persistent module, it takes a write's content
+  // and gives a read's as bytes after their lines (contract::raw). A daemon offers it in its hello.
+  bool raw_content = false;
 };
 
 struct Manifest {

@@ -247,7 +247,9 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
 }
 
 PersistentTransport::PersistentTransport(const Module& module, const std::filesystem::path& config_dir)
-    : ModuleProcessTransport(module), command_(module_command(module, config_dir, "--storage-serve")) {}
+    : ModuleProcessTransport(module),
+      command_(module_command(module, config_dir, "--storage-serve")),
+      raw_content_(module.manifest.storage_provider && module.manifest.storage_provider->raw_content) {}
 
 PersistentTransport::~PersistentTransport() = default;
 
@@ -269,8 +271,22 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
   }
   std::uint64_t id = next_id_++;
   contract::ResponseParser answer(event, {module_id_});
-  auto reply = process_->exchange(contract::serialize(event, id), timeout_,
-                                  [&](std::string_view piece) { answer.feed(piece); });
+  PersistentProcess::Reply reply;
+  bool raw = raw_content_ && (event.operation == contract::Operation::write ||
+                              event.operation == contract::Operation::read);
+  if (raw) {
+    // The content as it is, after the line (contract::raw); a read's after its answer line.
+    bool write = event.operation == contract::Operation::write;
+    reply = process_->exchange(write ? contract::raw::write_request(event, id) : contract::serialize(event, id),
+                               write ? std::string_view(event.content) : std::string_view(), timeout_,
+                               [](std::string_view line) {
+                                 return contract::raw::announced(line, contract::raw::data_length_prefix).value_or(0);
+                               });
+    if (reply.line) answer.feed(*reply.line);
+  } else {
+    reply = process_->exchange(contract::serialize(event, id), timeout_,
+                               [&](std::string_view piece) { answer.feed(piece); });
+  }
   if (!reply.line) {
     // The process is dead or killed: this operation fails, the next one gets a new process.
     std::string tail = process_->stderr_tail();
@@ -281,6 +297,7 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
   }
   try {
     auto response = answer.finish();
+    if (raw && response.success && !reply.payload.empty()) response.data = std::move(reply.payload);
     if (response.id != id)
       throw contract::violation({module_id_}, event, contract::rule::id_mismatch,
                                 "the response must echo the request's \"id\" (" + std::to_string(id) + ")",

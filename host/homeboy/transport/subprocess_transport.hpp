@@ -79,6 +79,7 @@ class PersistentTransport final : public ModuleProcessTransport {
 
  private:
   Launch command_;
+  const bool raw_content_;  // the manifest's "raw_content" capability (contract::raw)
   std::unique_ptr<PersistentProcess> process_;
   std::uint64_t next_id_ = 1;
   int restarts_left_ = 1;
