@@ -7,6 +7,8 @@
 # change); every fourth round kills the daemon while a read is in flight instead, which must
 # succeed too (a read is sent again to a fresh daemon).
 # usage: daemon_kill.sh <homeboy> <scratch dir> <rounds> <max seconds>
+# It stops early at the time limit (a sanitizer build on a busy machine is slow), and fails
+# then only when fewer than 16 rounds (four of each kind) ran: it checks outcomes, not speed.
 set -euo pipefail
 homeboy=$1 work=$2 rounds=$3 budget=$4
 source_modules=$(cd "$(dirname "$0")/../../modules" && pwd)
@@ -37,7 +39,7 @@ run() {
   fi
 }
 
-started=$SECONDS
+started=$SECONDS ran=0
 for ((round = 1; round <= rounds; round++)); do
   read -r pid supervisor <<<"$(pids)"
   if ! [[ $pid =~ ^[0-9]+$ ]]; then  # a failed command removed the daemon's files: start one
@@ -68,13 +70,15 @@ for ((round = 1; round <= rounds; round++)); do
       3) if ((round % 8 == 3)); then run storage list /k; else run server create "web-$round" --json "{\"host\": \"h$round\"}"; fi ;;
     esac
   fi
-  ((SECONDS - started <= budget)) || fail "only $round of $rounds rounds in $budget s"
+  ran=$round
+  ((SECONDS - started <= budget)) || break
 done
+((ran >= 16 || ran == rounds)) || fail "only $ran of $rounds rounds in $budget s (at least 16 are needed)"
 
 # Nothing acknowledged was lost.
 [[ $(hb storage read --raw /k/kept) == kept ]] || fail "/k/kept changed"
-for ((round = 2; round <= rounds; round += 4)); do
+for ((round = 2; round <= ran; round += 4)); do
   [[ $(hb storage read --raw "/k/round-$round" 2>/dev/null) == "$round" ]] || fail "the write of round $round is missing"
 done
-echo "daemon kill test: $rounds kills in $((SECONDS - started)) s, $failures failed commands"
-((failures == 0)) || fail "$failures of $rounds commands after a kill failed"
+echo "daemon kill test: $ran of $rounds kills in $((SECONDS - started)) s, $failures failed commands"
+((failures == 0)) || fail "$failures of $ran commands after a kill failed"
