@@ -295,12 +295,15 @@ BOOST_AUTO_TEST_CASE(a_missing_helper_is_isolation_unavailable_never_in_process)
 
 BOOST_AUTO_TEST_CASE(the_helper_does_not_outlive_a_host_killed_while_the_plugin_hangs) {
   fixture_folder("hangs", "hang", 30);
-  // homeboy waits on a read that hangs (30 s timeout) and is killed with SIGKILL after a
-  // moment: none of its cleanup runs, so only the helper's own watch can end it.
+  // homeboy waits on a read that hangs (30 s timeout) and is killed with SIGKILL once the
+  // helper has created the plugin (it writes its pid; at most 10 s), and a moment later: none
+  // of homeboy's cleanup runs, so only the helper's own watch can end it.
   Launch command;
   command.argv = {"/bin/bash", "-c",
-                  "\"$0\" storage read /hang >/dev/null & host=$!; sleep 0.5; kill -KILL $host; wait $host; exit 0",
-                  homeboy_cli().string()};
+                  "\"$0\" storage read /hang >/dev/null & host=$!; "
+                  "for i in $(seq 100); do [[ -s $1 ]] && break; sleep 0.1; done; sleep 0.3; "
+                  "kill -KILL $host; wait $host; exit 0",
+                  homeboy_cli().string(), pid_file("hangs").string()};
   command.env = {{"HOMEBOY_MODULE_PATH", dir.path().string()}, {"HOMEBOY_CONFIG_DIR", (dir / "config").string()},
                  {"HOMEBOY_STORAGE_TRANSPORT", ""}, {"HOMEBOY_ISOLATION", ""}, {"HOMEBOY_STORAGE_TIMEOUT_SECS", ""}};
   auto outcome = run_once(command, "", std::chrono::seconds(20));
