@@ -661,6 +661,14 @@ std::string write_request(const Event& write, std::uint64_t id) {
   return announcing(content_length_prefix, write.content.size(), serialize(shell, id));
 }
 
+std::string request(const Event& event, std::uint64_t id) {
+  return event.operation == Operation::write ? write_request(event, id) : serialize(event, id);
+}
+
+std::size_t data_size(std::string_view answer_line) {
+  return announced(answer_line, data_length_prefix).value_or(0);
+}
+
 }  // namespace raw
 
 Event parse_event(const json::value& value, std::string_view where) {

@@ -186,6 +186,11 @@ std::string announcing(std::string_view prefix, std::size_t size, std::string_vi
 std::optional<std::size_t> announced(std::string_view line, std::string_view prefix);
 // The write's request line: the event without its content, announcing the content's size.
 std::string write_request(const Event& write, std::uint64_t id);
+// The request line of any event: write_request for a write (its content, event.content, is
+// sent after it), serialize for the others (their content is empty).
+std::string request(const Event& event, std::uint64_t id);
+// The size of the data that follows a read's answer line; 0 when none does.
+std::size_t data_size(std::string_view answer_line);
 }  // namespace raw
 
 // Who answered, for error messages.

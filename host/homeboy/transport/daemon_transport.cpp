@@ -520,9 +520,9 @@ std::variant<contract::Response, DaemonTransport::Lost> DaemonTransport::exchang
     // A read's content may follow its answer line, as it is.
     if (Got got = c.read_line(line, Clock::now() + timeout_); got != Got::line) return Lost{got, Stage::answer};
     if (native_ && line.starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(line);
-    if (auto size = contract::raw::announced(line, contract::raw::data_length_prefix)) {
-      if (*size > max_output_bytes) return Lost{Got::too_large, Stage::answer};
-      if (Got got = c.read_bytes(*size, data.emplace(), Clock::now() + timeout_); got != Got::line)
+    if (std::size_t size = contract::raw::data_size(line)) {
+      if (size > max_output_bytes) return Lost{Got::too_large, Stage::answer};
+      if (Got got = c.read_bytes(size, data.emplace(), Clock::now() + timeout_); got != Got::line)
         return Lost{got, Stage::answer};
     }
     answer.feed(line);

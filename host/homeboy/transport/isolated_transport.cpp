@@ -107,11 +107,6 @@ void plugin_host::raise_host_error(std::string_view line) {
   throw Error(*errc, std::string(text->get_string()), std::move(details), std::move(hints));
 }
 
-// The size of the content that follows a read's answer line; 0 when none does.
-std::size_t announced_data(std::string_view line) {
-  return contract::raw::announced(line, contract::raw::data_length_prefix).value_or(0);
-}
-
 fs::path plugin_host_executable() {
   if (const char* given = std::getenv("HOMEBOY_PLUGIN_HOST"); given && *given) return given;
   std::error_code ec;
@@ -215,15 +210,7 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   }
   std::uint64_t id = next_id_++;
   // A write's content goes raw after a line that announces its size; a read's comes back so.
-  std::string request;
-  std::string_view content;
-  if (event.operation == contract::Operation::write) {
-    request = contract::raw::write_request(event, id);
-    content = event.content;
-  } else {
-    request = contract::serialize(event, id);
-  }
-  auto reply = process_->exchange(request, content, timeout_, announced_data);
+  auto reply = process_->exchange(contract::raw::request(event, id), event.content, timeout_, contract::raw::data_size);
   if (!reply.line) {
     std::string tail = process_->stderr_tail();
     int signal = process_->term_signal();
@@ -235,7 +222,7 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   if (reply.line->starts_with(plugin_host::host_error_prefix)) plugin_host::raise_host_error(*reply.line);
   try {
     auto response = contract::parse_response(*reply.line, event, {module_id_});
-    if (!reply.payload.empty()) response.data = std::move(reply.payload);
+    if (response.success && !reply.payload.empty()) response.data = std::move(reply.payload);
     if (response.id != id)
       throw contract::violation({module_id_}, event, contract::rule::id_mismatch,
                                 "the isolation helper must echo the request's \"id\" (" + std::to_string(id) + ")",

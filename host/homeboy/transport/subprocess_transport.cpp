@@ -276,12 +276,7 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
                               event.operation == contract::Operation::read);
   if (raw) {
     // The content as it is, after the line (contract::raw); a read's after its answer line.
-    bool write = event.operation == contract::Operation::write;
-    reply = process_->exchange(write ? contract::raw::write_request(event, id) : contract::serialize(event, id),
-                               write ? std::string_view(event.content) : std::string_view(), timeout_,
-                               [](std::string_view line) {
-                                 return contract::raw::announced(line, contract::raw::data_length_prefix).value_or(0);
-                               });
+    reply = process_->exchange(contract::raw::request(event, id), event.content, timeout_, contract::raw::data_size);
     if (reply.line) answer.feed(*reply.line);
   } else {
     reply = process_->exchange(contract::serialize(event, id), timeout_,
@@ -297,7 +292,7 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
   }
   try {
     auto response = answer.finish();
-    if (raw && response.success && !reply.payload.empty()) response.data = std::move(reply.payload);
+    if (response.success && !reply.payload.empty()) response.data = std::move(reply.payload);
     if (response.id != id)
       throw contract::violation({module_id_}, event, contract::rule::id_mismatch,
                                 "the response must echo the request's \"id\" (" + std::to_string(id) + ")",
