@@ -114,6 +114,12 @@ BOOST_AUTO_TEST_CASE(raw_bytes_follow_a_line_both_ways_and_the_output_cap_is_per
     ++answered;
   }
   BOOST_TEST(answered == 520, "the process was cut off after " << answered << " MiB of answers");
+  // A line that announces more than one answer may hold: stopped, nothing allocated for it.
+  auto too_large = process.exchange("huge", {}, std::chrono::seconds(10),
+                                    [](std::string_view) { return max_output_bytes + 1; });
+  BOOST_TEST(too_large.too_large);
+  BOOST_TEST(!too_large.line.has_value());
+  BOOST_TEST(!process.exchange("after", std::chrono::seconds(10)).line.has_value(), "the process was stopped");
 }
 
 BOOST_AUTO_TEST_CASE(the_module_does_not_outlive_a_host_that_is_killed) {

@@ -211,6 +211,10 @@ contract::Response IsolatedTransport::send(const contract::Event& event) {
   std::uint64_t id = next_id_++;
   // A write's content goes raw after a line that announces its size; a read's comes back so.
   auto reply = process_->exchange(contract::raw::request(event, id), event.content, timeout_, contract::raw::data_size);
+  if (reply.too_large) {
+    process_.reset();
+    throw answer_too_large(module_id_, event);
+  }
   if (!reply.line) {
     std::string tail = process_->stderr_tail();
     int signal = process_->term_signal();

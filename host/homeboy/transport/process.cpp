@@ -644,7 +644,14 @@ PersistentProcess::Reply PersistentProcess::Impl::exchange(std::string_view line
       reply.line = buf.substr(0, scanned);
       buf.erase(0, scanned + 1);
       // The raw bytes the line announces follow it.
-      if (std::size_t size = payload_size ? payload_size(*reply.line) : 0) {
+      std::size_t size = payload_size ? payload_size(*reply.line) : 0;
+      if (size > max_output_bytes) {  // as an answer that grew past it: stopped, never allocated
+        reply.line.reset();
+        reply.too_large = true;
+        child.kill();
+        return reply;
+      }
+      if (size) {
         buf.reserve(size);
         complete = false;
         auto has_payload = [&] { return (complete = buf.size() >= size) || !child.out_open(); };

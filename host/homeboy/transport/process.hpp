@@ -79,6 +79,7 @@ class PersistentProcess {
   struct Reply {
     std::optional<std::string> line;  // without the newline; empty optional when none came
     std::string payload;              // the raw bytes after the line (exchange with a PayloadSize)
+    bool too_large = false;           // the line announced more than max_output_bytes: the child was killed
     bool timed_out = false;
     bool exited = false;              // the child closed stdout or died
   };

@@ -49,6 +49,18 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
                {"Raise runtime.timeout_secs in the module's manifest, or HOMEBOY_STORAGE_TIMEOUT_SECS for one run."});
 }
 
+}  // namespace
+
+Error answer_too_large(std::string_view module_id, const contract::Event& event) {
+  return Error(Errc::storage_too_large,
+               "module '" + std::string(module_id) + "' answered '" + std::string(contract::to_string(event.operation)) +
+                   "' with more than " + std::to_string(max_output_bytes >> 20) + " MiB on stdout; it was stopped there",
+               {{"module", module_id}, {"limit_bytes", max_output_bytes}},
+               {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."});
+}
+
+namespace {
+
 contract::Capabilities module_capabilities(const Module& module) {
   return module.manifest.storage_provider ? module.manifest.storage_provider->capabilities : contract::Capabilities{};
 }
@@ -233,13 +245,7 @@ contract::Response OneShotTransport::send(const contract::Event& event) {
                 {{"module", module_id_}});
   }
   if (outcome.timed_out) throw timed_out(module_id_, event, timeout_, outcome.err_tail);
-  if (outcome.output_overflow)
-    throw Error(Errc::storage_too_large,
-                "module '" + module_id_ + "' answered '" + std::string(contract::to_string(event.operation)) +
-                    "' with more than " + std::to_string(max_output_bytes >> 20) +
-                    " MiB on stdout; it was stopped there",
-                {{"module", module_id_}, {"limit_bytes", max_output_bytes}},
-                {"homeboy stores files of up to 256 MiB; a batch of many large reads may need splitting."});
+  if (outcome.output_overflow) throw answer_too_large(module_id_, event);
   if (!outcome.exited_cleanly())
     throw provider_failed(module_id_, event, outcome.describe_end(), outcome.err_tail, outcome.out, outcome.out_size);
   line = {};  // the event is sent: what it held (a large write's content) goes before the answer's model is built
@@ -281,6 +287,10 @@ contract::Response PersistentTransport::send(const contract::Event& event) {
   } else {
     reply = process_->exchange(contract::serialize(event, id), timeout_,
                                [&](std::string_view piece) { answer.feed(piece); });
+  }
+  if (reply.too_large) {
+    process_.reset();
+    throw answer_too_large(module_id_, event);
   }
   if (!reply.line) {
     // The process is dead or killed: this operation fails, the next one gets a new process.

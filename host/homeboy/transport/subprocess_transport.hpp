@@ -55,6 +55,10 @@ class ModuleProcessTransport : public Transport {
   const contract::Capabilities capabilities_;
 };
 
+// storage.too_large: a module process answered more than max_output_bytes (or announced
+// raw content that large), and was stopped.
+Error answer_too_large(std::string_view module_id, const contract::Event& event);
+
 // Refuses, before anything is sent, what JSON text cannot carry to this module: content
 // that is not UTF-8 (unless the module declares "binary") and paths that are not UTF-8.
 void check_transportable(const contract::Event& event, const contract::Capabilities& capabilities,
