@@ -385,8 +385,8 @@ static int serve_daemon(int argc, char** argv, char** envp) {
 
   /* SIGPIPE stays blocked (not handled): a status write to a command that died is EPIPE. */
   kernel_sigset handled = SIGBIT(SIGCHLD) | SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP);
-  kernel_sigset blocked = handled | SIGBIT(SIGPIPE), previous = 0;
-  if ((r = SYS4(rt_sigprocmask, SIG_BLOCK, &blocked, &previous, sizeof blocked)) < 0) setup_failed(r);
+  kernel_sigset blocked = handled | SIGBIT(SIGPIPE), none = 0;
+  if ((r = SYS4(rt_sigprocmask, SIG_SETMASK, &blocked, 0, sizeof blocked)) < 0) setup_failed(r);
   long signal_fd = SYS4(signalfd4, -1, &handled, sizeof handled, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd < 0) setup_failed(signal_fd);
   report_to(status_fd, record_supervisor_pid, (int32_t)self);
@@ -396,7 +396,7 @@ static int serve_daemon(int argc, char** argv, char** envp) {
   if (program == 0) {
     if (SYS2(prctl, PR_SET_PDEATHSIG, SIGKILL) < 0 || SYS0(getppid) != self) exit_now(exit_setup_failed);
     SYS2(setpgid, 0, 0);
-    SYS4(rt_sigprocmask, SIG_SETMASK, &previous, 0, sizeof previous);
+    SYS4(rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none);
     /* The socket becomes fd 3; the status pipe moves above it (closed by a successful exec). */
     long status = SYS3(fcntl, status_fd, F_DUPFD_CLOEXEC, daemon_activity_fd + 1);
     if (status < 0 || SYS3(dup3, daemon_socket_fd, status_fd, 0) < 0) exit_now(exit_setup_failed);
@@ -454,8 +454,11 @@ static int supervise(int argc, char** argv, char** envp) {
   long r = SYS2(prctl, PR_SET_CHILD_SUBREAPER, 1);
   if (r < 0) setup_failed(r);
 
-  kernel_sigset handled = SIGBIT(SIGCHLD) | SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP), previous = 0;
-  r = SYS4(rt_sigprocmask, SIG_BLOCK, &handled, &previous, sizeof handled);
+  /* homeboy starts this program with every signal blocked (so that none of its handlers runs
+   * in its vfork child): the mask is set here to what this program waits for, and the module
+   * gets an empty one. */
+  kernel_sigset handled = SIGBIT(SIGCHLD) | SIGBIT(SIGTERM) | SIGBIT(SIGINT) | SIGBIT(SIGHUP), none = 0;
+  r = SYS4(rt_sigprocmask, SIG_SETMASK, &handled, 0, sizeof handled);
   if (r < 0) setup_failed(r);
   long signal_fd = SYS4(signalfd4, -1, &handled, sizeof handled, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd < 0) setup_failed(signal_fd);
@@ -466,7 +469,7 @@ static int supervise(int argc, char** argv, char** envp) {
     /* Only matters if the supervisor itself is SIGKILLed: the module goes with it. */
     if (SYS2(prctl, PR_SET_PDEATHSIG, SIGKILL) < 0 || SYS0(getppid) != self) exit_now(exit_setup_failed);
     SYS2(setpgid, 0, 0);
-    SYS4(rt_sigprocmask, SIG_SETMASK, &previous, 0, sizeof previous);
+    SYS4(rt_sigprocmask, SIG_SETMASK, &none, 0, sizeof none);
     SYS3(fcntl, status_fd, F_SETFD, FD_CLOEXEC); /* a successful exec closes it: that is "started" */
     r = SYS3(execve, argv[2], argv + 2, envp);
     report_failure(stage_exec, r);
