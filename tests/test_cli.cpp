@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+
 #include "homeboy/text.hpp"
 #include "support.hpp"
 
@@ -62,6 +64,20 @@ BOOST_AUTO_TEST_CASE(write_then_read_raw_gives_back_the_same_bytes_on_both_trans
       BOOST_TEST(enveloped.json().at("data").at("content").as_string() == content + "\n\n");
     }
   }
+}
+
+// Standard input is often a terminal or a pipe shared with the shell and the rest of a
+// pipeline: reading it (`storage write F -`) must leave its mode as it found it. A descriptor
+// left non-blocking makes the next program that reads it fail with EAGAIN.
+BOOST_AUTO_TEST_CASE(reading_standard_input_leaves_it_blocking_for_whoever_shares_it) {
+  std::string file = (dir / "from-stdin.txt").string();
+  auto shared = run_cli_in_shell(
+      R"(printf 'piped bytes' | { "$@" >/dev/null || exit 9; awk '/^flags:/ {print $2}' /proc/self/fdinfo/0; })",
+      {"--config-dir", (dir / "config").string(), "storage", "write", file, "-"});
+  BOOST_TEST_REQUIRE(shared.exit_code == 0, shared.err);
+  BOOST_TEST(read_file(file) == "piped bytes");
+  unsigned long flags = std::stoul(shared.out, nullptr, 8);
+  BOOST_TEST((flags & O_NONBLOCK) == 0u, "the pipe's flags after homeboy read it: " << shared.out);
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_stay_bytes_and_the_envelope_stays_utf8) {

@@ -9,11 +9,11 @@
 #include "homeboy/modules/secrets.hpp"
 #include "homeboy/transport/environment.hpp"
 #include "homeboy/transport/interrupt.hpp"
+#include "homeboy/transport/io.hpp"
 #include "homeboy/suggest.hpp"
 #include "homeboy/text.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,17 +32,14 @@ namespace homeboy::cli {
 
 namespace {
 
-// stdin through poll(2) with the interrupt pipe: Ctrl-C ends a wait for input at once.
+// stdin, waited for with the interrupt pipe (io::wait): Ctrl-C ends a wait for input at once.
 std::string read_stdin() {
   std::string data;
   struct stat st {};
   if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<std::size_t>(st.st_size));
   char buffer[65536];
   for (;;) {
-    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
-    if (::poll(fds, fds[1].fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-      throw errors::internal(std::string("cannot wait for standard input: ") + std::strerror(errno));
-    throw_if_interrupted();
+    io::wait(STDIN_FILENO, io::Want::read, io::Clock::time_point::max(), io::Interruptible::yes);
     ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n == 0) return data;
     if (n > 0) {

@@ -5,13 +5,15 @@
 //
 // Not here: homeboy-reaper (host/reaper/reaper.c), a separate C program that is Linux-only as a
 // whole (a child subreaper, a pidfd of the host); Boost.Process v2, which follows a process
-// through a pidfd on Linux and by other means elsewhere; and, for now, the daemon transport's
-// own calls (transport/daemon.cpp: pidfd_open and pidfd_send_signal to stop a daemon, the
-// start time in /proc/PID/stat, /proc/self/fd/N/NAME for a socket path too long for sun_path).
+// through a pidfd on Linux and by other means elsewhere; and Asio, which waits with epoll on
+// Linux and with kqueue or poll elsewhere (transport/io.cpp, transport/process.cpp).
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <system_error>
 
 namespace homeboy::platform {
@@ -24,6 +26,25 @@ std::filesystem::path own_executable(std::error_code& ec);
 // cannot be reused meanwhile) has ended: a pidfd, close-on-exec. -1 with errno set when the
 // kernel has none (Linux before 5.3).
 int open_process_fd(pid_t pid) noexcept;
+
+// Sends `sig` to the process behind the pidfd `pidfd` (pidfd_send_signal): unlike kill(2) it
+// cannot reach another process that took the pid over. False when it could not be sent.
+bool signal_process_fd(int pidfd, int sig) noexcept;
+
+// What the system says of a running process (/proc/PID): when it started, in clock ticks since
+// boot (with the pid, it tells a process from a later one that reused the pid); its parent;
+// its name (the executable's, at most 15 bytes); the user it runs as. Nothing (an empty name)
+// for a process that has ended, also one not reaped yet (a zombie) for the start time and parent.
+std::optional<std::uint64_t> process_start_time(pid_t pid);
+std::optional<pid_t> parent_process(pid_t pid);
+std::string process_name(pid_t pid);
+std::optional<uid_t> process_owner(pid_t pid);
+
+// A descriptor that stands for the folder `dir` itself (O_PATH), close-on-exec; -1 with errno
+// set. With path_through_descriptor it names a file of that folder in a path short enough for
+// a Unix socket address (/proc/self/fd/N/NAME), however long the folder's own path is.
+int open_folder_handle(const std::filesystem::path& dir) noexcept;
+std::string path_through_descriptor(int folder, const std::string& name);
 
 // The absolute path the open descriptor `fd` refers to (/proc/self/fd/N); empty when the
 // system cannot tell.

@@ -1,6 +1,8 @@
 #include "homeboy/transport/daemon.hpp"
 
+#include "homeboy/platform.hpp"
 #include "homeboy/transport/interrupt.hpp"
+#include "homeboy/transport/io.hpp"
 #include "homeboy/transport/isolated_transport.hpp"
 #include "homeboy/transport/native_transport.hpp"
 #include "homeboy/transport/subprocess_transport.hpp"
@@ -9,12 +11,10 @@
 #include <boost/json.hpp>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,7 +27,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -60,66 +59,27 @@ Error unavailable(std::string_view module_id, const std::string& what, const fs:
   return Error(Errc::storage_provider_unavailable, std::move(message), std::move(details));
 }
 
-// /proc/PID/stat field 22: when the process started, in clock ticks since boot. Nothing
-// for a process that has ended, also one that is not reaped yet (a zombie).
-std::optional<std::uint64_t> start_time(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  fields >> field;  // field 3, the state
-  if (field == "Z" || field == "X") return std::nullopt;
-  for (int i = 4; i < 22 && fields >> field; ++i) {
-  }
-  std::uint64_t ticks = 0;
-  if (!(fields >> ticks)) return std::nullopt;
-  return ticks;
-}
-
-// /proc/PID/stat field 4: its parent. Nothing for a process that has ended.
-std::optional<pid_t> parent_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(text.substr(close + 2));
-  std::string state;
-  pid_t parent = 0;
-  if (!(fields >> state >> parent) || state == "Z" || state == "X") return std::nullopt;
-  return parent;
-}
+std::optional<std::uint64_t> start_time(pid_t pid) { return platform::process_start_time(pid); }
 
 std::string process_name(pid_t pid) {
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(comm, name);
+  std::string name = platform::process_name(pid);
   return name.empty() ? "ended" : name;
 }
 
 // Waits for a process (through its pidfd) to end; false when `limit` passed first.
 bool wait_gone(int pidfd, std::chrono::milliseconds limit) {
-  pollfd fd{pidfd, POLLIN, 0};
-  auto deadline = Clock::now() + limit;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    int ready = ::poll(&fd, 1, static_cast<int>(left));
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) return false;
-  }
+  return io::wait(pidfd, io::Want::read, Clock::now() + limit, io::Interruptible::no);
 }
 
 // Signals the process behind `pidfd` and waits for it to go; SIGKILL when it does not.
 void signal_and_wait(int pidfd, int sig, std::chrono::milliseconds limit) {
-  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0) return;
+  if (!platform::signal_process_fd(pidfd, sig)) return;
   if (wait_gone(pidfd, limit)) return;
-  ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  platform::signal_process_fd(pidfd, SIGKILL);
   wait_gone(pidfd, kill_wait);
 }
 
-Fd open_pidfd(pid_t pid) { return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+Fd open_pidfd(pid_t pid) { return Fd(platform::open_process_fd(pid)); }
 
 // Moves a descriptor above the numbers the supervisor is started with (0 to 5), so that no
 // dup2 of the launch overwrites another's source.
@@ -223,12 +183,12 @@ SocketAddress::SocketAddress(const fs::path& path) {
     std::memcpy(addr_.sun_path, full.c_str(), full.size() + 1);
     return;
   }
-  folder_ = Fd(::open(path.parent_path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  folder_ = Fd(platform::open_folder_handle(path.parent_path()));
   if (!folder_) {
     error_ = errno;
     return;
   }
-  std::string short_form = "/proc/self/fd/" + std::to_string(folder_.get()) + "/" + path.filename().string();
+  std::string short_form = platform::path_through_descriptor(folder_.get(), path.filename().string());
   if (short_form.size() >= sizeof addr_.sun_path) {
     error_ = ENAMETOOLONG;
     return;
@@ -362,7 +322,7 @@ bool serves(const State& state, pid_t pid) {
   // Up the parent chain to the supervisor; a tree deeper than this is not a module's.
   for (int depth = 0; pid > 1 && depth < 64; ++depth) {
     if (pid == state.supervisor_pid) return true;
-    auto parent = parent_of(pid);
+    auto parent = platform::parent_process(pid);
     if (!parent) return false;
     pid = *parent;
   }
@@ -397,8 +357,7 @@ bool stop_unrecorded(pid_t pid) {
   Fd pidfd = open_pidfd(pid);
   if (!pidfd) return false;
   std::string name = process_name(pid);  // again, now that the pidfd holds the process
-  struct stat st {};
-  bool ours = ::stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0 && st.st_uid == ::geteuid();
+  bool ours = platform::process_owner(pid) == ::geteuid();
   if (name != "homeboy-reaper" || !ours) return false;
   signal_and_wait(pidfd.get(), SIGTERM, graceful_wait);
   return true;
@@ -464,7 +423,6 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
   // Records until end of file: the program runs once its exec closed the last copy.
   std::map<std::int32_t, std::int32_t> records;
   std::string bytes;
-  pollfd fd{status_read.get(), POLLIN, 0};
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
@@ -479,9 +437,7 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
                   "module '" + module.id + "' did not start as a daemon in time: its program was not running yet",
                   {{"module", module.id}, {"log", files.log.string()}});
     }
-    int ready = ::poll(&fd, 1, static_cast<int>(left));
-    if (ready < 0 && errno != EINTR) throw fail("poll: " + system_message(errno));
-    if (ready <= 0) continue;
+    if (!io::wait(status_read.get(), io::Want::read, deadline, io::Interruptible::no)) continue;
     char buffer[64];
     ssize_t n = ::read(status_read.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
@@ -578,7 +534,6 @@ FileLock::FileLock(const fs::path& file, Mode mode, Clock::time_point deadline)
     : fd_(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
   if (!fd_) throw errors::internal("cannot open " + file.string() + ": " + system_message(errno));
   int operation = mode == Mode::shared ? LOCK_SH : LOCK_EX;
-  int wake = interrupt_fd();
   for (;;) {
     if (::flock(fd_.get(), operation | LOCK_NB) == 0) {
       locked_ = true;
@@ -587,9 +542,7 @@ FileLock::FileLock(const fs::path& file, Mode mode, Clock::time_point deadline)
     if (errno != EWOULDBLOCK && errno != EINTR)
       throw errors::internal("cannot lock " + file.string() + ": " + system_message(errno));
     if (Clock::now() >= deadline) return;
-    pollfd fds{wake, POLLIN, 0};
-    ::poll(&fds, wake >= 0 ? 1 : 0, static_cast<int>(poll_step.count()));
-    throw_if_interrupted();
+    io::sleep_until(Clock::now() + poll_step, io::Interruptible::yes);  // a signal to homeboy throws
   }
 }
 

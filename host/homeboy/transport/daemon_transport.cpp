@@ -1,6 +1,7 @@
 #include "homeboy/transport/daemon_transport.hpp"
 
 #include "homeboy/transport/interrupt.hpp"
+#include "homeboy/transport/io.hpp"
 #include "homeboy/seconds.hpp"
 #include "homeboy/transport/native_transport.hpp"
 #include "homeboy/transport/plugin_host.hpp"
@@ -9,7 +10,6 @@
 #include <boost/json/parse.hpp>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -72,7 +72,6 @@ struct DaemonTransport::Connection {
 
   // Writes all of `data`; `closed` when the daemon closed the connection, `timed_out` at the deadline.
   Got write_all(std::string_view data, Clock::time_point deadline) {
-    int wake = interrupt_fd();
     while (!data.empty()) {
       ssize_t n = ::send(socket.get(), data.data(), data.size(), MSG_NOSIGNAL);
       if (n > 0) {
@@ -81,14 +80,13 @@ struct DaemonTransport::Connection {
       }
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Got::closed;
-      if (!wait(POLLOUT, wake, deadline)) return Got::timed_out;
+      if (!wait(io::Want::write, deadline)) return Got::timed_out;
     }
     return Got::line;
   }
 
   // Reads up to the next newline; the line (without it) is left in `line`.
   Got read_line(std::string& line, Clock::time_point deadline) {
-    int wake = interrupt_fd();
     std::size_t scanned = 0;
     for (;;) {
       auto end = buffer.find('\n', scanned);
@@ -99,13 +97,12 @@ struct DaemonTransport::Connection {
       }
       scanned = buffer.size();
       if (buffer.size() > max_output_bytes) return Got::too_large;
-      if (auto got = receive(wake, deadline)) return *got;
+      if (auto got = receive(deadline)) return *got;
     }
   }
 
   // Reads the next `size` bytes into `out`, received straight into it.
   Got read_bytes(std::size_t size, std::string& out, Clock::time_point deadline) {
-    int wake = interrupt_fd();
     std::size_t have = std::min(size, buffer.size());
     out.resize(size);
     buffer.copy(out.data(), have);
@@ -119,7 +116,7 @@ struct DaemonTransport::Connection {
       if (n == 0) return Got::closed;
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return Got::closed;
-      if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+      if (!wait(io::Want::read, deadline)) return Got::timed_out;
     }
     return Got::line;
   }
@@ -127,7 +124,6 @@ struct DaemonTransport::Connection {
   // Reads up to the next newline, handing what comes before it to `answer` piece by piece as
   // it arrives: a large answer is held once, as the model's content, never as a line too.
   Got read_answer(contract::ResponseParser& answer, Clock::time_point deadline) {
-    int wake = interrupt_fd();
     std::size_t fed = 0;
     for (;;) {
       auto end = buffer.find('\n');
@@ -140,13 +136,13 @@ struct DaemonTransport::Connection {
       answer.feed(buffer);
       buffer.clear();
       if (fed > max_output_bytes) return Got::too_large;
-      if (auto got = receive(wake, deadline)) return *got;
+      if (auto got = receive(deadline)) return *got;
     }
   }
 
   // One step of waiting for bytes, for read_line and read_answer: what arrives is appended to
   // `buffer`; a Got when the wait ended (closed, timed out), nothing to go on waiting.
-  std::optional<Got> receive(int wake, Clock::time_point deadline) {
+  std::optional<Got> receive(Clock::time_point deadline) {
     char chunk[65536];
     ssize_t n = ::recv(socket.get(), chunk, sizeof chunk, 0);
     if (n > 0) {
@@ -156,21 +152,13 @@ struct DaemonTransport::Connection {
     if (n == 0) return Got::closed;
     if (errno == EINTR) return std::nullopt;
     if (errno != EAGAIN) return Got::closed;
-    if (!wait(POLLIN, wake, deadline)) return Got::timed_out;
+    if (!wait(io::Want::read, deadline)) return Got::timed_out;
     return std::nullopt;
   }
 
   // Waits for the socket to be ready; false at the deadline. A signal to homeboy throws.
-  bool wait(short events, int wake, Clock::time_point deadline) {
-    for (;;) {
-      throw_if_interrupted();
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd fds[2] = {{socket.get(), events, 0}, {wake, POLLIN, 0}};
-      int ready = ::poll(fds, wake >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
-      if (ready > 0 && fds[0].revents) return true;
-      if (ready < 0 && errno != EINTR) return true;  // the next call reports the socket's state
-    }
+  bool wait(io::Want want, Clock::time_point deadline) {
+    return io::wait(socket.get(), want, deadline, io::Interruptible::yes);
   }
 };
 

@@ -2,7 +2,7 @@
 // Interruption of homeboy by SIGINT, SIGTERM or SIGHUP (docs/cli.md, "Interruption").
 //
 // The handlers only record the signal and make a pipe readable; they are async-signal-safe.
-// Every wait on a module polls that pipe (process.cpp), so an exchange in progress ends at
+// Every wait on a module watches that pipe (process.cpp, io.cpp), so an exchange in progress ends at
 // once: the module's process tree is killed, `cli.interrupted` is thrown, and the stack
 // unwinds through the usual clean-up (scratch folders, open providers). Nothing new starts
 // afterwards. Code running in-process (a native plugin call, file I/O) cannot be cut short

@@ -3,6 +3,7 @@
 #include "homeboy/contract/contract.hpp"
 #include "homeboy/contract/limits.hpp"
 #include "homeboy/transport/fd.hpp"
+#include "homeboy/transport/io.hpp"
 #include "homeboy/transport/native_transport.hpp"
 #include "homeboy/text.hpp"
 
@@ -10,7 +11,6 @@
 
 #include <fcntl.h>
 #include <malloc.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -367,19 +367,17 @@ int serve_daemon(const std::string& library) {
   }
 
   std::list<Client> clients;
+  std::vector<io::Interest> waits;
   for (;;) {
-    std::vector<pollfd> fds{{listening_fd, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
-    for (const auto& c : clients) fds.push_back({c.fd.get(), POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
-      return 3;
-    }
-    if (fds[1].revents) break;
+    waits.assign({{listening_fd, io::Want::read}, {stop_pipe[0], io::Want::read}});
+    for (const auto& c : clients) waits.push_back({c.fd.get(), io::Want::read});
+    if (!io::wait(waits, io::Clock::time_point::max(), io::Interruptible::no)) continue;
+    if (waits[1].ready) break;
     auto it = clients.begin();
-    for (std::size_t i = 2; i < fds.size(); ++i, ++it)
-      if (fds[i].revents && !serve_client(*transport, *it)) it->fd.reset();
+    for (std::size_t i = 2; i < waits.size(); ++i, ++it)
+      if (waits[i].ready && !serve_client(*transport, *it)) it->fd.reset();
     clients.remove_if([](const Client& c) { return !c.fd; });
-    if (!(fds[0].revents & POLLIN)) continue;
+    if (!waits[0].ready) continue;
     Fd accepted(::accept4(listening_fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (!accepted) continue;
     // Only the daemon's own user: the socket's folder is private, and this keeps it so

@@ -22,11 +22,11 @@
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
 #include <boost/asio/detail/reactor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "homeboy/platform.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -84,11 +84,6 @@ PipePair make_pipe() {
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
   Fd read(fds[0]), write(fds[1]);
   return {above_child_fds(read.release()), above_child_fds(write.release())};
-}
-
-void set_nonblocking(int fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
 void ignore_sigpipe_once() {
@@ -311,11 +306,16 @@ std::string signal_name(int sig) {
 }
 
 // One started child: the supervisor and the command under it, their pipes, the
-// supervisor's Boost.Process handle (it launched it, and reaps it), and an I/O pump over
-// poll(2) that writes stdin, reads stdout and stderr and watches a pidfd of the supervisor
-// together, so no stream can block another.
+// supervisor's Boost.Process handle (it launched it, and reaps it), and an I/O pump on the
+// Asio io_context that launched it: stdin written, stdout and stderr read and a pidfd of the
+// supervisor watched together, so no stream can block another.
 // Everything is said of the supervisor: it exits when the command has ended and nothing the
 // command started is left, with the command's status.
+//
+// The completion handlers only record what completed (bytes read, writable, exited); pump()
+// acts on it between two handlers. So nothing a handler does can throw through Asio, the
+// sink that takes stdout runs in pump()'s own frame, and kill() (noexcept) can run the
+// context to see the supervisor's exit without handing output over.
 class Child {
  public:
   explicit Child(const Launch& command) {
@@ -331,30 +331,34 @@ class Child {
     err.write.reset();
     status.write.reset();
     check_started(pid_, status.read.get(), command);
-    in_ = std::move(in.write);
-    out_ = std::move(out.read);
-    err_ = std::move(err.read);
-    set_nonblocking(in_.get());
-    set_nonblocking(out_.get());
-    set_nonblocking(err_.get());
     // Large content crosses stdin and stdout in 1 MiB steps rather than the default 64 KiB:
     // a sixteenth of the switches between the two processes (it stays 64 KiB where the
     // system allows less: /proc/sys/fs/pipe-max-size).
-    for (int fd : {in_.get(), out_.get()}) platform::widen_pipe(fd, 1 << 20);
-    // Boost.Process keeps a pidfd of its own, for its waits; this one is the poll loop's.
+    for (int fd : {in.write.get(), out.read.get()}) platform::widen_pipe(fd, 1 << 20);
+    // Boost.Process keeps a pidfd of its own, for its waits; this one is the pump's.
     // Should it fail, process_ kills the supervisor and reaps it (the command goes with it).
-    exit_fd_ = Fd(platform::open_process_fd(pid_));
-    if (!exit_fd_) throw std::system_error(errno, std::generic_category(), "pidfd_open");
+    Fd exit_fd(platform::open_process_fd(pid_));
+    if (!exit_fd) throw std::system_error(errno, std::generic_category(), "pidfd_open");
+    // The I/O objects come after the launch (see launch()); they own the descriptors now.
+    in_.emplace(context_, in.write.release());
+    out_.emplace(context_, out.read.release());
+    err_.emplace(context_, err.read.release());
+    exit_.emplace(context_, exit_fd.release());
+    for (auto* pipe : {&*in_, &*out_, &*err_}) pipe->non_blocking(true);
+    if (int wake = interrupt_fd(); wake >= 0) wake_.emplace(context_, wake);  // released, never closed
   }
 
-  ~Child() { kill(); }
+  ~Child() {
+    kill();
+    if (wake_ && wake_->is_open()) wake_->release();
+  }
 
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
   bool exited() const noexcept { return exited_; }
-  bool out_open() const noexcept { return static_cast<bool>(out_); }
-  bool streams_open() const noexcept { return out_ || err_; }
+  bool out_open() const noexcept { return out_->is_open(); }
+  bool streams_open() const noexcept { return out_->is_open() || err_->is_open(); }
   int status() const noexcept { return status_; }
   const std::string& err_tail() const noexcept { return err_tail_; }
   std::string& out_buffer() noexcept { return out_buf_; }
@@ -364,14 +368,15 @@ class Child {
   // From now on stdout goes to `sink` as it arrives; out_buffer() keeps only its start.
   void send_output_to(const OutputSink* sink) noexcept { sink_ = sink; }
 
-  // Queues `data` then `then` for stdin (both must outlive the pump that writes them).
+  // Queues `data` then `then` for stdin (both must outlive the pump that writes them). Only a
+  // readiness wait is ever pending on stdin, never a write into these buffers.
   void queue_input(std::string_view data, bool close_after, std::string_view then = {}) {
     pending_ = data.empty() ? then : data;
     pending_next_ = data.empty() ? std::string_view() : then;
     close_after_input_ = close_after;
-    if (pending_.empty() && close_after) in_.reset();
-    // The pipe usually has room: write now and save the poll round a request would cost.
-    if (!pending_.empty() && in_) write_input();
+    if (pending_.empty() && close_after) close_input();
+    // The pipe usually has room: write now and save the wait a request would cost.
+    if (!pending_.empty() && in_->is_open()) write_input();
   }
 
   enum class Interruptible { no, yes };
@@ -381,32 +386,18 @@ class Child {
   // `cli.interrupted` (the destructor then kills the command's tree).
   template <class Done>
   bool pump(Clock::time_point deadline, Done done, Interruptible interruptible) {
-    int wake_fd = interruptible == Interruptible::yes ? interrupt_fd() : -1;
+    bool wake = interruptible == Interruptible::yes && wake_;
     if (interruptible == Interruptible::yes) throw_if_interrupted();
-    while (!done()) {
-      pollfd fds[5];
-      int n = 0, i_in = -1, i_out = -1, i_err = -1, i_pid = -1, i_wake = -1;
-      if (in_ && !pending_.empty()) fds[i_in = n++] = {in_.get(), POLLOUT, 0};
-      if (out_) fds[i_out = n++] = {out_.get(), POLLIN, 0};
-      if (err_) fds[i_err = n++] = {err_.get(), POLLIN, 0};
-      if (!exited_) fds[i_pid = n++] = {exit_fd_.get(), POLLIN, 0};
-      if (n == 0) return true;
-      if (wake_fd >= 0) fds[i_wake = n++] = {wake_fd, POLLIN, 0};
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
-      if (ready < 0) {
-        if (errno == EINTR) continue;
-        throw std::system_error(errno, std::generic_category(), "poll");
-      }
-      if (ready == 0) continue;  // deadline re-checked at the top
-      if (i_wake >= 0 && fds[i_wake].revents) throw_if_interrupted();
-      if (i_in >= 0 && fds[i_in].revents) write_input();
-      if (i_out >= 0 && fds[i_out].revents) read_output();
-      if (i_err >= 0 && fds[i_err].revents) read_error();
-      if (i_pid >= 0 && fds[i_pid].revents) on_exit();
+    for (;;) {
+      settle();
+      if (woken_ && interruptible == Interruptible::yes) throw_if_interrupted();
+      if (done()) return true;
+      bool writing = in_->is_open() && !pending_.empty();
+      if (!writing && !out_->is_open() && !err_->is_open() && exited_) return true;
+      if (Clock::now() >= deadline) return false;
+      arm(wake);
+      context_.run_one_until(deadline);  // one completion, or none by the deadline
     }
-    return true;
   }
 
   // Asks the supervisor to kill the command's whole tree and waits for it. Should it not
@@ -414,21 +405,18 @@ class Child {
   void kill() noexcept {
     if (exited_ || pid_ <= 0) return;
     request_stop();
-    pollfd exit_fd{exit_fd_.get(), POLLIN, 0};
     auto deadline = Clock::now() + supervisor_grace;
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) {
-        ::kill(pid_, SIGKILL);
-        break;
+    try {
+      while (!exit_seen_) {
+        if (!exit_armed_) arm_exit();
+        if (context_.run_one_until(deadline) == 0 && Clock::now() >= deadline) {
+          ::kill(pid_, SIGKILL);
+          break;
+        }
       }
-      int ready = ::poll(&exit_fd, 1, static_cast<int>(left + 1));
-      if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+    } catch (...) {  // not from a handler of ours; the wait below reaps the supervisor anyway
     }
-    boost::system::error_code ec;
-    process_->wait(ec);
-    status_ = process_->native_exit_code();
-    exited_ = true;
+    reap();
   }
 
   // A new answer: the output cap counts its bytes, not those of every answer before it.
@@ -436,46 +424,112 @@ class Child {
 
   void close_input() noexcept {
     pending_ = pending_next_ = {};
-    in_.reset();
+    boost::system::error_code ignored;
+    in_->close(ignored);
   }
 
   void close_streams() noexcept {
-    out_.reset();
-    err_.reset();
+    boost::system::error_code ignored;
+    out_->close(ignored);
+    err_->close(ignored);
   }
 
  private:
+  using Descriptor = boost::asio::posix::stream_descriptor;
+
+  // Starts the operations that are not pending yet: a read on stdout and on stderr (each
+  // tried at once, as Asio does, then left to the reactor), a readiness wait on stdin while
+  // input waits, a wait on the supervisor's pidfd, and on the interrupt pipe when `wake`.
+  void arm(bool wake) {
+    if (out_->is_open() && !out_armed_ && !out_got_ && !out_end_) {
+      out_armed_ = true;
+      out_->async_read_some(boost::asio::buffer(out_chunk_), [this](const boost::system::error_code& ec, std::size_t n) {
+        out_armed_ = false;
+        record_read(ec, n, out_got_, out_end_);
+      });
+    }
+    if (err_->is_open() && !err_armed_ && !err_got_ && !err_end_) {
+      err_armed_ = true;
+      err_->async_read_some(boost::asio::buffer(err_chunk_), [this](const boost::system::error_code& ec, std::size_t n) {
+        err_armed_ = false;
+        record_read(ec, n, err_got_, err_end_);
+      });
+    }
+    if (in_->is_open() && !pending_.empty() && !in_armed_) {
+      in_armed_ = true;
+      in_->async_wait(Descriptor::wait_write, [this](const boost::system::error_code& ec) {
+        in_armed_ = false;
+        if (ec != boost::asio::error::operation_aborted) in_writable_ = true;
+      });
+    }
+    if (!exit_armed_ && !exit_seen_) arm_exit();
+    if (wake && !wake_armed_) {
+      wake_armed_ = true;
+      wake_->async_wait(Descriptor::wait_read, [this](const boost::system::error_code& ec) {
+        wake_armed_ = false;
+        if (ec != boost::asio::error::operation_aborted) woken_ = true;
+      });
+    }
+  }
+
+  void arm_exit() {
+    exit_armed_ = true;
+    exit_->async_wait(Descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      exit_armed_ = false;
+      if (ec != boost::asio::error::operation_aborted) exit_seen_ = true;
+    });
+  }
+
+  static void record_read(const boost::system::error_code& ec, std::size_t n, std::size_t& got, bool& end) {
+    if (ec == boost::asio::error::operation_aborted) return;  // closed by us meanwhile
+    if (ec || n == 0) {
+      end = true;  // end of file, or an error that ends the stream the same way
+      return;
+    }
+    got = n;
+  }
+
+  // Acts on what the handlers recorded.
+  void settle() {
+    if (in_writable_) {
+      in_writable_ = false;
+      if (in_->is_open() && !pending_.empty()) write_input();
+    }
+    if (out_got_) take_output(std::string_view(out_chunk_.data(), std::exchange(out_got_, 0)));
+    if (out_end_) {
+      out_end_ = false;
+      boost::system::error_code ignored;
+      out_->close(ignored);
+    }
+    if (err_got_) take_error(std::string_view(err_chunk_.data(), std::exchange(err_got_, 0)));
+    if (err_end_) {
+      err_end_ = false;
+      boost::system::error_code ignored;
+      err_->close(ignored);
+    }
+    if (exit_seen_ && !exited_) reap();
+  }
+
   void write_input() {
-    ssize_t n = ::write(in_.get(), pending_.data(), pending_.size());
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return;
+    boost::system::error_code ec;
+    std::size_t n = in_->write_some(boost::asio::buffer(pending_.data(), pending_.size()), ec);
+    if (ec) {
+      if (ec == boost::asio::error::would_block || ec == boost::asio::error::interrupted) return;
       close_input();  // EPIPE: the child stopped reading; its answer (or exit) tells the rest
       return;
     }
-    pending_.remove_prefix(static_cast<std::size_t>(n));
+    pending_.remove_prefix(n);
     if (pending_.empty()) pending_ = std::exchange(pending_next_, {});
-    if (pending_.empty() && close_after_input_) in_.reset();
+    if (pending_.empty() && close_after_input_) close_input();
   }
 
-  // What one read of `fd` gave: empty at the end of the stream (then closed) or when nothing
-  // was there yet.
-  std::string_view read_some(Fd& fd) {
-    ssize_t n = ::read(fd.get(), read_buf_, sizeof read_buf_);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return {};
-    if (n <= 0) {
-      fd.reset();
-      return {};
-    }
-    return {read_buf_, static_cast<std::size_t>(n)};
-  }
-
-  void read_output() {
-    std::string_view got = read_some(out_);
-    if (got.empty()) return;
+  void take_output(std::string_view got) {
+    if (!out_->is_open()) return;  // closed after an overflow: the rest is not wanted
     if (out_size_ + got.size() > max_output_bytes) {
       overflow_ = true;
       request_stop();
-      out_.reset();
+      boost::system::error_code ignored;
+      out_->close(ignored);
       return;
     }
     out_size_ += got.size();
@@ -487,8 +541,7 @@ class Child {
     (*sink_)(got);
   }
 
-  void read_error() {
-    std::string_view got = read_some(err_);
+  void take_error(std::string_view got) {
     err_tail_.append(got);
     if (err_tail_.size() > 2 * stderr_tail_bytes) err_tail_.erase(0, err_tail_.size() - stderr_tail_bytes);
   }
@@ -497,25 +550,28 @@ class Child {
   // it moved to. It is told by the signal; until it has exited, its pid cannot be reused.
   void request_stop() noexcept { ::kill(pid_, SIGTERM); }
 
-  void on_exit() {
-    // The supervisor has exited: the command ended and nothing it started is left.
+  // The supervisor has exited (or was killed): the command ended and nothing it started is left.
+  void reap() noexcept {
     boost::system::error_code ec;
     process_->wait(ec);
     status_ = process_->native_exit_code();
-    exited_ = true;
+    exited_ = exit_seen_ = true;
   }
 
   boost::asio::io_context context_{1};
   std::optional<LaunchedProcess> process_;  // the supervisor
   pid_t pid_ = -1;
-  Fd exit_fd_;  // a pidfd of the supervisor
-  Fd in_, out_, err_;
+  std::optional<Descriptor> in_, out_, err_, exit_, wake_;  // exit_: a pidfd of the supervisor
+  bool in_armed_ = false, out_armed_ = false, err_armed_ = false, exit_armed_ = false, wake_armed_ = false;
+  bool in_writable_ = false, out_end_ = false, err_end_ = false, exit_seen_ = false, woken_ = false;
+  std::size_t out_got_ = 0, err_got_ = 0;  // bytes read into the chunk, not taken yet
   std::string_view pending_, pending_next_;
   bool close_after_input_ = false;
   std::string out_buf_, err_tail_;
   std::size_t out_size_ = 0;
   const OutputSink* sink_ = nullptr;
-  char read_buf_[65536];
+  std::array<char, 65536> out_chunk_;
+  std::array<char, 16384> err_chunk_;
   bool exited_ = false, overflow_ = false;
   int status_ = 0;
 };

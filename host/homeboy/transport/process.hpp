@@ -2,9 +2,11 @@
 // Child processes for subprocess modules and the plugin-host helper: launched by Boost.Process
 // v2's vfork launcher (posix::vfork_launcher, with its environment, working-folder, stdio and
 // bind_fd initializers and one of ours for the process group and signals), which Boost.Process
-// then reaps. Their stdin, stdout and stderr are driven by a poll(2) loop of process.cpp that
-// watches a pidfd of the process too; Asio drives no I/O yet (Boost.Process needs an
-// io_context to launch into). process.cpp is the only file that includes Process v2 and Asio.
+// then reaps. Their stdin, stdout and stderr are driven by Asio on the io_context the process
+// was launched into: reads of stdout and stderr and a readiness wait on stdin, with a wait on a
+// pidfd of the process, all pending at once, and io_context::run_one_until for the deadline.
+// process.cpp is the only file that includes Process v2; Asio is in it and in io.cpp (the
+// waits of the daemon transport and the CLI).
 //
 // Every command runs under homeboy-reaper (host/reaper/reaper.c), a small supervisor that
 // is its parent and a child subreaper: when the command ends, times out, is killed, or
