@@ -40,6 +40,14 @@ std::optional<pid_t> parent_process(pid_t pid);
 std::string process_name(pid_t pid);
 std::optional<uid_t> process_owner(pid_t pid);
 
+// Who is at the other end of the connected Unix socket `fd`, as the system saw them connect
+// (SO_PEERCRED): their user and process. Nothing when the system cannot tell.
+struct Peer {
+  uid_t uid = 0;
+  pid_t pid = 0;
+};
+std::optional<Peer> socket_peer(int fd);
+
 // A descriptor that stands for the folder `dir` itself (O_PATH), close-on-exec; -1 with errno
 // set. With path_through_descriptor it names a file of that folder in a path short enough for
 // a Unix socket address (/proc/self/fd/N/NAME), however long the folder's own path is.

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -86,6 +87,13 @@ std::optional<uid_t> process_owner(pid_t pid) {
   struct stat st {};
   if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0) return std::nullopt;
   return st.st_uid;
+}
+
+std::optional<Peer> socket_peer(int fd) {
+  ucred cred{};
+  socklen_t size = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return std::nullopt;
+  return Peer{cred.uid, cred.pid};
 }
 
 int open_folder_handle(const std::filesystem::path& dir) noexcept {

@@ -1,5 +1,7 @@
 #include "homeboy/transport/daemon_transport.hpp"
 
+#include "homeboy/platform.hpp"
+
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/transport/io.hpp"
 #include "homeboy/seconds.hpp"
@@ -45,17 +47,9 @@ int try_connect(const fs::path& socket, Clock::time_point deadline) {
   }
 }
 
-struct Peer {
-  uid_t uid = 0;
-  pid_t pid = 0;
-};
+using Peer = platform::Peer;
 
-Peer peer_of(int socket) {
-  ucred cred{};
-  socklen_t size = sizeof cred;
-  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0) return {static_cast<uid_t>(-1), 0};
-  return {cred.uid, cred.pid};
-}
+Peer peer_of(int socket) { return platform::socket_peer(socket).value_or(Peer{static_cast<uid_t>(-1), 0}); }
 
 }  // namespace
 

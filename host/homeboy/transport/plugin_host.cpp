@@ -1,6 +1,7 @@
 #include "homeboy/transport/plugin_host.hpp"
 
 #include "homeboy/contract/contract.hpp"
+#include "homeboy/platform.hpp"
 #include "homeboy/contract/limits.hpp"
 #include "homeboy/transport/fd.hpp"
 #include "homeboy/transport/io.hpp"
@@ -382,9 +383,8 @@ int serve_daemon(const std::string& library) {
     if (!accepted) continue;
     // Only the daemon's own user: the socket's folder is private, and this keeps it so
     // where it is not.
-    ucred peer{};
-    socklen_t size = sizeof peer;
-    if (::getsockopt(accepted.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.uid != ::geteuid()) continue;
+    auto peer = platform::socket_peer(accepted.get());
+    if (!peer || peer->uid != ::geteuid()) continue;
     timeval patience{send_timeout_secs, 0};
     ::setsockopt(accepted.get(), SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
     bool greeted = write_line(accepted.get(), hello);
