@@ -863,7 +863,7 @@ BOOST_AUTO_TEST_CASE(the_shipped_python_daemon_that_listens_again_works) {
     auto w = homeboy({"storage", "write", "/notes/a", "--content", "v" + std::to_string(i)}, installed);
     BOOST_TEST(w.exit_code == 0, w.out << w.err);
     auto r = homeboy({"storage", "read", "--raw", "/notes/a"}, installed);
-    BOOST_TEST(r.out == "v" + std::to_string(i), r.out << r.err);
+    BOOST_TEST(r.out == std::string("v") + std::to_string(i), r.out << r.err);
   }
   auto listed = daemons();
   BOOST_TEST_REQUIRE(listed.size() == 1u);

@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(large_content_crosses_the_helper_raw_and_the_wire_stays_in_
     for (std::size_t i = 0; content.size() < size; ++i)
       content += i % 7 == 0 ? lookalike : std::string(1, static_cast<char>((i * 131) & 0xFF));
     content.resize(size);
-    std::string path = (dir / ("f" + std::to_string(size))).string();
+    std::string path = (dir / (std::string("f") + std::to_string(size))).string();
     auto version = storage->write(path, content);
     auto read = storage->read_versioned(path);
     BOOST_TEST(read.content.size() == size);

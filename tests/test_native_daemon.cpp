@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(content_crosses_its_socket_raw_byte_for_byte) {
     if (size > 64) content.replace(9, lookalike.size(), lookalike);
     fs::path file = dir / ("content-" + std::to_string(size));
     write_file(file, content);
-    std::string path = (dir / "data" / ("c" + std::to_string(size))).string();
+    std::string path = (dir / "data" / (std::string("c") + std::to_string(size))).string();
     auto written = homeboy({"storage", "write", path, "--file", file.string()});
     BOOST_TEST_REQUIRE(written.exit_code == 0, written.out << written.err);
     auto read = homeboy({"storage", "read", "--raw", path});
