@@ -860,7 +860,7 @@ BOOST_AUTO_TEST_CASE(the_shipped_python_daemon_that_listens_again_works) {
   BOOST_TEST_REQUIRE(homeboy({"storage", "ensure-dir", "/notes"}, installed).exit_code == 0);
   int pid = daemons().at(0).at("pid").to_number<int>();
   for (int i = 0; i < 10; ++i) {
-    auto w = homeboy({"storage", "write", "/notes/a", "--content", "v" + std::to_string(i)}, installed);
+    auto w = homeboy({"storage", "write", "/notes/a", "--content", std::string("v") + std::to_string(i)}, installed);
     BOOST_TEST(w.exit_code == 0, w.out << w.err);
     auto r = homeboy({"storage", "read", "--raw", "/notes/a"}, installed);
     BOOST_TEST(r.out == std::string("v") + std::to_string(i), r.out << r.err);
