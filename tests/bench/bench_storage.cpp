@@ -1,7 +1,8 @@
 // Storage benchmark: per-operation medians, measured side by side in one run, printed as
 // a table of ratios to plain file I/O. Not a test: it prints, it does not judge.
 //
-//   build/tests/bench/bench_storage [--quick]
+//   build/tests/bench/bench_storage [--quick] [--cli | --daemon | --bulk | --postgres]
+//   (--cli: only the whole-process rows; --daemon: only the module daemon row)
 //
 // Rows: read and write of 1 KiB and 1 MiB files through (a) direct fstream code, (b) the
 // native builtin-filesystem plugin through the full Storage facade (validation included),
@@ -564,7 +565,7 @@ void bench_memory(const fs::path& dir) {
   for (int i = 0; i < 10000; ++i) {
     char content[16];
     std::snprintf(content, sizeof content, "content %07d", i);
-    std::string path = (small / ("f" + std::to_string(i))).string();
+    std::string path = (small / (std::string("f") + std::to_string(i))).string();
     direct_write(path, content);
     reads += std::string(i ? "," : "") + "{\"operation\":\"read\",\"path\":\"" + path + "\"}";
   }
@@ -1304,6 +1305,7 @@ int main(int argc, char** argv) {
   // largest batch plotted (10,000 by default: on the project's machine, deleting the 100,000
   // files of each run between runs alone takes minutes)
   bool bulk_only = false, cli_only = false;  // --cli: only the whole-process rows
+  bool daemon_only = false;                    // --daemon: only the module daemon row
   fs::path plots = fs::read_symlink("/proc/self/exe").parent_path() / "plots";
   std::size_t bulk_max = 10000;
   for (int i = 1; i < argc; ++i) {
@@ -1311,6 +1313,7 @@ int main(int argc, char** argv) {
     postgres_only = postgres_only || std::string(argv[i]) == "--postgres";
     bulk_only = bulk_only || std::string(argv[i]) == "--bulk";
     cli_only = cli_only || std::string(argv[i]) == "--cli";
+    daemon_only = daemon_only || std::string(argv[i]) == "--daemon";
     if (std::string(argv[i]) == "--plots" && i + 1 < argc) plots = fs::absolute(argv[++i]);
     if (std::string(argv[i]) == "--bulk-max" && i + 1 < argc) bulk_max = std::stoul(argv[++i]);
   }
@@ -1342,6 +1345,11 @@ int main(int argc, char** argv) {
   }
   if (cli_only) {
     bench_cli(dir, quick);
+    fs::remove_all(dir);
+    return 0;
+  }
+  if (daemon_only) {
+    bench_daemon(dir, quick);
     fs::remove_all(dir);
     return 0;
   }
@@ -1384,7 +1392,7 @@ int main(int argc, char** argv) {
                         [&] { homeboy::run_once(cat, event, std::chrono::seconds(10)); }},
                        rounds * 3, quick ? 20 : 40);
   row("bare posix_spawn + pipes + waitpid", spawn[0], spawn[0]);
-  row("homeboy::run_once (homeboy-reaper + Process v2 + poll)", spawn[1], spawn[0]);
+  row("homeboy::run_once (homeboy-reaper + Process v2 + Asio)", spawn[1], spawn[0]);
 
   bench_throughput(dir, modules, quick);
   bench_cli(dir, quick);

@@ -396,7 +396,7 @@ class Child {
       if (!writing && !out_->is_open() && !err_->is_open() && exited_) return true;
       if (Clock::now() >= deadline) return false;
       arm(wake);
-      context_.run_one_until(deadline);  // one completion, or none by the deadline
+      run_one_until(deadline);
     }
   }
 
@@ -409,7 +409,7 @@ class Child {
     try {
       while (!exit_seen_) {
         if (!exit_armed_) arm_exit();
-        if (context_.run_one_until(deadline) == 0 && Clock::now() >= deadline) {
+        if (run_one_until(deadline) == 0 && Clock::now() >= deadline) {
           ::kill(pid_, SIGKILL);
           break;
         }
@@ -470,6 +470,13 @@ class Child {
         if (ec != boost::asio::error::operation_aborted) woken_ = true;
       });
     }
+  }
+
+  // One completion, or none by the deadline. A context whose work once ran out stops, and
+  // would return at once from then on: it is restarted first.
+  std::size_t run_one_until(Clock::time_point deadline) {
+    if (context_.stopped()) context_.restart();
+    return context_.run_one_until(deadline);
   }
 
   void arm_exit() {
