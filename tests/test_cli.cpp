@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 
+#include <sstream>
+
 #include "homeboy/text.hpp"
 #include "support.hpp"
 
@@ -67,17 +69,26 @@ BOOST_AUTO_TEST_CASE(write_then_read_raw_gives_back_the_same_bytes_on_both_trans
 }
 
 // Standard input is often a terminal or a pipe shared with the shell and the rest of a
-// pipeline: reading it (`storage write F -`) must leave its mode as it found it. A descriptor
-// left non-blocking makes the next program that reads it fail with EAGAIN.
+// pipeline: reading it (`storage write F -`) must leave its mode alone, while homeboy waits
+// for input and after. A descriptor made non-blocking makes another program that reads it
+// fail with EAGAIN (a foreground program while homeboy waits in the background, or anything
+// after homeboy was stopped or killed in its wait).
 BOOST_AUTO_TEST_CASE(reading_standard_input_leaves_it_blocking_for_whoever_shares_it) {
   std::string file = (dir / "from-stdin.txt").string();
-  auto shared = run_cli_in_shell(
-      R"(printf 'piped bytes' | { "$@" >/dev/null || exit 9; awk '/^flags:/ {print $2}' /proc/self/fdinfo/0; })",
-      {"--config-dir", (dir / "config").string(), "storage", "write", file, "-"});
+  // The writer is late, so homeboy is waiting when the flags are read the first time.
+  auto shared = run_cli_in_shell(R"({ sleep 0.6; printf 'piped bytes'; } | {
+      "$@" <&0 >/dev/null & sleep 0.3
+      awk '/^flags:/ {print $2}' /proc/self/fdinfo/0
+      wait $! || exit 9
+      awk '/^flags:/ {print $2}' /proc/self/fdinfo/0; })",
+                                 {"--config-dir", (dir / "config").string(), "storage", "write", file, "-"});
   BOOST_TEST_REQUIRE(shared.exit_code == 0, shared.err);
   BOOST_TEST(read_file(file) == "piped bytes");
-  unsigned long flags = std::stoul(shared.out, nullptr, 8);
-  BOOST_TEST((flags & O_NONBLOCK) == 0u, "the pipe's flags after homeboy read it: " << shared.out);
+  std::istringstream lines(shared.out);
+  std::string during, after;
+  BOOST_TEST_REQUIRE(static_cast<bool>(lines >> during >> after), shared.out);
+  BOOST_TEST((std::stoul(during, nullptr, 8) & O_NONBLOCK) == 0u, "the pipe's flags while homeboy waits: " << during);
+  BOOST_TEST((std::stoul(after, nullptr, 8) & O_NONBLOCK) == 0u, "the pipe's flags after homeboy read it: " << after);
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_stay_bytes_and_the_envelope_stays_utf8) {

@@ -7,7 +7,9 @@
 #include "cli/text_output.hpp"
 #include "homeboy/config/config_store.hpp"
 #include "homeboy/modules/secrets.hpp"
+#include "homeboy/platform.hpp"
 #include "homeboy/transport/environment.hpp"
+#include "homeboy/transport/fd.hpp"
 #include "homeboy/transport/interrupt.hpp"
 #include "homeboy/transport/io.hpp"
 #include "homeboy/suggest.hpp"
@@ -33,13 +35,19 @@ namespace homeboy::cli {
 namespace {
 
 // stdin, waited for with the interrupt pipe (io::wait): Ctrl-C ends a wait for input at once.
+// The wait is on a descriptor of homeboy's own where the system gives one: waiting makes a
+// descriptor non-blocking, and stdin's open file description is the terminal's or the
+// pipeline's, shared with the shell and other programs, for as long as homeboy waits (or for
+// good, should homeboy be stopped or killed meanwhile).
 std::string read_stdin() {
   std::string data;
   struct stat st {};
   if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<std::size_t>(st.st_size));
+  Fd own(platform::reopen_for_waiting(STDIN_FILENO));
+  int waited = own ? own.get() : STDIN_FILENO;  // a socket: io::wait gives its mode back
   char buffer[65536];
   for (;;) {
-    io::wait(STDIN_FILENO, io::Want::read, io::Clock::time_point::max(), io::Interruptible::yes);
+    io::wait(waited, io::Want::read, io::Clock::time_point::max(), io::Interruptible::yes);
     ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
     if (n == 0) return data;
     if (n > 0) {

@@ -54,6 +54,12 @@ std::optional<Peer> socket_peer(int fd);
 int open_folder_handle(const std::filesystem::path& dir) noexcept;
 std::string path_through_descriptor(int folder, const std::string& name);
 
+// A descriptor of its own on what `fd` reads from (a pipe, FIFO or terminal; reopened through
+// /proc/self/fd/N), read-only, non-blocking, close-on-exec: something to wait on without
+// touching the flags of `fd`'s own open file description, which standard input shares with
+// the shell and the rest of a pipeline. -1 when it cannot be reopened (a socket).
+int reopen_for_waiting(int fd) noexcept;
+
 // The absolute path the open descriptor `fd` refers to (/proc/self/fd/N); empty when the
 // system cannot tell.
 std::filesystem::path path_of_descriptor(int fd);

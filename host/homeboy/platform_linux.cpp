@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -102,6 +103,13 @@ int open_folder_handle(const std::filesystem::path& dir) noexcept {
 
 std::string path_through_descriptor(int folder, const std::string& name) {
   return "/proc/self/fd/" + std::to_string(folder) + "/" + name;
+}
+
+int reopen_for_waiting(int fd) noexcept {
+  char link[32];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  return ::open(link, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 }
 
 std::filesystem::path path_of_descriptor(int fd) {

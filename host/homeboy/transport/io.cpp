@@ -70,6 +70,18 @@ bool wait(std::span<Interest> interests, Clock::time_point deadline, Interruptib
   {
     // One registration per descriptor (epoll takes a descriptor once), a wait per interest.
     std::vector<std::unique_ptr<Watched>> watched;
+    // However this block is left (a registration may throw half-way), the waits still pending
+    // are cancelled and every handler runs here, while the flags it points to exist: none is
+    // left for the next wait of this thread to run.
+    struct Drain {
+      asio::io_context& context;
+      std::vector<std::unique_ptr<Watched>>& watched;
+      ~Drain() {
+        watched.clear();
+        context.restart();
+        context.run();
+      }
+    } drain{context, watched};
     watched.reserve(interests.size() + 1);
     auto watch = [&](int fd) -> Watched& {
       for (auto& w : watched)
@@ -85,9 +97,6 @@ bool wait(std::span<Interest> interests, Clock::time_point deadline, Interruptib
     };
     while (!settled() && Clock::now() < deadline)
       if (context.run_one_until(deadline) == 0) break;
-    watched.clear();  // cancels the waits still pending
-    context.restart();
-    context.run();  // their handlers run here, while the flags they point to exist
   }
   if (interruptible == Interruptible::yes) throw_if_interrupted();
   return any || std::any_of(interests.begin(), interests.end(), [](const Interest& i) { return i.ready; });

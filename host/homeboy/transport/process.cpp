@@ -239,6 +239,9 @@ LaunchedProcess launch(boost::asio::io_context& context, const std::vector<std::
                        const std::vector<std::string>& env, int in, int out, int err, const std::vector<int>& extra,
                        const fs::path& working_dir) {
   if (argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "empty command");
+  // OwnGroup leaves every signal blocked for the program: only homeboy-reaper unblocks them.
+  if (fs::path(argv.front()) != supervisor_path())
+    throw std::logic_error("launch: only homeboy-reaper is started this way, not " + argv.front());
   if (boost::asio::has_service<boost::asio::detail::reactor>(context))
     throw std::logic_error("launch: the io_context already has I/O objects");
   BindFds bound;
@@ -339,13 +342,19 @@ class Child {
     // Should it fail, process_ kills the supervisor and reaps it (the command goes with it).
     Fd exit_fd(platform::open_process_fd(pid_));
     if (!exit_fd) throw std::system_error(errno, std::generic_category(), "pidfd_open");
-    // The I/O objects come after the launch (see launch()); they own the descriptors now.
-    in_.emplace(context_, in.write.release());
-    out_.emplace(context_, out.read.release());
-    err_.emplace(context_, err.read.release());
-    exit_.emplace(context_, exit_fd.release());
+    // The I/O objects come after the launch (see launch()); they own the descriptors once
+    // registered (until then an Fd does, so a failure to register closes them).
+    own(in_, in.write);
+    own(out_, out.read);
+    own(err_, err.read);
+    own(exit_, exit_fd);
     for (auto* pipe : {&*in_, &*out_, &*err_}) pipe->non_blocking(true);
-    if (int wake = interrupt_fd(); wake >= 0) wake_.emplace(context_, wake);  // released, never closed
+    if (int wake = interrupt_fd(); wake >= 0) {  // homeboy's, released and never closed
+      wake_.emplace(context_);
+      boost::system::error_code ec;
+      wake_->assign(wake, ec);
+      if (ec) throw std::system_error(ec.value(), std::generic_category(), "cannot watch the interrupt pipe");
+    }
   }
 
   ~Child() {
@@ -477,6 +486,14 @@ class Child {
   std::size_t run_one_until(Clock::time_point deadline) {
     if (context_.stopped()) context_.restart();
     return context_.run_one_until(deadline);
+  }
+
+  void own(std::optional<Descriptor>& descriptor, Fd& fd) {
+    descriptor.emplace(context_);
+    boost::system::error_code ec;
+    descriptor->assign(fd.get(), ec);
+    if (ec) throw std::system_error(ec.value(), std::generic_category(), "cannot watch a module's pipe");
+    fd.release();
   }
 
   void arm_exit() {

@@ -124,10 +124,12 @@ struct LaunchDescriptors {
   std::vector<int> extra;
 };
 
-// Starts argv[0] (a path, not looked up) through Boost.Process v2's vfork launcher, with
-// exactly the environment `env` and the descriptors `fds`, in `working_dir` (unless empty),
-// in a new process group of its own, with the default action for the signals homeboy handles
-// or ignores and an empty signal mask. Returns its pid, for the caller to reap; throws
+// Starts homeboy-reaper (argv[0] must be supervisor_path(); anything else is a logic_error)
+// through Boost.Process v2's vfork launcher, with exactly the environment `env` and the
+// descriptors `fds`, in `working_dir` (unless empty), in a new process group of its own. It
+// starts with every signal blocked (it sets its own mask, and gives its program an empty
+// one) and with the default action for SIGPIPE and the other signals an ignored disposition
+// would carry across the exec. Returns its pid, for the caller to reap; throws
 // std::system_error when it cannot be started. (Module commands go through run_once and
 // PersistentProcess, which launch the same way.)
 pid_t launch_in_own_group(const std::vector<std::string>& argv, const std::vector<std::string>& env,
