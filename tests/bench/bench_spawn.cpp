@@ -16,6 +16,7 @@
 // bench_storage measures the same launcher among many other rows; this one is short enough
 // to run before and after a change to the launcher, several times, on a busy machine.
 
+#include "bench_util.hpp"
 #include "homeboy/providers/registry.hpp"
 #include "homeboy/transport/process.hpp"
 
@@ -40,12 +41,9 @@ extern char** environ;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-namespace {
+using homeboy::bench::median;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+namespace {
 
 // CPU time used so far by this process and by the children it has reaped, in microseconds.
 double cpu_us() {

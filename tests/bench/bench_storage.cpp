@@ -20,6 +20,7 @@
 // sqlite-storage module and a minimal file reader; and whole CLI processes served by the
 // sqlite-storage daemon against the native default.
 
+#include "bench_util.hpp"
 #include "homeboy/transport/process.hpp"
 #include "homeboy/providers/registry.hpp"
 
@@ -47,12 +48,12 @@ extern char** environ;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-namespace {
+using homeboy::bench::median;
+using homeboy::bench::check_exit;
+using homeboy::bench::spawn_and_wait;
+using homeboy::bench::time_process;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+namespace {
 
 // Runs each case `rounds` times in turn (interleaved, so drift hits all alike), `per_round`
 // operations each, and returns the median microseconds per operation of every case.
@@ -133,43 +134,6 @@ struct Run {
   long peak_kib = 0;  // peak RSS of the process tree (GNU time's %M)
 };
 
-// posix_spawn of argv (no PATH look-up) with `env` added, stdin and stdout on /dev/null;
-// returns its exit status.
-int spawn_and_wait(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
-  env_storage.insert(env_storage.end(), env.begin(), env.end());
-  std::vector<char*> argv, envp;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  for (const auto& e : env_storage) envp.push_back(const_cast<char*>(e.c_str()));
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) std::abort();
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return status;
-}
-
-void check_exit(int status, const std::vector<std::string>& args, bool may_fail) {
-  if (may_fail || (WIFEXITED(status) && WEXITSTATUS(status) == 0)) return;
-  std::cerr << "bench: " << args[0] << " ... " << args.back() << " failed\n";
-  std::exit(1);
-}
-
-// The wall time of one run. The command must succeed unless `may_fail`.
-double time_process(const std::vector<std::string>& args, const std::vector<std::string>& env = {}, bool may_fail = false) {
-  auto t0 = Clock::now();
-  int status = spawn_and_wait(args, env);
-  double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-  check_exit(status, args, may_fail);
-  return us;
-}
 
 // The peak RSS of one run, in KiB, as GNU time reports it (what tests/scale/memory_bounds.sh
 // asserts). Not from this process's own wait4: posix_spawn's child shares this process's

@@ -15,6 +15,8 @@
 //     as one `storage batch` command of each.
 // Then issue 20's targets with what this run measured.
 
+#include "bench_util.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -36,42 +38,13 @@ extern char** environ;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
+using homeboy::bench::median;
+
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-// One command: posix_spawn (no PATH look-up) with `env` added, stdin and stdout on /dev/null.
-// Returns its wall time in microseconds; a command that fails ends the benchmark.
+// One command's wall time in microseconds; a command that fails ends the benchmark.
 double timed(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
-  env_storage.insert(env_storage.end(), env.begin(), env.end());
-  std::vector<char*> argv, envp;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  for (auto& e : env_storage) envp.push_back(e.data());
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  auto t0 = Clock::now();
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) std::abort();
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::cerr << "bench_teams: `";
-    for (const auto& a : args) std::cerr << a << ' ';
-    std::cerr << "` failed (status " << status << ")\n";
-    std::exit(1);
-  }
-  return us;
+  return homeboy::bench::time_process(args, env);
 }
 
 struct Case {
