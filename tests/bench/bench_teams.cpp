@@ -17,9 +17,6 @@
 
 #include "bench_util.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,19 +30,13 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 using homeboy::bench::median;
+using homeboy::bench::time_process;
 
 namespace {
-
-// One command's wall time in microseconds; a command that fails ends the benchmark.
-double timed(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  return homeboy::bench::time_process(args, env);
-}
 
 struct Case {
   std::string name;
@@ -60,7 +51,7 @@ std::vector<double> side_by_side(const std::vector<Case>& cases, int rounds) {
   for (int r = 0; r < rounds; ++r)
     for (std::size_t k = 0; k < cases.size(); ++k) {
       std::size_t i = (k + static_cast<std::size_t>(r)) % cases.size();
-      samples[i].push_back(timed(cases[i].args, cases[i].env));
+      samples[i].push_back(time_process(cases[i].args, cases[i].env));
     }
   std::vector<double> out;
   for (auto& s : samples) out.push_back(median(s));
@@ -99,7 +90,7 @@ int main(int argc, char** argv) {
     args.insert(args.begin(), {homeboy, "--config-dir", config.string()});
     return args;
   };
-  auto setup = [&](const fs::path& config, std::vector<std::string> args) { timed(command(config, args), {}); };
+  auto setup = [&](const fs::path& config, std::vector<std::string> args) { time_process(command(config, args), {}); };
 
   // postgres as a team installs it (the shipped manifest: a daemon), in a namespace of its own.
   setup(postgres, {"module", "install", HOMEBOY_BENCH_POSTGRES_MODULE_DIR, "--no-check"});
@@ -132,7 +123,7 @@ int main(int argc, char** argv) {
       {"native default isolated (HOMEBOY_ISOLATION=process)", command(native, {"storage", "read", "--raw", file}),
        {"HOMEBOY_ISOLATION=process"}},
   };
-  timed(reads[1].args, {});  // starts the daemon: later commands find it, as a team member's do
+  time_process(reads[1].args, {});  // starts the daemon: later commands find it, as a team member's do
   auto read = side_by_side(reads, rounds);
 
   std::printf("homeboy whole commands for a team (%s; medians of %d interleaved runs each)\n", quick ? "quick" : "full",
@@ -147,8 +138,8 @@ int main(int argc, char** argv) {
   double native_total = 0, postgres_total = 0;
   for (int i = 0; i < writes; ++i) {
     std::string name = (area / "w").string() + std::to_string(i);
-    double a = timed(command(native, {"storage", "write", name, "--content", kib}), {});
-    double b = timed(command(postgres, {"storage", "write", name, "--content", kib}), {});
+    double a = time_process(command(native, {"storage", "write", name, "--content", kib}), {});
+    double b = time_process(command(postgres, {"storage", "write", name, "--content", kib}), {});
     native_writes.push_back(a);
     postgres_writes.push_back(b);
     native_total += a;
@@ -196,8 +187,8 @@ int main(int argc, char** argv) {
   std::printf("\n(postgres in homeboy's process, as every command paid before: %.2fx the native default)\n",
               read[2] / read[0]);
 
-  timed(command(postgres, {"storage", "delete", area.string(), "--recursive"}), {});
-  timed(command(postgres, {"module", "stop", "postgres"}), {});
+  time_process(command(postgres, {"storage", "delete", area.string(), "--recursive"}), {});
+  time_process(command(postgres, {"module", "stop", "postgres"}), {});
   fs::remove_all(dir);
   return 0;
 }

@@ -59,8 +59,6 @@ Error unavailable(std::string_view module_id, const std::string& what, const fs:
   return Error(Errc::storage_provider_unavailable, std::move(message), std::move(details));
 }
 
-std::optional<std::uint64_t> start_time(pid_t pid) { return platform::process_start_time(pid); }
-
 std::string process_name(pid_t pid) {
   std::string name = platform::process_name(pid);
   return name.empty() ? "ended" : name;
@@ -252,7 +250,7 @@ std::optional<State> read_state(const fs::path& file) {
 }
 
 bool running(const State& state) {
-  return state.supervisor_pid > 0 && start_time(state.supervisor_pid) == state.supervisor_start;
+  return state.supervisor_pid > 0 && platform::process_start_time(state.supervisor_pid) == state.supervisor_start;
 }
 
 Launch daemon_command(const Module& module, const fs::path& config_dir, const Files& files) {
@@ -424,12 +422,11 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
   std::map<std::int32_t, std::int32_t> records;
   std::string bytes;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
+    if (Clock::now() >= deadline) {
       if (records.count(record_supervisor_pid)) {
         State partial;
         partial.supervisor_pid = records[record_supervisor_pid];
-        partial.supervisor_start = start_time(partial.supervisor_pid).value_or(0);
+        partial.supervisor_start = platform::process_start_time(partial.supervisor_pid).value_or(0);
         stop(partial, Stop::at_once);
       }
       forget(files);
@@ -468,7 +465,7 @@ State start(const Module& module, const fs::path& config_dir, const Launch& comm
   state.socket = files.socket;
   state.log = files.log;
   state.supervisor_pid = records[record_supervisor_pid];
-  state.supervisor_start = start_time(state.supervisor_pid).value_or(0);
+  state.supervisor_start = platform::process_start_time(state.supervisor_pid).value_or(0);
   state.pid = records[record_program_pid];
   state.fingerprint = fingerprint;
   state.started = static_cast<std::int64_t>(std::time(nullptr));

@@ -66,7 +66,8 @@ bool wait(std::span<Interest> interests, Clock::time_point deadline, Interruptib
   for (auto& interest : interests) interest.ready = false;
   asio::io_context& context = this_thread_context();
   context.restart();
-  bool woken = false, any = false;
+  bool woken = false;
+  auto any = [&] { return std::any_of(interests.begin(), interests.end(), [](const Interest& i) { return i.ready; }); };
   {
     // One registration per descriptor (epoll takes a descriptor once), a wait per interest.
     std::vector<std::unique_ptr<Watched>> watched;
@@ -91,15 +92,11 @@ bool wait(std::span<Interest> interests, Clock::time_point deadline, Interruptib
     for (auto& interest : interests) watch(interest.fd).arm(interest.want, &interest.ready);
     int wake = interruptible == Interruptible::yes ? interrupt_fd() : -1;
     if (wake >= 0) watch(wake).arm(Want::read, &woken);
-    auto settled = [&] {
-      any = std::any_of(interests.begin(), interests.end(), [](const Interest& i) { return i.ready; });
-      return any || woken;
-    };
-    while (!settled() && Clock::now() < deadline)
+    while (!any() && !woken && Clock::now() < deadline)
       if (context.run_one_until(deadline) == 0) break;
   }
   if (interruptible == Interruptible::yes) throw_if_interrupted();
-  return any || std::any_of(interests.begin(), interests.end(), [](const Interest& i) { return i.ready; });
+  return any();
 }
 
 void sleep_until(Clock::time_point deadline, Interruptible interruptible) {

@@ -345,10 +345,10 @@ class Child {
     // The I/O objects come after the launch (see launch()); they own the descriptors once
     // registered (until then an Fd does, so a failure to register closes them).
     own(in_, in.write);
-    own(out_, out.read);
-    own(err_, err.read);
+    own(out_.pipe, out.read);
+    own(err_.pipe, err.read);
     own(exit_, exit_fd);
-    for (auto* pipe : {&*in_, &*out_, &*err_}) pipe->non_blocking(true);
+    for (auto* pipe : {&*in_, &*out_.pipe, &*err_.pipe}) pipe->non_blocking(true);
     if (int wake = interrupt_fd(); wake >= 0) {  // homeboy's, released and never closed
       wake_.emplace(context_);
       boost::system::error_code ec;
@@ -366,8 +366,8 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   bool exited() const noexcept { return exited_; }
-  bool out_open() const noexcept { return out_->is_open(); }
-  bool streams_open() const noexcept { return out_->is_open() || err_->is_open(); }
+  bool out_open() const noexcept { return out_.pipe->is_open(); }
+  bool streams_open() const noexcept { return out_.pipe->is_open() || err_.pipe->is_open(); }
   int status() const noexcept { return status_; }
   const std::string& err_tail() const noexcept { return err_tail_; }
   std::string& out_buffer() noexcept { return out_buf_; }
@@ -402,7 +402,7 @@ class Child {
       if (woken_ && interruptible == Interruptible::yes) throw_if_interrupted();
       if (done()) return true;
       bool writing = in_->is_open() && !pending_.empty();
-      if (!writing && !out_->is_open() && !err_->is_open() && exited_) return true;
+      if (!writing && !streams_open() && exited_) return true;
       if (Clock::now() >= deadline) return false;
       arm(wake);
       run_one_until(deadline);
@@ -433,37 +433,61 @@ class Child {
 
   void close_input() noexcept {
     pending_ = pending_next_ = {};
-    boost::system::error_code ignored;
-    in_->close(ignored);
+    shut(*in_);
   }
 
   void close_streams() noexcept {
-    boost::system::error_code ignored;
-    out_->close(ignored);
-    err_->close(ignored);
+    shut(*out_.pipe);
+    shut(*err_.pipe);
   }
 
  private:
   using Descriptor = boost::asio::posix::stream_descriptor;
 
+  // A pipe homeboy reads (stdout, stderr): the read pending on it into `chunk`, and what it
+  // completed with, until settle() takes it.
+  template <std::size_t Size>
+  struct Reader {
+    std::optional<Descriptor> pipe;
+    std::array<char, Size> chunk;
+    bool armed = false, ended = false;  // ended: end of file, or an error that ends it the same way
+    std::size_t got = 0;                // bytes read into the chunk, not taken yet
+
+    void arm() {
+      if (!pipe->is_open() || armed || got || ended) return;
+      armed = true;
+      pipe->async_read_some(boost::asio::buffer(chunk), [this](const boost::system::error_code& ec, std::size_t n) {
+        armed = false;
+        if (ec == boost::asio::error::operation_aborted) return;  // closed by us meanwhile
+        if (ec || n == 0)
+          ended = true;
+        else
+          got = n;
+      });
+    }
+
+    // Hands what was read to `take`, and closes the pipe once it has ended.
+    template <class Take>
+    void settle(Take take) {
+      if (got) take(std::string_view(chunk.data(), std::exchange(got, 0)));
+      if (ended) {
+        ended = false;
+        shut(*pipe);
+      }
+    }
+  };
+
+  static void shut(Descriptor& descriptor) noexcept {
+    boost::system::error_code ignored;
+    descriptor.close(ignored);
+  }
+
   // Starts the operations that are not pending yet: a read on stdout and on stderr (each
   // tried at once, as Asio does, then left to the reactor), a readiness wait on stdin while
   // input waits, a wait on the supervisor's pidfd, and on the interrupt pipe when `wake`.
   void arm(bool wake) {
-    if (out_->is_open() && !out_armed_ && !out_got_ && !out_end_) {
-      out_armed_ = true;
-      out_->async_read_some(boost::asio::buffer(out_chunk_), [this](const boost::system::error_code& ec, std::size_t n) {
-        out_armed_ = false;
-        record_read(ec, n, out_got_, out_end_);
-      });
-    }
-    if (err_->is_open() && !err_armed_ && !err_got_ && !err_end_) {
-      err_armed_ = true;
-      err_->async_read_some(boost::asio::buffer(err_chunk_), [this](const boost::system::error_code& ec, std::size_t n) {
-        err_armed_ = false;
-        record_read(ec, n, err_got_, err_end_);
-      });
-    }
+    out_.arm();
+    err_.arm();
     if (in_->is_open() && !pending_.empty() && !in_armed_) {
       in_armed_ = true;
       in_->async_wait(Descriptor::wait_write, [this](const boost::system::error_code& ec) {
@@ -504,33 +528,14 @@ class Child {
     });
   }
 
-  static void record_read(const boost::system::error_code& ec, std::size_t n, std::size_t& got, bool& end) {
-    if (ec == boost::asio::error::operation_aborted) return;  // closed by us meanwhile
-    if (ec || n == 0) {
-      end = true;  // end of file, or an error that ends the stream the same way
-      return;
-    }
-    got = n;
-  }
-
   // Acts on what the handlers recorded.
   void settle() {
     if (in_writable_) {
       in_writable_ = false;
       if (in_->is_open() && !pending_.empty()) write_input();
     }
-    if (out_got_) take_output(std::string_view(out_chunk_.data(), std::exchange(out_got_, 0)));
-    if (out_end_) {
-      out_end_ = false;
-      boost::system::error_code ignored;
-      out_->close(ignored);
-    }
-    if (err_got_) take_error(std::string_view(err_chunk_.data(), std::exchange(err_got_, 0)));
-    if (err_end_) {
-      err_end_ = false;
-      boost::system::error_code ignored;
-      err_->close(ignored);
-    }
+    out_.settle([this](std::string_view got) { take_output(got); });
+    err_.settle([this](std::string_view got) { take_error(got); });
     if (exit_seen_ && !exited_) reap();
   }
 
@@ -548,12 +553,11 @@ class Child {
   }
 
   void take_output(std::string_view got) {
-    if (!out_->is_open()) return;  // closed after an overflow: the rest is not wanted
+    if (!out_.pipe->is_open()) return;  // closed after an overflow: the rest is not wanted
     if (out_size_ + got.size() > max_output_bytes) {
       overflow_ = true;
       request_stop();
-      boost::system::error_code ignored;
-      out_->close(ignored);
+      shut(*out_.pipe);
       return;
     }
     out_size_ += got.size();
@@ -585,17 +589,16 @@ class Child {
   boost::asio::io_context context_{1};
   std::optional<LaunchedProcess> process_;  // the supervisor
   pid_t pid_ = -1;
-  std::optional<Descriptor> in_, out_, err_, exit_, wake_;  // exit_: a pidfd of the supervisor
-  bool in_armed_ = false, out_armed_ = false, err_armed_ = false, exit_armed_ = false, wake_armed_ = false;
-  bool in_writable_ = false, out_end_ = false, err_end_ = false, exit_seen_ = false, woken_ = false;
-  std::size_t out_got_ = 0, err_got_ = 0;  // bytes read into the chunk, not taken yet
+  std::optional<Descriptor> in_, exit_, wake_;  // exit_: a pidfd of the supervisor
+  Reader<65536> out_;
+  Reader<16384> err_;
+  bool in_armed_ = false, exit_armed_ = false, wake_armed_ = false;
+  bool in_writable_ = false, exit_seen_ = false, woken_ = false;
   std::string_view pending_, pending_next_;
   bool close_after_input_ = false;
   std::string out_buf_, err_tail_;
   std::size_t out_size_ = 0;
   const OutputSink* sink_ = nullptr;
-  std::array<char, 65536> out_chunk_;
-  std::array<char, 16384> err_chunk_;
   bool exited_ = false, overflow_ = false;
   int status_ = 0;
 };
