@@ -68,6 +68,17 @@ std::filesystem::path path_of_descriptor(int fd);
 // it in fewer steps. Best effort: the system may keep its default (/proc/sys/fs/pipe-max-size).
 void widen_pipe(int fd, int bytes) noexcept;
 
+// Starts a copy of this process (fork(2) without exec: nothing is loaded or started again)
+// to run `body`, and returns its pid; -1 with errno set when it cannot. The copy runs
+// `body` with `fds` as its descriptors 0, 1 and 2 and no other, in `dir` (unless empty), in a
+// process group of its own, under the name `name` (as ps shows it), with every signal at its
+// default action and none blocked; it ends with what `body` returns, by _exit (none of this
+// program's exit handlers or buffers run twice). It never returns to the caller's code, and
+// it ends when this process ends, even by SIGKILL: by the kernel's parent-death signal when
+// started from the main thread, else by a thread of the copy that waits on a pidfd of this
+// process, which kills the copy's whole process group. The caller reaps it.
+pid_t start_copy(const int (&fds)[3], const std::filesystem::path& dir, const char* name, int (*body)());
+
 // Makes this process non-dumpable: no core file, and another process of the same user (a
 // module) cannot ptrace it or read its /proc/PID/environ and memory (prctl PR_SET_DUMPABLE).
 void forbid_inspection() noexcept;

@@ -7,6 +7,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -14,7 +17,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -121,6 +126,97 @@ std::filesystem::path path_of_descriptor(int fd) {
 }
 
 void widen_pipe(int fd, int bytes) noexcept { ::fcntl(fd, F_SETPIPE_SZ, bytes); }
+
+namespace {
+
+// The copy's watch: once the process it was copied from has ended, its whole process group
+// goes (the copy and anything it started there).
+void* end_with_parent(void* pidfd) {
+  pollfd parent{static_cast<int>(reinterpret_cast<std::intptr_t>(pidfd)), POLLIN, 0};
+  while (::poll(&parent, 1, -1) < 0 && errno == EINTR) {
+  }
+  ::kill(0, SIGKILL);
+  return nullptr;
+}
+
+[[noreturn]] void copy_failed(const char* step) {
+  char text[160];
+  int n = std::snprintf(text, sizeof text, "homeboy: the helper process could not %s: %s\n", step, std::strerror(errno));
+  if (n > 0) [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, text, static_cast<std::size_t>(n));
+  ::_exit(127);
+}
+
+}  // namespace
+
+pid_t start_copy(const int (&fds)[3], const std::filesystem::path& dir, const char* name, int (*body)()) {
+  pid_t parent = ::getpid();
+  bool from_main_thread = ::gettid() == parent;
+  // No handler of this process runs in the copy: every signal stays blocked across the fork
+  // until the copy has given each its default action.
+  sigset_t all, saved;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+  std::fflush(nullptr);  // what stdio holds is written once, by this process
+  pid_t pid = ::fork();
+  if (pid != 0) {
+    int saved_errno = errno;
+    // Here as well as in the copy, so that a kill of the group cannot come before it exists.
+    if (pid > 0) ::setpgid(pid, pid);
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    errno = saved_errno;
+    return pid;
+  }
+  // The copy. Its descriptors first, so that anything said from here on goes to its stderr.
+  ::setpgid(0, 0);
+  for (int target = 0; target < 3; ++target)
+    if (::dup2(fds[target], target) < 0) ::_exit(127);
+  if (::close_range(3, ~0U, 0) != 0)
+    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < SIGRTMIN; ++sig)  // the real-time signals are no handler's of homeboy's
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &default_action, nullptr);
+  ::prctl(PR_SET_NAME, name, 0, 0, 0);
+  if (!dir.empty() && ::chdir(dir.c_str()) != 0) copy_failed("enter its folder");
+  // The watch: a pidfd of the parent, opened while the parent is known to be alive (the
+  // copy is still its child afterwards), and a thread created with every signal blocked,
+  // so that the signals meant for the process reach the thread that runs `body`.
+  // The watch. Forked from the main thread, the kernel's parent-death signal is enough: it
+  // follows the thread that forked, which is the process's life then. Forked from another
+  // thread, which may end first, a thread of the copy waits on a pidfd of the process; it is
+  // created with every signal blocked, so that signals meant for the copy reach `body`'s.
+  // Either is set up while the parent is known to be alive (the copy is still its child
+  // afterwards).
+  if (from_main_thread) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) copy_failed("follow homeboy (PR_SET_PDEATHSIG)");
+    if (::getppid() != parent) ::_exit(127);  // homeboy is gone already
+  } else {
+    int pidfd = open_process_fd(parent);
+    if (pidfd < 0) copy_failed("follow homeboy (pidfd_open)");
+    if (::getppid() != parent) ::_exit(127);
+    pthread_attr_t attributes;
+    pthread_t watcher;
+    ::pthread_attr_init(&attributes);
+    ::pthread_attr_setstacksize(&attributes, 64 * 1024);
+    ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    int rc = ::pthread_create(&watcher, &attributes, end_with_parent,
+                              reinterpret_cast<void*>(static_cast<std::intptr_t>(pidfd)));
+    ::pthread_attr_destroy(&attributes);
+    if (rc != 0) {
+      errno = rc;
+      copy_failed("follow homeboy (a thread)");
+    }
+  }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  int code = 127;
+  try {
+    code = body();
+  } catch (...) {  // never unwinds into the frames of the process it was copied from
+  }
+  ::_exit(code);
+}
 
 void forbid_inspection() noexcept { ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
 

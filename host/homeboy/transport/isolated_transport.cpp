@@ -122,13 +122,20 @@ IsolatedTransport::IsolatedTransport(const Module& module, const fs::path& confi
     : module_id_(module.id), timeout_(module_timeout(module)) {
   const auto& library = module.manifest.runtime.library;
   if (!library) throw NativeLoadError("library_missing", "the manifest names no runtime.library");
-  fs::path helper = plugin_host_executable();
-  if (!runnable(helper))
-    throw NativeLoadError("isolation_unavailable",
-                          "the isolation helper " + helper.string() +
-                              " is missing or not executable; it ships with homeboy, next to the homeboy executable");
-  command_.argv = {helper.string(), "--storage-serve"};
-  command_.working_dir = module.dir;
+  // The helper is a copy of this process (nothing to load but the plugin), unless a program
+  // is named for it.
+  if (const char* given = std::getenv("HOMEBOY_PLUGIN_HOST"); given && *given) {
+    fs::path helper = given;
+    if (!runnable(helper))
+      throw NativeLoadError("isolation_unavailable", "the isolation helper " + helper.string() +
+                                                         " (HOMEBOY_PLUGIN_HOST) is missing or not executable");
+    command_.emplace();
+    command_->argv = {helper.string(), "--storage-serve"};
+    command_->working_dir = module.dir;
+  }
+  copy_.body = plugin_host::serve_isolated;
+  copy_.working_dir = module.dir;
+  copy_.name = "homeboy-plugin";
   const auto& provider = module.manifest.storage_provider;
   json::object hello{{"protocol", plugin_host::protocol},
                      {"module_id", module.id},
@@ -143,12 +150,15 @@ IsolatedTransport::IsolatedTransport(const Module& module, const fs::path& confi
 
 IsolatedTransport::~IsolatedTransport() = default;
 
+std::string IsolatedTransport::helper_name() const {
+  return command_ ? command_->argv[0] : "(a copy of homeboy)";
+}
+
 void IsolatedTransport::start() {
   try {
-    process_ = std::make_unique<PersistentProcess>(command_);
+    process_ = command_ ? std::make_unique<PersistentProcess>(*command_) : std::make_unique<PersistentProcess>(copy_);
   } catch (const std::system_error& e) {
-    throw NativeLoadError("isolation_unavailable",
-                          "the isolation helper " + command_.argv[0] + " could not be started: " + e.what());
+    throw NativeLoadError("isolation_unavailable", "the isolation helper " + helper_name() + " could not be started: " + e.what());
   }
   auto reply = process_->exchange(hello_, timeout_);
   if (!reply.line) {
@@ -177,7 +187,7 @@ void IsolatedTransport::start() {
   const json::value* protocol = hello ? hello->if_contains("protocol") : nullptr;
   if (!protocol || !protocol->is_int64() || protocol->get_int64() != plugin_host::protocol) {
     process_.reset();
-    throw NativeLoadError("isolation_unavailable", "the isolation helper " + command_.argv[0] +
+    throw NativeLoadError("isolation_unavailable", "the isolation helper " + helper_name() +
                                                        " answered homeboy's hello with " + excerpt(*reply.line) +
                                                        "; it does not come from this homeboy");
   }

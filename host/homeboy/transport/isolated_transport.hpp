@@ -1,9 +1,12 @@
 #pragma once
-// Native plugins run isolated: the `.so` is loaded by a helper process shipped with homeboy
-// (homeboy-plugin-host, see plugin_host.hpp) and reached over the persistent framing. A
-// crash is storage.provider_crashed naming the signal and the operation, a hang is
-// storage.timeout at the module's timeout; either way homeboy carries on, and the next
-// operation gets a fresh helper (once per run, as for persistent modules).
+// Native plugins run isolated: the `.so` is loaded by a helper process and reached over the
+// persistent framing (plugin_host.hpp). The helper is a copy of homeboy's own process
+// (platform::start_copy: a fork without exec, so nothing is loaded or started again but the
+// plugin), or the program $HOMEBOY_PLUGIN_HOST names (homeboy-plugin-host --storage-serve,
+// started under homeboy-reaper as a module is). A crash is storage.provider_crashed naming
+// the signal and the operation, a hang is storage.timeout at the module's timeout; either
+// way homeboy carries on, and the next operation gets a fresh helper (once per run, as for
+// persistent modules).
 
 #include "homeboy/modules/discovery.hpp"
 #include "homeboy/transport/process.hpp"
@@ -13,11 +16,14 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
 namespace homeboy {
 
-// The helper: $HOMEBOY_PLUGIN_HOST when set, else homeboy-plugin-host next to the running
-// executable, else in ../bin from it (how a test binary in the build tree finds it).
+// homeboy-plugin-host, the helper a daemon of a native plugin runs in: $HOMEBOY_PLUGIN_HOST
+// when set, else next to the running executable, else in ../bin from it (how a test binary
+// in the build tree finds it).
 std::filesystem::path plugin_host_executable();
 
 class IsolatedTransport final : public Transport {
@@ -37,8 +43,11 @@ class IsolatedTransport final : public Transport {
  private:
   void start();
 
+  std::string helper_name() const;  // for messages
+
   std::string module_id_;
-  Launch command_;
+  std::optional<Launch> command_;  // the helper program, when HOMEBOY_PLUGIN_HOST names one
+  Copy copy_;                      // otherwise
   std::string hello_;
   std::chrono::milliseconds timeout_;
   bool supports_batch_ = false;

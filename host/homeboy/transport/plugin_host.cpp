@@ -193,9 +193,15 @@ std::unique_ptr<Transport> open_from_hello(const json::object& hello) {
   return open_native(module, text_field(hello, "config_dir"));
 }
 
-// Sends `reply`: its line, then its raw content. False when the command is gone.
+// Sends `reply`: its line, then its raw content, in one write when the content is small (the
+// host then wakes once for the answer). False when the command is gone.
 bool send_answer(int fd, Answer reply) {
-  return write_line(fd, std::move(reply.line)) && write_all(fd, reply.payload);
+  constexpr std::size_t joined_up_to = 64 * 1024;
+  if (reply.payload.size() > joined_up_to) return write_line(fd, std::move(reply.line)) && write_all(fd, reply.payload);
+  reply.line.reserve(reply.line.size() + 1 + reply.payload.size());
+  reply.line.push_back('\n');
+  reply.line.append(reply.payload);
+  return write_all(fd, reply.line);
 }
 
 int serve(int in, int out) {
@@ -414,15 +420,10 @@ void say(std::string_view text) { write_all(STDERR_FILENO, text); }
 
 }  // namespace
 
-int run(int argc, char** argv) {
-  bool serving = argc == 2 && std::string_view(argv[1]) == "--storage-serve";
-  bool daemon = argc == 4 && std::string_view(argv[1]) == "--storage-daemon" && std::string_view(argv[2]) == "--library";
-  if (!serving && !daemon) {
-    say("homeboy-plugin-host runs a homeboy native storage plugin in a process of its own.\n"
-        "homeboy starts it (with --storage-serve) when a plugin runs isolated, and as a daemon (with\n"
-        "--storage-daemon) for a library module with runtime.daemon; see docs/plugin-authoring.md.\n");
-    return 2;
-  }
+namespace {
+
+// What either kind of helper sets up before it loads the plugin.
+void prepare() {
   ::signal(SIGPIPE, SIG_IGN);
   // A crash is reported by homeboy, with the signal and the operation; no core file lands
   // in the module folder (the working directory).
@@ -436,19 +437,39 @@ int run(int argc, char** argv) {
   // CPU). Buffers above 32 MiB are still mapped, and returned, one by one.
   ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  // A daemon's stdin is /dev/null and its stdout its log already; the framing is on sockets.
-  if (daemon) end(serve_daemon(argv[3]));
+}
+
+}  // namespace
+
+int serve_isolated() {
+  prepare();
   // The protocol gets descriptors of its own; what the plugin prints goes to stderr and
   // what it reads is empty, so neither can break the framing.
   int in = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0 || out < 0 || null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-    say(std::string("homeboy-plugin-host: cannot set up its descriptors: ") + std::strerror(errno) + "\n");
+    say(std::string("homeboy: the isolation helper cannot set up its descriptors: ") + std::strerror(errno) + "\n");
     return 3;
   }
   ::close(null);
-  end(serve(in, out));
+  return serve(in, out);
+}
+
+int run(int argc, char** argv) {
+  bool serving = argc == 2 && std::string_view(argv[1]) == "--storage-serve";
+  bool daemon = argc == 4 && std::string_view(argv[1]) == "--storage-daemon" && std::string_view(argv[2]) == "--library";
+  if (!serving && !daemon) {
+    say("homeboy-plugin-host runs a homeboy native storage plugin in a process of its own.\n"
+        "homeboy starts it as a daemon (with --storage-daemon) for a library module with\n"
+        "runtime.daemon, and (with --storage-serve) as the isolation helper when\n"
+        "HOMEBOY_PLUGIN_HOST names it; see docs/plugin-authoring.md.\n");
+    return 2;
+  }
+  if (serving) end(serve_isolated());
+  prepare();
+  // A daemon's stdin is /dev/null and its stdout its log already; the framing is on sockets.
+  end(serve_daemon(argv[3]));
 }
 
 }  // namespace homeboy::plugin_host

@@ -45,6 +45,12 @@ inline constexpr std::string_view host_error_prefix = "{\"host_error\":";
 // helper, as it would have been raised in-process.
 [[noreturn]] void raise_host_error(std::string_view line);
 
+// The isolation helper's work, in a copy of homeboy (Copy::body, the default) or in
+// `homeboy-plugin-host --storage-serve`: serves the plugin named in the hello on stdin and
+// stdout until end of input. What the plugin prints on stdout goes to stderr, so it cannot
+// break the framing.
+int serve_isolated();
+
 // The helper's main: serves the plugin named in the hello on stdin/stdout until end of
 // input (`--storage-serve`), or as a daemon (`--storage-daemon --library LIB`). Plugin output
 // on stdout is sent to stderr so it cannot break the framing.

@@ -321,39 +321,35 @@ std::string signal_name(int sig) {
 // context to see the supervisor's exit without handing output over.
 class Child {
  public:
-  explicit Child(const Launch& command) {
-    throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
-    ignore_sigpipe_once();
-    PipePair in = make_pipe(), out = make_pipe(), err = make_pipe(), status = make_pipe();
-    process_.emplace(
-        start_supervised(context_, command, in.read.get(), out.write.get(), err.write.get(), status.write.get()));
+  // A command, under its supervisor.
+  explicit Child(const Launch& command) : supervised_(true) {
+    Pipes pipes = open_pipes();
+    PipePair status = make_pipe();
+    process_.emplace(start_supervised(context_, command, pipes.in.read.get(), pipes.out.write.get(),
+                                      pipes.err.write.get(), status.write.get()));
     pid_ = process_->id();
     // Our copies of the child's ends are closed at once, or EOF would never come.
-    in.read.reset();
-    out.write.reset();
-    err.write.reset();
+    pipes.close_child_ends();
     status.write.reset();
     check_started(pid_, status.read.get(), command);
-    // Large content crosses stdin and stdout in 1 MiB steps rather than the default 64 KiB:
-    // a sixteenth of the switches between the two processes (it stays 64 KiB where the
-    // system allows less: /proc/sys/fs/pipe-max-size).
-    for (int fd : {in.write.get(), out.read.get()}) platform::widen_pipe(fd, 1 << 20);
-    // Boost.Process keeps a pidfd of its own, for its waits; this one is the pump's.
-    // Should it fail, process_ kills the supervisor and reaps it (the command goes with it).
-    Fd exit_fd(platform::open_process_fd(pid_));
-    if (!exit_fd) throw std::system_error(errno, std::generic_category(), "pidfd_open");
-    // The I/O objects come after the launch (see launch()); they own the descriptors once
-    // registered (until then an Fd does, so a failure to register closes them).
-    own(in_, in.write);
-    own(out_.pipe, out.read);
-    own(err_.pipe, err.read);
-    own(exit_, exit_fd);
-    for (auto* pipe : {&*in_, &*out_.pipe, &*err_.pipe}) pipe->non_blocking(true);
-    if (int wake = interrupt_fd(); wake >= 0) {  // homeboy's, released and never closed
-      wake_.emplace(context_);
-      boost::system::error_code ec;
-      wake_->assign(wake, ec);
-      if (ec) throw std::system_error(ec.value(), std::generic_category(), "cannot watch the interrupt pipe");
+    watch(pipes);
+  }
+
+  // A copy of homeboy (platform::start_copy): its own process group, which homeboy kills
+  // when it stops it and once it has ended, before reaping it.
+  explicit Child(const Copy& copy) : supervised_(false) {
+    Pipes pipes = open_pipes();
+    pid_t pid = platform::start_copy({pipes.in.read.get(), pipes.out.write.get(), pipes.err.write.get()},
+                                     copy.working_dir, copy.name, copy.body);
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "cannot start a helper process (fork)");
+    pid_ = pid;
+    pipes.close_child_ends();
+    try {
+      watch(pipes);
+    } catch (...) {
+      exit_seen_ = true;
+      reap();
+      throw;
     }
   }
 
@@ -366,6 +362,7 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   bool exited() const noexcept { return exited_; }
+  bool supervised() const noexcept { return supervised_; }
   bool out_open() const noexcept { return out_.pipe->is_open(); }
   bool streams_open() const noexcept { return out_.pipe->is_open() || err_.pipe->is_open(); }
   int status() const noexcept { return status_; }
@@ -512,6 +509,46 @@ class Child {
     return context_.run_one_until(deadline);
   }
 
+  struct Pipes {
+    PipePair in, out, err;
+    void close_child_ends() noexcept {
+      in.read.reset();
+      out.write.reset();
+      err.write.reset();
+    }
+  };
+
+  static Pipes open_pipes() {
+    throw_if_interrupted();  // nothing new starts once homeboy is being interrupted
+    ignore_sigpipe_once();
+    return {make_pipe(), make_pipe(), make_pipe()};
+  }
+
+  // Once the process runs: homeboy's ends of its pipes and a pidfd of it, on the context.
+  void watch(Pipes& pipes) {
+    // Large content crosses stdin and stdout in 1 MiB steps rather than the default 64 KiB:
+    // a sixteenth of the switches between the two processes (it stays 64 KiB where the
+    // system allows less: /proc/sys/fs/pipe-max-size).
+    for (int fd : {pipes.in.write.get(), pipes.out.read.get()}) platform::widen_pipe(fd, 1 << 20);
+    // Boost.Process keeps a pidfd of its own, for its waits; this one is the pump's.
+    // Should it fail, process_ kills the process and reaps it.
+    Fd exit_fd(platform::open_process_fd(pid_));
+    if (!exit_fd) throw std::system_error(errno, std::generic_category(), "pidfd_open");
+    // The I/O objects come after the launch (see launch()); they own the descriptors once
+    // registered (until then an Fd does, so a failure to register closes them).
+    own(in_, pipes.in.write);
+    own(out_.pipe, pipes.out.read);
+    own(err_.pipe, pipes.err.read);
+    own(exit_, exit_fd);
+    for (auto* pipe : {&*in_, &*out_.pipe, &*err_.pipe}) pipe->non_blocking(true);
+    if (int wake = interrupt_fd(); wake >= 0) {  // homeboy's, released and never closed
+      wake_.emplace(context_);
+      boost::system::error_code ec;
+      wake_->assign(wake, ec);
+      if (ec) throw std::system_error(ec.value(), std::generic_category(), "cannot watch the interrupt pipe");
+    }
+  }
+
   void own(std::optional<Descriptor>& descriptor, Fd& fd) {
     descriptor.emplace(context_);
     boost::system::error_code ec;
@@ -576,18 +613,28 @@ class Child {
 
   // The supervisor kills the command's tree: everything, whatever process group or session
   // it moved to. It is told by the signal; until it has exited, its pid cannot be reused.
-  void request_stop() noexcept { ::kill(pid_, SIGTERM); }
+  // A copy of homeboy is killed with its process group.
+  void request_stop() noexcept { supervised_ ? ::kill(pid_, SIGTERM) : ::kill(-pid_, SIGKILL); }
 
-  // The supervisor has exited (or was killed): the command ended and nothing it started is left.
+  // The supervisor has exited (or was killed): the command ended and nothing it started is
+  // left. A copy has ended: what is left of its process group goes, while the copy (not
+  // reaped yet) still holds the group's number.
   void reap() noexcept {
-    boost::system::error_code ec;
-    process_->wait(ec);
-    status_ = process_->native_exit_code();
+    if (supervised_) {
+      boost::system::error_code ec;
+      process_->wait(ec);
+      status_ = process_->native_exit_code();
+    } else {
+      ::kill(-pid_, SIGKILL);
+      while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+      }
+    }
     exited_ = exit_seen_ = true;
   }
 
   boost::asio::io_context context_{1};
-  std::optional<LaunchedProcess> process_;  // the supervisor
+  bool supervised_;                          // false: a copy of homeboy, no supervisor
+  std::optional<LaunchedProcess> process_;  // the supervisor (a copy is reaped by waitpid)
   pid_t pid_ = -1;
   std::optional<Descriptor> in_, exit_, wake_;  // exit_: a pidfd of the supervisor
   Reader<65536> out_;
@@ -649,6 +696,7 @@ ProcessOutcome run_once(const Launch& command, std::string_view input, std::chro
 
 struct PersistentProcess::Impl {
   explicit Impl(const Launch& command) : child(command) {}
+  explicit Impl(const Copy& copy) : child(copy) {}
   Reply exchange(std::string_view line, std::string_view payload, std::chrono::milliseconds timeout,
                  const OutputSink& on_line, const PayloadSize& payload_size);
   Child child;
@@ -656,11 +704,15 @@ struct PersistentProcess::Impl {
 };
 
 PersistentProcess::PersistentProcess(const Launch& command) : impl_(std::make_unique<Impl>(command)) {}
+PersistentProcess::PersistentProcess(const Copy& copy) : impl_(std::make_unique<Impl>(copy)) {}
 
 PersistentProcess::~PersistentProcess() {
   auto& child = impl_->child;
   if (!interrupting_signal()) {  // interrupted: no grace, the tree goes at once
     child.close_input();         // EOF: a well-behaved module exits now
+    // A copy of homeboy ignores SIGPIPE and has nothing more to say: its output is not read
+    // from here on, so the wait wakes once, at its exit, not at each stream's end.
+    if (!child.supervised()) child.close_streams();
     child.pump(Clock::now() + grace, [&] { return child.exited(); }, Child::Interruptible::no);
   }
   child.kill();

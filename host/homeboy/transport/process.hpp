@@ -40,6 +40,17 @@ struct Launch {
   bool inherit_environment = true;  // false: `env` is the child's whole environment
 };
 
+// A copy of homeboy itself as the process (no program is started: see platform::start_copy),
+// for homeboy's own helpers: it runs `body` with the pipes as its stdin, stdout and stderr,
+// in `working_dir`, named `name`, and ends with what `body` returns. It is no module: it runs
+// homeboy's code, so it needs no supervisor. When it ends (or is stopped), homeboy kills
+// its process group, so what it started there ends with it; it ends when homeboy does.
+struct Copy {
+  int (*body)() = nullptr;
+  std::filesystem::path working_dir;
+  const char* name = "homeboy-helper";  // at most 15 bytes are kept
+};
+
 struct ProcessOutcome {
   int exit_code = -1;         // when the child exited normally
   int term_signal = 0;        // when a signal ended it
@@ -74,6 +85,7 @@ ProcessOutcome run_once(const Launch& command, std::string_view input, std::chro
 class PersistentProcess {
  public:
   explicit PersistentProcess(const Launch& command);
+  explicit PersistentProcess(const Copy& copy);
   ~PersistentProcess();  // closes stdin, waits `grace` (none when interrupted), then kills the tree
   PersistentProcess(const PersistentProcess&) = delete;
   PersistentProcess& operator=(const PersistentProcess&) = delete;
