@@ -7,6 +7,7 @@
 
 #include "homeboy/transport/isolated_transport.hpp"
 #include "homeboy/transport/native_transport.hpp"
+#include "homeboy/platform.hpp"
 #include "homeboy/providers/registry.hpp"
 #include "support.hpp"
 
@@ -283,6 +284,51 @@ BOOST_AUTO_TEST_CASE(isolation_comes_from_the_manifest_or_the_switch_and_in_proc
     BOOST_CHECK_EXCEPTION(isolation_preference_from_env(), Error,
                           [](const Error& e) { return code_is(e, "config.invalid_environment"); });
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_helper_is_a_copy_of_homeboy_unless_a_helper_program_is_named) {
+  {
+    auto storage = isolated(fixture_module("copied", "good"), dir.path());
+    storage->write("/a", "x");
+    BOOST_TEST_REQUIRE(pids("copied").size() == 1u);
+    int helper = pids("copied")[0];
+    BOOST_TEST(helper != ::getpid());
+    BOOST_TEST(platform::process_name(helper) == "homeboy-plugin", "a copy of this process, named for ps");
+    BOOST_TEST(platform::parent_process(helper).value_or(0) == ::getpid(), "no supervisor in between");
+  }
+  BOOST_TEST(none_left("copied"));
+  {
+    ScopedEnv env("HOMEBOY_PLUGIN_HOST", (homeboy_cli().parent_path() / "homeboy-plugin-host").c_str());
+    auto storage = isolated(fixture_module("program", "good"), dir.path());
+    storage->write("/a", "y");
+    BOOST_TEST(storage->read("/a") == "y");
+    BOOST_TEST_REQUIRE(pids("program").size() == 1u);
+    BOOST_TEST(platform::process_name(pids("program")[0]) == "homeboy-plugin-", "the program HOMEBOY_PLUGIN_HOST names");
+  }
+  BOOST_TEST(none_left("program"));
+}
+
+BOOST_AUTO_TEST_CASE(a_helper_started_from_a_thread_that_has_ended_still_serves) {
+  // The kernel's parent-death signal follows the thread that forked: a helper started from a
+  // thread that ends first must follow the process instead.
+  std::unique_ptr<Storage> storage;
+  std::thread([&] { storage = isolated(fixture_module("threaded", "good"), dir.path()); }).join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  storage->write("/a", "after the thread");
+  BOOST_TEST(storage->read("/a") == "after the thread");
+  BOOST_TEST(pids("threaded").size() == 1u, "the same helper, not a restart");
+  storage.reset();
+  BOOST_TEST(none_left("threaded"));
+}
+
+BOOST_AUTO_TEST_CASE(what_the_plugin_starts_in_its_helper_ends_with_the_helper) {
+  {
+    auto storage = isolated(fixture_module("spawner", "spawns"), dir.path());
+    storage->write("/a", "x");
+    BOOST_TEST_REQUIRE(pids("spawner").size() == 2u);
+    BOOST_TEST(process_alive(pids("spawner")[1]), "the plugin's own process runs while the helper does");
+  }
+  BOOST_TEST(none_left("spawner"), "the helper's process group goes with it");
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_helper_is_isolation_unavailable_never_in_process) {
