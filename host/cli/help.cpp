@@ -33,7 +33,7 @@ constexpr Variable environment[] = {
     {"HOMEBOY_ISOLATION",
      "auto (default), process or in_process: run every native plugin in a helper process of this command's own, "
      "or inside homeboy (also one whose manifest asks for a daemon)"},
-    {"HOMEBOY_PLUGIN_HOST", "the isolation helper to run instead of the homeboy-plugin-host next to homeboy"},
+    {"HOMEBOY_PLUGIN_HOST", "a helper program for native plugins, instead of a copy of homeboy (isolated) or the homeboy-plugin-host next to homeboy (daemon)"},
     {"HOMEBOY_STORAGE_TIMEOUT_SECS", "overrides every module's runtime.timeout_secs for this run (seconds, above 0)"},
     {"XDG_RUNTIME_DIR", "where module daemons keep their sockets: $XDG_RUNTIME_DIR/homeboy/, else /tmp/homeboy-<uid>/"},
 };
