@@ -71,8 +71,8 @@ void widen_pipe(int fd, int bytes) noexcept;
 // Starts a copy of this process (fork(2) without exec: nothing is loaded or started again)
 // to run `body`, and returns its pid; -1 with errno set when it cannot. The copy runs
 // `body` with `fds` as its descriptors 0, 1 and 2 and no other, in `dir` (unless empty), in a
-// process group of its own, under the name `name` (as ps shows it), with every signal at its
-// default action and none blocked; it ends with what `body` returns, by _exit (none of this
+// process group of its own, under the name `name` (as ps shows it), with every standard signal
+// at its default action (homeboy sets no handler for a real-time one) and none blocked; it ends with what `body` returns, by _exit (none of this
 // program's exit handlers or buffers run twice). It never returns to the caller's code, and
 // it ends when this process ends, even by SIGKILL: by the kernel's parent-death signal when
 // started from the main thread, else by a thread of the copy that waits on a pidfd of this

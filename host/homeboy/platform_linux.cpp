@@ -178,9 +178,6 @@ pid_t start_copy(const int (&fds)[3], const std::filesystem::path& dir, const ch
     if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &default_action, nullptr);
   ::prctl(PR_SET_NAME, name, 0, 0, 0);
   if (!dir.empty() && ::chdir(dir.c_str()) != 0) copy_failed("enter its folder");
-  // The watch: a pidfd of the parent, opened while the parent is known to be alive (the
-  // copy is still its child afterwards), and a thread created with every signal blocked,
-  // so that the signals meant for the process reach the thread that runs `body`.
   // The watch. Forked from the main thread, the kernel's parent-death signal is enough: it
   // follows the thread that forked, which is the process's life then. Forked from another
   // thread, which may end first, a thread of the copy waits on a pidfd of the process; it is

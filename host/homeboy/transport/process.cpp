@@ -313,7 +313,9 @@ std::string signal_name(int sig) {
 // Asio io_context that launched it: stdin written, stdout and stderr read and a pidfd of the
 // supervisor watched together, so no stream can block another.
 // Everything is said of the supervisor: it exits when the command has ended and nothing the
-// command started is left, with the command's status.
+// command started is left, with the command's status. A Child can also be a copy of homeboy
+// (Copy): no supervisor then; the pidfd, the stop and the reaping are the copy's own, and its
+// process group is killed before it is reaped.
 //
 // The completion handlers only record what completed (bytes read, writable, exited); pump()
 // acts on it between two handlers. So nothing a handler does can throw through Asio, the
@@ -636,7 +638,7 @@ class Child {
   bool supervised_;                          // false: a copy of homeboy, no supervisor
   std::optional<LaunchedProcess> process_;  // the supervisor (a copy is reaped by waitpid)
   pid_t pid_ = -1;
-  std::optional<Descriptor> in_, exit_, wake_;  // exit_: a pidfd of the supervisor
+  std::optional<Descriptor> in_, exit_, wake_;  // exit_: a pidfd of the supervisor (or the copy)
   Reader<65536> out_;
   Reader<16384> err_;
   bool in_armed_ = false, exit_armed_ = false, wake_armed_ = false;

@@ -1,5 +1,6 @@
 #pragma once
-// Child processes for subprocess modules and the plugin-host helper: launched by Boost.Process
+// Child processes for subprocess modules and homeboy-plugin-host (and copies of homeboy, for
+// an isolated native plugin: see Copy below). Programs are launched by Boost.Process
 // v2's vfork launcher (posix::vfork_launcher, with its environment, working-folder, stdio and
 // bind_fd initializers and one of ours for the process group and signals), which Boost.Process
 // then reaps. Their stdin, stdout and stderr are driven by Asio on the io_context the process
