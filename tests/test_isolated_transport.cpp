@@ -1,4 +1,5 @@
-// Native plugins run isolated in homeboy-plugin-host: the same answers as in-process, bytes
+// Native plugins run isolated in a helper process (a copy of homeboy, or the program
+// HOMEBOY_PLUGIN_HOST names): the same answers as in-process, bytes
 // exact both ways; a crash is storage.provider_crashed, a hang storage.timeout, homeboy
 // carries on, and no helper outlives its host. Through the C++ API and through the CLI.
 #define BOOST_TEST_MODULE isolated_transport

@@ -16,7 +16,7 @@
 // shipped provider and two peers, with SVG plots, the bulk commands, their flushes counted
 // by strace); and, when HOMEBOY_BENCH_POSTGRES names a server, the postgres plugin
 // (bench_postgres). Native plugins are measured in-process and isolated
-// (homeboy-plugin-host), next to persistent Python modules (/usr/bin/python3): the
+// (in a copy of homeboy), next to persistent Python modules (/usr/bin/python3): the
 // sqlite-storage module and a minimal file reader; and whole CLI processes served by the
 // sqlite-storage daemon against the native default.
 

@@ -8,7 +8,7 @@
 //   - `homeboy storage read --raw F`: the native builtin-filesystem default; postgres as it
 //     ships (its plugin in a daemon, the connection kept across commands); postgres loaded in
 //     homeboy's process (HOMEBOY_ISOLATION=in_process, every command loads libpq and connects);
-//     and the native default isolated in homeboy-plugin-host (HOMEBOY_ISOLATION=process);
+//     and the native default isolated in a copy of homeboy (HOMEBOY_ISOLATION=process);
 //   - `homeboy storage write F --content ...` repeated as separate commands (1,000 of each,
 //     interleaved): the native default (which fsyncs the file and its folder) and postgres
 //     (one commit each, the server with fsync and synchronous_commit on), and the same writes
