@@ -79,6 +79,13 @@ Error timed_out(std::string_view module_id, const contract::Event& event, std::c
 
 bool runnable(const fs::path& p) { return !p.empty() && ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); }
 
+// The helper program HOMEBOY_PLUGIN_HOST names, if it names one.
+std::optional<fs::path> named_plugin_host() {
+  const char* given = std::getenv("HOMEBOY_PLUGIN_HOST");
+  if (!given || !*given) return std::nullopt;
+  return fs::path(given);
+}
+
 }  // namespace
 
 // The helper's "host_error": the Error the plugin's answer raised in the helper, as it
@@ -108,7 +115,7 @@ void plugin_host::raise_host_error(std::string_view line) {
 }
 
 fs::path plugin_host_executable() {
-  if (const char* given = std::getenv("HOMEBOY_PLUGIN_HOST"); given && *given) return given;
+  if (auto named = named_plugin_host()) return *named;
   std::error_code ec;
   fs::path exe = platform::own_executable(ec);
   if (ec) return "homeboy-plugin-host";
@@ -124,13 +131,12 @@ IsolatedTransport::IsolatedTransport(const Module& module, const fs::path& confi
   if (!library) throw NativeLoadError("library_missing", "the manifest names no runtime.library");
   // The helper is a copy of this process (nothing to load but the plugin), unless a program
   // is named for it.
-  if (const char* given = std::getenv("HOMEBOY_PLUGIN_HOST"); given && *given) {
-    fs::path helper = given;
-    if (!runnable(helper))
-      throw NativeLoadError("isolation_unavailable", "the isolation helper " + helper.string() +
+  if (auto helper = named_plugin_host()) {
+    if (!runnable(*helper))
+      throw NativeLoadError("isolation_unavailable", "the isolation helper " + helper->string() +
                                                          " (HOMEBOY_PLUGIN_HOST) is missing or not executable");
     command_.emplace();
-    command_->argv = {helper.string(), "--storage-serve"};
+    command_->argv = {helper->string(), "--storage-serve"};
     command_->working_dir = module.dir;
   }
   copy_.body = plugin_host::serve_isolated;
